@@ -1,0 +1,102 @@
+import * as fs from 'node:fs';
+import { analyze, DEFAULT_BUDGET, type Mode, pointerLocator, type Report } from '../engine';
+import { formatReport } from '../reportText';
+
+const USAGE = `Usage: init-inspector analyze FILE... [options]
+
+Initializes each network description, propagates a seeded batch forward and backward,
+and reports per-layer statistics beside the mean-field prediction, with findings.
+
+Options:
+  --json                 print one JSON report per file (an array when several files)
+  --mode MODE            sampled | analytic | both (default both)
+  --seed N               override the file's seed
+  --batch-size N         override the file's batch_size
+  --max-gflop N          refuse sampled runs above N GFLOP per forward pass (default ${DEFAULT_BUDGET.flops / 1e9})
+  --max-memory-mib N     refuse sampled runs above N MiB (default ${DEFAULT_BUDGET.bytes / 1024 ** 2})
+  -h, --help             show this help
+
+Exit codes: 0 no error-level finding, 1 error-level findings or problems, 2 invalid input or usage.`;
+
+class UsageError extends Error {}
+
+interface CliOptions {
+  files: string[];
+  json: boolean;
+  mode: Mode;
+  seed?: number;
+  batchSize?: number;
+  budget: { flops: number; bytes: number };
+}
+
+function parseArgs(argv: string[]): CliOptions | 'help' {
+  if (argv.includes('-h') || argv.includes('--help')) return 'help';
+  const [command, ...rest] = argv;
+  if (command !== 'analyze') throw new UsageError(command ? `unknown command '${command}'; expected: analyze` : 'missing command; expected: analyze');
+  const options: CliOptions = { files: [], json: false, mode: 'both', budget: { ...DEFAULT_BUDGET } };
+  const integer = (flag: string, value: string | undefined, min: number): number => {
+    const n = Number(value);
+    if (value === undefined || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} needs a whole number >= ${min}, got ${value ?? 'nothing'}`);
+    return n;
+  };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    switch (arg) {
+      case '--json': options.json = true; break;
+      case '--mode': {
+        const m = rest[++i];
+        if (m !== 'sampled' && m !== 'analytic' && m !== 'both') throw new UsageError(`--mode must be one of: sampled, analytic, both; got ${m ?? 'nothing'}`);
+        options.mode = m;
+        break;
+      }
+      case '--seed': options.seed = integer(arg, rest[++i], 0); break;
+      case '--batch-size': options.batchSize = integer(arg, rest[++i], 1); break;
+      case '--max-gflop': options.budget.flops = integer(arg, rest[++i], 0) * 1e9; break;
+      case '--max-memory-mib': options.budget.bytes = integer(arg, rest[++i], 1) * 1024 ** 2; break;
+      default:
+        if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
+        options.files.push(arg);
+    }
+  }
+  if (options.files.length === 0) throw new UsageError('no FILE given');
+  return options;
+}
+
+/** Runs the CLI; returns the exit code (ESLint's: 0 clean, 1 error findings, 2 invalid input or usage). */
+export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+  let options: CliOptions | 'help';
+  try {
+    options = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`init-inspector: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options === 'help') {
+    out(USAGE);
+    return 0;
+  }
+  let code = 0;
+  const reports: Report[] = [];
+  for (const file of options.files) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      err(`${file}: cannot read: ${(e as Error).message}`);
+      code = 2;
+      continue;
+    }
+    const report = analyze(text, { mode: options.mode, seed: options.seed, batchSize: options.batchSize, budget: options.budget, file });
+    reports.push(report);
+    if (report.problems.some((p) => p.severity === 'error')) code = 2;
+    else if (report.findings.some((f) => f.severity === 'error') && code === 0) code = 1;
+    if (!options.json) out(formatReport(report, pointerLocator(text), file) + '\n');
+  }
+  if (options.json) out(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
+  return code;
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n'));
+}

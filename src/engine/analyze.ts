@@ -1,0 +1,114 @@
+import type { ComputeBackend } from './compute';
+import { type Budget, budgetRefusal, DEFAULT_BUDGET, estimateCost } from './cost';
+import { diagnose } from './findings';
+import { predictMeanField, type PredictedLayer } from './meanField';
+import type { NetworkSpec } from './network';
+import { parseNetwork } from './parse';
+import { buildPlan, type PlanNode } from './plan';
+import { pointerLocator } from './pointer';
+import type { Problem } from './problem';
+import { CancelledError, runSampled, type SampledLayer } from './propagate';
+import { referenceBackend } from './referenceBackend';
+import type { LayerReport, Mode, Report } from './report';
+
+export interface AnalyzeOptions {
+  mode?: Mode;
+  /** Override the file's seed and batch size. */
+  seed?: number;
+  batchSize?: number;
+  budget?: Budget;
+  backend?: ComputeBackend;
+  /** The file name the report carries. */
+  file?: string | null;
+  /** Called with the fraction done of the sampled run; return true to cancel it. */
+  onProgress?: (fraction: number) => boolean;
+  /** Changes the parsed network before it is planned (the panel's what-if). */
+  transform?: (network: NetworkSpec) => NetworkSpec;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/**
+ * Analyzes a network description: parse (problems with locations), plan (shapes), mean-field prediction, sampled
+ * forward and backward pass (unless the mode is analytic or the cost estimate is over budget), then findings.
+ * Never throws for any input text; the sampled run is skipped with a reason when refused or cancelled.
+ */
+export function analyze(text: string, options: AnalyzeOptions = {}): Report {
+  const mode = options.mode ?? 'both';
+  const t0 = now();
+  const parsed = parseNetwork(text);
+  const problems: Problem[] = [...parsed.problems];
+  const empty = (network: string, seed: number, batchSize: number): Report => ({
+    file: options.file ?? null, network, mode, seed, batchSize, layers: [], findings: [], problems, backend: null, cost: null, sampledRefused: null,
+    timings: { parseMs: now() - t0, analyticMs: 0, sampledMs: 0 },
+  });
+  if (!parsed.network) return empty('', options.seed ?? 0, options.batchSize ?? 0);
+  let network: NetworkSpec = { ...parsed.network, seed: options.seed ?? parsed.network.seed, batchSize: options.batchSize ?? parsed.network.batchSize };
+  if (options.transform) network = options.transform(network);
+  const { plan, errors } = buildPlan(network);
+  if (!plan) {
+    const locate = pointerLocator(text);
+    for (const e of errors) {
+      const loc = locate(e.path);
+      problems.push({ path: e.path, line: loc.line, column: loc.column, offset: loc.offset, length: loc.length, severity: 'error', message: e.message });
+    }
+    return empty(network.name, network.seed, network.batchSize);
+  }
+  const parseMs = now() - t0;
+
+  const t1 = now();
+  const predicted = predictMeanField(plan, network.input);
+  const analyticMs = now() - t1;
+
+  const cost = estimateCost(plan);
+  let sampled: SampledLayer[] | null = null;
+  let sampledRefused: string | null = null;
+  let backendName: string | null = null;
+  const t2 = now();
+  if (mode !== 'analytic') {
+    sampledRefused = budgetRefusal(cost, options.budget ?? DEFAULT_BUDGET);
+    if (!sampledRefused) {
+      const backend = options.backend ?? referenceBackend;
+      try {
+        sampled = runSampled(plan, backend, { input: network.input, cacheWeights: cost.cachesWeights, onProgress: options.onProgress });
+        backendName = backend.name;
+      } catch (err) {
+        if (!(err instanceof CancelledError)) throw err;
+        sampledRefused = 'the sampled run was cancelled; showing the analytic prediction only';
+      }
+    }
+  }
+  const sampledMs = now() - t2;
+
+  // A refused or cancelled sampled-only run still returns the prediction, as promised.
+  const showPredicted = mode !== 'sampled' || sampled === null;
+  const layers = plan.ordered.map((node) => layerReport(node, sampled?.[node.index] ?? null, showPredicted ? predicted[node.index] : null));
+  const findings = diagnose(plan, layers, network.input.std);
+  return {
+    file: options.file ?? null, network: network.name, mode, seed: network.seed, batchSize: network.batchSize, layers, findings, problems,
+    backend: backendName, cost: { forwardFlops: cost.forwardFlops, totalFlops: cost.totalFlops, peakBytes: cost.peakBytes, weightCount: cost.weightCount },
+    sampledRefused, timings: { parseMs, analyticMs, sampledMs },
+  };
+}
+
+function layerReport(node: PlanNode, s: SampledLayer | null, p: PredictedLayer | null): LayerReport {
+  const weight = node.op === 'dense' || node.op === 'conv2d' ? node : null;
+  const act = node.op === 'dense' || node.op === 'conv2d' || node.op === 'activation' || node.op === 'residual' ? node.activation.name : null;
+  return {
+    index: node.index,
+    path: node.path,
+    name: node.name,
+    type: weight?.isShortcut ? `${node.op} (projection)` : node.op,
+    outputShape: node.outShape,
+    fanIn: weight ? weight.fanIn : null,
+    fanOut: weight ? weight.fanOut : null,
+    activationFunction: act,
+    init: weight ? { scheme: weight.initSpec.scheme, std: weight.init.std, label: weight.init.label, source: weight.initSpec.source, sampledStd: s?.weightStd ?? null } : null,
+    preActivation: s ? s.preActivation : null,
+    activation: s ? s.activation : null,
+    gradient: s ? { std: s.gradientStd } : null,
+    weightGradient: s && weight ? { std: s.weightGradientStd ?? 0, ratio: s.weightStd ? (s.weightGradientStd ?? 0) / s.weightStd : null } : null,
+    predicted: p,
+  };
+}
+

@@ -1,0 +1,417 @@
+import { type Activation, activateInto, multiplyByDerivative } from './activation';
+import type { ComputeBackend } from './compute';
+import { countDistinctRows, type OutputStats, outputStats } from './layerStats';
+import type { Plan, PlanNode, WeightNode } from './plan';
+import { sizeOf } from './plan';
+import { Rng, Stream } from './rng';
+import { sampleInit } from './sampleInit';
+import { EMPTY_MOMENTS, mergeMoments, momentsStd, type TensorMoments } from './tensorStats';
+
+/** What the sampled run measured on one layer. */
+export interface SampledLayer {
+  preActivation: { mean: number; std: number };
+  activation: OutputStats & { distinctUnits: number | null };
+  /** Std of the gradient with respect to the layer's output. */
+  gradientStd: number;
+  /** Std of the sampled weights, of the weight gradient, and their ratio std(dW)/std(W); null without weights. */
+  weightStd: number | null;
+  weightGradientStd: number | null;
+}
+
+export interface SampledOptions {
+  input: { mean: number; std: number; distribution: 'normal' | 'uniform' };
+  /** Keep every layer's weights for the backward pass instead of regenerating them from their seed. */
+  cacheWeights: boolean;
+  /** Called between layers with the fraction done; returning true cancels the run. */
+  onProgress?: (fraction: number) => boolean;
+}
+
+/** Thrown (and caught by `analyze`) when `onProgress` asks to stop. */
+export class CancelledError extends Error {
+  constructor() {
+    super('the sampled run was cancelled');
+  }
+}
+
+interface TapeEntry {
+  x: Float32Array;
+  pre: Float32Array;
+  out: Float32Array;
+  /** Dropout keep-mask, max-pool argmax, or per-group 1/σ of a norm layer. */
+  mask?: Uint8Array;
+  argmax?: Int32Array;
+  invStd?: Float64Array;
+}
+
+/**
+ * Pushes a seeded random batch through the network and back. Forward, every layer's pre-activation and output
+ * statistics; backward, from standard normal noise at the output, the std of the gradient with respect to every
+ * layer's output and of every weight gradient. Deterministic: each tensor's values come from its own stream
+ * (`Stream`), so the same plan and seed give the same numbers bit for bit. Weights are generated per layer and, unless
+ * `cacheWeights`, regenerated for the backward pass, so memory holds one layer's weights at a time.
+ */
+export function runSampled(plan: Plan, backend: ComputeBackend, options: SampledOptions): SampledLayer[] {
+  return new SampledRun(plan, backend, options).run();
+}
+
+class SampledRun {
+  private readonly batch: number;
+  private readonly tape: TapeEntry[] = [];
+  private readonly results: SampledLayer[] = [];
+  private readonly weightCache = new Map<number, { w: Float32Array; b: Float32Array | null }>();
+  private done = 0;
+  private readonly totalSteps: number;
+
+  constructor(private readonly plan: Plan, private readonly backend: ComputeBackend, private readonly options: SampledOptions) {
+    this.batch = plan.batchSize;
+    this.totalSteps = 2 * plan.ordered.length;
+  }
+
+  run(): SampledLayer[] {
+    const { input } = this.options;
+    const x = new Float32Array(this.batch * sizeOf(this.plan.inputShape));
+    const rng = new Rng(this.plan.seed, Stream.input);
+    if (input.distribution === 'uniform') {
+      const half = Math.sqrt(3) * input.std;
+      this.backend.fillUniform(rng, x, input.mean - half, input.mean + half);
+    } else {
+      this.backend.fillNormal(rng, x, input.mean, input.std);
+    }
+    const out = this.forwardNodes(this.plan.nodes, x);
+    const upstream = new Float32Array(out.length);
+    this.backend.fillNormal(new Rng(this.plan.seed, Stream.upstreamGradient), upstream, 0, 1);
+    this.backwardNodes(this.plan.nodes, upstream, false);
+    return this.results;
+  }
+
+  private step(): void {
+    this.done++;
+    if (this.options.onProgress?.(this.done / this.totalSteps)) throw new CancelledError();
+  }
+
+  private forwardNodes(nodes: PlanNode[], x: Float32Array): Float32Array {
+    let h = x;
+    for (const node of nodes) h = this.forwardNode(node, h);
+    return h;
+  }
+
+  private weights(node: WeightNode): { w: Float32Array; b: Float32Array | null } {
+    const cached = this.weightCache.get(node.index);
+    if (cached) return cached;
+    const rows = node.weightShape[0];
+    const w = new Float32Array(sizeOf(node.weightShape));
+    sampleInit(node.init, new Rng(this.plan.seed, Stream.weight(node.index)), this.backend, w, rows, node.fanIn);
+    let b: Float32Array | null = null;
+    if (node.bias) {
+      b = new Float32Array(rows);
+      sampleInit(node.bias, new Rng(this.plan.seed, Stream.bias(node.index)), this.backend, b, 1, rows);
+    }
+    const result = { w, b };
+    if (this.options.cacheWeights) this.weightCache.set(node.index, result);
+    return result;
+  }
+
+  private record(node: PlanNode, entry: TapeEntry, act: Activation, extra: { distinctUnits?: number; weightStd?: number } = {}): void {
+    this.tape[node.index] = entry;
+    const pre = this.backend.moments(entry.pre);
+    this.results[node.index] = {
+      preActivation: { mean: pre.mean, std: momentsStd(pre) },
+      activation: { ...outputStats(this.backend, act, entry.pre, entry.out, this.batch), distinctUnits: extra.distinctUnits ?? null },
+      gradientStd: NaN,
+      weightStd: extra.weightStd ?? null,
+      weightGradientStd: null,
+    };
+    this.step();
+  }
+
+  private forwardNode(node: PlanNode, x: Float32Array): Float32Array {
+    const B = this.batch;
+    const linear: Activation = { name: 'linear', negativeSlope: 0.01 };
+    switch (node.op) {
+      case 'dense':
+      case 'conv2d': {
+        const { w, b } = this.weights(node);
+        const pre = this.weightForward(node, x, w, b);
+        const out = node.activation.name === 'linear' ? pre : new Float32Array(pre.length);
+        if (out !== pre) activateInto(node.activation, pre, out);
+        this.record(node, { x, pre, out }, node.activation, {
+          distinctUnits: countDistinctRows(w, node.weightShape[0], node.fanIn, b),
+          weightStd: momentsStd(this.backend.moments(w)),
+        });
+        return out;
+      }
+      case 'activation': {
+        const out = new Float32Array(x.length);
+        activateInto(node.activation, x, out);
+        this.record(node, { x, pre: x, out }, node.activation);
+        return out;
+      }
+      case 'flatten':
+        this.record(node, { x, pre: x, out: x }, linear);
+        return x;
+      case 'dropout': {
+        const rng = new Rng(this.plan.seed, Stream.dropout(node.index));
+        const keep = 1 - node.rate;
+        const mask = new Uint8Array(x.length);
+        const out = new Float32Array(x.length);
+        for (let i = 0; i < x.length; i++) {
+          mask[i] = rng.uniform() < keep ? 1 : 0;
+          out[i] = mask[i] ? x[i] / keep : 0;
+        }
+        this.record(node, { x, pre: out, out, mask }, linear);
+        return out;
+      }
+      case 'batchnorm':
+      case 'layernorm': {
+        const out = new Float32Array(x.length);
+        const invStd = normalize(node.op, x, out, B, node.inShape, node.eps);
+        this.record(node, { x, pre: out, out, invStd }, linear);
+        return out;
+      }
+      case 'maxpool2d':
+      case 'avgpool2d':
+      case 'global_avg_pool': {
+        const [c, h, w] = node.inShape;
+        const [oh, ow] = node.op === 'global_avg_pool' ? [1, 1] : [node.outShape[1], node.outShape[2]];
+        const [kh, kw] = node.op === 'global_avg_pool' ? [h, w] : node.size;
+        const [sh, sw] = node.op === 'global_avg_pool' ? [1, 1] : node.stride;
+        const out = new Float32Array(B * c * oh * ow);
+        const argmax = node.op === 'maxpool2d' ? new Int32Array(out.length) : undefined;
+        let o = 0;
+        for (let b = 0; b < B; b++) for (let ch = 0; ch < c; ch++) {
+          const base = (b * c + ch) * h * w;
+          for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++, o++) {
+            let best = -Infinity, bestAt = 0, sum = 0;
+            for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+              const at = base + (oy * sh + i) * w + ox * sw + j;
+              const v = x[at];
+              sum += v;
+              if (v > best) { best = v; bestAt = at; }
+            }
+            if (argmax) { out[o] = best; argmax[o] = bestAt; } else out[o] = sum / (kh * kw);
+          }
+        }
+        this.record(node, { x, pre: out, out, argmax }, linear);
+        return out;
+      }
+      case 'residual': {
+        const branch = this.forwardNodes(node.branch, x);
+        const shortcut = node.shortcut ? this.forwardNode(node.shortcut, x) : x;
+        const sum = new Float32Array(branch.length);
+        for (let i = 0; i < sum.length; i++) sum[i] = shortcut[i] + branch[i];
+        const out = node.activation.name === 'linear' ? sum : new Float32Array(sum.length);
+        if (out !== sum) activateInto(node.activation, sum, out);
+        this.record(node, { x, pre: sum, out }, node.activation);
+        return out;
+      }
+    }
+  }
+
+  /** pre = x·Wᵀ + b for dense; per sample pre_b = W·im2col(x_b) + b for conv2d. */
+  private weightForward(node: WeightNode, x: Float32Array, w: Float32Array, b: Float32Array | null): Float32Array {
+    const B = this.batch;
+    const units = node.weightShape[0];
+    const outSize = sizeOf(node.outShape);
+    const pre = new Float32Array(B * outSize);
+    if (node.op === 'dense') {
+      this.backend.gemm(false, true, B, units, node.fanIn, x, w, pre, false);
+    } else {
+      const g = node.geometry!;
+      const spatial = g.outHeight * g.outWidth;
+      const inSize = sizeOf(node.inShape);
+      const cols = new Float32Array(node.fanIn * spatial);
+      for (let s = 0; s < B; s++) {
+        this.backend.im2col(x.subarray(s * inSize, (s + 1) * inSize), g, cols);
+        this.backend.gemm(false, false, units, spatial, node.fanIn, w, cols, pre.subarray(s * outSize, (s + 1) * outSize), false);
+      }
+    }
+    if (b) {
+      const per = outSize / units;
+      for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) {
+        const bias = b[u];
+        if (bias === 0) continue;
+        const base = s * outSize + u * per;
+        for (let i = 0; i < per; i++) pre[base + i] += bias;
+      }
+    }
+    return pre;
+  }
+
+  /** Back-propagates `dy` through `nodes` (last first); returns the gradient at their input (empty unless `needInput`). */
+  private backwardNodes(nodes: PlanNode[], dy: Float32Array, needInput: boolean): Float32Array {
+    let g = dy;
+    for (let i = nodes.length - 1; i >= 0; i--) g = this.backwardNode(nodes[i], g, needInput || i > 0);
+    return g;
+  }
+
+  private backwardNode(node: PlanNode, dy: Float32Array, needInput: boolean): Float32Array {
+    const B = this.batch;
+    const result = this.results[node.index];
+    result.gradientStd = momentsStd(this.backend.moments(dy));
+    const t = this.tape[node.index];
+    let dx: Float32Array;
+    switch (node.op) {
+      case 'dense':
+      case 'conv2d': {
+        const dpre = new Float32Array(dy);
+        multiplyByDerivative(node.activation, t.pre, dpre);
+        dx = this.weightBackward(node, t.x, dpre, needInput);
+        break;
+      }
+      case 'activation':
+        dx = new Float32Array(dy);
+        multiplyByDerivative(node.activation, t.x, dx);
+        break;
+      case 'flatten':
+        dx = dy;
+        break;
+      case 'dropout': {
+        const keep = 1 - node.rate;
+        dx = new Float32Array(dy.length);
+        for (let i = 0; i < dy.length; i++) dx[i] = t.mask![i] ? dy[i] / keep : 0;
+        break;
+      }
+      case 'batchnorm':
+      case 'layernorm':
+        dx = normalizeBackward(node.op, t.out, dy, t.invStd!, B, node.inShape);
+        break;
+      case 'maxpool2d':
+      case 'avgpool2d':
+      case 'global_avg_pool':
+        dx = poolBackward(node, dy, t.argmax, B);
+        break;
+      case 'residual': {
+        const dsum = new Float32Array(dy);
+        multiplyByDerivative(node.activation, t.pre, dsum);
+        const branch = this.backwardNodes(node.branch, dsum, true);
+        const shortcut = node.shortcut ? this.backwardNode(node.shortcut, dsum, true) : dsum;
+        dx = new Float32Array(branch.length);
+        for (let i = 0; i < dx.length; i++) dx[i] = branch[i] + shortcut[i];
+        break;
+      }
+    }
+    this.tape[node.index] = undefined as unknown as TapeEntry;
+    this.step();
+    return dx;
+  }
+
+  /**
+   * dx = dpre·W (dense) or col2im(Wᵀ·dpre_b) (conv2d); dW = dpreᵀ·x, reduced to its moments block by block so the
+   * full weight gradient is never held (dense), or accumulated over the batch (conv2d, whose dW is small).
+   */
+  private weightBackward(node: WeightNode, x: Float32Array, dpre: Float32Array, needInput: boolean): Float32Array {
+    const B = this.batch;
+    const { w } = this.weights(node);
+    const units = node.weightShape[0];
+    const fanIn = node.fanIn;
+    const dx = new Float32Array(needInput ? x.length : 0);
+    let dwMoments: TensorMoments = EMPTY_MOMENTS;
+    if (node.op === 'dense') {
+      if (needInput) this.backend.gemm(false, false, B, fanIn, units, dpre, w, dx, false);
+      const dpreT = new Float32Array(units * B);
+      for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) dpreT[u * B + s] = dpre[s * units + u];
+      const rowsPerBlock = Math.max(1, Math.floor((1 << 20) / fanIn));
+      const block = new Float32Array(Math.min(rowsPerBlock, units) * fanIn);
+      for (let r0 = 0; r0 < units; r0 += rowsPerBlock) {
+        const rows = Math.min(rowsPerBlock, units - r0);
+        const view = block.subarray(0, rows * fanIn);
+        this.backend.gemm(false, false, rows, fanIn, B, dpreT.subarray(r0 * B, (r0 + rows) * B), x, view, false);
+        dwMoments = mergeMoments(dwMoments, this.backend.moments(view));
+      }
+    } else {
+      const g = node.geometry!;
+      const spatial = g.outHeight * g.outWidth;
+      const inSize = sizeOf(node.inShape);
+      const outSize = units * spatial;
+      const cols = new Float32Array(fanIn * spatial);
+      const dw = new Float32Array(units * fanIn);
+      for (let s = 0; s < B; s++) {
+        const dpreS = dpre.subarray(s * outSize, (s + 1) * outSize);
+        this.backend.im2col(x.subarray(s * inSize, (s + 1) * inSize), g, cols);
+        this.backend.gemm(false, true, units, fanIn, spatial, dpreS, cols, dw, true);
+        if (needInput) {
+          this.backend.gemm(true, false, fanIn, spatial, units, w, dpreS, cols, false);
+          this.backend.col2im(cols, g, dx.subarray(s * inSize, (s + 1) * inSize));
+        }
+      }
+      dwMoments = this.backend.moments(dw);
+    }
+    const result = this.results[node.index];
+    result.weightGradientStd = momentsStd(dwMoments);
+    return dx;
+  }
+}
+
+/** x̂ = (x − mean)/√(var + eps) per feature over the batch (batchnorm: per channel over N·H·W) or per sample (layernorm). */
+function normalize(kind: 'batchnorm' | 'layernorm', x: Float32Array, out: Float32Array, batch: number, shape: number[], eps: number): Float64Array {
+  const groups = normGroups(kind, batch, shape);
+  const invStd = new Float64Array(groups.count);
+  for (let gIdx = 0; gIdx < groups.count; gIdx++) {
+    let sum = 0;
+    let n = 0;
+    groups.forEach(gIdx, (i) => { sum += x[i]; n++; });
+    const mean = sum / n;
+    let m2 = 0;
+    groups.forEach(gIdx, (i) => { const d = x[i] - mean; m2 += d * d; });
+    const inv = 1 / Math.sqrt(m2 / n + eps);
+    invStd[gIdx] = inv;
+    groups.forEach(gIdx, (i) => { out[i] = (x[i] - mean) * inv; });
+  }
+  return invStd;
+}
+
+/** dx = (1/σ)·(dy − mean(dy) − x̂·mean(dy·x̂)) within each normalization group (Ioffe & Szegedy, 2015). */
+function normalizeBackward(kind: 'batchnorm' | 'layernorm', xhat: Float32Array, dy: Float32Array, invStd: Float64Array, batch: number, shape: number[]): Float32Array {
+  const groups = normGroups(kind, batch, shape);
+  const dx = new Float32Array(dy.length);
+  for (let gIdx = 0; gIdx < groups.count; gIdx++) {
+    let sumDy = 0;
+    let sumDyX = 0;
+    let n = 0;
+    groups.forEach(gIdx, (i) => { sumDy += dy[i]; sumDyX += dy[i] * xhat[i]; n++; });
+    const meanDy = sumDy / n;
+    const meanDyX = sumDyX / n;
+    groups.forEach(gIdx, (i) => { dx[i] = invStd[gIdx] * (dy[i] - meanDy - xhat[i] * meanDyX); });
+  }
+  return dx;
+}
+
+/** Index sets normalized together: batchnorm one per feature or channel, layernorm one per sample. */
+function normGroups(kind: 'batchnorm' | 'layernorm', batch: number, shape: number[]): { count: number; forEach: (g: number, f: (i: number) => void) => void } {
+  const size = sizeOf(shape);
+  if (kind === 'layernorm') {
+    return { count: batch, forEach: (g, f) => { for (let i = g * size; i < (g + 1) * size; i++) f(i); } };
+  }
+  const channels = shape[0];
+  const spatial = size / channels;
+  return {
+    count: channels,
+    forEach: (g, f) => {
+      for (let b = 0; b < batch; b++) {
+        const base = b * size + g * spatial;
+        for (let i = 0; i < spatial; i++) f(base + i);
+      }
+    },
+  };
+}
+
+function poolBackward(node: Extract<PlanNode, { op: 'maxpool2d' | 'avgpool2d' | 'global_avg_pool' }>, dy: Float32Array, argmax: Int32Array | undefined, batch: number): Float32Array {
+  const [c, h, w] = node.inShape;
+  const dx = new Float32Array(batch * c * h * w);
+  if (argmax) {
+    for (let o = 0; o < dy.length; o++) dx[argmax[o]] += dy[o];
+    return dx;
+  }
+  const [oh, ow] = node.op === 'global_avg_pool' ? [1, 1] : [node.outShape[1], node.outShape[2]];
+  const [kh, kw] = node.op === 'global_avg_pool' ? [h, w] : (node as { size: [number, number] }).size;
+  const [sh, sw] = node.op === 'global_avg_pool' ? [1, 1] : (node as { stride: [number, number] }).stride;
+  let o = 0;
+  for (let b = 0; b < batch; b++) for (let ch = 0; ch < c; ch++) {
+    const base = (b * c + ch) * h * w;
+    for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++, o++) {
+      const share = dy[o] / (kh * kw);
+      for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) dx[base + (oy * sh + i) * w + ox * sw + j] += share;
+    }
+  }
+  return dx;
+}

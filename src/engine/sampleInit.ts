@@ -1,0 +1,101 @@
+import type { ComputeBackend } from './compute';
+import { normalCdf, normalQuantile } from './gaussian';
+import type { ResolvedInit } from './initScheme';
+import type { Rng } from './rng';
+
+/**
+ * Fills `out` (a rows × cols row-major weight, or a bias with rows = 1) with values drawn from a resolved init, then
+ * scales by its multiplier. Truncated normals use rejection while the interval holds at least 30% of the mass, and
+ * inversion u ↦ Φ⁻¹(Φ(α) + u·(Φ(β) − Φ(α))) otherwise (as `torch.nn.init.trunc_normal_` does). Orthogonal follows
+ * `torch.nn.init.orthogonal_`: QR of a Gaussian matrix (transposed when rows < cols), columns times sign(diag R).
+ */
+export function sampleInit(init: ResolvedInit, rng: Rng, backend: ComputeBackend, out: Float32Array, rows: number, cols: number): void {
+  const d = init.distribution;
+  switch (d.kind) {
+    case 'constant': out.fill(d.value); break;
+    case 'normal': backend.fillNormal(rng, out, d.mean, d.std); break;
+    case 'uniform': backend.fillUniform(rng, out, d.low, d.high); break;
+    case 'truncated_normal': sampleTruncatedNormal(rng, out, d.mean, d.std, d.a, d.b); break;
+    case 'orthogonal': sampleOrthogonal(rng, out, rows, cols, d.gain); break;
+  }
+  if (init.multiplier !== 1) {
+    for (let i = 0; i < out.length; i++) out[i] *= init.multiplier;
+  }
+}
+
+function sampleTruncatedNormal(rng: Rng, out: Float32Array, mean: number, std: number, a: number, b: number): void {
+  if (std === 0) {
+    out.fill(Math.min(Math.max(mean, a), b));
+    return;
+  }
+  const lo = normalCdf((a - mean) / std);
+  const hi = normalCdf((b - mean) / std);
+  if (hi - lo >= 0.3) {
+    for (let i = 0; i < out.length; i++) {
+      let v: number;
+      do v = mean + std * rng.normal(); while (v < a || v > b);
+      out[i] = v;
+    }
+    return;
+  }
+  for (let i = 0; i < out.length; i++) {
+    const p = lo + (hi - lo) * rng.uniform();
+    out[i] = Math.min(Math.max(mean + std * normalQuantile(Math.min(Math.max(p, 1e-300), 1 - 1e-16)), a), b);
+  }
+}
+
+/** Householder QR in float64 of a tall m×n Gaussian matrix (m ≥ n), Q formed explicitly and sign-corrected. */
+function sampleOrthogonal(rng: Rng, out: Float32Array, rows: number, cols: number, gain: number): void {
+  const transpose = rows < cols;
+  const m = transpose ? cols : rows;
+  const n = transpose ? rows : cols;
+  // a is column-major m×n: column j at a[j*m ... j*m+m).
+  const a = new Float64Array(m * n);
+  for (let i = 0; i < m * n; i++) a[i] = rng.normal();
+  const vs = new Float64Array(m * n);
+  const rDiagSign = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const col = j * m;
+    let norm = 0;
+    for (let i = j; i < m; i++) norm += a[col + i] * a[col + i];
+    norm = Math.sqrt(norm);
+    const alpha = a[col + j] > 0 ? -norm : norm;
+    // v = x − αe₁, normalized; R_jj = α.
+    let vnorm = 0;
+    for (let i = j; i < m; i++) {
+      const v = a[col + i] - (i === j ? alpha : 0);
+      vs[col + i] = v;
+      vnorm += v * v;
+    }
+    vnorm = Math.sqrt(vnorm);
+    if (vnorm > 0) for (let i = j; i < m; i++) vs[col + i] /= vnorm;
+    rDiagSign[j] = alpha >= 0 ? 1 : -1;
+    for (let k = j + 1; k < n; k++) {
+      const ck = k * m;
+      let dot = 0;
+      for (let i = j; i < m; i++) dot += vs[col + i] * a[ck + i];
+      for (let i = j; i < m; i++) a[ck + i] -= 2 * dot * vs[col + i];
+    }
+  }
+  // Q = H₀H₁…H_{n−1}·[I; 0], applied right to left to the first n columns of the identity.
+  const q = new Float64Array(m * n);
+  for (let j = 0; j < n; j++) q[j * m + j] = 1;
+  for (let h = n - 1; h >= 0; h--) {
+    const col = h * m;
+    for (let k = 0; k < n; k++) {
+      const ck = k * m;
+      let dot = 0;
+      for (let i = h; i < m; i++) dot += vs[col + i] * q[ck + i];
+      if (dot !== 0) for (let i = h; i < m; i++) q[ck + i] -= 2 * dot * vs[col + i];
+    }
+  }
+  for (let j = 0; j < n; j++) {
+    const s = rDiagSign[j] * gain;
+    for (let i = 0; i < m; i++) {
+      const v = q[j * m + i] * s;
+      // Q is m×n (tall); the weight is rows×cols: Q itself, or Qᵀ when the matrix was transposed.
+      if (transpose) out[j * cols + i] = v;
+      else out[i * cols + j] = v;
+    }
+  }
+}

@@ -1,0 +1,27 @@
+// The engine in a worker thread, so a long sampled run never blocks the extension host.
+import { parentPort } from 'node:worker_threads';
+import { analyze } from './engine';
+import type { WorkerRequest, WorkerResponse } from './workerProtocol';
+
+const port = parentPort;
+if (port) {
+  port.on('message', (request: WorkerRequest) => {
+    let lastPost = 0;
+    try {
+      const report = analyze(request.text, {
+        ...request.options,
+        onProgress: (fraction) => {
+          const now = Date.now();
+          if (now - lastPost > 100) {
+            lastPost = now;
+            port.postMessage({ type: 'progress', id: request.id, fraction } satisfies WorkerResponse);
+          }
+          return false;
+        },
+      });
+      port.postMessage({ type: 'done', id: request.id, report } satisfies WorkerResponse);
+    } catch (err) {
+      port.postMessage({ type: 'failed', id: request.id, message: err instanceof Error ? err.message : String(err) } satisfies WorkerResponse);
+    }
+  });
+}

@@ -1,0 +1,14 @@
+import type { Mode, Report } from './engine';
+
+/** What the extension host asks the engine worker. */
+export interface WorkerRequest {
+  id: number;
+  text: string;
+  options: { mode?: Mode; seed?: number; batchSize?: number; file?: string | null };
+}
+
+/** What the engine worker answers. */
+export type WorkerResponse =
+  | { type: 'progress'; id: number; fraction: number }
+  | { type: 'done'; id: number; report: Report }
+  | { type: 'failed'; id: number; message: string };
