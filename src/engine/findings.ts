@@ -146,11 +146,15 @@ function finish(findings: Map<string, Finding>): Finding[] {
 
 type ChainNode = WeightNode | Extract<PlanNode, { op: 'residual' }>;
 
-/** Runs of main-path weight layers and residual blocks, cut at pooling and normalization layers. */
+/**
+ * Runs of main-path weight layers and residual blocks, cut at pooling and normalization layers and at zero- or
+ * constant-initialized layers (whose effect the symmetry findings report).
+ */
 function mainPathChains(nodes: PlanNode[]): ChainNode[][] {
   const chains: ChainNode[][] = [[]];
   for (const n of nodes) {
-    if (n.op === 'dense' || n.op === 'conv2d' || n.op === 'residual') chains[chains.length - 1].push(n);
+    if ((n.op === 'dense' || n.op === 'conv2d') && n.init.std === 0) chains.push([]);
+    else if (n.op === 'dense' || n.op === 'conv2d' || n.op === 'residual') chains[chains.length - 1].push(n);
     else if (n.op !== 'activation' && n.op !== 'flatten' && n.op !== 'dropout') chains.push([]);
   }
   return chains.filter((c) => c.length > 0);
