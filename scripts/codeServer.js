@@ -1,0 +1,157 @@
+// Starting and stopping a real VS Code (code-server) and headless Debian Chromium for the integration tests and for
+// `npm start`. Everything runs in a throwaway folder that `stop()` removes, with its own HOME, user data and
+// extensions; code-server runs in its own process group so that stopping it ends every process it started.
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+
+/** Runs scripts/setup-e2e.sh (idempotent) and returns the Node 24 binary and code-server entry it installed. */
+function ensureTools() {
+  const r = spawnSync('bash', [path.join(__dirname, 'setup-e2e.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`scripts/setup-e2e.sh failed with exit code ${r.status}`);
+  const vars = Object.fromEntries(r.stdout.trim().split('\n').filter((l) => l.includes('=')).map((l) => l.split('=')));
+  return { node: vars.CODE_SERVER_NODE, entry: vars.CODE_SERVER_ENTRY, chromium: process.env.CHROMIUM || '/usr/bin/chromium' };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+async function waitForHttp(url, ms, child) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) throw new Error(`code-server exited early with code ${child.exitCode}`);
+    try { const r = await fetch(url); if (r.ok) return; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${url}`);
+}
+
+const SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'security.workspace.trust.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'workbench.tips.enabled': false,
+  'chat.disableAIFeatures': true,
+  'workbench.colorTheme': 'Default Dark Modern',
+};
+
+/**
+ * A throwaway sandbox: temp folder with HOME, XDG folders, user data, extensions and a copy of the workspace.
+ * `cleanup()` stops every server started in it and deletes it; it also runs on SIGINT/SIGTERM and on exit.
+ */
+class Sandbox {
+  constructor(name) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `init-inspector-${name}-`));
+    this.home = path.join(this.dir, 'home');
+    fs.mkdirSync(this.home);
+    this.env = { ...process.env, HOME: this.home, XDG_CONFIG_HOME: path.join(this.home, '.config'), XDG_DATA_HOME: path.join(this.home, '.local/share'), XDG_CACHE_HOME: path.join(this.home, '.cache') };
+    this.servers = [];
+    this.closers = [];
+    this.cleaned = false;
+    const onSignal = (sig) => { this.cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143)); };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    process.once('exit', () => this.cleanupSync());
+  }
+
+  /** Copies `from` into the sandbox as a workspace folder; returns its path. */
+  workspace(from, extraFiles = {}) {
+    const ws = path.join(this.dir, 'workspace');
+    fs.cpSync(from, ws, { recursive: true });
+    for (const [name, text] of Object.entries(extraFiles)) fs.writeFileSync(path.join(ws, name), text);
+    return ws;
+  }
+
+  /** Starts code-server on 127.0.0.1 and a free port. */
+  async startCodeServer(tools, { workspace, extensionsDir, label = 'cs', settings = {}, port: wantedPort }) {
+    const userData = path.join(this.dir, `${label}-user-data`);
+    fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+    fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ ...SETTINGS, ...settings }, null, 2));
+    const extDir = extensionsDir || path.join(this.dir, `${label}-extensions`);
+    fs.mkdirSync(extDir, { recursive: true });
+    const config = path.join(this.dir, `${label}-config.yaml`);
+    fs.writeFileSync(config, 'auth: none\ncert: false\n');
+    const port = wantedPort || await freePort();
+    const args = [tools.entry, '--config', config, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--user-data-dir', userData,
+      '--extensions-dir', extDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+      // Without this the workbench silently ignores the extension development and test paths of the URL payload.
+      '--vscode-option', 'enable-smoke-test-driver', workspace];
+    const child = spawn(tools.node, args, { env: this.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const logFile = path.join(this.dir, `${label}.log`);
+    const log = fs.createWriteStream(logFile);
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    this.servers.push(child);
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30000, child);
+    const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+    return {
+      port, logFile, userData,
+      /** The workbench URL, loading the extension from `extensionPath` and running `testsPath` when given. */
+      url({ extensionPath, testsPath, folder = workspace } = {}) {
+        const payload = [];
+        if (extensionPath) payload.push(['extensionDevelopmentPath', remote(extensionPath)]);
+        if (testsPath) payload.push(['extensionTestsPath', remote(testsPath)]);
+        const q = payload.length ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : '';
+        return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}${q}`;
+      },
+    };
+  }
+
+  /** Installs a .vsix into an extensions folder with code-server's own --install-extension. */
+  installExtension(tools, vsix, extensionsDir) {
+    fs.mkdirSync(extensionsDir, { recursive: true });
+    const r = spawnSync(tools.node, [tools.entry, '--extensions-dir', extensionsDir, '--user-data-dir', path.join(this.dir, 'install-user-data'), '--install-extension', vsix],
+      { env: this.env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`code-server --install-extension failed (${r.status}): ${r.stderr || r.stdout}`);
+    return r.stdout.trim();
+  }
+
+  /** Launches headless Debian Chromium through playwright-core (never a downloaded browser). */
+  async launchBrowser(tools, { colorScheme = 'dark' } = {}) {
+    const { chromium } = require('playwright-core');
+    const profile = fs.mkdtempSync(path.join(this.dir, 'chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: tools.chromium, headless: true, viewport: { width: 1500, height: 950 }, env: this.env, colorScheme, args: CHROMIUM_ARGS,
+    });
+    this.closers.push(() => context.close());
+    return context;
+  }
+
+  async cleanup() {
+    if (this.cleaned) return;
+    for (const close of this.closers.splice(0)) await close().catch(() => {});
+    for (const child of this.servers) {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+      for (let i = 0; i < 30; i++) {
+        try { process.kill(-child.pid, 0); } catch { break; }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    this.cleanupSync();
+  }
+
+  cleanupSync() {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    for (const child of this.servers) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (!process.env.INIT_INSPECTOR_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+module.exports = { ROOT, ensureTools, Sandbox };

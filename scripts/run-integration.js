@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// The integration tests in a real VS Code (code-server 4.139, VS Code 1.139, a real Node extension host), driven by
+// headless Debian Chromium:
+//   1. the mocha suite out/test/integration runs inside the extension host against the real `vscode` API;
+//   2. user-level tests (out/test/ui/*.ui.js) act in the workbench page with Playwright;
+//   3. the .vsix that `npm run package` builds is installed with --install-extension and shown to activate.
+// Prints every report, saves screenshots under test-results/, exits non-zero on any failure or timeout, and removes
+// every process and temp folder it made, also when interrupted.
+// Usage: node scripts/run-integration.js [--timeout SECONDS] [--skip-vsix] [--only-ui]
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const util = require('node:util');
+const { spawnSync } = require('node:child_process');
+const { ROOT, ensureTools, Sandbox } = require('./codeServer');
+
+const argv = process.argv.slice(2);
+const TIMEOUT_MS = Number(argv[argv.indexOf('--timeout') + 1] || 0) * 1000 || 300000;
+const RESULTS = path.join(ROOT, 'test-results');
+const t0 = Date.now();
+const log = (...a) => console.log(`[integration ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+const NOISE = /open-vsx\.org|ENOTFOUND|AccountPolicyGate|Creating a socket|connection token|grace time|Service Worker|builtin extensions cache|AgentHost|DEP0040|punycode/;
+
+async function screenshotter(page, prefix) {
+  fs.mkdirSync(RESULTS, { recursive: true });
+  return async (name) => { await page.screenshot({ path: path.join(RESULTS, `${prefix}${name}.png`) }); };
+}
+
+/** Phase 1: the mocha suite inside the extension host. Resolves to the failure count (or 'timeout'). */
+async function extensionHostSuite(sandbox, tools, server) {
+  const browser = await sandbox.launchBrowser(tools);
+  const page = browser.pages()[0] || await browser.newPage();
+  let onExit;
+  const exited = new Promise((r) => { onExit = r; });
+  // The workbench calls these automation hooks: the extension host's console (mocha's report) and its exit code.
+  await page.exposeFunction('codeAutomationLog', (type, args) => {
+    const text = util.format(...(args || []));
+    if (!NOISE.test(text)) (type === 'error' ? console.error : console.log)(text);
+  });
+  await page.exposeFunction('codeAutomationExit', (code) => onExit(code));
+  page.on('pageerror', (e) => { if (!NOISE.test(e.message)) console.error('[pageerror]', e.message); });
+  await page.goto(server.url({ extensionPath: ROOT, testsPath: path.join(ROOT, 'out', 'test', 'integration') }));
+  log('workbench loading; the extension-host suite runs');
+  const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), TIMEOUT_MS))]);
+  await (await screenshotter(page, 'exthost-'))('end').catch(() => {});
+  await browser.close();
+  return code;
+}
+
+/** Phase 2 and 3: user-level tests in the workbench page. Returns the number of failures. */
+async function uiTests(sandbox, tools, server, tests, { extensionPath, prefix }) {
+  const browser = await sandbox.launchBrowser(tools);
+  const page = browser.pages()[0] || await browser.newPage();
+  page.on('pageerror', (e) => { if (!NOISE.test(e.message)) console.error('[pageerror]', e.message); });
+  await page.goto(server.url({ extensionPath }));
+  const screenshot = await screenshotter(page, prefix);
+  let failures = 0;
+  for (const t of tests) {
+    const start = Date.now();
+    try {
+      await Promise.race([t.run({ page, screenshot }), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 120 s')), 120000))]);
+      console.log(`  ✔ ${t.name} (${Date.now() - start} ms)`);
+    } catch (err) {
+      failures++;
+      console.log(`  ✘ ${t.name}\n      ${String(err && err.message || err).split('\n').slice(0, 8).join('\n      ')}`);
+      await screenshot(`FAILED-${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
+    }
+  }
+  await browser.close();
+  return failures;
+}
+
+function loadUiTests() {
+  const dir = path.join(ROOT, 'out', 'test', 'ui');
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.ui.js')).sort().flatMap((f) => require(path.join(dir, f)).tests);
+}
+
+async function main() {
+  for (const f of ['dist/extension.js', 'out/test/integration/index.js']) {
+    if (!fs.existsSync(path.join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build && npm run compile-tests\` first`);
+  }
+  fs.rmSync(RESULTS, { recursive: true, force: true });
+  const tools = ensureTools();
+  const sandbox = new Sandbox('it');
+  let failed = 0;
+  try {
+    // package.json is there to check that the menu entry is decided by content, not by the .json extension.
+    const workspace = sandbox.workspace(path.join(ROOT, 'examples'), { 'package.json': JSON.stringify({ name: 'not-a-network', version: '1.0.0' }, null, 2) });
+    const server = await sandbox.startCodeServer(tools, { workspace });
+    log(`code-server up on 127.0.0.1:${server.port}`);
+    if (!argv.includes('--only-ui')) {
+      const code = await extensionHostSuite(sandbox, tools, server);
+      if (code === 'timeout') { console.error(`[integration] TIMEOUT: the extension-host suite did not finish in ${TIMEOUT_MS / 1000} s`); failed++; }
+      else if (code !== 0) failed++;
+      log(`extension-host suite ${code === 0 ? 'passed' : 'FAILED'}`);
+    }
+    log('user-level tests (Playwright in the workbench)');
+    failed += await uiTests(sandbox, tools, server, loadUiTests(), { extensionPath: ROOT, prefix: 'ui-' });
+
+    if (!argv.includes('--skip-vsix')) {
+      log('packaging the .vsix and installing it into a fresh code-server');
+      const vsix = path.join(sandbox.dir, 'init-inspector.vsix');
+      const pack = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--skip-license', '--out', vsix],
+        { cwd: ROOT, encoding: 'utf8' });
+      if (pack.status !== 0) throw new Error(`vsce package failed: ${pack.stderr || pack.stdout}`);
+      const extensionsDir = path.join(sandbox.dir, 'vsix-extensions');
+      console.log('  ' + sandbox.installExtension(tools, vsix, extensionsDir).split('\n').join('\n  '));
+      const installed = await sandbox.startCodeServer(tools, { workspace, extensionsDir, label: 'vsix' });
+      failed += await uiTests(sandbox, tools, installed, [{
+        name: 'the installed .vsix activates: its Explorer entry appears on a network file',
+        async run({ page, screenshot }) {
+          const { openExplorerMenu } = require(path.join(ROOT, 'out', 'test', 'ui', 'uiTest.js'));
+          await openExplorerMenu(page, 'kaiming-relu.net.json', 'Analyze Network', 60000);
+          await screenshot('installed-menu');
+          await page.keyboard.press('Escape');
+        },
+      }], { extensionPath: undefined, prefix: 'vsix-' });
+    }
+  } finally {
+    await sandbox.cleanup();
+  }
+  log(`${failed === 0 ? 'PASS' : `FAIL (${failed})`}; screenshots in test-results/`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (err) => { console.error('[integration] error:', err); process.exit(3); });

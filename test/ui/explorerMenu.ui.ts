@@ -1,0 +1,38 @@
+import * as assert from 'node:assert/strict';
+import { menuLabels, openExplorerMenu, type UiTest } from './uiTest';
+
+export const tests: UiTest[] = [
+  {
+    name: 'right-clicking a network description in the Explorer offers "Analyze Network"',
+    async run({ page, screenshot }) {
+      await openExplorerMenu(page, 'small-cnn.net.json', 'Analyze Network');
+      await screenshot('explorer-menu-network');
+      assert.ok((await menuLabels(page)).includes('Analyze Network'));
+      await page.keyboard.press('Escape');
+    },
+  },
+  {
+    name: 'a JSON file that is not a network (package.json) gets no entry',
+    async run({ page, screenshot }) {
+      await openExplorerMenu(page, 'package.json', 'Copy Path');
+      const labels = await menuLabels(page);
+      await screenshot('explorer-menu-package-json');
+      await page.keyboard.press('Escape');
+      assert.ok(labels.includes('Copy Path'), `the menu is the Explorer's: ${labels.join(', ')}`);
+      assert.ok(!labels.includes('Analyze Network'), `menu of package.json: ${labels.join(', ')}`);
+    },
+  },
+  {
+    name: 'picking the entry analyzes the network and shows the report',
+    async run({ page, screenshot }) {
+      await openExplorerMenu(page, 'small-cnn.net.json', 'Analyze Network');
+      await page.getByRole('menuitem', { name: 'Analyze Network', exact: true }).click();
+      const output = page.locator('.part.panel .view-lines');
+      await output.filter({ hasText: '0 errors, 0 warnings' }).first().waitFor({ timeout: 30000 });
+      await screenshot('analyze-output');
+      const text = await output.first().innerText();
+      const flat = text.replace(/\s+/g, ' ');
+      assert.ok(flat.includes('conv3 (conv2d) relu [32×8×8]'), flat.slice(0, 400));
+    },
+  },
+];

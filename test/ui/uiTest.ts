@@ -1,0 +1,43 @@
+import type { Page } from 'playwright-core';
+
+/** What a user-level test gets: the workbench page (the extension loaded) and a way to save screenshots. */
+export interface UiContext {
+  page: Page;
+  /** Saves test-results/<name>.png. */
+  screenshot(name: string): Promise<void>;
+}
+
+export interface UiTest {
+  name: string;
+  run(ctx: UiContext): Promise<void>;
+}
+
+/**
+ * Right-clicks an Explorer entry until its context menu is open and settled; the first menus after load can miss
+ * the entries of extensions still being registered, so it retries until `until` is visible or the deadline passes.
+ */
+export async function openExplorerMenu(page: Page, file: string, until: string, deadlineMs = 30000): Promise<void> {
+  const row = page.getByRole('treeitem', { name: file, exact: true });
+  await row.waitFor({ timeout: 60000 });
+  const end = Date.now() + deadlineMs;
+  await page.keyboard.press('Escape');
+  for (;;) {
+    await row.click({ button: 'right' });
+    try {
+      // A menu item's accessible name may end with its keybinding ("Copy Path Ctrl+Alt+C").
+      await page.getByRole('menuitem', { name: new RegExp(`^${until.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`) }).first().waitFor({ timeout: 2000 });
+      await page.waitForTimeout(400); // let the menu finish fading in before anyone takes a picture
+      return;
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1000);
+    }
+  }
+}
+
+/** The visible labels of the open context menu. */
+export async function menuLabels(page: Page): Promise<string[]> {
+  const labels = await page.locator('.monaco-menu .action-label').allInnerTexts();
+  return labels.map((l) => l.trim()).filter(Boolean);
+}
