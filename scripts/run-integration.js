@@ -84,8 +84,11 @@ async function main() {
   const sandbox = new Sandbox('it');
   let failed = 0;
   try {
-    // package.json is there to check that the menu entry is decided by content, not by the .json extension.
-    const workspace = sandbox.workspace(path.join(ROOT, 'examples'), { 'package.json': JSON.stringify({ name: 'not-a-network', version: '1.0.0' }, null, 2) });
+    // The examples, test/fixtures, and a package.json to check that menus and diagnostics go by content, not by name.
+    const fixtures = Object.fromEntries(fs.readdirSync(path.join(ROOT, 'test', 'fixtures')).map((f) => [f, fs.readFileSync(path.join(ROOT, 'test', 'fixtures', f), 'utf8')]));
+    const workspace = sandbox.workspace(path.join(ROOT, 'examples'), { ...fixtures, 'package.json': JSON.stringify({ name: 'not-a-network', version: '1.0.0' }, null, 2) });
+    // The examples' "$schema": "../schemas/network.schema.json" resolves beside the workspace, as it does in the repository.
+    fs.cpSync(path.join(ROOT, 'schemas'), path.join(sandbox.dir, 'schemas'), { recursive: true });
     const server = await sandbox.startCodeServer(tools, { workspace });
     log(`code-server up on 127.0.0.1:${server.port}`);
     if (!argv.includes('--only-ui')) {

@@ -7,3 +7,4 @@ export { FINDING_CODES } from './report';
 export type { Problem } from './problem';
 export { DEFAULT_BUDGET, type Budget } from './cost';
 export { FINDING_THRESHOLDS } from './findings';
+export { fixEdits, applyFixes, inlineJson, type TextEdit } from './applyFix';
