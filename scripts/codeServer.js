@@ -49,6 +49,7 @@ const SETTINGS = {
   'workbench.tips.enabled': false,
   'chat.disableAIFeatures': true,
   'workbench.colorTheme': 'Default Dark Modern',
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
 /**

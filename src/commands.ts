@@ -1,59 +1,66 @@
 import * as vscode from 'vscode';
-import { pointerLocator } from './engine';
-import type { AnalysisRunner } from './analysisRunner';
-import { formatReport } from './reportText';
+import { analyze, parseNetwork, type Report } from './engine';
+import { EXAMPLE_STEPS, WALKTHROUGH_ID } from './examples';
+import { rangeOf } from './networkDocument';
+import type { PanelManager } from './panel/panelManager';
 
 /** Command ids, mirroring `contributes.commands` in package.json. */
 export const Commands = {
   analyzeNetwork: 'initInspector.analyzeNetwork',
+  openWalkthrough: 'initInspector.openWalkthrough',
+  /** `initInspector.openExample.<step id>`: opens a walkthrough step's example and its panel. */
+  openExample: (id: string): string => `initInspector.openExample.${id}`,
+  /** Writes the open panel's report of a file to a target (JSON/CSV) without a dialog. */
+  exportReport: 'initInspector.exportReport',
+  /** Writes the open panel's charts of a file as PNG to a target without a dialog. */
+  exportChartsImage: 'initInspector.exportChartsImage',
 } as const;
 
 export interface CommandDeps {
-  runner: AnalysisRunner;
-  output: vscode.OutputChannel;
+  panels: PanelManager;
+  extensionUri: vscode.Uri;
 }
 
 /** Registers every command of the extension. */
 export function registerCommands(context: vscode.ExtensionContext, deps: CommandDeps): void {
-  context.subscriptions.push(
-    vscode.commands.registerCommand(Commands.analyzeNetwork, (uri?: vscode.Uri) => analyzeNetwork(deps, uri)),
-  );
+  const register = (id: string, f: (...args: never[]) => unknown): void => { context.subscriptions.push(vscode.commands.registerCommand(id, f)); };
+  register(Commands.analyzeNetwork, (uri?: vscode.Uri) => analyzeNetwork(deps, uri));
+  register(Commands.openWalkthrough, () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#${WALKTHROUGH_ID}`, false));
+  for (const step of EXAMPLE_STEPS) {
+    register(Commands.openExample(step.id), () => analyzeNetwork(deps, vscode.Uri.joinPath(deps.extensionUri, 'examples', step.file)));
+  }
+  register(Commands.exportReport, (uri: vscode.Uri, format: 'json' | 'csv', target: vscode.Uri) => deps.panels.get(uri)?.exportReport(format, target));
+  register(Commands.exportChartsImage, (uri: vscode.Uri, target: vscode.Uri) => deps.panels.get(uri)?.exportImage(target));
 }
 
 /**
- * Analyzes a network file (the Explorer's selection, else the active editor) in the engine worker and shows the
- * report; a file that is not a network description, or is broken, gets a message naming its first problem.
- * Resolves to the report (tests read it), or undefined when there was nothing to analyze.
+ * Opens the analysis panel of a network file (the Explorer's selection, else the active editor) and resolves to the
+ * report it shows. A file that is not a network description, or is broken, gets a message naming its first problem
+ * (with a button that goes there) and no panel; the report with the problems is returned.
  */
-async function analyzeNetwork(deps: CommandDeps, uri?: vscode.Uri) {
-  const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+async function analyzeNetwork(deps: CommandDeps, uri?: vscode.Uri): Promise<Report | undefined> {
+  const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
   if (!target) {
-    void vscode.window.showWarningMessage('Init Inspector: open or select a network description (.net.json) to analyze.');
+    void vscode.window.showWarningMessage('Init Inspector: open or select a network description (*.net.json) to analyze.');
     return undefined;
   }
-  const doc = await vscode.workspace.openTextDocument(target);
-  const text = doc.getText();
+  let doc: vscode.TextDocument;
+  try {
+    doc = await vscode.workspace.openTextDocument(target);
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Init Inspector: cannot open ${target.fsPath}: ${(err as Error).message}`);
+    return undefined;
+  }
   const name = vscode.workspace.asRelativePath(target);
-  const report = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Init Inspector: analyzing ${name}`, cancellable: true },
-    async (progress, token) => {
-      let last = 0;
-      return deps.runner.run({ text, options: { mode: 'both', file: name } }, (fraction) => {
-        progress.report({ increment: (fraction - last) * 100 });
-        last = fraction;
-      }, token);
-    },
-  ).then((r) => r, (err: Error) => {
-    if (err.message !== 'cancelled') void vscode.window.showErrorMessage(`Init Inspector: analysis of ${name} failed: ${err.message}`);
-    return undefined;
-  });
-  if (!report) return undefined;
-  deps.output.clear();
-  deps.output.appendLine(formatReport(report, pointerLocator(text), name));
-  deps.output.show(true);
-  const firstProblem = report.problems.find((p) => p.severity === 'error');
-  if (firstProblem) {
-    void vscode.window.showErrorMessage(`Init Inspector: ${name} is not a valid network description: ${name}:${firstProblem.line}:${firstProblem.column}: ${firstProblem.message}`);
+  const first = parseNetwork(doc.getText()).problems.find((p) => p.severity === 'error');
+  if (first) {
+    const report = analyze(doc.getText(), { mode: 'analytic', file: name });
+    void vscode.window.showErrorMessage(`Init Inspector: ${name} is not a valid network description. ${name}:${first.line}:${first.column}: ${first.message}`, 'Go to Problem')
+      .then(async (choice) => {
+        if (choice) await vscode.window.showTextDocument(doc, { selection: rangeOf(doc, first.offset, first.length) });
+      });
+    return report;
   }
-  return report;
+  const panel = deps.panels.open(target);
+  return panel.report ?? panel.nextReport();
 }

@@ -4,24 +4,27 @@ import { registerCommands } from './commands';
 import { NetworkDiagnostics } from './diagnostics';
 import { InitHover } from './initHover';
 import { NetworkFileIndex } from './networkFileIndex';
+import { PANEL_VIEW_TYPE } from './panel/panelHtml';
+import { PanelManager } from './panel/panelManager';
 import { InitQuickFixes } from './quickFixes';
 
 const JSON_DOCUMENTS: vscode.DocumentSelector = [{ language: 'json' }, { language: 'jsonc' }];
 
 /**
  * Activates Init Inspector: the network file index (for menus), live diagnostics with quick fixes and hovers, the
- * engine worker runner and the commands.
+ * analysis panels (engine in a worker thread) and the commands.
  */
 export function activate(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel('Init Inspector');
   const index = new NetworkFileIndex();
   const diagnostics = new NetworkDiagnostics(vscode.Uri.joinPath(context.extensionUri, 'README.md'));
+  const panels = new PanelManager(context.extensionUri, new AnalysisRunner(context.asAbsolutePath('dist')));
   context.subscriptions.push(
-    output, index, diagnostics,
+    index, diagnostics, panels,
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, panels),
     vscode.languages.registerCodeActionsProvider(JSON_DOCUMENTS, new InitQuickFixes(diagnostics), { providedCodeActionKinds: InitQuickFixes.kinds }),
     vscode.languages.registerHoverProvider(JSON_DOCUMENTS, new InitHover(diagnostics)),
   );
-  registerCommands(context, { runner: new AnalysisRunner(context.asAbsolutePath('dist')), output });
+  registerCommands(context, { panels, extensionUri: context.extensionUri });
   void index.scan();
 }
 

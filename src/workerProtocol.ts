@@ -1,10 +1,10 @@
-import type { Mode, Report } from './engine';
+import type { Mode, Report, WhatIf } from './engine';
 
 /** What the extension host asks the engine worker. */
 export interface WorkerRequest {
   id: number;
   text: string;
-  options: { mode?: Mode; seed?: number; batchSize?: number; file?: string | null };
+  options: { mode?: Mode; seed?: number; batchSize?: number; file?: string | null; whatIf?: WhatIf | null };
 }
 
 /** What the engine worker answers. */

@@ -10,6 +10,7 @@ import type { Problem } from './problem';
 import { CancelledError, runSampled, type SampledLayer } from './propagate';
 import { referenceBackend } from './referenceBackend';
 import type { LayerReport, Mode, Report } from './report';
+import { applyWhatIf, type WhatIf } from './whatIf';
 
 export interface AnalyzeOptions {
   mode?: Mode;
@@ -22,8 +23,8 @@ export interface AnalyzeOptions {
   file?: string | null;
   /** Called with the fraction done of the sampled run; return true to cancel it. */
   onProgress?: (fraction: number) => boolean;
-  /** Changes the parsed network before it is planned (the panel's what-if). */
-  transform?: (network: NetworkSpec) => NetworkSpec;
+  /** A hypothetical init applied to the parsed network before it is planned (the panel's what-if). */
+  whatIf?: WhatIf | null;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -44,7 +45,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   });
   if (!parsed.network) return empty('', options.seed ?? 0, options.batchSize ?? 0);
   let network: NetworkSpec = { ...parsed.network, seed: options.seed ?? parsed.network.seed, batchSize: options.batchSize ?? parsed.network.batchSize };
-  if (options.transform) network = options.transform(network);
+  if (options.whatIf) network = applyWhatIf(network, options.whatIf);
   const { plan, errors } = buildPlan(network);
   if (!plan) {
     const locate = pointerLocator(text);

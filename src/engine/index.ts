@@ -8,3 +8,6 @@ export type { Problem } from './problem';
 export { DEFAULT_BUDGET, type Budget } from './cost';
 export { FINDING_THRESHOLDS } from './findings';
 export { fixEdits, applyFixes, inlineJson, type TextEdit } from './applyFix';
+export { applyWhatIf, whatIfFixes, isWhatIfScheme, type WhatIf } from './whatIf';
+export type { NetworkSpec } from './network';
+export { INIT_SCHEMES } from './initSpec';

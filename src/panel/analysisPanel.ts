@@ -1,0 +1,237 @@
+import * as vscode from 'vscode';
+import { applyFixes, INIT_SCHEMES, parseNetwork, pointerLocator, type Report, type WhatIf, whatIfFixes } from '../engine';
+import type { AnalysisRunner } from '../analysisRunner';
+import type { HostToWebview, PanelReport, PanelState, RunSettings, WeightLayerChoice } from '../protocol';
+import { rangeOf } from '../networkDocument';
+import { panelHtml } from './panelHtml';
+import { reportCsv } from './reportExport';
+import { validateWebviewMessage } from './validateMessage';
+
+/** Edits re-analyze after this quiet time. */
+const FOLLOW_DEBOUNCE_MS = 400;
+
+/**
+ * One analysis panel for one network file: runs the engine in the worker for the file's current text, the panel's
+ * settings and what-if, and posts the report to the webview. A newer run cancels the older one, and a result whose
+ * run or document version is stale is never shown.
+ */
+export class AnalysisPanel implements vscode.Disposable {
+  private runId = 0;
+  private cancel: vscode.CancellationTokenSource | undefined;
+  private followTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private lastReport: Report | undefined;
+  private pendingImage: { target: vscode.Uri; done: (ok: boolean) => void } | undefined;
+  private settings: RunSettings;
+  private whatIf: WhatIf | null;
+  private readonly onDisposed = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.onDisposed.event;
+  /** Resolves the next time a report reaches the webview (tests wait on it). */
+  private computedWaiters: ((r: Report) => void)[] = [];
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly fileUri: vscode.Uri,
+    extensionUri: vscode.Uri,
+    private readonly runner: AnalysisRunner,
+    state: PanelState | null,
+  ) {
+    this.settings = state?.settings ?? { seed: 0, batchSize: 0, mode: 'both' };
+    this.whatIf = state?.whatIf ?? null;
+    panel.webview.html = panelHtml(panel.webview, extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((raw) => this.receive(raw)),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document.uri.toString() !== this.fileUri.toString() || e.contentChanges.length === 0) return;
+        clearTimeout(this.followTimer);
+        this.followTimer = setTimeout(() => void this.run(), FOLLOW_DEBOUNCE_MS);
+      }),
+    );
+  }
+
+  reveal(): void {
+    this.panel.reveal(undefined, false);
+  }
+
+  /** The report last shown, and a promise of the next one. */
+  get report(): Report | undefined {
+    return this.lastReport;
+  }
+
+  nextReport(): Promise<Report> {
+    return new Promise((resolve) => this.computedWaiters.push(resolve));
+  }
+
+  private post(message: HostToWebview): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const message = validateWebviewMessage(raw);
+    if (!message) return;
+    switch (message.type) {
+      case 'ready':
+        if (message.state && message.state.fileUri === this.fileUri.toString()) {
+          this.settings = message.state.settings;
+          this.whatIf = message.state.whatIf;
+        }
+        await this.resolveDefaults();
+        this.post({ type: 'panelOpened', fileName: vscode.workspace.asRelativePath(this.fileUri), fileUri: this.fileUri.toString(), settings: this.settings, whatIf: this.whatIf, schemes: ['keep', ...INIT_SCHEMES] });
+        await this.run();
+        return;
+      case 'rerun':
+        this.settings = message.settings;
+        await this.run();
+        return;
+      case 'setWhatIf':
+        this.whatIf = message.whatIf;
+        await this.run();
+        return;
+      case 'applyWhatIf':
+        await this.applyWhatIf();
+        return;
+      case 'cancel':
+        this.cancel?.cancel();
+        return;
+      case 'revealPath':
+        await this.revealPath(message.path);
+        return;
+      case 'exportReport':
+        await this.exportReport(message.format);
+        return;
+      case 'exportImage':
+        await this.saveImage(message.dataUrl);
+        return;
+      default: {
+        const never: never = message;
+        return never;
+      }
+    }
+  }
+
+  /** A new panel starts from the file's own seed and batch size. */
+  private async resolveDefaults(): Promise<void> {
+    if (this.settings.batchSize !== 0) return;
+    const network = await vscode.workspace.openTextDocument(this.fileUri).then((d) => parseNetwork(d.getText()).network, () => null);
+    this.settings = { ...this.settings, seed: network?.seed ?? 0, batchSize: network?.batchSize ?? 64 };
+  }
+
+  /** Analyzes the file's current text; only the newest run's result is ever posted. */
+  async run(): Promise<void> {
+    const runId = ++this.runId;
+    this.cancel?.cancel();
+    const cancel = new vscode.CancellationTokenSource();
+    this.cancel = cancel;
+    let doc: vscode.TextDocument;
+    try {
+      doc = await vscode.workspace.openTextDocument(this.fileUri);
+    } catch (err) {
+      this.post({ type: 'analysisFailed', runId, message: `cannot open ${this.fileUri.fsPath}: ${(err as Error).message}` });
+      return;
+    }
+    const version = doc.version;
+    const text = doc.getText();
+    this.post({ type: 'analysisStarted', runId });
+    const started = Date.now();
+    try {
+      const report = await this.runner.run(
+        { text, options: { mode: this.settings.mode, seed: this.settings.seed, batchSize: this.settings.batchSize, whatIf: this.whatIf, file: vscode.workspace.asRelativePath(this.fileUri) } },
+        (fraction) => { if (runId === this.runId) this.post({ type: 'analysisProgressed', runId, fraction }); },
+        cancel.token,
+      );
+      if (runId !== this.runId || doc.version !== version) return; // stale: a newer run or edit supersedes it
+      this.lastReport = report;
+      this.post({ type: 'analysisComputed', runId, report: panelReport(report, Date.now() - started), settings: this.settings, whatIf: this.whatIf, weightLayers: weightLayers(report) });
+      for (const resolve of this.computedWaiters.splice(0)) resolve(report);
+    } catch (err) {
+      if (runId !== this.runId) return;
+      const message = (err as Error).message === 'cancelled' ? 'cancelled: showing nothing new; press Re-run to try again' : (err as Error).message;
+      this.post({ type: 'analysisFailed', runId, message });
+    } finally {
+      cancel.dispose();
+    }
+  }
+
+  private async revealPath(path: string): Promise<void> {
+    const doc = await vscode.workspace.openTextDocument(this.fileUri);
+    const loc = pointerLocator(doc.getText())(path);
+    const range = rangeOf(doc, loc.offset, loc.length);
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: range, preserveFocus: false });
+  }
+
+  /** Writes the what-if into the file as one undoable edit, then drops it (the file now says it). */
+  async applyWhatIf(): Promise<boolean> {
+    if (!this.whatIf) return false;
+    const doc = await vscode.workspace.openTextDocument(this.fileUri);
+    const network = parseNetwork(doc.getText()).network;
+    if (!network) {
+      void vscode.window.showErrorMessage('Init Inspector: the file has problems; fix them before applying the what-if.');
+      return false;
+    }
+    const updated = applyFixes(doc.getText(), whatIfFixes(network, this.whatIf));
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(this.fileUri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), updated);
+    const applied = this.whatIf;
+    this.whatIf = null;
+    const ok = await vscode.workspace.applyEdit(edit);
+    if (ok) this.post({ type: 'whatIfApplied', whatIf: applied });
+    return ok;
+  }
+
+  /** Saves the last report as JSON or CSV (to `target`, or where the user picks). */
+  async exportReport(format: 'json' | 'csv', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    if (!this.lastReport) return undefined;
+    const base = this.fileUri.path.replace(/\.json$/i, '').split('/').pop() ?? 'report';
+    const uri = target ?? await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(this.fileUri, '..', `${base}.report.${format}`), filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] } });
+    if (!uri) return undefined;
+    const text = format === 'json' ? JSON.stringify(this.lastReport, null, 2) + '\n' : reportCsv(this.lastReport);
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    return uri;
+  }
+
+  /** Asks the webview for a PNG of its charts and saves it (to `target`, or where the user picks). */
+  exportImage(target: vscode.Uri): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.pendingImage = { target, done: resolve };
+      this.post({ type: 'exportRequested', format: 'png' });
+    });
+  }
+
+  private async saveImage(dataUrl: string): Promise<void> {
+    const pending = this.pendingImage;
+    this.pendingImage = undefined;
+    const base = this.fileUri.path.replace(/\.json$/i, '').split('/').pop() ?? 'charts';
+    const uri = pending?.target ?? await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(this.fileUri, '..', `${base}.charts.png`), filters: { PNG: ['png'] } });
+    if (!uri) return pending?.done(false);
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(dataUrl.slice('data:image/png;base64,'.length), 'base64'));
+    pending?.done(true);
+  }
+
+  dispose(): void {
+    clearTimeout(this.followTimer);
+    this.cancel?.cancel();
+    for (const d of this.disposables) d.dispose();
+    this.onDisposed.fire();
+    this.onDisposed.dispose();
+  }
+}
+
+function panelReport(report: Report, elapsedMs: number): PanelReport {
+  return {
+    network: report.network, mode: report.mode, seed: report.seed, batchSize: report.batchSize, layers: report.layers, findings: report.findings,
+    problems: report.problems, backend: report.backend, sampledRefused: report.sampledRefused,
+    cost: report.cost ? { forwardFlops: report.cost.forwardFlops, peakBytes: report.cost.peakBytes } : null, elapsedMs,
+  };
+}
+
+function weightLayers(report: Report): WeightLayerChoice[] {
+  const seen = new Map<string, WeightLayerChoice>();
+  for (const l of report.layers) {
+    if (!l.init || l.type.includes('projection') || seen.has(l.path)) continue;
+    const copies = report.layers.filter((x) => x.path === l.path).length;
+    seen.set(l.path, { path: l.path, label: `${l.name} ${l.path}${copies > 1 ? ` (×${copies})` : ''}` });
+  }
+  return [...seen.values()];
+}

@@ -1,0 +1,93 @@
+import {
+  BarController, BarElement, CategoryScale, Chart, type ChartConfiguration, Legend, LinearScale, LineController, LineElement, LogarithmicScale,
+  PointElement, Title, Tooltip,
+} from 'chart.js';
+import type { LayerReport } from '../src/engine/report';
+import type { ChartTheme } from './theme';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Legend, Tooltip, Title);
+
+const charts = new Map<HTMLCanvasElement, Chart>();
+
+/** Draws (or redraws) a chart on a canvas and records the plotted values in its data-* attributes for tests. */
+export function draw(canvas: HTMLCanvasElement, config: ChartConfiguration, series: Record<string, (number | null)[]>): void {
+  charts.get(canvas)?.destroy();
+  canvas.dataset.ready = 'false';
+  charts.set(canvas, new Chart(canvas, config));
+  canvas.dataset.series = JSON.stringify(series);
+  canvas.dataset.ready = 'true';
+}
+
+export function destroyAll(): void {
+  for (const c of charts.values()) c.destroy();
+  charts.clear();
+}
+
+const layerLabel = (l: LayerReport): string => `${l.index + 1}`;
+const positive = (x: number | null | undefined): number | null => (x !== null && x !== undefined && x > 0 && Number.isFinite(x) ? x : null);
+
+function axes(theme: ChartTheme, y: { title: string; log: boolean; min?: number; max?: number }) {
+  const common = { ticks: { color: theme.foreground, font: { family: theme.font } }, grid: { color: theme.grid }, border: { color: theme.grid } };
+  return {
+    x: { ...common, title: { display: true, text: 'layer (execution order)', color: theme.foreground } },
+    y: { ...common, type: y.log ? 'logarithmic' as const : 'linear' as const, min: y.log ? y.min : 0, max: y.max,
+      title: { display: true, text: y.title, color: theme.foreground } },
+  };
+}
+
+function base(theme: ChartTheme, title: string) {
+  return {
+    animation: false as const,
+    responsive: true,
+    maintainAspectRatio: false,
+    interaction: { mode: 'index' as const, intersect: false },
+    plugins: {
+      title: { display: true, text: title, color: theme.foreground, font: { family: theme.font, size: 13, weight: 'bold' as const } },
+      legend: { labels: { color: theme.foreground, font: { family: theme.font }, usePointStyle: true } },
+      tooltip: { callbacks: {} as Record<string, unknown> },
+    },
+  };
+}
+
+/** A per-layer std chart: the sampled value beside the mean-field prediction, on a log scale. */
+export function stdChart(canvas: HTMLCanvasElement, layers: LayerReport[], theme: ChartTheme, kind: 'activation' | 'gradient'): void {
+  const sampled = layers.map((l) => positive(kind === 'activation' ? l.activation?.std : l.gradient?.std));
+  const predicted = layers.map((l) => positive(kind === 'activation' ? l.predicted?.activationStd : l.predicted?.gradientStd));
+  const color = kind === 'activation' ? theme.sampled : theme.gradient;
+  const predictedColor = kind === 'activation' ? theme.predicted : theme.gradientPredicted;
+  const datasets = [];
+  // The prediction is drawn on top (order 0) as a dashed line, so it stays visible where it matches the samples.
+  if (sampled.some((v) => v !== null)) datasets.push({ label: 'sampled', data: sampled, borderColor: color, backgroundColor: color, borderWidth: 2.5, pointRadius: 4, spanGaps: true, order: 1 });
+  if (predicted.some((v) => v !== null)) {
+    datasets.push({ label: 'predicted (mean field)', data: predicted, borderColor: predictedColor, backgroundColor: predictedColor, borderDash: [6, 4], borderWidth: 2, pointRadius: 3, pointStyle: 'rectRot', spanGaps: true, order: 0 });
+  }
+  // At least a factor of 2 of head room each way, so that a flat line reads as flat rather than as a zoomed-in wiggle.
+  const values = [...sampled, ...predicted].filter((v): v is number => v !== null);
+  const range = values.length ? { min: Math.min(...values) / 2, max: Math.max(...values) * 2 } : {};
+  const title = kind === 'activation' ? 'Output std per layer' : 'Gradient std per layer (backward pass)';
+  const options = base(theme, title);
+  options.plugins.tooltip.callbacks.title = (items: { dataIndex: number }[]) => items.length ? `${layers[items[0].dataIndex].index + 1}: ${layers[items[0].dataIndex].name} (${layers[items[0].dataIndex].type})` : '';
+  draw(canvas, {
+    type: 'line',
+    data: { labels: layers.map(layerLabel), datasets },
+    options: { ...options, scales: axes(theme, { title: kind === 'activation' ? 'std of the layer output (log)' : 'std of dL/d(output) (log)', log: true, ...range }) },
+  } as ChartConfiguration, { sampled, predicted });
+}
+
+/** Saturated and dead fractions per layer, in percent (sampled when measured, else predicted). */
+export function fractionsChart(canvas: HTMLCanvasElement, layers: LayerReport[], theme: ChartTheme): void {
+  const saturated = layers.map((l) => 100 * (l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction ?? 0));
+  const dead = layers.map((l) => 100 * (l.activation?.deadFraction ?? l.predicted?.deadFraction ?? 0));
+  const measured = layers.some((l) => l.activation);
+  draw(canvas, {
+    type: 'bar',
+    data: {
+      labels: layers.map(layerLabel),
+      datasets: [
+        { label: 'saturated (|tanh| > 0.99, sigmoid outside 0.01–0.99)', data: saturated, backgroundColor: theme.saturated, borderColor: theme.saturated },
+        { label: 'dead (ReLU ≤ 0 for the whole batch)', data: dead, backgroundColor: theme.dead, borderColor: theme.dead },
+      ],
+    },
+    options: { ...base(theme, `Saturated and dead units per layer${measured ? '' : ' (predicted)'}`), scales: axes(theme, { title: '% of outputs / units', log: false, max: 100 }) },
+  } as ChartConfiguration, { saturated, dead });
+}

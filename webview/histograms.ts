@@ -1,0 +1,78 @@
+import type { ChartConfiguration } from 'chart.js';
+import type { LayerReport } from '../src/engine/report';
+import { draw } from './charts';
+import { fmt, h } from './dom';
+import type { ChartTheme } from './theme';
+
+/** At most this many layers get a histogram; deeper networks show evenly spaced ones (first and last included). */
+const MAX_PANELS = 24;
+const BINS = 40;
+
+/** Spreads a histogram's counts over new bins in proportion to the overlap of each old bin with each new one. */
+export function rebin(edges: number[], counts: number[], lo: number, hi: number, bins: number): number[] {
+  const out = new Array<number>(bins).fill(0);
+  const width = (hi - lo) / bins;
+  for (let i = 0; i < counts.length; i++) {
+    const a = edges[i];
+    const b = edges[i + 1];
+    if (counts[i] === 0 || b <= a) continue;
+    const first = Math.max(0, Math.floor((a - lo) / width));
+    const last = Math.min(bins - 1, Math.floor((b - lo) / width - 1e-9));
+    for (let j = first; j <= last; j++) {
+      const overlap = Math.min(b, lo + (j + 1) * width) - Math.max(a, lo + j * width);
+      if (overlap > 0) out[j] += (counts[i] * overlap) / (b - a);
+    }
+  }
+  return out;
+}
+
+function pickLayers(layers: LayerReport[]): LayerReport[] {
+  const withData = layers.filter((l) => l.activation);
+  if (withData.length <= MAX_PANELS) return withData;
+  return Array.from({ length: MAX_PANELS }, (_, i) => withData[Math.round((i * (withData.length - 1)) / (MAX_PANELS - 1))]);
+}
+
+/**
+ * Per-layer histograms of the outputs as small multiples, one column per layer and the same x-range for all (the
+ * classic lecture figure: shrinking towards 0 or piling up at ±1 is visible at a glance).
+ */
+export function histogramGrid(container: HTMLElement, layers: LayerReport[], theme: ChartTheme): void {
+  container.replaceChildren();
+  const shown = pickLayers(layers);
+  if (shown.length === 0) {
+    container.append(h('p', { class: 'placeholder' }, 'Histograms need a sampled run (mode "sampled" or "both").'));
+    return;
+  }
+  const lo = Math.min(...shown.map((l) => l.activation!.histogram.edges[0]));
+  const hi = Math.max(...shown.map((l) => l.activation!.histogram.edges[l.activation!.histogram.edges.length - 1]));
+  container.dataset.range = JSON.stringify([lo, hi]);
+  container.dataset.layers = String(shown.length);
+  if (shown.length < layers.filter((l) => l.activation).length) container.append(h('p', { class: 'note' }, `Showing ${shown.length} of ${layers.length} layers, evenly spaced.`));
+  const grid = h('div', { class: 'histogram-grid' });
+  container.append(grid);
+  const centers = Array.from({ length: BINS }, (_, i) => lo + ((hi - lo) * (i + 0.5)) / BINS);
+  for (const layer of shown) {
+    const hist = layer.activation!.histogram;
+    const total = hist.counts.reduce((a, b) => a + b, 0) || 1;
+    const values = rebin(hist.edges, hist.counts, lo, hi, BINS).map((c) => c / total);
+    const canvas = h('canvas', { 'data-layer': String(layer.index), 'aria-label': `histogram of layer ${layer.index + 1}` });
+    const cell = h('div', { class: 'histogram-cell' },
+      h('div', { class: 'histogram-title', title: `${layer.name} (${layer.type}) at ${layer.path}` }, `${layer.index + 1} ${layer.activationFunction && layer.activationFunction !== 'linear' ? layer.activationFunction : layer.type}`),
+      h('div', { class: 'histogram-canvas' }, canvas),
+      h('div', { class: 'histogram-std' }, `std ${fmt(layer.activation!.std)}`));
+    grid.append(cell);
+    draw(canvas, {
+      type: 'bar',
+      data: { labels: centers.map((c) => fmt(c)), datasets: [{ data: values, backgroundColor: theme.histogram, borderWidth: 0, barPercentage: 1, categoryPercentage: 1 }] },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false,
+        plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item: { raw: unknown }) => `${((item.raw as number) * 100).toFixed(1)}% of outputs` } } },
+        scales: {
+          x: { grid: { display: false }, ticks: { color: theme.foreground, maxRotation: 0, autoSkip: false, font: { size: 9 },
+            callback: (_v: unknown, i: number) => (i === 0 ? fmt(lo) : i === BINS - 1 ? fmt(hi) : i === BINS / 2 ? fmt((lo + hi) / 2) : '') } },
+          y: { display: false, beginAtZero: true },
+        },
+      },
+    } as ChartConfiguration, { fraction: values });
+  }
+}
