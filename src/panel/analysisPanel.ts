@@ -78,7 +78,7 @@ export class AnalysisPanel implements vscode.Disposable {
           this.whatIf = message.state.whatIf;
         }
         await this.resolveDefaults();
-        this.post({ type: 'panelOpened', fileName: vscode.workspace.asRelativePath(this.fileUri), fileUri: this.fileUri.toString(), settings: this.settings, whatIf: this.whatIf, schemes: ['keep', ...INIT_SCHEMES] });
+        this.post({ type: 'panelOpened', fileName: displayName(this.fileUri), fileUri: this.fileUri.toString(), settings: this.settings, whatIf: this.whatIf, schemes: ['keep', ...INIT_SCHEMES] });
         await this.run();
         return;
       case 'rerun':
@@ -216,6 +216,12 @@ export class AnalysisPanel implements vscode.Disposable {
     this.onDisposed.fire();
     this.onDisposed.dispose();
   }
+}
+
+/** The file's path relative to the workspace, or its name when it lies outside (an example shipped with the extension). */
+function displayName(uri: vscode.Uri): string {
+  const relative = vscode.workspace.asRelativePath(uri);
+  return relative === uri.fsPath ? (uri.path.split('/').pop() ?? relative) : relative;
 }
 
 function panelReport(report: Report, elapsedMs: number): PanelReport {

@@ -32,7 +32,7 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
   <meta charset="UTF-8">
   <meta http-equiv="Content-Security-Policy" content="${csp}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
-  <meta name="csp-nonce" content="${nonce}">
+  <meta property="csp-nonce" content="${nonce}">
   <link rel="stylesheet" href="${style}" nonce="${nonce}">
   <title>Init Inspector</title>
 </head>

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
-import { openExplorerMenu, type UiTest } from './uiTest';
+import { openExplorerMenu, runCommand, type UiTest } from './uiTest';
 
 /** The analysis panel's document: the webview's outer iframe hosts an inner iframe with our HTML. */
 function panelFrame(page: Page): FrameLocator {
@@ -18,16 +18,6 @@ async function analyzeFromExplorer(page: Page, file: string): Promise<FrameLocat
   return frame;
 }
 
-export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  await page.keyboard.type(title);
-  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 5000 });
-  await page.waitForTimeout(200);
-  await page.keyboard.press('Enter');
-  await page.waitForTimeout(200);
-}
-
 /** Screenshots the workbench with the side bar hidden, so the panel gets the whole width. */
 async function wideScreenshot(page: Page, screenshot: (name: string) => Promise<void>, name: string): Promise<void> {
   await page.keyboard.press('Control+B');
@@ -37,7 +27,43 @@ async function wideScreenshot(page: Page, screenshot: (name: string) => Promise<
   await page.waitForTimeout(300);
 }
 
+async function setWhatIf(page: Page, frame: FrameLocator, multiplier: string): Promise<void> {
+  const field = frame.locator('#whatif-multiplier input');
+  await field.click({ clickCount: 3 });
+  await page.keyboard.type(multiplier);
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+}
+
 export const tests: UiTest[] = [
+  {
+    name: 'a what-if changes the plotted values without touching the file; Apply to file writes it as an undoable edit',
+    async run({ page, screenshot }) {
+      const frame = await analyzeFromExplorer(page, 'edit-me.net.json');
+      const before = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      const runBefore = await frame.locator('#app').getAttribute('data-run-id');
+      await setWhatIf(page, frame, '0.2');
+      await frame.locator(`#app[data-state="ready"]:not([data-run-id="${runBefore}"])`).waitFor({ timeout: 30000 });
+      const after = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      assert.ok(after.sampled[5] < before.sampled[5] / 10, `last layer std ${before.sampled[5]} → ${after.sampled[5]}`);
+      assert.equal(JSON.parse(await frame.locator('#app').getAttribute('data-whatif') ?? '{}').multiplier, 0.2);
+      assert.match(await frame.locator('#findings').getAttribute('data-codes') ?? '', /vanishing-activations/);
+      await page.keyboard.press('Control+B');
+      await page.waitForTimeout(1200);
+      await screenshot('panel-whatif');
+      await page.keyboard.press('Control+B');
+      await frame.locator('#whatif-apply').click();
+      // The what-if is now in the file: the panel drops it (Apply disabled) and shows the file's own analysis.
+      await frame.locator('#whatif-apply[disabled]').waitFor({ timeout: 10000 });
+      await page.getByRole('treeitem', { name: 'edit-me.net.json', exact: true }).dblclick();
+      const lines = page.locator('.editor-instance .view-lines').filter({ hasText: '"multiplier": 0.2' }).first();
+      await lines.waitFor({ timeout: 15000 });
+      await lines.click();
+      await page.keyboard.press('Control+Z');
+      await page.locator('.editor-instance .view-lines').filter({ hasText: '"units": 256', hasNotText: 'multiplier' }).first().waitFor({ timeout: 15000 });
+      await page.keyboard.press('Control+S');
+    },
+  },
   {
     name: 'right-click → Analyze Network opens the panel and draws every chart (dark and light themes)',
     async run({ page, screenshot }) {
@@ -48,9 +74,13 @@ export const tests: UiTest[] = [
         assert.equal(series.predicted.length, 6);
         assert.equal(await frame.locator('#histograms canvas[data-ready="true"]').count(), 6);
         await wideScreenshot(page, screenshot, `panel-dark-${file.replace('.net.json', '')}`);
+        assert.equal(await frame.locator('body').getAttribute('data-csp-violations'), null, `Content-Security-Policy violation: ${await frame.locator('body').getAttribute('data-last-csp-violation')}`);
         if (file.startsWith('tanh-0.01')) {
           await frame.locator('#histograms').scrollIntoViewIfNeeded();
           await wideScreenshot(page, screenshot, 'panel-dark-tanh-0.01-randn-histograms');
+          // Clicking a finding reveals and selects its JSON range (the std number) in the editor.
+          await frame.locator('.finding[data-code="vanishing-activations"]').click();
+          await page.locator('.statusbar').getByText(/Ln 9, Col \d+ \(4 selected\)/).waitFor({ timeout: 10000 });
         }
       }
       await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');

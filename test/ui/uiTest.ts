@@ -41,3 +41,20 @@ export async function menuLabels(page: Page): Promise<string[]> {
   const labels = await page.locator('.monaco-menu .action-label').allInnerTexts();
   return labels.map((l) => l.trim()).filter(Boolean);
 }
+
+/** Moves keyboard focus from a webview back to the workbench (an empty spot of the Explorer), so F1 and shortcuts reach it. */
+export async function focusWorkbench(page: Page): Promise<void> {
+  await page.locator('.explorer-folders-view').click({ position: { x: 60, y: 420 } });
+  await page.keyboard.press('Escape');
+}
+
+/** Runs a command from the command palette by its title. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await focusWorkbench(page);
+  await page.keyboard.press('F1');
+  await page.keyboard.type(title);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 5000 });
+  await page.waitForTimeout(200);
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(200);
+}
