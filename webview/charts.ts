@@ -56,10 +56,11 @@ export function stdChart(canvas: HTMLCanvasElement, layers: LayerReport[], theme
   const color = kind === 'activation' ? theme.sampled : theme.gradient;
   const predictedColor = kind === 'activation' ? theme.predicted : theme.gradientPredicted;
   const datasets = [];
-  // The prediction is drawn on top (order 0) as a dashed line, so it stays visible where it matches the samples.
-  if (sampled.some((v) => v !== null)) datasets.push({ label: 'sampled', data: sampled, borderColor: color, backgroundColor: color, borderWidth: 2.5, pointRadius: 4, spanGaps: true, order: 1 });
+  // Samples are dots on a thin line; the prediction is a dashed line drawn on top (order 0) without markers, so where
+  // the two agree the dashes run through the dots and both stay visible.
+  if (sampled.some((v) => v !== null)) datasets.push({ label: 'sampled', data: sampled, borderColor: color, backgroundColor: color, borderWidth: 1.5, pointRadius: 5, pointHoverRadius: 7, spanGaps: true, order: 1 });
   if (predicted.some((v) => v !== null)) {
-    datasets.push({ label: 'predicted (mean field)', data: predicted, borderColor: predictedColor, backgroundColor: predictedColor, borderDash: [6, 4], borderWidth: 2, pointRadius: 3, pointStyle: 'rectRot', spanGaps: true, order: 0 });
+    datasets.push({ label: 'predicted (mean field)', data: predicted, borderColor: predictedColor, backgroundColor: predictedColor, borderDash: [7, 5], borderWidth: 2.5, pointRadius: 0, pointHoverRadius: 4, pointStyle: 'line', spanGaps: true, order: 0 });
   }
   // At least a factor of 2 of head room each way, so that a flat line reads as flat rather than as a zoomed-in wiggle.
   const values = [...sampled, ...predicted].filter((v): v is number => v !== null);
