@@ -103,7 +103,7 @@ async function main() {
     if (!argv.includes('--skip-vsix')) {
       log('packaging the .vsix and installing it into a fresh code-server');
       const vsix = path.join(sandbox.dir, 'init-inspector.vsix');
-      const pack = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--skip-license', '--out', vsix],
+      const pack = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix],
         { cwd: ROOT, encoding: 'utf8' });
       if (pack.status !== 0) throw new Error(`vsce package failed: ${pack.stderr || pack.stdout}`);
       const extensionsDir = path.join(sandbox.dir, 'vsix-extensions');

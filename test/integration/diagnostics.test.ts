@@ -153,3 +153,25 @@ suite('inline warnings and quick fixes', () => {
     assert.deepEqual(ours(doc.uri), []);
   });
 });
+
+suite('schema help while typing', () => {
+  test('completion inside a network file offers the activations from the schema', async () => {
+    const editor = await open('kaiming-relu.net.json');
+    const range = rangeOfText(editor.document, '"activation": "relu"', 'relu');
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', editor.document.uri, range.start);
+    const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label).replace(/"/g, ''));
+    for (const name of ['tanh', 'relu', 'leaky_relu', 'gelu', 'selu']) assert.ok(labels.includes(name), `completion offers ${name}: ${labels.join(', ')}`);
+  });
+
+  test('a huge file gets one note instead of a live analysis, and the editor stays responsive', async () => {
+    const uri = workspaceUri('huge-text.net.json');
+    const padding = ' '.repeat(3_000_000);
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(`{ "input": { "shape": [4] },${padding} "layers": [ { "type": "dense", "units": 2 } ] }`));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const [d] = await diagnosticsWhen(doc.uri, (ds) => ds.length === 1);
+    assert.match(d.message, /too large for live diagnostics/);
+    const started = Date.now();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    assert.ok(Date.now() - started < 5000);
+  });
+});

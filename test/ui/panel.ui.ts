@@ -73,6 +73,16 @@ export const tests: UiTest[] = [
         assert.equal(series.sampled.length, 6);
         assert.equal(series.predicted.length, 6);
         assert.equal(await frame.locator('#histograms canvas[data-ready="true"]').count(), 6);
+        // Every canvas has pixels drawn on it.
+        for (const canvas of await frame.locator('canvas').all()) {
+          const painted = await canvas.evaluate((c: HTMLCanvasElement) => {
+            const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) n++;
+            return n;
+          });
+          assert.ok(painted > 200, `${await canvas.getAttribute('id') ?? await canvas.getAttribute('aria-label')} has ${painted} painted pixels`);
+        }
         await wideScreenshot(page, screenshot, `panel-dark-${file.replace('.net.json', '')}`);
         assert.equal(await frame.locator('body').getAttribute('data-csp-violations'), null, `Content-Security-Policy violation: ${await frame.locator('body').getAttribute('data-last-csp-violation')}`);
         if (file.startsWith('tanh-0.01')) {

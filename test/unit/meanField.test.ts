@@ -58,11 +58,13 @@ suite('mean-field prediction', () => {
     assertClose(report.layers[999].predicted!.activationStd, 1 / Math.sqrt(2 * 1000), 0.1);
   });
 
-  test('the sampled engine agrees with the prediction: within 3% on the lecture network', () => {
-    const report = analyze(readRepoFile('examples', 'tanh-0.01-randn.net.json'), { mode: 'both' });
-    for (const l of report.layers) {
-      assertClose(l.activation!.std, l.predicted!.activationStd, 0.03, 0, `layer ${l.index} activation std`);
-      assertClose(l.gradient!.std, l.predicted!.gradientStd, 0.03, 0, `layer ${l.index} gradient std`);
-    }
-  });
+  for (const file of ['tanh-0.01-randn.net.json', 'kaiming-relu.net.json']) {
+    test(`the sampled engine agrees with the prediction within 3%: ${file}, seed 0`, () => {
+      const report = analyze(readRepoFile('examples', file), { mode: 'both' });
+      for (const l of report.layers) {
+        assertClose(l.activation!.std, l.predicted!.activationStd, 0.03, 0, `layer ${l.index} activation std`);
+        assertClose(l.gradient!.std, l.predicted!.gradientStd, 0.03, 0, `layer ${l.index} gradient std`);
+      }
+    });
+  }
 });
