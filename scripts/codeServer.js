@@ -103,13 +103,16 @@ class Sandbox {
     const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
     return {
       port, logFile, userData,
-      /** The workbench URL, loading the extension from `extensionPath` and running `testsPath` when given. */
-      url({ extensionPath, testsPath, folder = workspace } = {}) {
+      /**
+       * The workbench URL, loading the extension from `extensionPath` and running `testsPath` when given; `emptyWindow`
+       * opens a window with no folder.
+       */
+      url({ extensionPath, testsPath, folder = workspace, emptyWindow = false } = {}) {
         const payload = [];
         if (extensionPath) payload.push(['extensionDevelopmentPath', remote(extensionPath)]);
         if (testsPath) payload.push(['extensionTestsPath', remote(testsPath)]);
         const q = payload.length ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : '';
-        return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}${q}`;
+        return `http://127.0.0.1:${port}/?${emptyWindow ? 'ew=true' : `folder=${encodeURIComponent(folder)}`}${q}`;
       },
     };
   }

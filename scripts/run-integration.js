@@ -48,11 +48,11 @@ async function extensionHostSuite(sandbox, tools, server) {
 }
 
 /** Phase 2 and 3: user-level tests in the workbench page. Returns the number of failures. */
-async function uiTests(sandbox, tools, server, tests, { extensionPath, prefix }) {
+async function uiTests(sandbox, tools, server, tests, { extensionPath, prefix, emptyWindow = false }) {
   const browser = await sandbox.launchBrowser(tools);
   const page = browser.pages()[0] || await browser.newPage();
   page.on('pageerror', (e) => { if (!NOISE.test(e.message)) console.error('[pageerror]', e.message); });
-  await page.goto(server.url({ extensionPath }));
+  await page.goto(server.url({ extensionPath, emptyWindow }));
   const screenshot = await screenshotter(page, prefix);
   let failures = 0;
   for (const t of tests) {
@@ -118,6 +118,24 @@ async function main() {
           await page.keyboard.press('Escape');
         },
       }], { extensionPath: undefined, prefix: 'vsix-' });
+      failed += await uiTests(sandbox, tools, installed, [{
+        name: 'in a window with no folder open, the walkthrough opens an example shipped inside the extension and its panel',
+        async run({ page, screenshot }) {
+          await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+          await page.waitForTimeout(3000);
+          await page.keyboard.press('F1');
+          await page.keyboard.type('Init Inspector: Open Demo Walkthrough');
+          await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30000 });
+          await page.keyboard.press('Enter');
+          await page.getByText('7. Residual networks').first().click({ timeout: 30000 });
+          await page.getByRole('button', { name: 'Open the example and its analysis' }).first().click();
+          const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+          await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 60000 });
+          const codes = await frame.locator('#findings').getAttribute('data-codes');
+          if (codes !== '["residual-variance-growth"]') throw new Error(`findings ${codes}`);
+          await screenshot('empty-window-walkthrough');
+        },
+      }], { extensionPath: undefined, prefix: 'vsix-', emptyWindow: true });
     }
   } finally {
     await sandbox.cleanup();

@@ -77,7 +77,16 @@ export class NetworkDiagnostics implements vscode.Disposable {
       return;
     }
     const start = performance.now();
-    const report = analyze(text, { mode: 'analytic', file: vscode.workspace.asRelativePath(doc.uri) });
+    let report: Report;
+    try {
+      report = analyze(text, { mode: 'analytic', file: vscode.workspace.asRelativePath(doc.uri) });
+    } catch (err) {
+      // An engine bug must not take the editor down: say so on the document instead.
+      const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1), `Init Inspector could not analyze this file (internal error: ${(err as Error).message})`, vscode.DiagnosticSeverity.Information);
+      d.source = DIAGNOSTIC_SOURCE;
+      this.collection.set(doc.uri, [d]);
+      return;
+    }
     const locate = pointerLocator(text);
     const diagnostics: vscode.Diagnostic[] = [];
     for (const p of report.problems) {

@@ -1,6 +1,6 @@
 // The one contract between the extension host and the analysis panel's webview. Host → webview messages are past
 // tense, webview → host messages are imperatives; both sides import these unions and switch on `type`.
-import type { Finding, LayerReport, Mode, Problem, WhatIf } from './engine';
+import type { Mode, Report, WhatIf } from './engine';
 
 /** What the panel asks for: the run's knobs. */
 export interface RunSettings {
@@ -9,20 +9,11 @@ export interface RunSettings {
   mode: Mode;
 }
 
-/** The part of an engine report the panel draws. */
-export interface PanelReport {
-  network: string;
-  mode: Mode;
-  seed: number;
-  batchSize: number;
-  layers: LayerReport[];
-  findings: Finding[];
-  problems: Problem[];
-  backend: string | null;
-  sampledRefused: string | null;
+/** The part of an engine report the panel draws, and how long the run took end to end. */
+export type PanelReport = Omit<Report, 'file' | 'timings' | 'cost'> & {
   cost: { forwardFlops: number; peakBytes: number } | null;
   elapsedMs: number;
-}
+};
 
 /** A weight layer the what-if can target. */
 export interface WeightLayerChoice {

@@ -60,7 +60,7 @@ export function stdChart(canvas: HTMLCanvasElement, layers: LayerReport[], theme
   // the two agree the dashes run through the dots and both stay visible.
   if (sampled.some((v) => v !== null)) datasets.push({ label: 'sampled', data: sampled, borderColor: color, backgroundColor: color, borderWidth: 1.5, pointRadius: 5, pointHoverRadius: 7, spanGaps: true, order: 1 });
   if (predicted.some((v) => v !== null)) {
-    datasets.push({ label: 'predicted (mean field)', data: predicted, borderColor: predictedColor, backgroundColor: predictedColor, borderDash: [7, 5], borderWidth: 2.5, pointRadius: 0, pointHoverRadius: 4, pointStyle: 'line', spanGaps: true, order: 0 });
+    datasets.push({ label: 'predicted (mean field)', data: predicted, borderColor: predictedColor, backgroundColor: predictedColor, borderDash: [7, 5], borderWidth: 3, pointRadius: 0, pointHoverRadius: 4, pointStyle: 'line', spanGaps: true, order: 0 });
   }
   // At least a factor of 2 of head room each way, so that a flat line reads as flat rather than as a zoomed-in wiggle.
   const values = [...sampled, ...predicted].filter((v): v is number => v !== null);

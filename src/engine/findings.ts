@@ -50,6 +50,8 @@ export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): F
     findings.set(key, { alternatives: [], related: [], copies: 1, ...f });
   };
   const contexts = weightContexts(plan);
+  const activationOf = new Map(contexts.map((c) => [c.node, c.act]));
+  const effectiveActivation = (node: WeightNode): Activation => activationOf.get(node) ?? node.activation;
 
   for (const { node, act, lastOfBranch, isOutput, beforeNorm } of contexts) {
     if (node.isShortcut) continue;
@@ -97,7 +99,7 @@ export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): F
       path: weight ? scalePointer(weight) : at.path,
       layer: at.index,
       message: `output std ${verdict.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatStd(signal[0])} to ${formatStd(signal[signal.length - 1])} over ${signal.length} layers (×${verdict.perLayer.toFixed(2)} per layer): activations ${verdict.kind === 'vanishing' ? 'vanish' : 'explode'}`,
-      ...(weight ? scaleFixes(weight, effectiveActivation(plan, weight)) : { fix: null }),
+      ...(weight ? scaleFixes(weight, effectiveActivation(weight)) : { fix: null }),
     });
   }
   const gradient = chain.map((n) => layers[n.index].gradient?.std ?? layers[n.index].predicted?.gradientStd ?? NaN).reverse();
@@ -111,7 +113,7 @@ export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): F
       path: weight ? scalePointer(weight) : first.path,
       layer: first.index,
       message: `gradient std ${gradVerdict.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatStd(gradient[0])} at the last layer to ${formatStd(gradient[gradient.length - 1])} at the first, over ${gradient.length} layers (×${gradVerdict.perLayer.toFixed(2)} per layer): early layers ${gradVerdict.kind === 'vanishing' ? 'barely learn' : 'get huge updates'}`,
-      ...(weight ? scaleFixes(weight, effectiveActivation(plan, weight)) : { fix: null }),
+      ...(weight ? scaleFixes(weight, effectiveActivation(weight)) : { fix: null }),
     });
   }
   }
@@ -197,11 +199,6 @@ function weightContexts(plan: Plan): WeightContext[] {
 function effectiveActivationAt(node: WeightNode, next: PlanNode | undefined): Activation {
   if (node.activation.name === 'linear' && next?.op === 'activation') return next.activation;
   return node.activation;
-}
-
-function effectiveActivation(plan: Plan, node: WeightNode): Activation {
-  const next = plan.ordered[node.index + 1];
-  return effectiveActivationAt(node, next);
 }
 
 function mismatchReason(node: WeightNode, act: Activation): { text: string; severity: 'warning' | 'info' } | null {

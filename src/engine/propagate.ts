@@ -56,7 +56,8 @@ export function runSampled(plan: Plan, backend: ComputeBackend, options: Sampled
 
 class SampledRun {
   private readonly batch: number;
-  private readonly tape: TapeEntry[] = [];
+  /** Forward tensors per layer, dropped as soon as the backward pass has used them. */
+  private readonly tape: (TapeEntry | undefined)[] = [];
   private readonly results: SampledLayer[] = [];
   private readonly weightCache = new Map<number, { w: Float32Array; b: Float32Array | null }>();
   private done = 0;
@@ -248,7 +249,7 @@ class SampledRun {
     const B = this.batch;
     const result = this.results[node.index];
     result.gradientStd = momentsStd(this.backend.moments(dy));
-    const t = this.tape[node.index];
+    const t = this.tape[node.index]!;
     let dx: Float32Array;
     switch (node.op) {
       case 'dense':
@@ -290,7 +291,7 @@ class SampledRun {
         break;
       }
     }
-    this.tape[node.index] = undefined as unknown as TapeEntry;
+    this.tape[node.index] = undefined;
     this.step();
     return dx;
   }

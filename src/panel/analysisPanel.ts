@@ -225,11 +225,8 @@ function displayName(uri: vscode.Uri): string {
 }
 
 function panelReport(report: Report, elapsedMs: number): PanelReport {
-  return {
-    network: report.network, mode: report.mode, seed: report.seed, batchSize: report.batchSize, layers: report.layers, findings: report.findings,
-    problems: report.problems, backend: report.backend, sampledRefused: report.sampledRefused,
-    cost: report.cost ? { forwardFlops: report.cost.forwardFlops, peakBytes: report.cost.peakBytes } : null, elapsedMs,
-  };
+  const { file: _file, timings: _timings, cost, ...rest } = report;
+  return { ...rest, cost: cost ? { forwardFlops: cost.forwardFlops, peakBytes: cost.peakBytes } : null, elapsedMs };
 }
 
 function weightLayers(report: Report): WeightLayerChoice[] {

@@ -116,7 +116,8 @@ suite('parsing network descriptions', () => {
       if (i % 10 === 0) text = Array.from({ length: 30 }, () => pick(alphabet)).join('');
       let report;
       try {
-        report = analyze(text, { mode: 'analytic' });
+        // Every tenth document also goes through the sampled run, on a small budget to keep the test quick.
+        report = analyze(text, i % 10 === 5 ? { mode: 'both', budget: { flops: 2e7, bytes: 64 * 1024 ** 2 } } : { mode: 'analytic' });
       } catch (err) {
         throw new Error(`analyze threw on document ${i}: ${(err as Error).message}\n${text}`);
       }
