@@ -1,5 +1,5 @@
 import { type Activation, activate, derivative, SATURATION_LEVEL } from './activation';
-import { gaussianExpectation } from './gaussHermite';
+import { gaussHermite, MEAN_FIELD_NODES } from './gaussHermite';
 import { normalCdf, normalPdf } from './gaussian';
 
 /** Moments of φ(Z) and φ′(Z) for a Gaussian pre-activation Z ~ N(μ, σ²). */
@@ -37,13 +37,25 @@ export function activationMoments(act: Activation, mu: number, sigma: number): A
         saturatedProbability,
       };
     }
-    default:
-      return {
-        mean: gaussianExpectation((z) => activate(act, z), mu, sigma),
-        secondMoment: gaussianExpectation((z) => activate(act, z) ** 2, mu, sigma),
-        derivativeSecondMoment: gaussianExpectation((z) => derivative(act, z) ** 2, mu, sigma),
-        saturatedProbability,
-      };
+    default: {
+      // One pass over the quadrature nodes gives all three moments.
+      if (sigma === 0) {
+        const y = activate(act, mu);
+        return { mean: y, secondMoment: y * y, derivativeSecondMoment: derivative(act, mu) ** 2, saturatedProbability };
+      }
+      const { nodes, weights } = gaussHermite(MEAN_FIELD_NODES);
+      let mean = 0, second = 0, slope = 0;
+      for (let i = 0; i < nodes.length; i++) {
+        const z = mu + Math.SQRT2 * sigma * nodes[i];
+        const y = activate(act, z);
+        const d = derivative(act, z);
+        mean += weights[i] * y;
+        second += weights[i] * y * y;
+        slope += weights[i] * d * d;
+      }
+      const norm = 1 / Math.sqrt(Math.PI);
+      return { mean: mean * norm, secondMoment: second * norm, derivativeSecondMoment: slope * norm, saturatedProbability };
+    }
   }
 }
 
