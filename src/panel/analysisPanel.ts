@@ -21,6 +21,8 @@ export class AnalysisPanel implements vscode.Disposable {
   private followTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private lastReport: Report | undefined;
+  /** What the last shown report was computed from, so a re-created webview (hidden, then shown) gets it at once. */
+  private lastComputed: { message: Extract<HostToWebview, { type: 'analysisComputed' }>; version: number; key: string } | undefined;
   private pendingImage: { target: vscode.Uri; done: (ok: boolean) => void } | undefined;
   private settings: RunSettings;
   private whatIf: WhatIf | null;
@@ -79,6 +81,7 @@ export class AnalysisPanel implements vscode.Disposable {
         }
         await this.resolveDefaults();
         this.post({ type: 'panelOpened', fileName: displayName(this.fileUri), fileUri: this.fileUri.toString(), settings: this.settings, whatIf: this.whatIf, schemes: ['keep', ...INIT_SCHEMES] });
+        if (await this.reshowLast()) return;
         await this.run();
         return;
       case 'rerun':
@@ -109,6 +112,16 @@ export class AnalysisPanel implements vscode.Disposable {
         return never;
       }
     }
+  }
+
+  /** Re-posts the last result when nothing it depends on changed since (the webview was only re-created). */
+  private async reshowLast(): Promise<boolean> {
+    const last = this.lastComputed;
+    if (!last || last.key !== JSON.stringify([this.settings, this.whatIf])) return false;
+    const doc = await vscode.workspace.openTextDocument(this.fileUri);
+    if (doc.version !== last.version) return false;
+    this.post(last.message);
+    return true;
   }
 
   /** A new panel starts from the file's own seed and batch size. */
@@ -143,7 +156,9 @@ export class AnalysisPanel implements vscode.Disposable {
       );
       if (runId !== this.runId || doc.version !== version) return; // stale: a newer run or edit supersedes it
       this.lastReport = report;
-      this.post({ type: 'analysisComputed', runId, report: panelReport(report, Date.now() - started), settings: this.settings, whatIf: this.whatIf, weightLayers: weightLayers(report) });
+      const message = { type: 'analysisComputed', runId, report: panelReport(report, Date.now() - started), settings: this.settings, whatIf: this.whatIf, weightLayers: weightLayers(report) } as const;
+      this.lastComputed = { message, version, key: JSON.stringify([this.settings, this.whatIf]) };
+      this.post(message);
       for (const resolve of this.computedWaiters.splice(0)) resolve(report);
     } catch (err) {
       if (runId !== this.runId) return;
