@@ -15,6 +15,10 @@ const targets = [
 ];
 
 async function main() {
+  // The WebAssembly kernels, assembled from the WAT that scripts/wasm/kernelsWat.js generates (nothing binary is committed).
+  const fs = require('node:fs');
+  fs.mkdirSync('dist', { recursive: true });
+  fs.writeFileSync('dist/kernels.wasm', await require('./scripts/wasm/kernelsWat.js').buildKernels());
   const contexts = await Promise.all(targets.map((t) => esbuild.context({
     bundle: true, target: 'es2022', mainFields: ['module', 'main'], sourcemap: !production, minify: production, logLevel: 'warning', ...t,
   })));

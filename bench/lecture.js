@@ -18,14 +18,14 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function engine() {
+function engine(backend) {
   const text = fs.readFileSync(path.join(ROOT, 'examples', 'tanh-0.01-randn.net.json'), 'utf8');
   const { analyze } = require(path.join(ROOT, 'out', 'src', 'engine', 'index.js'));
   const times = [];
   let report;
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
-    report = analyze(text, { mode: 'sampled', onProgress: forwardOnly ? (f) => f > 0.5 : undefined });
+    report = analyze(text, { mode: 'sampled', backend, onProgress: forwardOnly ? (f) => f > 0.5 : undefined });
     times.push(performance.now() - t);
   }
   return { median: median(times), times, report };
@@ -47,11 +47,15 @@ if (!fs.existsSync(path.join(ROOT, 'out', 'src', 'engine', 'index.js'))) {
   console.error('out/ is missing: run `npm run compile-tests` (or `npm test`) first');
   process.exit(2);
 }
-const e = engine();
+const { referenceBackend } = require(path.join(ROOT, 'out', 'src', 'engine', 'referenceBackend.js'));
+const { loadComputeBackend } = require(path.join(ROOT, 'out', 'src', 'computeBackend.js'));
+const backends = [referenceBackend, loadComputeBackend(path.join(ROOT, 'dist')).backend].filter((b, i, all) => all.indexOf(b) === i);
+const results = backends.map((b) => engine(b));
 const n = numpy();
 const label = forwardOnly ? 'forward (cancelled at the half-way point: weight generation + forward + statistics)' : 'init + forward + backward + statistics';
-console.log(`lecture workload: batch 16, 6 × 4096×4096 tanh, 0.01·randn — ${label}, ${runs} runs each`);
-console.log(`  engine (${e.report.backend ?? 'typescript-reference'}): median ${e.median.toFixed(0)} ms  [${e.times.map((t) => t.toFixed(0)).join(', ')}]`);
+console.log(`lecture workload: batch 16, 6 × 4096×4096 tanh, 0.01·randn — ${label}, ${runs} runs each, one thread`);
 console.log(`  NumPy ${n.numpy} float32, OPENBLAS_NUM_THREADS=2: median ${n.median_ms.toFixed(0)} ms  [${n.runs_ms.map((t) => t.toFixed(0)).join(', ')}]`);
-console.log(`  ratio engine / NumPy: ${(e.median / n.median_ms).toFixed(2)}`);
-if (!forwardOnly) console.log(`  last-layer output std: engine ${e.report.layers[5].activation.std.toFixed(4)}, NumPy ${n.last_std[5].toFixed(4)}`);
+for (const e of results) {
+  console.log(`  engine, ${e.report.backend}: median ${e.median.toFixed(0)} ms  [${e.times.map((t) => t.toFixed(0)).join(', ')}]  ratio to NumPy ${(e.median / n.median_ms).toFixed(2)}`);
+}
+if (!forwardOnly) console.log(`  last-layer output std: engine ${results[0].report.layers[5].activation.std.toFixed(4)}, NumPy ${n.last_std[5].toFixed(4)}`);

@@ -1,15 +1,20 @@
 // The engine in a worker thread, so a long sampled run never blocks the extension host.
 import { parentPort } from 'node:worker_threads';
 import { analyze } from './engine';
+import { loadComputeBackend } from './computeBackend';
 import type { WorkerRequest, WorkerResponse } from './workerProtocol';
 
 const port = parentPort;
 if (port) {
+  // The bundle lives in dist/, beside kernels.wasm.
+  const { backend, note } = loadComputeBackend(__dirname);
+  if (note) console.warn(`Init Inspector: ${note}`);
   port.on('message', (request: WorkerRequest) => {
     let lastPost = 0;
     try {
       const report = analyze(request.text, {
         ...request.options,
+        backend,
         onProgress: (fraction) => {
           const now = Date.now();
           if (now - lastPost > 100) {

@@ -233,7 +233,7 @@ function renderReport(): void {
   syncWhatIfControls();
   const modeText = { both: 'sampled + analytic', sampled: 'sampled', analytic: 'analytic (mean field)' }[r.mode];
   setStatus([r.network, modeText, `seed ${r.seed}`, `batch ${r.batchSize}`, `${r.layers.length} layers`, `${(r.elapsedMs / 1000).toFixed(2)} s`,
-    r.cost ? `${(r.cost.forwardFlops / 1e9).toFixed(2)} GFLOP/pass` : null, view.whatIf ? `what-if: ${view.whatIf.scheme} ×${view.whatIf.multiplier} on ${view.whatIf.target === 'all' ? 'all layers' : view.whatIf.target}` : null]
+    r.cost ? `${(r.cost.forwardFlops / 1e9).toFixed(2)} GFLOP/pass` : null, r.backend, view.whatIf ? `what-if: ${view.whatIf.scheme} ×${view.whatIf.multiplier} on ${view.whatIf.target === 'all' ? 'all layers' : view.whatIf.target}` : null]
     .filter(Boolean).join(' · '));
   const banner = document.getElementById('banner')!;
   banner.hidden = !r.sampledRefused;

@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { analyze, DEFAULT_BUDGET, type Mode, pointerLocator, type Report } from '../engine';
+import { loadComputeBackend } from '../computeBackend';
 import { formatReport } from '../reportText';
 
 const USAGE = `Usage: init-inspector analyze FILE... [options]
@@ -78,6 +80,10 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
   }
   let code = 0;
   const reports: Report[] = [];
+  // dist/cli.js sits beside dist/kernels.wasm; from out/ (the tests) the kernels are in ../../dist.
+  const distDir = [__dirname, path.join(__dirname, '..', '..', 'dist')].find((d) => fs.existsSync(path.join(d, 'kernels.wasm'))) ?? __dirname;
+  const { backend, note } = loadComputeBackend(distDir);
+  if (note && options.mode !== 'analytic') err(`init-inspector: ${note}`);
   for (const file of options.files) {
     let text: string;
     try {
@@ -87,7 +93,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       code = 2;
       continue;
     }
-    const report = analyze(text, { mode: options.mode, seed: options.seed, batchSize: options.batchSize, budget: options.budget, file });
+    const report = analyze(text, { mode: options.mode, seed: options.seed, batchSize: options.batchSize, budget: options.budget, file, backend });
     reports.push(report);
     if (report.problems.some((p) => p.severity === 'error')) code = 2;
     else if (report.findings.some((f) => f.severity === 'error') && code === 0) code = 1;

@@ -11,3 +11,5 @@ export { fixEdits, applyFixes, inlineJson, type TextEdit } from './applyFix';
 export { applyWhatIf, whatIfFixes, isWhatIfScheme, type WhatIf } from './whatIf';
 export type { NetworkSpec } from './network';
 export { INIT_SCHEMES } from './initSpec';
+export { createWasmBackend, wasmSimdSupported } from './wasmBackend';
+export type { ComputeBackend } from './compute';

@@ -2,7 +2,12 @@ import * as assert from 'node:assert/strict';
 import { analyze, type Report } from '../../src/engine';
 import { EXAMPLE_STEPS } from '../../src/examples';
 import { fmt, pct } from '../../webview/dom';
-import { readRepoFile } from './repo';
+import * as path from 'node:path';
+import { loadComputeBackend } from '../../src/computeBackend';
+import { readRepoFile, ROOT } from './repo';
+
+// The numbers must be the ones the panel shows, so they come from the backend the panel uses.
+const { backend } = loadComputeBackend(path.join(ROOT, 'dist'));
 
 /** The numbers each walkthrough step quotes, with the report field the panel shows them from (seed 0, mode both). */
 const QUOTED: Record<string, [string, (r: Report) => string][]> = {
@@ -46,7 +51,7 @@ suite('the walkthrough quotes the numbers the panel shows', () => {
   for (const [n, step] of EXAMPLE_STEPS.entries()) {
     test(`step ${n + 1} (${step.file})`, () => {
       const text = readRepoFile('media', 'walkthrough', `${n + 1}-${step.id}.md`);
-      const report = analyze(readRepoFile('examples', step.file), { mode: 'both' });
+      const report = analyze(readRepoFile('examples', step.file), { mode: 'both', backend });
       for (const [quoted, fromReport] of QUOTED[step.id]) {
         assert.ok(text.includes(quoted), `step ${n + 1} quotes ${quoted}`);
         assert.equal(fromReport(report), quoted);
@@ -55,7 +60,7 @@ suite('the walkthrough quotes the numbers the panel shows', () => {
   }
 
   test('with the last layer zero-initialized every residual block keeps std 1.01', () => {
-    const report = analyze(readRepoFile('examples', 'residual-zero-last.net.json'), { mode: 'both' });
+    const report = analyze(readRepoFile('examples', 'residual-zero-last.net.json'), { mode: 'both', backend });
     const blocks = report.layers.filter((l) => l.type === 'residual');
     assert.ok(blocks.every((b) => fmt(b.activation!.std) === '1.01'));
     assert.ok(readRepoFile('media', 'walkthrough', '7-residual.md').includes('keeps std **1.01**'));

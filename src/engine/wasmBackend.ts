@@ -1,0 +1,120 @@
+import type { ComputeBackend } from './compute';
+import { referenceBackend } from './referenceBackend';
+import type { Rng } from './rng';
+
+interface Kernels {
+  memory: WebAssembly.Memory;
+  fill_normal(out: number, count: number, state: number, mean: number, std: number): void;
+  fill_uniform(out: number, count: number, state: number, low: number, width: number): void;
+  gemm_nn(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  gemm_nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
+}
+
+const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+
+/** Whether this runtime can compile WebAssembly SIMD128 (a module with one v128 instruction validates). */
+export function wasmSimdSupported(): boolean {
+  if (typeof WebAssembly !== 'object') return false;
+  // (module (func (result v128) v128.const i32x4 0 0 0 0))
+  const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
+  return WebAssembly.validate(probe);
+}
+
+/**
+ * A compute backend whose GEMM runs in WebAssembly SIMD128 (f32x4) micro-kernels and whose normal and uniform fills
+ * continue the engine's own generator in WebAssembly (`scripts/wasm/kernelsWat.js`, built from WAT by the build), so
+ * the same seed gives the same weights to float32 rounding; the other kernels are the reference ones. Operands are copied into the module's memory,
+ * padded with zeros to the kernels' block sizes (exact: the padding adds 0·x terms), and the result is copied back.
+ * Transposed A is transposed in JS first (it is the small operand wherever the engine asks for it). Returns null when
+ * WebAssembly SIMD is not available, so the caller can fall back to the reference backend and say so.
+ */
+export function createWasmBackend(bytes: Uint8Array): ComputeBackend | null {
+  const source = bytes as unknown as BufferSource;
+  if (!wasmSimdSupported() || !WebAssembly.validate(source)) return null;
+  const kernels = new WebAssembly.Instance(new WebAssembly.Module(source), {}).exports as unknown as Kernels;
+  const floats = (): Float32Array => new Float32Array(kernels.memory.buffer);
+  const reserve = (count: number): void => {
+    const needed = count * 4 - kernels.memory.buffer.byteLength;
+    if (needed > 0) kernels.memory.grow(Math.ceil(needed / 65536));
+  };
+
+  /** Copies a rows×cols matrix into memory at float offset `at` with row stride `stride` (zero padding). */
+  const place = (src: Float32Array, rows: number, cols: number, at: number, paddedRows: number, stride: number): void => {
+    const mem = floats();
+    if (stride === cols) mem.set(src.subarray(0, rows * cols), at);
+    else for (let r = 0; r < rows; r++) mem.set(src.subarray(r * cols, (r + 1) * cols), at + r * stride);
+    if (stride !== cols) for (let r = 0; r < rows; r++) mem.fill(0, at + r * stride + cols, at + (r + 1) * stride);
+    mem.fill(0, at + rows * stride, at + paddedRows * stride);
+  };
+
+  function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void {
+    if (transA && transB) return referenceBackend.gemm(transA, transB, m, n, k, a, b, c, accumulate);
+    let aRows = a;
+    if (transA) {
+      aRows = new Float32Array(m * k);
+      for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) aRows[i * k + p] = a[p * m + i];
+    }
+    const mp = roundUp(m, 4);
+    if (!transB) {
+      const np = roundUp(n, 8);
+      const aAt = 0, bAt = mp * k, cAt = bAt + k * np;
+      reserve(cAt + mp * np);
+      place(aRows, m, k, aAt, mp, k);
+      place(b, k, n, bAt, k, np);
+      if (accumulate) place(c, m, n, cAt, mp, np);
+      else floats().fill(0, cAt, cAt + mp * np);
+      kernels.gemm_nn(aAt * 4, bAt * 4, cAt * 4, mp, np, k);
+      copyOut(cAt, np);
+    } else {
+      const np = roundUp(n, 2), kp = roundUp(k, 4);
+      const aAt = 0, bAt = mp * kp, cAt = bAt + np * kp;
+      reserve(cAt + mp * np);
+      place(aRows, m, k, aAt, mp, kp);
+      place(b, n, k, bAt, np, kp);
+      if (accumulate) place(c, m, n, cAt, mp, np);
+      else floats().fill(0, cAt, cAt + mp * np);
+      kernels.gemm_nt(aAt * 4, bAt * 4, cAt * 4, mp, np, kp);
+      copyOut(cAt, np);
+    }
+
+    function copyOut(at: number, stride: number): void {
+      const mem = floats();
+      if (stride === n) c.set(mem.subarray(at, at + m * n));
+      else for (let i = 0; i < m; i++) c.set(mem.subarray(at + i * stride, at + i * stride + n), i * n);
+    }
+  }
+
+  // Generator state lives at byte 0 (s0..s3, spare f64 at 16, its flag at 24); fills write from byte 64.
+  const STATE = 0, OUT = 64;
+  function fill(kind: 'normal' | 'uniform', rng: Rng, out: Float32Array, a: number, b: number): void {
+    const state = rng.getState();
+    let start = 0;
+    if (kind === 'normal' && out.length > 0 && state.spare === state.spare) {
+      out[0] = a + b * state.spare;
+      start = 1;
+    }
+    const count = out.length - start;
+    if (count === 0) {
+      rng.setState(state.spare === state.spare && start === 1 ? { ...state, spare: NaN } : state);
+      return;
+    }
+    reserve(OUT / 4 + count);
+    const words = new Uint32Array(kernels.memory.buffer, STATE, 8);
+    words.set(state.s);
+    words[6] = 0;
+    if (kind === 'normal') kernels.fill_normal(OUT, count, STATE, a, b);
+    else kernels.fill_uniform(OUT, count, STATE, a, b);
+    const after = new Uint32Array(kernels.memory.buffer, STATE, 8);
+    const spare = kind === 'normal' && after[6] === 1 ? new Float64Array(kernels.memory.buffer, STATE + 16, 1)[0] : (kind === 'normal' ? NaN : state.spare);
+    rng.setState({ s: [after[0], after[1], after[2], after[3]], spare });
+    out.set(new Float32Array(kernels.memory.buffer, OUT, count), start);
+  }
+
+  return {
+    ...referenceBackend,
+    name: 'wasm-simd128',
+    gemm,
+    fillNormal: (rng, out, mean, std) => fill('normal', rng, out, mean, std),
+    fillUniform: (rng, out, low, high) => fill('uniform', rng, out, low, high - low),
+  };
+}
