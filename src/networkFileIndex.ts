@@ -14,6 +14,7 @@ export class NetworkFileIndex implements vscode.Disposable {
   private readonly paths = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
   private publishTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly editTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor() {
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.{json,jsonc}');
@@ -23,7 +24,7 @@ export class NetworkFileIndex implements vscode.Disposable {
       watcher.onDidChange((uri) => void this.refresh(uri)),
       watcher.onDidDelete((uri) => this.set(uri, false)),
       vscode.workspace.onDidOpenTextDocument((doc) => this.fromDocument(doc)),
-      vscode.workspace.onDidChangeTextDocument((e) => this.fromDocument(e.document)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.fromDocumentSoon(e.document)),
     );
   }
 
@@ -37,6 +38,13 @@ export class NetworkFileIndex implements vscode.Disposable {
 
   has(uri: vscode.Uri): boolean {
     return this.paths.has(uri.path);
+  }
+
+  /** Re-decides after typing pauses, so a large JSON file is not re-parsed on every keystroke. */
+  private fromDocumentSoon(doc: vscode.TextDocument): void {
+    const key = doc.uri.toString();
+    clearTimeout(this.editTimers.get(key));
+    this.editTimers.set(key, setTimeout(() => { this.editTimers.delete(key); this.fromDocument(doc); }, 500));
   }
 
   private fromDocument(doc: vscode.TextDocument): void {
@@ -71,6 +79,7 @@ export class NetworkFileIndex implements vscode.Disposable {
 
   dispose(): void {
     clearTimeout(this.publishTimer);
+    for (const t of this.editTimers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
   }
 }
