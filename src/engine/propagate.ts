@@ -3,6 +3,8 @@ import type { ComputeBackend } from './compute';
 import { countDistinctRows, type OutputStats, outputStats } from './layerStats';
 import type { Plan, PlanNode, WeightNode } from './plan';
 import { sizeOf } from './plan';
+import { normalize, normalizeBackward } from './normalization';
+import { poolBackward, poolForward } from './pooling';
 import { Rng, Stream } from './rng';
 import { sampleInit } from './sampleInit';
 import { EMPTY_MOMENTS, mergeMoments, momentsStd, type TensorMoments } from './tensorStats';
@@ -172,26 +174,7 @@ class SampledRun {
       case 'maxpool2d':
       case 'avgpool2d':
       case 'global_avg_pool': {
-        const [c, h, w] = node.inShape;
-        const [oh, ow] = node.op === 'global_avg_pool' ? [1, 1] : [node.outShape[1], node.outShape[2]];
-        const [kh, kw] = node.op === 'global_avg_pool' ? [h, w] : node.size;
-        const [sh, sw] = node.op === 'global_avg_pool' ? [1, 1] : node.stride;
-        const out = new Float32Array(B * c * oh * ow);
-        const argmax = node.op === 'maxpool2d' ? new Int32Array(out.length) : undefined;
-        let o = 0;
-        for (let b = 0; b < B; b++) for (let ch = 0; ch < c; ch++) {
-          const base = (b * c + ch) * h * w;
-          for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++, o++) {
-            let best = -Infinity, bestAt = 0, sum = 0;
-            for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-              const at = base + (oy * sh + i) * w + ox * sw + j;
-              const v = x[at];
-              sum += v;
-              if (v > best) { best = v; bestAt = at; }
-            }
-            if (argmax) { out[o] = best; argmax[o] = bestAt; } else out[o] = sum / (kh * kw);
-          }
-        }
+        const { out, argmax } = poolForward(node, x, B);
         this.record(node, { x, pre: out, out, argmax }, linear);
         return out;
       }
@@ -341,78 +324,4 @@ class SampledRun {
     result.weightGradientStd = momentsStd(dwMoments);
     return dx;
   }
-}
-
-/** x̂ = (x − mean)/√(var + eps) per feature over the batch (batchnorm: per channel over N·H·W) or per sample (layernorm). */
-function normalize(kind: 'batchnorm' | 'layernorm', x: Float32Array, out: Float32Array, batch: number, shape: number[], eps: number): Float64Array {
-  const groups = normGroups(kind, batch, shape);
-  const invStd = new Float64Array(groups.count);
-  for (let gIdx = 0; gIdx < groups.count; gIdx++) {
-    let sum = 0;
-    let n = 0;
-    groups.forEach(gIdx, (i) => { sum += x[i]; n++; });
-    const mean = sum / n;
-    let m2 = 0;
-    groups.forEach(gIdx, (i) => { const d = x[i] - mean; m2 += d * d; });
-    const inv = 1 / Math.sqrt(m2 / n + eps);
-    invStd[gIdx] = inv;
-    groups.forEach(gIdx, (i) => { out[i] = (x[i] - mean) * inv; });
-  }
-  return invStd;
-}
-
-/** dx = (1/σ)·(dy − mean(dy) − x̂·mean(dy·x̂)) within each normalization group (Ioffe & Szegedy, 2015). */
-function normalizeBackward(kind: 'batchnorm' | 'layernorm', xhat: Float32Array, dy: Float32Array, invStd: Float64Array, batch: number, shape: number[]): Float32Array {
-  const groups = normGroups(kind, batch, shape);
-  const dx = new Float32Array(dy.length);
-  for (let gIdx = 0; gIdx < groups.count; gIdx++) {
-    let sumDy = 0;
-    let sumDyX = 0;
-    let n = 0;
-    groups.forEach(gIdx, (i) => { sumDy += dy[i]; sumDyX += dy[i] * xhat[i]; n++; });
-    const meanDy = sumDy / n;
-    const meanDyX = sumDyX / n;
-    groups.forEach(gIdx, (i) => { dx[i] = invStd[gIdx] * (dy[i] - meanDy - xhat[i] * meanDyX); });
-  }
-  return dx;
-}
-
-/** Index sets normalized together: batchnorm one per feature or channel, layernorm one per sample. */
-function normGroups(kind: 'batchnorm' | 'layernorm', batch: number, shape: number[]): { count: number; forEach: (g: number, f: (i: number) => void) => void } {
-  const size = sizeOf(shape);
-  if (kind === 'layernorm') {
-    return { count: batch, forEach: (g, f) => { for (let i = g * size; i < (g + 1) * size; i++) f(i); } };
-  }
-  const channels = shape[0];
-  const spatial = size / channels;
-  return {
-    count: channels,
-    forEach: (g, f) => {
-      for (let b = 0; b < batch; b++) {
-        const base = b * size + g * spatial;
-        for (let i = 0; i < spatial; i++) f(base + i);
-      }
-    },
-  };
-}
-
-function poolBackward(node: Extract<PlanNode, { op: 'maxpool2d' | 'avgpool2d' | 'global_avg_pool' }>, dy: Float32Array, argmax: Int32Array | undefined, batch: number): Float32Array {
-  const [c, h, w] = node.inShape;
-  const dx = new Float32Array(batch * c * h * w);
-  if (argmax) {
-    for (let o = 0; o < dy.length; o++) dx[argmax[o]] += dy[o];
-    return dx;
-  }
-  const [oh, ow] = node.op === 'global_avg_pool' ? [1, 1] : [node.outShape[1], node.outShape[2]];
-  const [kh, kw] = node.op === 'global_avg_pool' ? [h, w] : (node as { size: [number, number] }).size;
-  const [sh, sw] = node.op === 'global_avg_pool' ? [1, 1] : (node as { stride: [number, number] }).stride;
-  let o = 0;
-  for (let b = 0; b < batch; b++) for (let ch = 0; ch < c; ch++) {
-    const base = (b * c + ch) * h * w;
-    for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++, o++) {
-      const share = dy[o] / (kh * kw);
-      for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) dx[base + (oy * sh + i) * w + ox * sw + j] += share;
-    }
-  }
-  return dx;
 }
