@@ -1,6 +1,6 @@
 // The analysis panel: receives reports from the extension host and draws them. Talks to the host only through the
 // typed messages of src/protocol.ts.
-import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDivider, vsCodeDropdown, vsCodeOption, vsCodeProgressRing, vsCodeTextField } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDropdown, vsCodeOption, vsCodeProgressRing, vsCodeTextField } from '@vscode/webview-ui-toolkit';
 import type { WhatIf } from '../src/engine/whatIf';
 import type { HostToWebview, PanelReport, PanelState, RunSettings, WebviewToHost, WeightLayerChoice } from '../src/protocol';
 import { destroyAll, fractionsChart, stdChart } from './charts';
@@ -9,7 +9,7 @@ import { chartsImage } from './exportImage';
 import { histogramGrid } from './histograms';
 import { chartTheme, watchTheme } from './theme';
 
-provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDropdown(), vsCodeOption(), vsCodeTextField(), vsCodeProgressRing(), vsCodeDivider());
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDropdown(), vsCodeOption(), vsCodeTextField(), vsCodeProgressRing());
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;

@@ -28,8 +28,8 @@ export class AnalysisPanel implements vscode.Disposable {
   private whatIf: WhatIf | null;
   private readonly onDisposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDisposed.event;
-  /** Resolves the next time a report reaches the webview (tests wait on it). */
-  private computedWaiters: ((r: Report) => void)[] = [];
+  /** Called with the next report that reaches the webview, or undefined when that run fails. */
+  private computedWaiters: ((r: Report | undefined) => void)[] = [];
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -44,7 +44,9 @@ export class AnalysisPanel implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((raw) => this.receive(raw)),
+      panel.webview.onDidReceiveMessage((raw) => {
+        this.receive(raw).catch((err: Error) => void vscode.window.showErrorMessage(`Init Inspector: ${err.message}`));
+      }),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.document.uri.toString() !== this.fileUri.toString() || e.contentChanges.length === 0) return;
         clearTimeout(this.followTimer);
@@ -62,7 +64,7 @@ export class AnalysisPanel implements vscode.Disposable {
     return this.lastReport;
   }
 
-  nextReport(): Promise<Report> {
+  nextReport(): Promise<Report | undefined> {
     return new Promise((resolve) => this.computedWaiters.push(resolve));
   }
 
@@ -164,6 +166,7 @@ export class AnalysisPanel implements vscode.Disposable {
       if (runId !== this.runId) return;
       const message = (err as Error).message === 'cancelled' ? 'cancelled: showing nothing new; press Re-run to try again' : (err as Error).message;
       this.post({ type: 'analysisFailed', runId, message });
+      for (const resolve of this.computedWaiters.splice(0)) resolve(undefined);
     } finally {
       cancel.dispose();
     }
