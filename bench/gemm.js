@@ -33,7 +33,7 @@ for name, f in (('NT', lambda: x @ w.T), ('NN', lambda: x @ w)):
     ts[name] = float(np.median(t))
 print(json.dumps(ts))`;
 const np = JSON.parse(spawnSync('python3', ['-c', py], { env, encoding: 'utf8' }).stdout);
-console.log(`GEMM ${M}×${N}×${K} (${(flop / 1e9).toFixed(2)} GFLOP), median of ${RUNS}, one thread for the engine:`);
+console.log(`GEMM ${M}×${N}×${K} (${(flop / 1e9).toFixed(2)} GFLOP), median of ${RUNS}:`);
 console.log(`  NumPy float32, 2 threads:   x·Wᵀ ${np.NT.toFixed(1)} ms (${(flop / np.NT / 1e6).toFixed(1)} GFLOP/s)   x·W ${np.NN.toFixed(1)} ms (${(flop / np.NN / 1e6).toFixed(1)} GFLOP/s)`);
 for (const backend of [referenceBackend, loadComputeBackend(path.join(ROOT, 'dist')).backend]) {
   const time = (transB) => {

@@ -38,7 +38,7 @@ delete env.OPENBLAS_CORETYPE;
 delete env.OPENBLAS_L2_SIZE;
 const np = JSON.parse(spawnSync('python3', [path.join(__dirname, 'workloads_numpy.py'), '--runs', String(runs), ...workloads.map((w) => w.id)], { env, encoding: 'utf8' }).stdout);
 const backends = [referenceBackend, loadComputeBackend(path.join(ROOT, 'dist')).backend];
-console.log(`| workload | NumPy f32, 2 threads | ${backends.map((b) => `${b.name}, 1 thread`).join(' | ')} |`);
+console.log(`| workload | NumPy f32, 2 threads | ${backends.map((b) => b.name).join(' | ')} |`);
 console.log(`|---|---|${backends.map(() => '---').join('|')}|`);
 for (const w of workloads) {
   const cells = backends.map((backend) => {

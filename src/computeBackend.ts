@@ -1,15 +1,22 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { type ComputeBackend, createWasmBackend } from './engine';
 import { referenceBackend } from './engine/referenceBackend';
+import { createKernelMemory } from './engine/wasmBackend';
+import { WasmKernelThreads } from './wasmThreads';
 
 /**
- * The fastest compute backend this runtime supports: the WebAssembly SIMD kernels built into `dist/kernels.wasm`, or
- * the TypeScript reference backend, with a note saying why, when WebAssembly SIMD is unavailable or the file missing.
+ * The fastest compute backend this runtime supports: the WebAssembly SIMD kernels built into `dist/kernels.wasm`, on
+ * as many threads as there are cores (`threads` overrides), or the TypeScript reference backend, with a note saying
+ * why, when WebAssembly SIMD is unavailable or the file missing.
  */
-export function loadComputeBackend(distDir: string): { backend: ComputeBackend; note: string | null } {
+export function loadComputeBackend(distDir: string, threads = os.availableParallelism()): { backend: ComputeBackend; note: string | null } {
   try {
-    const wasm = createWasmBackend(fs.readFileSync(path.join(distDir, 'kernels.wasm')));
+    const bytes = fs.readFileSync(path.join(distDir, 'kernels.wasm'));
+    const memory = createKernelMemory();
+    const extra = threads > 1 && fs.existsSync(path.join(distDir, 'wasmThread.js')) ? new WasmKernelThreads(bytes, memory, threads - 1, distDir) : undefined;
+    const wasm = createWasmBackend(bytes, { memory, threads: extra });
     if (wasm) return { backend: wasm, note: null };
     return { backend: referenceBackend, note: 'WebAssembly SIMD is not available here: using the TypeScript reference backend' };
   } catch (err) {

@@ -5,7 +5,9 @@
 //            column panels outer, so one 8-column panel of B serves every row block from cache.
 //   gemm_nt: C[M×N] += A[M×K]·B[N×K]ᵀ, 4 rows × 2 columns per block as SIMD dot products over K.
 // Shapes must be padded by the caller: gemm_nn needs M % 4 = 0 and N % 8 = 0; gemm_nt needs M % 4 = 0, N % 2 = 0
-// and K % 4 = 0. Pointers are byte offsets into the exported memory; all matrices are row-major float32.
+// and K % 4 = 0. N is the number of columns to compute and ld the row stride (floats) of C (and of B for gemm_nn),
+// so that threads can each take a range of columns. Pointers are byte offsets into the imported shared memory; all
+// matrices are row-major float32.
 // Following the measured advice for V8: the k loop bumps pointers and is not unrolled by hand.
 'use strict';
 
@@ -38,16 +40,16 @@ function gemmNN() {
   kbody += set('pb', add(get('pb'), get('ldb'))) + '\n';
   const pa = Array.from({ length: R }, (_, r) => set(`pa${r}`, add(get('a'), mul(add(get('i'), i32(r)), get('lda'))))).join('\n');
   return `
-  (func (export "gemm_nn") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32)
+  (func (export "gemm_nn") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32) (param $ld i32)
     ${locals.join(' ')} ${vecs.map((n) => `(local $${n} v128)`).join(' ')}
     (if (i32.or (i32.eqz ${get('M')}) (i32.or (i32.eqz ${get('N')}) (i32.eqz ${get('K')}))) (then (return)))
     ${set('lda', mul(get('K'), i32(4)))}
-    ${set('ldb', mul(get('N'), i32(4)))}
+    ${set('ldb', mul(get('ld'), i32(4)))}
     ${set('j', i32(0))}
     (loop $cols
       ${set('i', i32(0))}
       (loop $rows
-        ${set('pc', add(get('c'), mul(add(mul(get('i'), get('N')), get('j')), i32(4))))}
+        ${set('pc', add(get('c'), mul(add(mul(get('i'), get('ld')), get('j')), i32(4))))}
         ${load}
         ${pa}
         ${set('pb', add(get('b'), mul(get('j'), i32(4))))}
@@ -80,12 +82,12 @@ function gemmNT() {
       const at = add(get('pc'), i32(4 * s));
       out += `(f32.store ${at} (f32.add (f32.load ${at}) ${hsum(get(`c${r}${s}`))}))\n`;
     }
-    if (r < R - 1) out += set('pc', add(get('pc'), mul(get('N'), i32(4)))) + '\n';
+    if (r < R - 1) out += set('pc', add(get('pc'), mul(get('ld'), i32(4)))) + '\n';
   }
   const pa = Array.from({ length: R }, (_, r) => set(`pa${r}`, add(get('a'), mul(add(get('i'), i32(r)), get('lda'))))).join('\n');
   const pb = Array.from({ length: S }, (_, s) => set(`pb${s}`, add(get('b'), mul(add(get('j'), i32(s)), get('lda'))))).join('\n');
   return `
-  (func (export "gemm_nt") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32)
+  (func (export "gemm_nt") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32) (param $ld i32)
     ${locals.join(' ')} ${vecs.map((n) => `(local $${n} v128)`).join(' ')}
     (if (i32.or (i32.eqz ${get('M')}) (i32.or (i32.eqz ${get('N')}) (i32.eqz ${get('K')}))) (then (return)))
     ${set('lda', mul(get('K'), i32(4)))}
@@ -100,7 +102,7 @@ function gemmNT() {
         (loop $k
           ${kbody}
           (br_if $k (i32.ne ${get('pa0')} ${get('pend')})))
-        ${set('pc', add(get('c'), mul(add(mul(get('i'), get('N')), get('j')), i32(4))))}
+        ${set('pc', add(get('c'), mul(add(mul(get('i'), get('ld')), get('j')), i32(4))))}
         ${out}
         ${set('j', add(get('j'), i32(S)))}
         (br_if $cols (i32.lt_u ${get('j')} ${get('N')})))
@@ -186,16 +188,18 @@ function rng() {
 
 /** The whole module as WAT text. */
 function kernelsWat() {
-  return `(module\n  (memory (export "memory") 1 65536)${gemmNN()}${gemmNT()}${rng()}\n)\n`;
+  // The memory is imported and shared, so that worker threads can run the same kernels on the same operands.
+  return `(module\n  (import "env" "memory" (memory 1 65536 shared))${gemmNN()}${gemmNT()}${rng()}\n)\n`;
 }
 
 /** Assembles the kernels into WebAssembly bytes with wabt (SIMD enabled). */
 async function buildKernels() {
   const wabt = await require('wabt')();
-  const mod = wabt.parseWat('kernels.wat', kernelsWat(), { simd: true });
-  mod.validate();
+  const mod = wabt.parseWat('kernels.wat', kernelsWat(), { simd: true, threads: true, bulk_memory: true });
+  // wabt.js's own validate() ignores the feature set, so V8 validates the result instead.
   const { buffer } = mod.toBinary({});
   mod.destroy();
+  if (!WebAssembly.validate(buffer)) throw new Error('the generated WebAssembly does not validate');
   return Buffer.from(buffer);
 }
 

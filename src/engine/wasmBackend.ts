@@ -3,12 +3,29 @@ import { referenceBackend } from './referenceBackend';
 import type { Rng } from './rng';
 
 interface Kernels {
-  memory: WebAssembly.Memory;
   fill_normal(out: number, count: number, state: number, mean: number, std: number): void;
   fill_uniform(out: number, count: number, state: number, low: number, width: number): void;
-  gemm_nn(a: number, b: number, c: number, m: number, n: number, k: number): void;
-  gemm_nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  gemm_nn(a: number, b: number, c: number, m: number, n: number, k: number, ld: number): void;
+  gemm_nt(a: number, b: number, c: number, m: number, n: number, k: number, ld: number): void;
 }
+
+/**
+ * Extra threads that run the same kernels on the same shared memory (the host makes them: the engine imports no
+ * `worker_threads`). `start` hands thread t a kernel call without waiting; `wait` blocks until thread t is done.
+ */
+export interface KernelThreads {
+  readonly count: number;
+  start(thread: number, kernel: 'gemm_nn' | 'gemm_nt', args: number[]): void;
+  wait(thread: number): void;
+}
+
+/** The shared memory the kernels import: one 64 KiB page to start, room for 4 GiB. */
+export function createKernelMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+}
+
+/** Below this many multiply-adds a GEMM stays on one thread (handing work over costs more than it saves). */
+const PARALLEL_MIN_WORK = 1 << 20;
 
 const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 
@@ -28,14 +45,31 @@ export function wasmSimdSupported(): boolean {
  * Transposed A is transposed in JS first (it is the small operand wherever the engine asks for it). Returns null when
  * WebAssembly SIMD is not available, so the caller can fall back to the reference backend and say so.
  */
-export function createWasmBackend(bytes: Uint8Array): ComputeBackend | null {
+export function createWasmBackend(bytes: Uint8Array, options: { memory?: WebAssembly.Memory; threads?: KernelThreads } = {}): ComputeBackend | null {
   const source = bytes as unknown as BufferSource;
   if (!wasmSimdSupported() || !WebAssembly.validate(source)) return null;
-  const kernels = new WebAssembly.Instance(new WebAssembly.Module(source), {}).exports as unknown as Kernels;
-  const floats = (): Float32Array => new Float32Array(kernels.memory.buffer);
+  const memory = options.memory ?? createKernelMemory();
+  const threads = options.threads;
+  const kernels = new WebAssembly.Instance(new WebAssembly.Module(source), { env: { memory } }).exports as unknown as Kernels;
+  const floats = (): Float32Array => new Float32Array(memory.buffer);
   const reserve = (count: number): void => {
-    const needed = count * 4 - kernels.memory.buffer.byteLength;
-    if (needed > 0) kernels.memory.grow(Math.ceil(needed / 65536));
+    const needed = count * 4 - memory.buffer.byteLength;
+    if (needed > 0) memory.grow(Math.ceil(needed / 65536));
+  };
+
+  /**
+   * Runs a GEMM kernel over columns [0, n) split between the calling thread and the extra threads, at multiples of
+   * the kernel's column block; `at(j0)` gives the (b, c) byte pointers where column j0 starts.
+   */
+  const runColumns = (kernel: 'gemm_nn' | 'gemm_nt', a: number, at: (j0: number) => [number, number], m: number, n: number, k: number, ld: number, block: number): void => {
+    const parts = threads && m * n * k >= PARALLEL_MIN_WORK ? Math.min(threads.count + 1, Math.floor(n / block)) : 1;
+    const per = Math.ceil(n / parts / block) * block;
+    const ranges: [number, number][] = [];
+    for (let j0 = 0; j0 < n; j0 += per) ranges.push([j0, Math.min(n, j0 + per)]);
+    const args = ([j0, j1]: [number, number]): number[] => { const [b, c] = at(j0); return [a, b, c, m, j1 - j0, k, ld]; };
+    for (let t = 1; t < ranges.length; t++) threads!.start(t - 1, kernel, args(ranges[t]));
+    (kernels[kernel] as (...x: number[]) => void)(...args(ranges[0]));
+    for (let t = 1; t < ranges.length; t++) threads!.wait(t - 1);
   };
 
   /** Copies a rows×cols matrix into memory at float offset `at` with row stride `stride` (zero padding). */
@@ -63,7 +97,7 @@ export function createWasmBackend(bytes: Uint8Array): ComputeBackend | null {
       place(b, k, n, bAt, k, np);
       if (accumulate) place(c, m, n, cAt, mp, np);
       else floats().fill(0, cAt, cAt + mp * np);
-      kernels.gemm_nn(aAt * 4, bAt * 4, cAt * 4, mp, np, k);
+      runColumns('gemm_nn', aAt * 4, (j0) => [(bAt + j0) * 4, (cAt + j0) * 4], mp, np, k, np, 8);
       copyOut(cAt, np);
     } else {
       const np = roundUp(n, 2), kp = roundUp(k, 4);
@@ -73,7 +107,7 @@ export function createWasmBackend(bytes: Uint8Array): ComputeBackend | null {
       place(b, n, k, bAt, np, kp);
       if (accumulate) place(c, m, n, cAt, mp, np);
       else floats().fill(0, cAt, cAt + mp * np);
-      kernels.gemm_nt(aAt * 4, bAt * 4, cAt * 4, mp, np, kp);
+      runColumns('gemm_nt', aAt * 4, (j0) => [(bAt + j0 * kp) * 4, (cAt + j0) * 4], mp, np, kp, np, 2);
       copyOut(cAt, np);
     }
 
@@ -99,20 +133,20 @@ export function createWasmBackend(bytes: Uint8Array): ComputeBackend | null {
       return;
     }
     reserve(OUT / 4 + count);
-    const words = new Uint32Array(kernels.memory.buffer, STATE, 8);
+    const words = new Uint32Array(memory.buffer, STATE, 8);
     words.set(state.s);
     words[6] = 0;
     if (kind === 'normal') kernels.fill_normal(OUT, count, STATE, a, b);
     else kernels.fill_uniform(OUT, count, STATE, a, b);
-    const after = new Uint32Array(kernels.memory.buffer, STATE, 8);
-    const spare = kind === 'normal' && after[6] === 1 ? new Float64Array(kernels.memory.buffer, STATE + 16, 1)[0] : (kind === 'normal' ? NaN : state.spare);
+    const after = new Uint32Array(memory.buffer, STATE, 8);
+    const spare = kind === 'normal' && after[6] === 1 ? new Float64Array(memory.buffer, STATE + 16, 1)[0] : (kind === 'normal' ? NaN : state.spare);
     rng.setState({ s: [after[0], after[1], after[2], after[3]], spare });
-    out.set(new Float32Array(kernels.memory.buffer, OUT, count), start);
+    out.set(new Float32Array(memory.buffer, OUT, count), start);
   }
 
   return {
     ...referenceBackend,
-    name: 'wasm-simd128',
+    name: threads && threads.count > 0 ? `wasm-simd128 × ${threads.count + 1} threads` : 'wasm-simd128',
     gemm,
     fillNormal: (rng, out, mean, std) => fill('normal', rng, out, mean, std),
     fillUniform: (rng, out, low, high) => fill('uniform', rng, out, low, high - low),

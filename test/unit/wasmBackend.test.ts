@@ -11,7 +11,7 @@ const { backend: wasm } = loadComputeBackend(path.join(ROOT, 'dist'));
 suite('WebAssembly SIMD backend against the TypeScript reference', () => {
   test('this Node has WebAssembly SIMD, and the build produced the kernels', () => {
     assert.equal(wasmSimdSupported(), true);
-    assert.equal(wasm.name, 'wasm-simd128');
+    assert.match(wasm.name, /^wasm-simd128( × \d+ threads)?$/);
   });
 
   test('GEMM agrees with the reference within float32 tolerance, odd shapes and edges included', () => {
@@ -38,7 +38,7 @@ suite('WebAssembly SIMD backend against the TypeScript reference', () => {
     const networks = JSON.parse(readRepoFile('test', 'golden', 'networks.json'));
     for (const name of Object.keys(golden.networks)) {
       const report = analyze(JSON.stringify(networks[name]), { mode: 'sampled', backend: wasm });
-      assert.equal(report.backend, 'wasm-simd128');
+      assert.equal(report.backend, wasm.name);
       report.layers.forEach((l, i) => {
         const e = golden.networks[name].layers[i];
         assertClose(l.activation!.std, e.std, 2e-4, 1e-6, `${name} layer ${i} std`);
