@@ -86,6 +86,15 @@ export const tests: UiTest[] = [
         await wideScreenshot(page, screenshot, `panel-dark-${file.replace('.net.json', '')}`);
         assert.equal(await frame.locator('body').getAttribute('data-csp-violations'), null, `Content-Security-Policy violation: ${await frame.locator('body').getAttribute('data-last-csp-violation')}`);
         if (file.startsWith('tanh-0.01')) {
+          // The what-if loop on the lecture workload: change the scale, wait for the new charts, and log the time
+          // (a measurement for the README and the compute-core issue, not an assertion).
+          const runBefore = await frame.locator('#app').getAttribute('data-run-id');
+          const started = Date.now();
+          await setWhatIf(page, frame, '2');
+          await frame.locator(`#app[data-state="ready"]:not([data-run-id="${runBefore}"])`).waitFor({ timeout: 60000 });
+          console.log(`      (what-if loop on the lecture workload: ${Date.now() - started} ms from the new scale to the new charts)`);
+          await frame.locator('#whatif-reset').click();
+          await frame.locator(`#app[data-state="ready"]:not([data-whatif*="2"])`).waitFor({ timeout: 60000 });
           await frame.locator('#histograms').scrollIntoViewIfNeeded();
           await wideScreenshot(page, screenshot, 'panel-dark-tanh-0.01-randn-histograms');
           // Clicking a finding reveals and selects its JSON range (the std number) in the editor.
