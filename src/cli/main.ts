@@ -80,8 +80,8 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
   }
   let code = 0;
   const reports: Report[] = [];
-  // dist/cli.js sits beside dist/kernels.wasm; from out/ (the tests) the kernels are in ../../dist.
-  const distDir = [__dirname, path.join(__dirname, '..', '..', 'dist')].find((d) => fs.existsSync(path.join(d, 'kernels.wasm'))) ?? __dirname;
+  // dist/cli.js sits beside dist/kernels.wasm; from out/src/cli/ (the tests) the kernels are in ../../../dist.
+  const distDir = [__dirname, path.join(__dirname, '..', '..', '..', 'dist')].find((d) => fs.existsSync(path.join(d, 'kernels.wasm'))) ?? __dirname;
   const { backend, note } = loadComputeBackend(distDir);
   if (note && options.mode !== 'analytic') err(`init-inspector: ${note}`);
   for (const file of options.files) {

@@ -38,12 +38,13 @@ export function wasmSimdSupported(): boolean {
 }
 
 /**
- * A compute backend whose GEMM runs in WebAssembly SIMD128 (f32x4) micro-kernels and whose normal and uniform fills
- * continue the engine's own generator in WebAssembly (`scripts/wasm/kernelsWat.js`, built from WAT by the build), so
- * the same seed gives the same weights to float32 rounding; the other kernels are the reference ones. Operands are copied into the module's memory,
- * padded with zeros to the kernels' block sizes (exact: the padding adds 0·x terms), and the result is copied back.
- * Transposed A is transposed in JS first (it is the small operand wherever the engine asks for it). Returns null when
- * WebAssembly SIMD is not available, so the caller can fall back to the reference backend and say so.
+ * A compute backend whose GEMM runs in WebAssembly SIMD128 (f32x4) micro-kernels, with the columns split over `threads`
+ * when given, and whose normal and uniform fills continue the engine's own generator in WebAssembly
+ * (`scripts/wasm/kernelsWat.js`, built from WAT by the build), so the same seed gives the same weights to float32
+ * rounding; the other kernels are the reference ones. Operands are copied into the shared memory, padded with zeros to
+ * the kernels' block sizes (exact: the padding adds 0·x terms), and the result is copied back. Transposed A is
+ * transposed in JS first (it is the small operand wherever the engine asks for it). Returns null when WebAssembly SIMD
+ * is not available, so the caller can fall back to the reference backend and say so.
  */
 export function createWasmBackend(bytes: Uint8Array, options: { memory?: WebAssembly.Memory; threads?: KernelThreads } = {}): ComputeBackend | null {
   const source = bytes as unknown as BufferSource;

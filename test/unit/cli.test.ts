@@ -16,6 +16,7 @@ suite('CLI', () => {
     const r = run(['analyze', example('small-cnn.net.json')]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /std sampled\s+std predicted\s+grad std/);
+    assert.match(r.out.split('\n')[0], /wasm-simd128( × \d+ threads)?\)$/, 'the CLI runs on the WebAssembly backend');
     assert.match(r.out, /conv1 \(conv2d\) relu\s+\[16×32×32\]\s+kaiming_normal\(relu\) \(0\.272\)/);
   });
 
