@@ -89,28 +89,20 @@ export function createWasmBackend(bytes: Uint8Array, options: { memory?: WebAsse
       aRows = new Float32Array(m * k);
       for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) aRows[i * k + p] = a[p * m + i];
     }
+    // NN: B is K×N, columns in blocks of 8. NT: B is N×K, columns in pairs and K in fours (SIMD dot products).
+    const nn = !transB;
     const mp = roundUp(m, 4);
-    if (!transB) {
-      const np = roundUp(n, 8);
-      const aAt = 0, bAt = mp * k, cAt = bAt + k * np;
-      reserve(cAt + mp * np);
-      place(aRows, m, k, aAt, mp, k);
-      place(b, k, n, bAt, k, np);
-      if (accumulate) place(c, m, n, cAt, mp, np);
-      else floats().fill(0, cAt, cAt + mp * np);
-      runColumns('gemm_nn', aAt * 4, (j0) => [(bAt + j0) * 4, (cAt + j0) * 4], mp, np, k, np, 8);
-      copyOut(cAt, np);
-    } else {
-      const np = roundUp(n, 2), kp = roundUp(k, 4);
-      const aAt = 0, bAt = mp * kp, cAt = bAt + np * kp;
-      reserve(cAt + mp * np);
-      place(aRows, m, k, aAt, mp, kp);
-      place(b, n, k, bAt, np, kp);
-      if (accumulate) place(c, m, n, cAt, mp, np);
-      else floats().fill(0, cAt, cAt + mp * np);
-      runColumns('gemm_nt', aAt * 4, (j0) => [(bAt + j0 * kp) * 4, (cAt + j0) * 4], mp, np, kp, np, 2);
-      copyOut(cAt, np);
-    }
+    const np = roundUp(n, nn ? 8 : 2);
+    const kp = nn ? k : roundUp(k, 4);
+    const aAt = 0, bAt = mp * kp, cAt = bAt + kp * np;
+    reserve(cAt + mp * np);
+    place(aRows, m, k, aAt, mp, kp);
+    if (nn) place(b, k, n, bAt, k, np);
+    else place(b, n, k, bAt, np, kp);
+    if (accumulate) place(c, m, n, cAt, mp, np);
+    else floats().fill(0, cAt, cAt + mp * np);
+    runColumns(nn ? 'gemm_nn' : 'gemm_nt', aAt * 4, (j0) => [(bAt + (nn ? j0 : j0 * kp)) * 4, (cAt + j0) * 4], mp, np, kp, np, nn ? 8 : 2);
+    copyOut(cAt, np);
 
     function copyOut(at: number, stride: number): void {
       const mem = floats();
