@@ -6,15 +6,22 @@ import type { WorkerRequest, WorkerResponse } from './workerProtocol';
 
 const port = parentPort;
 if (port) {
-  // The bundle lives in dist/, beside kernels.wasm.
-  const { backend, note } = loadComputeBackend(__dirname);
-  if (note) console.warn(`Init Inspector: ${note}`);
+  // Loaded on the first sampled run (an analytic one needs no kernels or threads); dist/ holds kernels.wasm.
+  let loaded: ReturnType<typeof loadComputeBackend> | undefined;
+  const backendFor = (request: WorkerRequest) => {
+    if (request.options.mode === 'analytic') return undefined;
+    if (!loaded) {
+      loaded = loadComputeBackend(__dirname);
+      if (loaded.note) console.warn(`Init Inspector: ${loaded.note}`);
+    }
+    return loaded.backend;
+  };
   port.on('message', (request: WorkerRequest) => {
     let lastPost = 0;
     try {
       const report = analyze(request.text, {
         ...request.options,
-        backend,
+        backend: backendFor(request),
         onProgress: (fraction) => {
           const now = Date.now();
           if (now - lastPost > 100) {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, DEFAULT_BUDGET, type Mode, pointerLocator, type Report } from '../engine';
+import { analyze, type ComputeBackend, DEFAULT_BUDGET, type Mode, pointerLocator, type Report } from '../engine';
 import { loadComputeBackend } from '../computeBackend';
 import { formatReport } from '../reportText';
 
@@ -80,10 +80,15 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
   }
   let code = 0;
   const reports: Report[] = [];
-  // dist/cli.js sits beside dist/kernels.wasm; from out/src/cli/ (the tests) the kernels are in ../../../dist.
-  const distDir = [__dirname, path.join(__dirname, '..', '..', '..', 'dist')].find((d) => fs.existsSync(path.join(d, 'kernels.wasm'))) ?? __dirname;
-  const { backend, note } = loadComputeBackend(distDir);
-  if (note && options.mode !== 'analytic') err(`init-inspector: ${note}`);
+  // The kernels and their threads only serve sampled runs. dist/cli.js sits beside dist/kernels.wasm; from
+  // out/src/cli/ (the tests) the kernels are in ../../../dist.
+  let backend: ComputeBackend | undefined;
+  if (options.mode !== 'analytic') {
+    const distDir = [__dirname, path.join(__dirname, '..', '..', '..', 'dist')].find((d) => fs.existsSync(path.join(d, 'kernels.wasm'))) ?? __dirname;
+    const loaded = loadComputeBackend(distDir);
+    if (loaded.note) err(`init-inspector: ${loaded.note}`);
+    backend = loaded.backend;
+  }
   for (const file of options.files) {
     let text: string;
     try {

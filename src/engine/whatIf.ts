@@ -1,6 +1,6 @@
 import type { InitOptions, InitScheme, InitSpec } from './initSpec';
 import { INIT_ALIASES, INIT_SCHEMES } from './initSpec';
-import type { LayerSpec, NetworkSpec } from './network';
+import type { Conv2dSpec, DenseSpec, LayerSpec, NetworkSpec } from './network';
 import { childPointer } from './problem';
 import type { Fix } from './report';
 
@@ -19,29 +19,29 @@ export function isWhatIfScheme(scheme: string): boolean {
   return scheme === 'keep' || (INIT_SCHEMES as readonly string[]).includes(scheme) || scheme in INIT_ALIASES;
 }
 
-function newSpec(old: InitSpec, whatIf: WhatIf, path: string): InitSpec {
+/**
+ * The init a what-if gives one dense / conv2d layer: "keep" multiplies the layer's own multiplier; a new scheme comes
+ * with its default options, except Kaiming, which takes the layer's activation as its nonlinearity when that is relu
+ * or leaky_relu (with the leaky slope as `a`).
+ */
+function whatIfInit(layer: DenseSpec | Conv2dSpec, whatIf: WhatIf): InitSpec {
+  const old = layer.init;
   if (whatIf.scheme === 'keep') return { ...old, multiplier: old.multiplier * whatIf.multiplier };
   const scheme = (INIT_ALIASES[whatIf.scheme] ?? whatIf.scheme) as InitScheme;
-  // Kaiming for a layer is most useful with its own nonlinearity's gain; the other schemes need no option.
-  const options: InitOptions = {};
-  return { scheme, options, multiplier: whatIf.multiplier, path, source: 'layer' };
+  const act = layer.activation;
+  const options: InitOptions = scheme.startsWith('kaiming') && (act.name === 'relu' || act.name === 'leaky_relu')
+    ? { nonlinearity: act.name, ...(act.name === 'leaky_relu' ? { a: act.negativeSlope } : {}) }
+    : {};
+  return { scheme, options, multiplier: whatIf.multiplier, path: childPointer(layer.path, 'init'), source: 'layer' };
 }
 
-/**
- * The network with the what-if applied: each targeted dense / conv2d layer gets the new scheme (with default options;
- * Kaiming takes the layer's activation as its nonlinearity when it is relu or leaky_relu) times the multiplier, or
- * keeps its scheme and multiplies its multiplier when the scheme is "keep".
- */
+/** The network with the what-if applied to every targeted dense / conv2d layer (see `whatIfInit`). */
 export function applyWhatIf(network: NetworkSpec, whatIf: WhatIf): NetworkSpec {
   const visit = (layers: LayerSpec[]): LayerSpec[] => layers.map((layer) => {
     if (layer.type === 'repeat' || layer.type === 'residual') return { ...layer, layers: visit(layer.layers) } as LayerSpec;
     if (layer.type !== 'dense' && layer.type !== 'conv2d') return layer;
     if (whatIf.target !== 'all' && whatIf.target !== layer.path) return layer;
-    const init = newSpec(layer.init, whatIf, childPointer(layer.path, 'init'));
-    if (init.scheme.startsWith('kaiming') && (layer.activation.name === 'relu' || layer.activation.name === 'leaky_relu')) {
-      init.options = { nonlinearity: layer.activation.name, ...(layer.activation.name === 'leaky_relu' ? { a: layer.activation.negativeSlope } : {}) };
-    }
-    return { ...layer, init };
+    return { ...layer, init: whatIfInit(layer, whatIf) };
   });
   return { ...network, layers: visit(network.layers) };
 }
