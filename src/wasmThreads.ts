@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { KernelThreads } from './engine/wasmBackend';
+import { KERNEL_NAMES, type KernelName, type KernelThreads } from './engine/wasmBackend';
 
-/** Per thread in the control block: [state (0 idle, 1 work), kernel (0 gemm_nn, 1 gemm_nt), 7 arguments]. */
-const SLOT = 16;
+/** Per thread in the control block: [state (0 idle, 1 work), kernel (index in KERNEL_NAMES), up to 14 i32 arguments]. */
+export const SLOT = 16;
 
 /**
  * Worker threads that run the WebAssembly kernels on the backend's shared memory, started once and reused: the
@@ -23,9 +23,10 @@ export class WasmKernelThreads implements KernelThreads {
     }
   }
 
-  start(thread: number, kernel: 'gemm_nn' | 'gemm_nt', args: number[]): void {
+  start(thread: number, kernel: KernelName, args: number[]): void {
     const base = thread * SLOT;
-    this.control[base + 1] = kernel === 'gemm_nn' ? 0 : 1;
+    this.control[base + 1] = KERNEL_NAMES.indexOf(kernel);
+    this.control[base + 15] = args.length;
     for (let i = 0; i < args.length; i++) this.control[base + 2 + i] = args[i] | 0;
     Atomics.store(this.control, base, 1);
     Atomics.notify(this.control, base);

@@ -81,11 +81,14 @@ export function saturates(name: ActivationName): boolean {
   return name === 'tanh' || name === 'sigmoid';
 }
 
-/** Whether an output value counts as saturated: |tanh| > 0.99, sigmoid < 0.01 or > 0.99. */
-export function isSaturated(name: ActivationName, y: number): boolean {
-  if (name === 'tanh') return Math.abs(y) > SATURATION_LEVEL;
-  if (name === 'sigmoid') return y > SATURATION_LEVEL || y < 1 - SATURATION_LEVEL;
-  return false;
+/**
+ * The range outside which an output counts as saturated (|tanh| > 0.99, sigmoid < 0.01 or > 0.99), or null for
+ * activations that do not saturate.
+ */
+export function saturationBounds(name: ActivationName): [number, number] | null {
+  if (name === 'tanh') return [-SATURATION_LEVEL, SATURATION_LEVEL];
+  if (name === 'sigmoid') return [1 - SATURATION_LEVEL, SATURATION_LEVEL];
+  return null;
 }
 
 /** ReLU-family activations, whose units can die (pre-activation ≤ 0 for the whole batch). */

@@ -1,4 +1,4 @@
-import { type Activation, canDie, isSaturated, saturates } from './activation';
+import { type Activation, canDie, saturationBounds } from './activation';
 import type { ComputeBackend } from './compute';
 import { momentsStd } from './tensorStats';
 
@@ -52,19 +52,10 @@ export function outputStats(backend: ComputeBackend, act: Activation, z: Float32
   const [lo, hi] = histogramRange(act, m.min, m.max);
   const counts = backend.histogram(y, lo, hi, HISTOGRAM_BINS);
   const edges = Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => lo + ((hi - lo) * i) / HISTOGRAM_BINS);
-  let saturated = 0;
-  if (saturates(act.name)) for (let i = 0; i < y.length; i++) if (isSaturated(act.name, y[i])) saturated++;
-  let deadFraction = 0;
-  if (canDie(act.name)) {
-    const units = z.length / batch;
-    let dead = 0;
-    for (let u = 0; u < units; u++) {
-      let alive = false;
-      for (let b = 0; b < batch && !alive; b++) alive = z[b * units + u] > 0;
-      if (!alive) dead++;
-    }
-    deadFraction = dead / units;
-  }
+  const bounds = saturationBounds(act.name);
+  const saturated = bounds ? backend.countOutside(y, bounds[0], bounds[1]) : 0;
+  const units = z.length / batch;
+  const deadFraction = canDie(act.name) && units > 0 ? backend.countDeadUnits(z, batch, units) / units : 0;
   return { mean: m.mean, std: momentsStd(m), min: m.min, max: m.max, histogram: { edges, counts }, saturatedFraction: saturated / y.length, deadFraction };
 }
 
@@ -75,14 +66,27 @@ export function outputStats(backend: ComputeBackend, act: Activation, z: Float32
  */
 export function countDistinctRows(w: Float32Array, rows: number, cols: number, bias: Float32Array | null): number {
   const bits = new Int32Array(w.buffer, w.byteOffset, rows * cols);
-  const biasBits = bias ? new Int32Array(bias.buffer, bias.byteOffset, rows) : null;
-  const groups = new Map<number, number[]>();
-  let distinct = 0;
+  const hashes = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     let h = 0x811c9dc5;
     const base = r * cols;
     for (let c = 0; c < cols; c++) h = Math.imul(h ^ bits[base + c], 0x01000193);
-    if (biasBits) h = Math.imul(h ^ biasBits[r], 0x01000193);
+    hashes[r] = h;
+  }
+  return groupDistinctRows(w, rows, cols, bias, hashes);
+}
+
+/**
+ * The number of distinct rows (with their bias) given any hash of each row's float bits: rows are grouped by hash
+ * (mixed with the bias bits), then compared exactly within a group, so the count does not depend on the hash.
+ */
+export function groupDistinctRows(w: Float32Array, rows: number, cols: number, bias: Float32Array | null, hashes: Int32Array): number {
+  const bits = new Int32Array(w.buffer, w.byteOffset, rows * cols);
+  const biasBits = bias ? new Int32Array(bias.buffer, bias.byteOffset, rows) : null;
+  const groups = new Map<number, number[]>();
+  let distinct = 0;
+  for (let r = 0; r < rows; r++) {
+    const h = biasBits ? Math.imul(hashes[r] ^ biasBits[r], 0x01000193) : hashes[r];
     const group = groups.get(h);
     if (!group) {
       groups.set(h, [r]);

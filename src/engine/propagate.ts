@@ -1,10 +1,11 @@
 import { type Activation, activateInto, multiplyByDerivative } from './activation';
 import type { ComputeBackend } from './compute';
-import { countDistinctRows, type OutputStats, outputStats } from './layerStats';
+import { type OutputStats, outputStats } from './layerStats';
 import type { Plan, PlanNode, WeightNode } from './plan';
 import { sizeOf } from './plan';
 import { normalize, normalizeBackward } from './normalization';
 import { poolBackward, poolForward } from './pooling';
+import { streamKey } from './fill';
 import { Rng, Stream } from './rng';
 import { sampleInit } from './sampleInit';
 import { EMPTY_MOMENTS, mergeMoments, momentsStd, type TensorMoments } from './tensorStats';
@@ -73,17 +74,22 @@ class SampledRun {
   run(): SampledLayer[] {
     const { input } = this.options;
     const x = new Float32Array(this.batch * sizeOf(this.plan.inputShape));
-    const rng = new Rng(this.plan.seed, Stream.input);
+    const key = streamKey(this.plan.seed, Stream.input);
     if (input.distribution === 'uniform') {
       const half = Math.sqrt(3) * input.std;
-      this.backend.fillUniform(rng, x, input.mean - half, input.mean + half);
+      this.backend.fillUniform(key, x, input.mean - half, input.mean + half);
     } else {
-      this.backend.fillNormal(rng, x, input.mean, input.std);
+      this.backend.fillNormal(key, x, input.mean, input.std);
     }
-    const out = this.forwardNodes(this.plan.nodes, x);
-    const upstream = new Float32Array(out.length);
-    this.backend.fillNormal(new Rng(this.plan.seed, Stream.upstreamGradient), upstream, 0, 1);
-    this.backwardNodes(this.plan.nodes, upstream, false);
+    try {
+      const out = this.forwardNodes(this.plan.nodes, x);
+      const upstream = new Float32Array(out.length);
+      this.backend.fillNormal(streamKey(this.plan.seed, Stream.upstreamGradient), upstream, 0, 1);
+      this.backwardNodes(this.plan.nodes, upstream, false);
+    } finally {
+      for (const { w } of this.weightCache.values()) this.backend.release(w);
+      this.weightCache.clear();
+    }
     return this.results;
   }
 
@@ -102,16 +108,21 @@ class SampledRun {
     const cached = this.weightCache.get(node.index);
     if (cached) return cached;
     const rows = node.weightShape[0];
-    const w = new Float32Array(sizeOf(node.weightShape));
-    sampleInit(node.init, new Rng(this.plan.seed, Stream.weight(node.index)), this.backend, w, rows, node.fanIn);
+    const w = this.backend.allocate(sizeOf(node.weightShape));
+    sampleInit(node.init, this.plan.seed, Stream.weight(node.index), this.backend, w, rows, node.fanIn);
     let b: Float32Array | null = null;
     if (node.bias) {
       b = new Float32Array(rows);
-      sampleInit(node.bias, new Rng(this.plan.seed, Stream.bias(node.index)), this.backend, b, 1, rows);
+      sampleInit(node.bias, this.plan.seed, Stream.bias(node.index), this.backend, b, 1, rows);
     }
     const result = { w, b };
     if (this.options.cacheWeights) this.weightCache.set(node.index, result);
     return result;
+  }
+
+  /** Hands a layer's weights back to the backend unless they are cached for the backward pass. */
+  private dropWeights(node: WeightNode, w: Float32Array): void {
+    if (!this.weightCache.has(node.index)) this.backend.release(w);
   }
 
   private record(node: PlanNode, entry: TapeEntry, act: Activation, extra: { distinctUnits?: number; weightStd?: number } = {}): void {
@@ -137,10 +148,10 @@ class SampledRun {
         const pre = this.weightForward(node, x, w, b);
         const out = node.activation.name === 'linear' ? pre : new Float32Array(pre.length);
         if (out !== pre) activateInto(node.activation, pre, out);
-        this.record(node, { x, pre, out }, node.activation, {
-          distinctUnits: countDistinctRows(w, node.weightShape[0], node.fanIn, b),
-          weightStd: momentsStd(this.backend.moments(w)),
-        });
+        const distinctUnits = this.backend.distinctRows(w, node.weightShape[0], node.fanIn, b);
+        const weightStd = momentsStd(this.backend.moments(w));
+        this.dropWeights(node, w);
+        this.record(node, { x, pre, out }, node.activation, { distinctUnits, weightStd });
         return out;
       }
       case 'activation': {
@@ -295,12 +306,16 @@ class SampledRun {
       const dpreT = new Float32Array(units * B);
       for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) dpreT[u * B + s] = dpre[s * units + u];
       const rowsPerBlock = Math.max(1, Math.floor((1 << 20) / fanIn));
-      const block = new Float32Array(Math.min(rowsPerBlock, units) * fanIn);
-      for (let r0 = 0; r0 < units; r0 += rowsPerBlock) {
-        const rows = Math.min(rowsPerBlock, units - r0);
-        const view = block.subarray(0, rows * fanIn);
-        this.backend.gemm(false, false, rows, fanIn, B, dpreT.subarray(r0 * B, (r0 + rows) * B), x, view, false);
-        dwMoments = mergeMoments(dwMoments, this.backend.moments(view));
+      const block = this.backend.allocate(Math.min(rowsPerBlock, units) * fanIn);
+      try {
+        for (let r0 = 0; r0 < units; r0 += rowsPerBlock) {
+          const rows = Math.min(rowsPerBlock, units - r0);
+          const view = block.subarray(0, rows * fanIn);
+          this.backend.gemm(false, false, rows, fanIn, B, dpreT.subarray(r0 * B, (r0 + rows) * B), x, view, false);
+          dwMoments = mergeMoments(dwMoments, this.backend.moments(view));
+        }
+      } finally {
+        this.backend.release(block);
       }
     } else {
       const g = node.geometry!;
@@ -320,6 +335,7 @@ class SampledRun {
       }
       dwMoments = this.backend.moments(dw);
     }
+    this.dropWeights(node, w);
     const result = this.results[node.index];
     result.weightGradientStd = momentsStd(dwMoments);
     return dx;

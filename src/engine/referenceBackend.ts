@@ -1,5 +1,6 @@
 import type { ComputeBackend, ConvGeometry } from './compute';
-import type { Rng } from './rng';
+import { fillNormalChunks, fillUniformChunks } from './fill';
+import { countDistinctRows } from './layerStats';
 import type { TensorMoments } from './tensorStats';
 
 /**
@@ -8,16 +9,28 @@ import type { TensorMoments } from './tensorStats';
  */
 export const referenceBackend: ComputeBackend = {
   name: 'typescript-reference',
+  allocate: (length) => new Float32Array(length),
+  release: () => undefined,
   gemm,
-  fillNormal(rng: Rng, out: Float32Array, mean: number, std: number): void {
-    for (let i = 0; i < out.length; i++) out[i] = mean + std * rng.normal();
-  },
-  fillUniform(rng: Rng, out: Float32Array, low: number, high: number): void {
-    const width = high - low;
-    for (let i = 0; i < out.length; i++) out[i] = low + width * rng.uniform();
-  },
+  fillNormal: (key, out, mean, std) => fillNormalChunks(key, out, mean, std),
+  fillUniform: (key, out, low, high) => fillUniformChunks(key, out, low, high - low),
   moments,
   histogram,
+  countOutside(x: Float32Array, lo: number, hi: number): number {
+    let count = 0;
+    for (let i = 0; i < x.length; i++) if (x[i] < lo || x[i] > hi) count++;
+    return count;
+  },
+  countDeadUnits(z: Float32Array, batch: number, units: number): number {
+    let dead = 0;
+    for (let u = 0; u < units; u++) {
+      let alive = false;
+      for (let b = 0; b < batch && !alive; b++) alive = z[b * units + u] > 0;
+      if (!alive) dead++;
+    }
+    return dead;
+  },
+  distinctRows: countDistinctRows,
   im2col,
   col2im,
 };
@@ -117,6 +130,7 @@ function histogram(x: Float32Array, lo: number, hi: number, bins: number): numbe
   const scale = bins / (hi - lo);
   for (let i = 0; i < x.length; i++) {
     let bin = Math.floor((x[i] - lo) * scale);
+    if (bin !== bin) continue;
     if (bin < 0) bin = 0;
     else if (bin >= bins) bin = bins - 1;
     counts[bin]++;

@@ -88,7 +88,7 @@ function rotl(x: number, k: number): number {
 }
 
 /** lowbias32 integer hash (C. Wellons, "Prospecting for Hash Functions", 2018). */
-function lowbias32(x: number): number {
+export function lowbias32(x: number): number {
   x ^= x >>> 16;
   x = Math.imul(x, 0x7feb352d);
   x ^= x >>> 15;

@@ -1,25 +1,30 @@
 import type { ComputeBackend } from './compute';
 import { normalCdf, normalQuantile } from './gaussian';
 import type { ResolvedInit } from './initScheme';
-import type { Rng } from './rng';
+import { streamKey } from './fill';
+import { Rng } from './rng';
 
 /**
- * Fills `out` (a rows × cols row-major weight, or a bias with rows = 1) with values drawn from a resolved init, then
- * scales by its multiplier. Truncated normals use rejection while the interval holds at least 30% of the mass, and
- * inversion u ↦ Φ⁻¹(Φ(α) + u·(Φ(β) − Φ(α))) otherwise (as `torch.nn.init.trunc_normal_` does). Orthogonal follows
+ * Fills `out` (a rows × cols row-major weight, or a bias with rows = 1) with values drawn from a resolved init times
+ * its multiplier, from stream `stream` of run seed `seed`. Normal and uniform draws are the backend's bulk fills
+ * (`fill.ts`) with the multiplier folded into their parameters (mean·k + std·k·z); constants are value·k. Truncated
+ * normals use rejection while the interval holds at least 30% of the mass, and inversion
+ * u ↦ Φ⁻¹(Φ(α) + u·(Φ(β) − Φ(α))) otherwise (as `torch.nn.init.trunc_normal_` does). Orthogonal follows
  * `torch.nn.init.orthogonal_`: QR of a Gaussian matrix (transposed when rows < cols), columns times sign(diag R).
+ * Those two draw from `Rng` one value at a time, then are multiplied.
  */
-export function sampleInit(init: ResolvedInit, rng: Rng, backend: ComputeBackend, out: Float32Array, rows: number, cols: number): void {
+export function sampleInit(init: ResolvedInit, seed: number, stream: number, backend: ComputeBackend, out: Float32Array, rows: number, cols: number): void {
   const d = init.distribution;
+  const k = init.multiplier;
   switch (d.kind) {
-    case 'constant': out.fill(d.value); break;
-    case 'normal': backend.fillNormal(rng, out, d.mean, d.std); break;
-    case 'uniform': backend.fillUniform(rng, out, d.low, d.high); break;
-    case 'truncated_normal': sampleTruncatedNormal(rng, out, d.mean, d.std, d.a, d.b); break;
-    case 'orthogonal': sampleOrthogonal(rng, out, rows, cols, d.gain); break;
+    case 'constant': out.fill(d.value * k); return;
+    case 'normal': backend.fillNormal(streamKey(seed, stream), out, d.mean * k, d.std * k); return;
+    case 'uniform': backend.fillUniform(streamKey(seed, stream), out, d.low * k, d.high * k); return;
+    case 'truncated_normal': sampleTruncatedNormal(new Rng(seed, stream), out, d.mean, d.std, d.a, d.b); break;
+    case 'orthogonal': sampleOrthogonal(new Rng(seed, stream), out, rows, cols, d.gain); break;
   }
-  if (init.multiplier !== 1) {
-    for (let i = 0; i < out.length; i++) out[i] *= init.multiplier;
+  if (k !== 1) {
+    for (let i = 0; i < out.length; i++) out[i] *= k;
   }
 }
 

@@ -1,13 +1,14 @@
 import type { ComputeBackend } from './compute';
+import { FILL_CHUNK } from './fill';
+import { groupDistinctRows } from './layerStats';
 import { referenceBackend } from './referenceBackend';
-import type { Rng } from './rng';
+import { mergeMoments, type TensorMoments } from './tensorStats';
+import { WasmHeap } from './wasmHeap';
 
-interface Kernels {
-  fill_normal(out: number, count: number, state: number, mean: number, std: number): void;
-  fill_uniform(out: number, count: number, state: number, low: number, width: number): void;
-  gemm_nn(a: number, b: number, c: number, m: number, n: number, k: number, ld: number): void;
-  gemm_nt(a: number, b: number, c: number, m: number, n: number, k: number, ld: number): void;
-}
+/** The kernels `scripts/wasm/kernelsWat.js` exports; every argument is an i32 (floats travel as their bits). */
+export const KERNEL_NAMES = ['gemm_nn', 'gemm_nt', 'fill_normal', 'fill_uniform', 'moments', 'histogram', 'count_outside', 'count_dead', 'row_hash'] as const;
+export type KernelName = (typeof KERNEL_NAMES)[number];
+type Kernels = Record<KernelName, (...args: number[]) => void>;
 
 /**
  * Extra threads that run the same kernels on the same shared memory (the host makes them: the engine imports no
@@ -15,7 +16,7 @@ interface Kernels {
  */
 export interface KernelThreads {
   readonly count: number;
-  start(thread: number, kernel: 'gemm_nn' | 'gemm_nt', args: number[]): void;
+  start(thread: number, kernel: KernelName, args: number[]): void;
   wait(thread: number): void;
 }
 
@@ -26,8 +27,27 @@ export function createKernelMemory(): WebAssembly.Memory {
 
 /** Below this many multiply-adds a GEMM stays on one thread (handing work over costs more than it saves). */
 const PARALLEL_MIN_WORK = 1 << 20;
+/** Below this many elements, fills and statistics stay on one thread. */
+const PARALLEL_MIN_ELEMENTS = 1 << 16;
+/** Per-part result slots (64 bytes each) and fill scratch (32 bytes each) live in the first page; the heap follows. */
+const RESULTS = 0, SCRATCH = 32768, HEAP_BASE = 65536, MAX_PARTS = 256;
 
 const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+const f32Bits = (x: number): number => new Int32Array(new Float32Array([x]).buffer)[0];
+const bitsF32 = (bits: number): number => new Float32Array(new Int32Array([bits]).buffer)[0];
+
+/** The smallest float32 ≥ x (for x < lo ⟺ x < that, x float32). */
+function f32AtLeast(x: number): number {
+  const r = Math.fround(x);
+  if (r >= x || Number.isNaN(x)) return r;
+  const bits = f32Bits(r);
+  return bitsF32(r === 0 ? 1 : r > 0 ? bits + 1 : bits - 1);
+}
+
+/** The largest float32 ≤ x. */
+function f32AtMost(x: number): number {
+  return -f32AtLeast(-x);
+}
 
 /** Whether this runtime can compile WebAssembly SIMD128 (a module with one v128 instruction validates). */
 export function wasmSimdSupported(): boolean {
@@ -38,13 +58,14 @@ export function wasmSimdSupported(): boolean {
 }
 
 /**
- * A compute backend whose GEMM runs in WebAssembly SIMD128 (f32x4) micro-kernels, with the columns split over `threads`
- * when given, and whose normal and uniform fills continue the engine's own generator in WebAssembly
- * (`scripts/wasm/kernelsWat.js`, built from WAT by the build), so the same seed gives the same weights to float32
- * rounding; the other kernels are the reference ones. Operands are copied into the shared memory, padded with zeros to
- * the kernels' block sizes (exact: the padding adds 0·x terms), and the result is copied back. Transposed A is
- * transposed in JS first (it is the small operand wherever the engine asks for it). Returns null when WebAssembly SIMD
- * is not available, so the caller can fall back to the reference backend and say so.
+ * A compute backend whose kernels run in WebAssembly SIMD128 (`scripts/wasm/kernelsWat.js`, assembled from WAT by the
+ * build): GEMM micro-kernels, the chunked normal and uniform fills (bit for bit those of `fill.ts`), and the
+ * statistics (float64 moments, histograms, saturated and dead counts, row hashes for distinct units). Work is split
+ * over the calling thread and `threads` when given: GEMM by column ranges, fills by chunks, statistics by element,
+ * unit or row ranges. Tensors from `allocate` live in the kernels' shared memory and are used in place; any other
+ * operand is copied in (padded with zeros to the kernels' block sizes, which is exact: the padding adds 0·x terms)
+ * and the result copied back. im2col / col2im are the reference ones. Returns null when WebAssembly SIMD is not
+ * available, so the caller can fall back to the reference backend and say so.
  */
 export function createWasmBackend(bytes: Uint8Array, options: { memory?: WebAssembly.Memory; threads?: KernelThreads } = {}): ComputeBackend | null {
   const source = bytes as unknown as BufferSource;
@@ -52,96 +73,205 @@ export function createWasmBackend(bytes: Uint8Array, options: { memory?: WebAsse
   const memory = options.memory ?? createKernelMemory();
   const threads = options.threads;
   const kernels = new WebAssembly.Instance(new WebAssembly.Module(source), { env: { memory } }).exports as unknown as Kernels;
-  const floats = (): Float32Array => new Float32Array(memory.buffer);
-  const reserve = (count: number): void => {
-    const needed = count * 4 - memory.buffer.byteLength;
-    if (needed > 0) memory.grow(Math.ceil(needed / 65536));
+  if (memory.buffer.byteLength < HEAP_BASE) memory.grow(Math.ceil((HEAP_BASE - memory.buffer.byteLength) / 65536));
+  const heap = new WasmHeap(memory, HEAP_BASE);
+  /** Every SharedArrayBuffer object this memory has handed us (a grown shared memory hands out a new one). */
+  const buffers = new WeakSet<ArrayBufferLike>();
+  const view = (byteOffset: number, length: number): Float32Array => {
+    const buffer = memory.buffer;
+    buffers.add(buffer);
+    return new Float32Array(buffer, byteOffset, length);
+  };
+  const own = (t: Float32Array): boolean => buffers.has(t.buffer);
+  const maxParts = Math.min(MAX_PARTS, (threads?.count ?? 0) + 1);
+
+  /** Runs `kernel` once per argument list: the first on this thread, the others on the extra threads, and waits. */
+  const runParts = (kernel: KernelName, parts: number[][]): void => {
+    for (let t = 1; t < parts.length; t++) threads!.start(t - 1, kernel, parts[t]);
+    kernels[kernel](...parts[0]);
+    for (let t = 1; t < parts.length; t++) threads!.wait(t - 1);
+  };
+  /** Splits [0, n) into up to `maxParts` ranges at multiples of `align` (one range when n < minimum). */
+  const split = (n: number, align: number, minimum: number): [number, number][] => {
+    const parts = n >= minimum ? Math.max(1, Math.min(maxParts, Math.floor(n / align))) : 1;
+    const per = roundUp(Math.ceil(n / parts), align);
+    const ranges: [number, number][] = [];
+    for (let i0 = 0; i0 < n || ranges.length === 0; i0 += per) ranges.push([i0, Math.min(n, i0 + per)]);
+    return ranges;
   };
 
   /**
-   * Runs a GEMM kernel over columns [0, n) split between the calling thread and the extra threads, at multiples of
-   * the kernel's column block; `at(j0)` gives the (b, c) byte pointers where column j0 starts.
+   * The byte offset of `src` (rows × cols, row-major) laid out as paddedRows × stride floats: `src` itself when it
+   * lives in the memory with that layout already, else a zero-padded copy (listed in `staged` for release).
    */
-  const runColumns = (kernel: 'gemm_nn' | 'gemm_nt', a: number, at: (j0: number) => [number, number], m: number, n: number, k: number, ld: number, block: number): void => {
-    const parts = threads && m * n * k >= PARALLEL_MIN_WORK ? Math.min(threads.count + 1, Math.floor(n / block)) : 1;
-    const per = Math.ceil(n / parts / block) * block;
-    const ranges: [number, number][] = [];
-    for (let j0 = 0; j0 < n; j0 += per) ranges.push([j0, Math.min(n, j0 + per)]);
-    const args = ([j0, j1]: [number, number]): number[] => { const [b, c] = at(j0); return [a, b, c, m, j1 - j0, k, ld]; };
-    for (let t = 1; t < ranges.length; t++) threads!.start(t - 1, kernel, args(ranges[t]));
-    (kernels[kernel] as (...x: number[]) => void)(...args(ranges[0]));
-    for (let t = 1; t < ranges.length; t++) threads!.wait(t - 1);
-  };
-
-  /** Copies a rows×cols matrix into memory at float offset `at` with row stride `stride` (zero padding). */
-  const place = (src: Float32Array, rows: number, cols: number, at: number, paddedRows: number, stride: number): void => {
-    const mem = floats();
-    if (stride === cols) mem.set(src.subarray(0, rows * cols), at);
-    else for (let r = 0; r < rows; r++) mem.set(src.subarray(r * cols, (r + 1) * cols), at + r * stride);
-    if (stride !== cols) for (let r = 0; r < rows; r++) mem.fill(0, at + r * stride + cols, at + (r + 1) * stride);
-    mem.fill(0, at + rows * stride, at + paddedRows * stride);
+  const operand = (src: Float32Array, rows: number, cols: number, paddedRows: number, stride: number, staged: number[], copy = true): number => {
+    if (own(src) && rows === paddedRows && cols === stride) return src.byteOffset;
+    const at = heap.allocate(paddedRows * stride * 4);
+    staged.push(at);
+    const dst = view(at, paddedRows * stride);
+    if (!copy) dst.fill(0);
+    else if (stride === cols) {
+      dst.set(src.subarray(0, rows * cols));
+      dst.fill(0, rows * cols);
+    } else {
+      dst.fill(0);
+      for (let r = 0; r < rows; r++) dst.set(src.subarray(r * cols, (r + 1) * cols), r * stride);
+    }
+    return at;
   };
 
   function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void {
-    if (transA && transB) return referenceBackend.gemm(transA, transB, m, n, k, a, b, c, accumulate);
-    let aRows = a;
-    if (transA) {
-      aRows = new Float32Array(m * k);
-      for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) aRows[i * k + p] = a[p * m + i];
-    }
-    // NN: B is K×N, columns in blocks of 8. NT: B is N×K, columns in pairs and K in fours (SIMD dot products).
+    if ((transA && transB) || m === 0 || n === 0 || k === 0) return referenceBackend.gemm(transA, transB, m, n, k, a, b, c, accumulate);
+    // NN: B is K×N, columns in blocks of 8 (B and C share the row stride). NT: B is N×K, columns in pairs and K in fours.
     const nn = !transB;
     const mp = roundUp(m, 4);
     const np = roundUp(n, nn ? 8 : 2);
     const kp = nn ? k : roundUp(k, 4);
-    const aAt = 0, bAt = mp * kp, cAt = bAt + kp * np;
-    reserve(cAt + mp * np);
-    place(aRows, m, k, aAt, mp, kp);
-    if (nn) place(b, k, n, bAt, k, np);
-    else place(b, n, k, bAt, np, kp);
-    if (accumulate) place(c, m, n, cAt, mp, np);
-    else floats().fill(0, cAt, cAt + mp * np);
-    runColumns(nn ? 'gemm_nn' : 'gemm_nt', aAt * 4, (j0) => [(bAt + (nn ? j0 : j0 * kp)) * 4, (cAt + j0) * 4], mp, np, kp, np, nn ? 8 : 2);
-    copyOut(cAt, np);
-
-    function copyOut(at: number, stride: number): void {
-      const mem = floats();
-      if (stride === n) c.set(mem.subarray(at, at + m * n));
-      else for (let i = 0; i < m; i++) c.set(mem.subarray(at + i * stride, at + i * stride + n), i * n);
+    const staged: number[] = [];
+    try {
+      let aAt: number;
+      if (transA) {
+        // A is stored k×m: transpose it into the staging copy (it is the small operand wherever the engine asks for it).
+        aAt = heap.allocate(mp * kp * 4);
+        staged.push(aAt);
+        const dst = view(aAt, mp * kp);
+        dst.fill(0);
+        for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) dst[i * kp + p] = a[p * m + i];
+      } else {
+        aAt = operand(a, m, k, mp, kp, staged);
+      }
+      const bAt = nn ? operand(b, k, n, k, np, staged) : operand(b, n, k, np, kp, staged);
+      const cDirect = own(c) && m === mp && n === np;
+      if (cDirect && !accumulate) c.fill(0, 0, m * n);
+      const cAt = cDirect ? c.byteOffset : operand(c, m, n, mp, np, staged, accumulate);
+      const block = nn ? 8 : 2;
+      const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(np, block, 2 * block) : [[0, np] as [number, number]];
+      runParts(nn ? 'gemm_nn' : 'gemm_nt', ranges.map(([j0, j1]) => [aAt, bAt + (nn ? j0 : j0 * kp) * 4, cAt + j0 * 4, mp, j1 - j0, kp, np]));
+      if (!cDirect) {
+        const result = view(cAt, mp * np);
+        if (np === n) c.set(result.subarray(0, m * n));
+        else for (let i = 0; i < m; i++) c.set(result.subarray(i * np, i * np + n), i * n);
+      }
+    } finally {
+      for (const at of staged) heap.release(at);
     }
   }
 
-  // Generator state lives at byte 0 (s0..s3, spare f64 at 16, its flag at 24); fills write from byte 64.
-  const STATE = 0, OUT = 64;
-  function fill(kind: 'normal' | 'uniform', rng: Rng, out: Float32Array, a: number, b: number): void {
-    const state = rng.getState();
-    let start = 0;
-    if (kind === 'normal' && out.length > 0 && state.spare === state.spare) {
-      out[0] = a + b * state.spare;
-      start = 1;
+  /** A tensor in the memory: `x` itself, or a copy of it (released by `done`). */
+  const inMemory = (x: Float32Array, copy = true): { at: number; done(): void } => {
+    if (own(x)) return { at: x.byteOffset, done: () => undefined };
+    const at = heap.allocate(x.length * 4);
+    if (copy) view(at, x.length).set(x);
+    return { at, done: () => heap.release(at) };
+  };
+
+  function fill(kernel: 'fill_normal' | 'fill_uniform', key: number, out: Float32Array, a: number, b: number): void {
+    if (out.length === 0) return;
+    const target = inMemory(out, false);
+    try {
+      const chunks = Math.ceil(out.length / FILL_CHUNK);
+      const ranges = out.length >= PARALLEL_MIN_ELEMENTS ? split(chunks, 1, 2) : [[0, chunks] as [number, number]];
+      runParts(kernel, ranges.map(([c0, c1], part) => [target.at, out.length, key | 0, c0, c1, f32Bits(a), f32Bits(b), SCRATCH + part * 32]));
+      if (!own(out)) out.set(view(target.at, out.length));
+    } finally {
+      target.done();
     }
-    const count = out.length - start;
-    if (count === 0) {
-      rng.setState(state.spare === state.spare && start === 1 ? { ...state, spare: NaN } : state);
-      return;
+  }
+
+  /** Runs a statistics kernel over element ranges of x (aligned to 8); `args(part, i0, i1, at)` gives its arguments. */
+  function overElements<T>(x: Float32Array, args: (at: number, i0: number, i1: number, res: number) => number[], kernel: KernelName, read: (res: number, i0: number, i1: number) => T): T[] {
+    const src = inMemory(x);
+    try {
+      const ranges = split(x.length, 8, PARALLEL_MIN_ELEMENTS);
+      runParts(kernel, ranges.map(([i0, i1], part) => args(src.at + i0 * 4, i0, i1, RESULTS + part * 64)));
+      return ranges.map(([i0, i1], part) => read(RESULTS + part * 64, i0, i1));
+    } finally {
+      src.done();
     }
-    reserve(OUT / 4 + count);
-    const words = new Uint32Array(memory.buffer, STATE, 8);
-    words.set(state.s);
-    words[6] = 0;
-    if (kind === 'normal') kernels.fill_normal(OUT, count, STATE, a, b);
-    else kernels.fill_uniform(OUT, count, STATE, a, b);
-    const after = new Uint32Array(memory.buffer, STATE, 8);
-    const spare = kind === 'normal' && after[6] === 1 ? new Float64Array(memory.buffer, STATE + 16, 1)[0] : (kind === 'normal' ? NaN : state.spare);
-    rng.setState({ s: [after[0], after[1], after[2], after[3]], spare });
-    out.set(new Float32Array(memory.buffer, OUT, count), start);
+  }
+
+  function moments(x: Float32Array): TensorMoments {
+    if (x.length === 0) return referenceBackend.moments(x);
+    const parts = overElements(x, (at, i0, i1, res) => [at, i1 - i0, res], 'moments', (res, i0, i1): TensorMoments => {
+      const f64 = new Float64Array(memory.buffer, res, 2);
+      const f32 = new Float32Array(memory.buffer, res + 16, 2);
+      return { count: i1 - i0, mean: f64[0], m2: f64[1], min: f32[0], max: f32[1] };
+    });
+    return parts.reduce(mergeMoments);
+  }
+
+  function histogram(x: Float32Array, lo: number, hi: number, bins: number): number[] {
+    const counts = new Array<number>(bins).fill(0);
+    if (x.length === 0) return counts;
+    const src = inMemory(x);
+    const ranges = split(x.length, 8, PARALLEL_MIN_ELEMENTS);
+    const slot = 16 + roundUp(bins * 4, 64);
+    const area = heap.allocate(slot * ranges.length);
+    try {
+      const f64 = new Float64Array(memory.buffer);
+      ranges.forEach((_, part) => {
+        f64[(area + part * slot) / 8] = lo;
+        f64[(area + part * slot) / 8 + 1] = bins / (hi - lo);
+      });
+      runParts('histogram', ranges.map(([i0, i1], part) => [src.at + i0 * 4, i1 - i0, bins, area + part * slot]));
+      const i32 = new Int32Array(memory.buffer);
+      ranges.forEach((_, part) => {
+        for (let bin = 0; bin < bins; bin++) counts[bin] += i32[(area + part * slot + 16) / 4 + bin];
+      });
+      return counts;
+    } finally {
+      heap.release(area);
+      src.done();
+    }
+  }
+
+  function countOutside(x: Float32Array, lo: number, hi: number): number {
+    if (x.length === 0) return 0;
+    const loBits = f32Bits(f32AtLeast(lo)), hiBits = f32Bits(f32AtMost(hi));
+    const counts = overElements(x, (at, i0, i1, res) => [at, i1 - i0, loBits, hiBits, res], 'count_outside', (res) => new Int32Array(memory.buffer, res, 1)[0]);
+    return counts.reduce((s, c) => s + c, 0);
+  }
+
+  function countDeadUnits(z: Float32Array, batch: number, units: number): number {
+    if (units === 0 || batch === 0) return referenceBackend.countDeadUnits(z, batch, units);
+    const src = inMemory(z);
+    try {
+      const ranges = split(units, 4, batch * units >= PARALLEL_MIN_ELEMENTS ? 8 : Infinity);
+      runParts('count_dead', ranges.map(([u0, u1], part) => [src.at, batch, units, u0, u1, RESULTS + part * 64]));
+      return ranges.reduce((s, _, part) => s + new Int32Array(memory.buffer, RESULTS + part * 64, 1)[0], 0);
+    } finally {
+      src.done();
+    }
+  }
+
+  function distinctRows(w: Float32Array, rows: number, cols: number, bias: Float32Array | null): number {
+    if (rows === 0 || cols === 0) return referenceBackend.distinctRows(w, rows, cols, bias);
+    const src = inMemory(w.subarray(0, rows * cols));
+    const out = heap.allocate(rows * 4);
+    try {
+      const ranges = split(rows, 1, rows * cols >= PARALLEL_MIN_ELEMENTS ? 2 : Infinity);
+      runParts('row_hash', ranges.map(([r0, r1]) => [src.at, cols, r0, r1, out]));
+      return groupDistinctRows(w, rows, cols, bias, new Int32Array(memory.buffer, out, rows).slice());
+    } finally {
+      heap.release(out);
+      src.done();
+    }
   }
 
   return {
     ...referenceBackend,
     name: threads && threads.count > 0 ? `wasm-simd128 × ${threads.count + 1} threads` : 'wasm-simd128',
+    allocate: (length) => (length === 0 ? new Float32Array(0) : view(heap.allocate(length * 4), length)),
+    release: (t) => {
+      if (own(t)) heap.release(t.byteOffset);
+    },
     gemm,
-    fillNormal: (rng, out, mean, std) => fill('normal', rng, out, mean, std),
-    fillUniform: (rng, out, low, high) => fill('uniform', rng, out, low, high - low),
+    fillNormal: (key, out, mean, std) => fill('fill_normal', key, out, mean, std),
+    fillUniform: (key, out, low, high) => fill('fill_uniform', key, out, low, high - low),
+    moments,
+    histogram,
+    countOutside,
+    countDeadUnits,
+    distinctRows,
   };
 }

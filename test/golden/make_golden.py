@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Golden per-layer statistics for Init Inspector's engine, computed independently with NumPy.
 
-Re-implements, from their published definitions and not from the engine's code: the engine's seeded generator
-(xoshiro128** seeded through lowbias32, Marsaglia's polar method for normals), PyTorch's and Keras' init formulas
+Re-implements, from their published definitions and not from the engine's code: the engine's seeded generators
+(xoshiro128** seeded through lowbias32; Marsaglia's polar method for single draws; the chunked 4-lane bulk fills with
+Box-Muller in float32 arithmetic, vectorized here over chunks and lanes, whose float32 results must match bit for bit), PyTorch's and Keras' init formulas
 (torch.nn.init, keras.initializers), the forward pass (float32, like the engine) and the backward pass from standard
 normal noise at the output, and the statistics (float64). Also predicts every dense layer with the mean-field recursion
 using numpy's own Gauss-Hermite rule. Writes golden.json beside this file; test/unit/golden.test.ts compares the
@@ -77,6 +78,114 @@ class Rng:
         f = math.sqrt(-2 * math.log(s) / s)
         self.spare = v * f
         return u * f
+
+
+# The bulk fills (src/engine/fill.ts): chunks of CHUNK values, each with 4 xoshiro128** lanes seeded from the stream
+# key and (chunk, lane); normals by Box-Muller with the Cephes float32 polynomials for ln and sin/cos, every operation
+# in float32 (numpy float32 arithmetic is IEEE single, with no fused multiply-add).
+with open(os.path.join(HERE, '..', '..', 'src', 'engine', 'fillConstants.json')) as _f:
+    FC = json.load(_f)
+CHUNK = FC['CHUNK']
+U32 = np.uint32
+
+
+def lowbias32_v(x):
+    x = x ^ (x >> U32(16))
+    x = x * U32(0x7FEB352D)
+    x = x ^ (x >> U32(15))
+    x = x * U32(0x846CA68B)
+    return x ^ (x >> U32(16))
+
+
+def stream_key(seed, stream):
+    h = lowbias32((seed & M32) ^ 0x9E3779B9)
+    return lowbias32((h + stream * 0x85EBCA6B) & M32)
+
+
+def lane_states(key, chunks):
+    """xoshiro128** states, each of shape (chunks, 4): lane l of chunk c from lowbias32(key ^ (4c + l + 1)*0x27d4eb2f)."""
+    idx = (np.arange(chunks, dtype=np.uint64)[:, None] * 4 + np.arange(4, dtype=np.uint64)[None, :] + 1) & M32
+    h = lowbias32_v(U32(key) ^ (idx.astype(U32) * U32(0x27D4EB2F)))
+    s = []
+    for _ in range(4):
+        h = lowbias32_v(h + U32(0x632BE5AB))
+        s.append(h)
+    return s
+
+
+def next_v(s):
+    s0, s1, s2, s3 = s
+    r = s1 * U32(5)
+    r = ((r << U32(7)) | (r >> U32(25))) * U32(9)
+    t = s1 << U32(9)
+    s2 = s2 ^ s0
+    s3 = s3 ^ s1
+    s1 = s1 ^ s2
+    s0 = s0 ^ s3
+    s2 = s2 ^ t
+    s3 = (s3 << U32(11)) | (s3 >> U32(21))
+    s[:] = [s0, s1, s2, s3]
+    return r
+
+
+def logf_v(u):
+    bits = u.view(np.int32)
+    e = (bits >> 23) - 127
+    m = ((bits & 0x7FFFFF) | 0x3F800000).astype(np.int32).view(F32)
+    big = m > F32(FC['SQRT2'])
+    m = np.where(big, m * F32(0.5), m)
+    e = e + big
+    x = m - F32(1)
+    z = x * x
+    p = F32(FC['LOG_POLY'][0])
+    for c in FC['LOG_POLY'][1:]:
+        p = p * x + F32(c)
+    y = (x * z) * p
+    ef = e.astype(F32)
+    y = y + ef * F32(FC['LN2_LO'])
+    y = y - F32(0.5) * z
+    return (x + y) + ef * F32(FC['LN2_HI'])
+
+
+def sincos2pi_v(u):
+    v = u * F32(4)
+    q = np.floor(v + F32(0.5))
+    a = (v - q) * F32(FC['HALF_PI'])
+    z = a * a
+    sp = (F32(FC['SIN_POLY'][0]) * z + F32(FC['SIN_POLY'][1])) * z + F32(FC['SIN_POLY'][2])
+    sin = (sp * z) * a + a
+    cp = (F32(FC['COS_POLY'][0]) * z + F32(FC['COS_POLY'][1])) * z + F32(FC['COS_POLY'][2])
+    cos = ((cp * z) * z - F32(0.5) * z) + F32(1)
+    k = q.astype(np.int64) & 3
+    c = np.choose(k, [cos, -sin, -cos, sin])
+    s = np.choose(k, [sin, cos, -sin, -cos])
+    return c, s
+
+
+def fill_normal(key, n, mean, std):
+    chunks = max(1, -(-n // CHUNK))
+    s = lane_states(key, chunks)
+    steps = CHUNK // 8
+    out = np.empty((chunks, steps, 8), dtype=F32)
+    for i in range(steps):
+        u1 = (((next_v(s) >> U32(8)) + U32(1)).astype(F32)) * F32(2.0 ** -24)
+        u2 = ((next_v(s) >> U32(8)).astype(F32)) * F32(2.0 ** -24)
+        r = np.sqrt(logf_v(u1) * F32(-2))
+        c, sn = sincos2pi_v(u2)
+        out[:, i, :4] = F32(mean) + F32(std) * (r * c)
+        out[:, i, 4:] = F32(mean) + F32(std) * (r * sn)
+    return out.reshape(-1)[:n]
+
+
+def fill_uniform(key, n, low, high):
+    chunks = max(1, -(-n // CHUNK))
+    s = lane_states(key, chunks)
+    steps = CHUNK // 4
+    out = np.empty((chunks, steps, 4), dtype=F32)
+    for i in range(steps):
+        u = ((next_v(s) >> U32(8)).astype(F32)) * F32(2.0 ** -24)
+        out[:, i, :] = F32(low) + F32(high - low) * u
+    return out.reshape(-1)[:n]
 
 
 STREAM_INPUT, STREAM_UPSTREAM = 0xFFFFFFF0, 0xFFFFFFF1
@@ -168,20 +277,19 @@ def init_distribution(spec, shape, role):
     raise ValueError(scheme)
 
 
-def sample(spec, shape, role, rng, count, rows, cols):
+def sample(spec, shape, role, seed, stream, count, rows, cols):
     d = init_distribution(spec, shape, role)
     kind = d[0]
-    out = np.empty(count, dtype=F32)
+    mult = (spec.get('multiplier', 1) if isinstance(spec, dict) else 1)
     if kind == 'constant':
-        out[:] = d[1]
-    elif kind == 'normal':
-        for i in range(count):
-            out[i] = d[1] + d[2] * rng.normal()
-    elif kind == 'uniform':
-        width = d[2] - d[1]
-        for i in range(count):
-            out[i] = d[1] + width * rng.uniform()
-    elif kind == 'trunc':
+        return np.full(count, d[1] * mult, dtype=F32)
+    if kind == 'normal':
+        return fill_normal(stream_key(seed, stream), count, d[1] * mult, d[2] * mult)
+    if kind == 'uniform':
+        return fill_uniform(stream_key(seed, stream), count, d[1] * mult, d[2] * mult)
+    rng = Rng(seed, stream)
+    out = np.empty(count, dtype=F32)
+    if kind == 'trunc':
         _, mean, std, a, b = d
         for i in range(count):
             while True:
@@ -198,9 +306,8 @@ def sample(spec, shape, role, rng, count, rows, cols):
         q = q * np.sign(np.diag(r))
         w = (q.T if transpose else q) * d[1]
         out[:] = w.reshape(-1)
-    mult = (spec.get('multiplier', 1) if isinstance(spec, dict) else 1)
     if mult != 1:
-        out = (out * F32(mult)).astype(F32)
+        out = (out.astype(np.float64) * mult).astype(F32)
     return out
 
 
@@ -357,13 +464,13 @@ def weight_of(node, ctx):
         shape = [layer['filters'], node['in_shape'][0], g['kh'], g['kw']]
     init = layer.get('init', ctx.defaults.get('init', 'pytorch_default'))
     rows, cols = shape[0], int(np.prod(shape[1:]))
-    w = sample(init, shape, 'weight', Rng(ctx.seed, stream_weight(node['index'])), rows * cols, rows, cols).reshape(rows, cols)
+    w = sample(init, shape, 'weight', ctx.seed, stream_weight(node['index']), rows * cols, rows, cols).reshape(rows, cols)
     bias = layer.get('bias', ctx.defaults.get('bias', 'pytorch_default' if init == 'pytorch_default' else 'zeros'))
     b = None
     if bias is not False:
         if bias is True:
             bias = 'zeros'
-        b = sample(bias, shape, 'bias', Rng(ctx.seed, stream_bias(node['index'])), rows, 1, rows)
+        b = sample(bias, shape, 'bias', ctx.seed, stream_bias(node['index']), rows, 1, rows)
     return w, b
 
 
@@ -535,19 +642,14 @@ def run(net):
     nodes, _ = plan(net['layers'], ctx, net['input']['shape'])
     inp = net['input']
     n = ctx.batch * int(np.prod(inp['shape']))
-    rng = Rng(ctx.seed, STREAM_INPUT)
-    x = np.empty(n, dtype=F32)
+    key = stream_key(ctx.seed, STREAM_INPUT)
     if inp.get('distribution', 'normal') == 'uniform':
         half = math.sqrt(3) * inp.get('std', 1.0)
-        lo, hi = inp.get('mean', 0.0) - half, inp.get('mean', 0.0) + half
-        for i in range(n):
-            x[i] = lo + (hi - lo) * rng.uniform()
+        x = fill_uniform(key, n, inp.get('mean', 0.0) - half, inp.get('mean', 0.0) + half)
     else:
-        for i in range(n):
-            x[i] = inp.get('mean', 0.0) + inp.get('std', 1.0) * rng.normal()
+        x = fill_normal(key, n, inp.get('mean', 0.0), inp.get('std', 1.0))
     out = forward(nodes, x.reshape(ctx.batch, -1), ctx)
-    rng = Rng(ctx.seed, STREAM_UPSTREAM)
-    up = np.array([rng.normal() for _ in range(out.size)], dtype=F32).reshape(out.shape)
+    up = fill_normal(stream_key(ctx.seed, STREAM_UPSTREAM), out.size, 0.0, 1.0).reshape(out.shape)
     backward(nodes, up, ctx)
     return [ctx.stats[i] for i in range(ctx.counter)]
 
@@ -561,6 +663,16 @@ def main():
     lecture = {'input': {'shape': [4096]}, 'layers': [{'type': 'dense', 'units': 4096, 'activation': 'tanh', 'init': {'scheme': 'normal', 'std': 0.01}}] * 6}
     kaiming = {'input': {'shape': [4096]}, 'layers': [{'type': 'dense', 'units': 4096, 'activation': 'relu', 'init': {'scheme': 'kaiming_normal', 'nonlinearity': 'relu'}}] * 6}
     xavier = {'input': {'shape': [4096]}, 'layers': [{'type': 'dense', 'units': 4096, 'activation': 'tanh', 'init': 'xavier_normal'}] * 6}
+    # Bulk fills, compared bit for bit: values around the chunk edges and at a few places inside.
+    picks = [0, 1, 2, 7, 8, 4095, 8191, 8192, 8193, 16383, 16384, 20000, 29999]
+    normal = fill_normal(stream_key(12345, 77), 30000, 0.25, 3.0)
+    uniform = fill_uniform(stream_key(12345, 78), 30000, -2.0, 5.0)
+    golden['fills'] = {
+        'normal': {'seed': 12345, 'stream': 77, 'n': 30000, 'mean': 0.25, 'std': 3.0, 'at': picks, 'values': [float(normal[i]) for i in picks],
+                   'sampleMean': float(normal.astype(np.float64).mean()), 'sampleStd': float(normal.astype(np.float64).std())},
+        'uniform': {'seed': 12345, 'stream': 78, 'n': 30000, 'low': -2.0, 'high': 5.0, 'at': picks, 'values': [float(uniform[i]) for i in picks],
+                    'sampleMean': float(uniform.astype(np.float64).mean()), 'sampleStd': float(uniform.astype(np.float64).std())},
+    }
     golden['meanField'] = {'tanh-0.01-randn': mean_field_dense(lecture), 'kaiming-relu': mean_field_dense(kaiming), 'xavier-tanh': mean_field_dense(xavier)}
     with open(os.path.join(HERE, 'golden.json'), 'w') as f:
         json.dump(golden, f, indent=1, default=float)

@@ -1,4 +1,7 @@
+import * as assert from 'node:assert/strict';
 import { analyze } from '../../src/engine';
+import { streamKey } from '../../src/engine/fill';
+import { referenceBackend } from '../../src/engine/referenceBackend';
 import { assertClose, readRepoFile } from './repo';
 
 interface GoldenLayer {
@@ -9,6 +12,7 @@ interface GoldenLayer {
 const golden = JSON.parse(readRepoFile('test', 'golden', 'golden.json')) as {
   networks: Record<string, { layers: GoldenLayer[] }>;
   meanField: Record<string, number[]>;
+  fills: Record<'normal' | 'uniform', { seed: number; stream: number; n: number; at: number[]; values: number[]; sampleMean: number; sampleStd: number; mean?: number; std?: number; low?: number; high?: number }>;
 };
 const networks = JSON.parse(readRepoFile('test', 'golden', 'networks.json')) as Record<string, unknown>;
 
@@ -46,5 +50,20 @@ suite('golden per-layer statistics from an independent NumPy implementation (tes
       const report = analyze(readRepoFile('examples', `${file}.net.json`), { mode: 'analytic' });
       report.layers.forEach((l, i) => assertClose(l.predicted!.activationStd, expected[i], 1e-5, 0, `${file} layer ${i}`));
     }
+  });
+
+  test('the bulk normal and uniform fills give NumPy\'s float32 values bit for bit', () => {
+    const { normal, uniform } = golden.fills;
+    const z = new Float32Array(normal.n);
+    referenceBackend.fillNormal(streamKey(normal.seed, normal.stream), z, normal.mean!, normal.std!);
+    const u = new Float32Array(uniform.n);
+    referenceBackend.fillUniform(streamKey(uniform.seed, uniform.stream), u, uniform.low!, uniform.high!);
+    assert.deepEqual(normal.at.map((i) => z[i]), normal.values);
+    assert.deepEqual(uniform.at.map((i) => u[i]), uniform.values);
+    const zm = referenceBackend.moments(z), um = referenceBackend.moments(u);
+    assertClose(zm.mean, normal.sampleMean, 1e-12, 1e-12, 'normal sample mean');
+    assertClose(Math.sqrt(zm.m2 / zm.count), normal.sampleStd, 1e-12, 0, 'normal sample std');
+    assertClose(um.mean, uniform.sampleMean, 1e-12, 1e-12, 'uniform sample mean');
+    assertClose(Math.sqrt(um.m2 / um.count), uniform.sampleStd, 1e-12, 0, 'uniform sample std');
   });
 });

@@ -4,6 +4,7 @@ import { analyze, createWasmBackend, wasmSimdSupported } from '../../src/engine'
 import { loadComputeBackend } from '../../src/computeBackend';
 import { referenceBackend } from '../../src/engine/referenceBackend';
 import { Rng } from '../../src/engine/rng';
+import { streamKey } from '../../src/engine/fill';
 import { assertClose, readRepoFile, ROOT } from './repo';
 
 const { backend: wasm } = loadComputeBackend(path.join(ROOT, 'dist'));
@@ -65,25 +66,82 @@ suite('WebAssembly SIMD backend against the TypeScript reference', () => {
   });
 });
 
-suite('the generator in WebAssembly continues the same sequence', () => {
-  test('normal and uniform fills equal the reference ones in float32, bit for bit, spare normals and following draws included', () => {
-    for (const n of [0, 1, 2, 3, 1001, 65536]) {
-      const a = new Rng(3, 9);
-      const b = new Rng(3, 9);
-      a.normal(); // leaves a spare pending, which the fill must use first
-      b.normal();
+suite('WebAssembly fills and statistics against the TypeScript reference', () => {
+  test('normal and uniform fills equal the reference bit for bit, at every size and chunk edge, in place or copied', () => {
+    for (const n of [0, 1, 3, 7, 8, 9, 1001, 8191, 8192, 8193, 65536, 300007]) {
+      const key = streamKey(3, 9);
       const expected = new Float32Array(n);
-      const actual = new Float32Array(n);
-      referenceBackend.fillNormal(a, expected, 0.1, 2);
-      wasm.fillNormal(b, actual, 0.1, 2);
-      assert.deepEqual(actual, expected, `normal fill of ${n}`);
-      const u1 = new Float32Array(7);
-      const u2 = new Float32Array(7);
-      referenceBackend.fillUniform(a, u1, -1, 3);
-      wasm.fillUniform(b, u2, -1, 3);
-      assert.deepEqual(u2, u1, `uniform fill after ${n}`);
-      // The generators' doubles may differ in the last bit (their logarithms differ); what a tensor stores, float32, does not.
-      assert.equal(Math.fround(b.normal()), Math.fround(a.normal()));
+      referenceBackend.fillNormal(key, expected, 0.1, 2);
+      const copied = new Float32Array(n);
+      wasm.fillNormal(key, copied, 0.1, 2);
+      assert.deepEqual(copied, expected, `normal fill of ${n}`);
+      const inPlace = wasm.allocate(n);
+      wasm.fillNormal(key, inPlace, 0.1, 2);
+      assert.deepEqual(new Float32Array(inPlace), expected, `normal fill of ${n} in place`);
+      wasm.release(inPlace);
+      const u1 = new Float32Array(n);
+      const u2 = new Float32Array(n);
+      referenceBackend.fillUniform(key, u1, -1, 3);
+      wasm.fillUniform(key, u2, -1, 3);
+      assert.deepEqual(u2, u1, `uniform fill of ${n}`);
     }
+  });
+
+  test('moments, histograms, saturated and dead counts, distinct rows agree with the reference', () => {
+    const cases: Float32Array[] = [];
+    for (const n of [1, 5, 8, 13, 4096, 65536 + 13, 500000]) {
+      const x = new Float32Array(n);
+      referenceBackend.fillNormal(streamKey(1, n), x, 0.3, 1.5);
+      cases.push(x);
+    }
+    cases.push(new Float32Array([NaN, 1, -2, Infinity, 0.99, -0.99, 0.9900001, -0.9900001, 0.01, 2, 3]));
+    for (const x of cases) {
+      const what = `n = ${x.length}`;
+      const a = wasm.moments(x);
+      const e = referenceBackend.moments(x);
+      assert.equal(a.count, e.count, what);
+      assert.equal(a.min, e.min, `${what} min`);
+      assert.equal(a.max, e.max, `${what} max`);
+      if (Number.isFinite(e.mean)) {
+        assertClose(a.mean, e.mean, 1e-12, 1e-12, `${what} mean`);
+        assertClose(a.m2, e.m2, 1e-12, 0, `${what} M2`);
+      } else assert.ok(Number.isNaN(a.mean) && Number.isNaN(a.m2), `${what}: NaN propagates`);
+      assert.deepEqual(wasm.histogram(x, -2.5, 2.5, 40), referenceBackend.histogram(x, -2.5, 2.5, 40), `${what} histogram`);
+      assert.deepEqual(wasm.histogram(x, -1, 1, 7), referenceBackend.histogram(x, -1, 1, 7), `${what} histogram, 7 bins`);
+      for (const [lo, hi] of [[-0.99, 0.99], [0.01, 0.99], [-Infinity, 0]]) {
+        assert.equal(wasm.countOutside(x, lo, hi), referenceBackend.countOutside(x, lo, hi), `${what} outside [${lo}, ${hi}]`);
+      }
+      for (const batch of [1, 2, 4, 8]) {
+        if (x.length % batch !== 0) continue;
+        assert.equal(wasm.countDeadUnits(x, batch, x.length / batch), referenceBackend.countDeadUnits(x, batch, x.length / batch), `${what} dead over batch ${batch}`);
+      }
+    }
+    // Rows that repeat, with and without a bias that splits them again.
+    const rows = 37, cols = 70;
+    const w = new Float32Array(rows * cols);
+    referenceBackend.fillNormal(streamKey(5, 5), w, 0, 1);
+    for (let r = 10; r < rows; r++) w.copyWithin(r * cols, (r % 10) * cols, (r % 10 + 1) * cols);
+    const bias = new Float32Array(rows).map((_, r) => (r < 20 ? 0 : r));
+    assert.equal(wasm.distinctRows(w, rows, cols, null), 10);
+    assert.equal(referenceBackend.distinctRows(w, rows, cols, null), 10);
+    assert.equal(wasm.distinctRows(w, rows, cols, bias), referenceBackend.distinctRows(w, rows, cols, bias));
+    assert.equal(wasm.distinctRows(new Float32Array(64 * 4096), 64, 4096, null), 1);
+  });
+
+  test('tensors from allocate are used in place by GEMM, and released memory is reused', () => {
+    const m = 16, n = 520, k = 300;
+    const a = wasm.allocate(m * k), b = wasm.allocate(n * k), c = wasm.allocate(m * n);
+    referenceBackend.fillNormal(1, a, 0, 1);
+    referenceBackend.fillNormal(2, b, 0, 1);
+    const expected = new Float32Array(m * n);
+    referenceBackend.gemm(false, true, m, n, k, a, b, expected, false);
+    c.fill(7);
+    wasm.gemm(false, true, m, n, k, a, b, c, false);
+    for (let i = 0; i < m * n; i++) assertClose(c[i], expected[i], 0, 1e-4, `C[${i}]`);
+    const at = c.byteOffset;
+    wasm.release(c);
+    const again = wasm.allocate(m * n);
+    assert.equal(again.byteOffset, at, 'the freed block is handed out again');
+    for (const t of [a, b, again]) wasm.release(t);
   });
 });

@@ -1,0 +1,112 @@
+// WAT for the two SIMD128 float32 GEMM micro-kernels, both keeping their block of C in registers:
+//   gemm_nn: C[M×N] += A[M×K]·B[K×N], 4 rows × 8 columns per block: B rows by vector loads, A by splat loads;
+//            column panels outer, so one 8-column panel of B serves every row block from cache.
+//   gemm_nt: C[M×N] += A[M×K]·B[N×K]ᵀ, 4 rows × 2 columns per block as SIMD dot products over K.
+// Shapes must be padded by the caller: gemm_nn needs M % 4 = 0 and N % 8 = 0; gemm_nt needs M % 4 = 0, N % 2 = 0
+// and K % 4 = 0. N is the number of columns to compute and ld the row stride (floats) of C (and of B for gemm_nn),
+// so that threads can each take a range of columns. Pointers are byte offsets into the imported shared memory; all
+// matrices are row-major float32.
+// Following the measured advice for V8: the k loop bumps pointers and is not unrolled by hand.
+'use strict';
+
+const get = (n) => `(local.get $${n})`;
+const set = (n, v) => `(local.set $${n} ${v})`;
+const add = (a, b) => `(i32.add ${a} ${b})`;
+const mul = (a, b) => `(i32.mul ${a} ${b})`;
+const i32 = (n) => `(i32.const ${n})`;
+const fma = (acc, a, b) => `(f32x4.add ${acc} (f32x4.mul ${a} ${b}))`;
+
+function gemmNN() {
+  const R = 4, V = 2; // 4 rows × 2 vectors of 4 floats
+  const locals = ['i', 'j', 'pb', 'pc', 'pend', 'lda', 'ldb', ...Array.from({ length: R }, (_, r) => `pa${r}`)].map((n) => `(local $${n} i32)`);
+  const vecs = ['av', ...Array.from({ length: V }, (_, v) => `bv${v}`)];
+  for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) vecs.push(`c${r}${v}`);
+  const rowC = (r) => add(get('pc'), mul(i32(r), get('ldb')));
+  let load = '', store = '', kbody = '';
+  for (let r = 0; r < R; r++) {
+    for (let v = 0; v < V; v++) {
+      load += set(`c${r}${v}`, `(v128.load offset=${16 * v} ${rowC(r)})`) + '\n';
+      store += `(v128.store offset=${16 * v} ${rowC(r)} ${get(`c${r}${v}`)})\n`;
+    }
+  }
+  for (let v = 0; v < V; v++) kbody += set(`bv${v}`, `(v128.load offset=${16 * v} ${get('pb')})`) + '\n';
+  for (let r = 0; r < R; r++) {
+    kbody += set('av', `(v128.load32_splat ${get(`pa${r}`)})`) + '\n';
+    for (let v = 0; v < V; v++) kbody += set(`c${r}${v}`, fma(get(`c${r}${v}`), get('av'), get(`bv${v}`))) + '\n';
+    kbody += set(`pa${r}`, add(get(`pa${r}`), i32(4))) + '\n';
+  }
+  kbody += set('pb', add(get('pb'), get('ldb'))) + '\n';
+  const pa = Array.from({ length: R }, (_, r) => set(`pa${r}`, add(get('a'), mul(add(get('i'), i32(r)), get('lda'))))).join('\n');
+  return `
+  (func (export "gemm_nn") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32) (param $ld i32)
+    ${locals.join(' ')} ${vecs.map((n) => `(local $${n} v128)`).join(' ')}
+    (if (i32.or (i32.eqz ${get('M')}) (i32.or (i32.eqz ${get('N')}) (i32.eqz ${get('K')}))) (then (return)))
+    ${set('lda', mul(get('K'), i32(4)))}
+    ${set('ldb', mul(get('ld'), i32(4)))}
+    ${set('j', i32(0))}
+    (loop $cols
+      ${set('i', i32(0))}
+      (loop $rows
+        ${set('pc', add(get('c'), mul(add(mul(get('i'), get('ld')), get('j')), i32(4))))}
+        ${load}
+        ${pa}
+        ${set('pb', add(get('b'), mul(get('j'), i32(4))))}
+        ${set('pend', add(get('pa0'), get('lda')))}
+        (loop $k
+          ${kbody}
+          (br_if $k (i32.ne ${get('pa0')} ${get('pend')})))
+        ${store}
+        ${set('i', add(get('i'), i32(R)))}
+        (br_if $rows (i32.lt_u ${get('i')} ${get('M')})))
+      ${set('j', add(get('j'), i32(8)))}
+      (br_if $cols (i32.lt_u ${get('j')} ${get('N')}))))`;
+}
+
+function gemmNT() {
+  const R = 4, S = 2;
+  const locals = ['i', 'j', 'pend', 'lda', ...Array.from({ length: R }, (_, r) => `pa${r}`), ...Array.from({ length: S }, (_, s) => `pb${s}`), 'pc'].map((n) => `(local $${n} i32)`);
+  const vecs = [...Array.from({ length: R }, (_, r) => `a${r}`), ...Array.from({ length: S }, (_, s) => `b${s}`)];
+  for (let r = 0; r < R; r++) for (let s = 0; s < S; s++) vecs.push(`c${r}${s}`);
+  let zero = '', kbody = '', out = '';
+  for (let r = 0; r < R; r++) for (let s = 0; s < S; s++) zero += set(`c${r}${s}`, '(v128.const i32x4 0 0 0 0)') + '\n';
+  for (let r = 0; r < R; r++) kbody += set(`a${r}`, `(v128.load ${get(`pa${r}`)})`) + '\n';
+  for (let s = 0; s < S; s++) kbody += set(`b${s}`, `(v128.load ${get(`pb${s}`)})`) + '\n';
+  for (let r = 0; r < R; r++) for (let s = 0; s < S; s++) kbody += set(`c${r}${s}`, fma(get(`c${r}${s}`), get(`a${r}`), get(`b${s}`))) + '\n';
+  for (let r = 0; r < R; r++) kbody += set(`pa${r}`, add(get(`pa${r}`), i32(16))) + '\n';
+  for (let s = 0; s < S; s++) kbody += set(`pb${s}`, add(get(`pb${s}`), i32(16))) + '\n';
+  const hsum = (v) => `(f32.add (f32.add (f32x4.extract_lane 0 ${v}) (f32x4.extract_lane 1 ${v})) (f32.add (f32x4.extract_lane 2 ${v}) (f32x4.extract_lane 3 ${v})))`;
+  for (let r = 0; r < R; r++) {
+    for (let s = 0; s < S; s++) {
+      const at = add(get('pc'), i32(4 * s));
+      out += `(f32.store ${at} (f32.add (f32.load ${at}) ${hsum(get(`c${r}${s}`))}))\n`;
+    }
+    if (r < R - 1) out += set('pc', add(get('pc'), mul(get('ld'), i32(4)))) + '\n';
+  }
+  const pa = Array.from({ length: R }, (_, r) => set(`pa${r}`, add(get('a'), mul(add(get('i'), i32(r)), get('lda'))))).join('\n');
+  const pb = Array.from({ length: S }, (_, s) => set(`pb${s}`, add(get('b'), mul(add(get('j'), i32(s)), get('lda'))))).join('\n');
+  return `
+  (func (export "gemm_nt") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32) (param $ld i32)
+    ${locals.join(' ')} ${vecs.map((n) => `(local $${n} v128)`).join(' ')}
+    (if (i32.or (i32.eqz ${get('M')}) (i32.or (i32.eqz ${get('N')}) (i32.eqz ${get('K')}))) (then (return)))
+    ${set('lda', mul(get('K'), i32(4)))}
+    ${set('i', i32(0))}
+    (loop $rows
+      ${set('j', i32(0))}
+      (loop $cols
+        ${zero}
+        ${pa}
+        ${pb}
+        ${set('pend', add(get('pa0'), get('lda')))}
+        (loop $k
+          ${kbody}
+          (br_if $k (i32.ne ${get('pa0')} ${get('pend')})))
+        ${set('pc', add(get('c'), mul(add(mul(get('i'), get('ld')), get('j')), i32(4))))}
+        ${out}
+        ${set('j', add(get('j'), i32(S)))}
+        (br_if $cols (i32.lt_u ${get('j')} ${get('N')})))
+      ${set('i', add(get('i'), i32(R)))}
+      (br_if $rows (i32.lt_u ${get('i')} ${get('M')}))))`;
+}
+
+
+module.exports = { gemmWat: () => gemmNN() + gemmNT() };
