@@ -1,7 +1,8 @@
 // WAT for the two SIMD128 float32 GEMM micro-kernels, both keeping their block of C in registers:
 //   gemm_nn: C[M×N] += A[M×K]·B[K×N], 4 rows × 8 columns per block: B rows by vector loads, A by splat loads;
-//            column panels outer, so one 8-column panel of B serves every row block from cache.
-//   gemm_nt: C[M×N] += A[M×K]·B[N×K]ᵀ, 4 rows × 2 columns per block as SIMD dot products over K.
+//            B copied panel by panel into a contiguous buffer first (see gemmNN).
+//   gemm_nt: C[M×N] += A[M×K]·B[N×K]ᵀ, 4 rows × 2 columns per block as SIMD dot products over K; column pairs
+//            outer, so each pair of B rows is read from memory once and serves every row block from cache.
 // Shapes must be padded by the caller: gemm_nn needs M % 4 = 0 and N % 8 = 0; gemm_nt needs M % 4 = 0, N % 2 = 0
 // and K % 4 = 0. N is the number of columns to compute and ld the row stride (floats) of C (and of B for gemm_nn),
 // so that threads can each take a range of columns. Pointers are byte offsets into the imported shared memory; all
@@ -16,9 +17,15 @@ const mul = (a, b) => `(i32.mul ${a} ${b})`;
 const i32 = (n) => `(i32.const ${n})`;
 const fma = (acc, a, b) => `(f32x4.add ${acc} (f32x4.mul ${a} ${b}))`;
 
+/**
+ * gemm_nn(a, b, c, M, N, K, ld, kc, pack): blocks of kc along K; in each, for every 16 columns of B, their kc × 16
+ * block is first copied into `pack` (this thread's own 2·kc·32 bytes) as two contiguous kc × 8 panels, one pass over
+ * B's rows, so that every cache line of B is read from memory once whatever B's row stride (a power-of-two stride
+ * maps B's rows onto a few cache sets and would evict them between panels); then 4 × 8 blocks of C run over the panels.
+ */
 function gemmNN() {
-  const R = 4, V = 2; // 4 rows × 2 vectors of 4 floats
-  const locals = ['i', 'j', 'pb', 'pc', 'pend', 'lda', 'ldb', ...Array.from({ length: R }, (_, r) => `pa${r}`)].map((n) => `(local $${n} i32)`);
+  const R = 4, V = 2;
+  const locals = ['i', 'j', 'k0', 'kb', 'pb', 'pc', 'pend', 'lda', 'ldb', 'panels', 's', 'src', 'dst', 'rows', ...Array.from({ length: R }, (_, r) => `pa${r}`)].map((n) => `(local $${n} i32)`);
   const vecs = ['av', ...Array.from({ length: V }, (_, v) => `bv${v}`)];
   for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) vecs.push(`c${r}${v}`);
   const rowC = (r) => add(get('pc'), mul(i32(r), get('ldb')));
@@ -35,31 +42,55 @@ function gemmNN() {
     for (let v = 0; v < V; v++) kbody += set(`c${r}${v}`, fma(get(`c${r}${v}`), get('av'), get(`bv${v}`))) + '\n';
     kbody += set(`pa${r}`, add(get(`pa${r}`), i32(4))) + '\n';
   }
-  kbody += set('pb', add(get('pb'), get('ldb'))) + '\n';
-  const pa = Array.from({ length: R }, (_, r) => set(`pa${r}`, add(get('a'), mul(add(get('i'), i32(r)), get('lda'))))).join('\n');
+  kbody += set('pb', add(get('pb'), i32(32))) + '\n';
+  const pa = Array.from({ length: R }, (_, r) => set(`pa${r}`, add(add(get('a'), mul(add(get('i'), i32(r)), get('lda'))), mul(get('k0'), i32(4))))).join('\n');
+  const copy = (from, to, offset) => `(v128.store offset=${to} ${get('dst')} (v128.load offset=${from + offset} ${get('src')}))`;
   return `
-  (func (export "gemm_nn") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32) (param $ld i32)
+  (func (export "gemm_nn") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32) (param $ld i32) (param $kc i32) (param $pack i32)
     ${locals.join(' ')} ${vecs.map((n) => `(local $${n} v128)`).join(' ')}
     (if (i32.or (i32.eqz ${get('M')}) (i32.or (i32.eqz ${get('N')}) (i32.eqz ${get('K')}))) (then (return)))
     ${set('lda', mul(get('K'), i32(4)))}
     ${set('ldb', mul(get('ld'), i32(4)))}
-    ${set('j', i32(0))}
-    (loop $cols
-      ${set('i', i32(0))}
-      (loop $rows
-        ${set('pc', add(get('c'), mul(add(mul(get('i'), get('ld')), get('j')), i32(4))))}
-        ${load}
-        ${pa}
-        ${set('pb', add(get('b'), mul(get('j'), i32(4))))}
-        ${set('pend', add(get('pa0'), get('lda')))}
-        (loop $k
-          ${kbody}
-          (br_if $k (i32.ne ${get('pa0')} ${get('pend')})))
-        ${store}
-        ${set('i', add(get('i'), i32(R)))}
-        (br_if $rows (i32.lt_u ${get('i')} ${get('M')})))
-      ${set('j', add(get('j'), i32(8)))}
-      (br_if $cols (i32.lt_u ${get('j')} ${get('N')}))))`;
+    ${set('k0', i32(0))}
+    (loop $kblocks
+      ${set('kb', `(select ${get('kc')} (i32.sub ${get('K')} ${get('k0')}) (i32.lt_u ${get('kc')} (i32.sub ${get('K')} ${get('k0')})))`)}
+      ${set('j', i32(0))}
+      (loop $cols
+        ;; pack B[k0 .. k0+kb, j .. j+16) (or the last 8 columns) as panels [2][kb][8]
+        ${set('panels', `(select (i32.const 2) (i32.const 1) (i32.ge_u (i32.sub ${get('N')} ${get('j')}) (i32.const 16)))`)}
+        ${set('src', add(add(get('b'), mul(get('k0'), get('ldb'))), mul(get('j'), i32(4))))}
+        ${set('dst', get('pack'))}
+        ${set('rows', get('kb'))}
+        (loop $pack
+          ${copy(0, 0, 0)} ${copy(16, 16, 0)}
+          (if (i32.eq ${get('panels')} (i32.const 2)) (then
+            (v128.store ${add(get('dst'), mul(get('kb'), i32(32)))} (v128.load offset=32 ${get('src')}))
+            (v128.store offset=16 ${add(get('dst'), mul(get('kb'), i32(32)))} (v128.load offset=48 ${get('src')}))))
+          ${set('src', add(get('src'), get('ldb')))}
+          ${set('dst', add(get('dst'), i32(32)))}
+          ${set('rows', `(i32.sub ${get('rows')} (i32.const 1))`)}
+          (br_if $pack ${get('rows')}))
+        ${set('s', i32(0))}
+        (loop $panel
+          ${set('i', i32(0))}
+          (loop $rows
+            ${set('pc', add(get('c'), mul(add(add(mul(get('i'), get('ld')), get('j')), mul(get('s'), i32(8))), i32(4))))}
+            ${load}
+            ${pa}
+            ${set('pb', add(get('pack'), mul(mul(get('s'), get('kb')), i32(32))))}
+            ${set('pend', add(get('pa0'), mul(get('kb'), i32(4))))}
+            (loop $k
+              ${kbody}
+              (br_if $k (i32.ne ${get('pa0')} ${get('pend')})))
+            ${store}
+            ${set('i', add(get('i'), i32(R)))}
+            (br_if $rows (i32.lt_u ${get('i')} ${get('M')})))
+          ${set('s', add(get('s'), i32(1)))}
+          (br_if $panel (i32.lt_u ${get('s')} ${get('panels')})))
+        ${set('j', add(get('j'), i32(16)))}
+        (br_if $cols (i32.lt_u ${get('j')} ${get('N')})))
+      ${set('k0', add(get('k0'), get('kb')))}
+      (br_if $kblocks (i32.lt_u ${get('k0')} ${get('K')}))))`;
 }
 
 function gemmNT() {
@@ -89,10 +120,10 @@ function gemmNT() {
     ${locals.join(' ')} ${vecs.map((n) => `(local $${n} v128)`).join(' ')}
     (if (i32.or (i32.eqz ${get('M')}) (i32.or (i32.eqz ${get('N')}) (i32.eqz ${get('K')}))) (then (return)))
     ${set('lda', mul(get('K'), i32(4)))}
-    ${set('i', i32(0))}
-    (loop $rows
-      ${set('j', i32(0))}
-      (loop $cols
+    ${set('j', i32(0))}
+    (loop $cols
+      ${set('i', i32(0))}
+      (loop $rows
         ${zero}
         ${pa}
         ${pb}
@@ -102,10 +133,10 @@ function gemmNT() {
           (br_if $k (i32.ne ${get('pa0')} ${get('pend')})))
         ${set('pc', add(get('c'), mul(add(mul(get('i'), get('ld')), get('j')), i32(4))))}
         ${out}
-        ${set('j', add(get('j'), i32(S)))}
-        (br_if $cols (i32.lt_u ${get('j')} ${get('N')})))
-      ${set('i', add(get('i'), i32(R)))}
-      (br_if $rows (i32.lt_u ${get('i')} ${get('M')}))))`;
+        ${set('i', add(get('i'), i32(R)))}
+        (br_if $rows (i32.lt_u ${get('i')} ${get('M')})))
+      ${set('j', add(get('j'), i32(S)))}
+      (br_if $cols (i32.lt_u ${get('j')} ${get('N')}))))`;
 }
 
 

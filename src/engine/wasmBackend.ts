@@ -27,6 +27,8 @@ export function createKernelMemory(): WebAssembly.Memory {
 
 /** Below this many multiply-adds a GEMM stays on one thread (handing work over costs more than it saves). */
 const PARALLEL_MIN_WORK = 1 << 20;
+/** gemm_nn's depth of K blocks, and the bytes of its per-thread packing buffer (two kc × 8 panels). */
+const NN_KC = 256, NN_PACK_BYTES = 2 * NN_KC * 32;
 /** Below this many elements, fills and statistics stay on one thread. */
 const PARALLEL_MIN_ELEMENTS = 1 << 16;
 /** Per-part result slots (64 bytes each) and fill scratch (32 bytes each) live in the first page; the heap follows. */
@@ -144,9 +146,16 @@ export function createWasmBackend(bytes: Uint8Array, options: { memory?: WebAsse
       const cDirect = own(c) && m === mp && n === np;
       if (cDirect && !accumulate) c.fill(0, 0, m * n);
       const cAt = cDirect ? c.byteOffset : operand(c, m, n, mp, np, staged, accumulate);
-      const block = nn ? 8 : 2;
+      // Column ranges: whole 16-column panel pairs for NN (its packing unit), pairs for NT.
+      const block = nn ? 16 : 2;
       const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(np, block, 2 * block) : [[0, np] as [number, number]];
-      runParts(nn ? 'gemm_nn' : 'gemm_nt', ranges.map(([j0, j1]) => [aAt, bAt + (nn ? j0 : j0 * kp) * 4, cAt + j0 * 4, mp, j1 - j0, kp, np]));
+      if (nn) {
+        const pack = heap.allocate(ranges.length * NN_PACK_BYTES);
+        staged.push(pack);
+        runParts('gemm_nn', ranges.map(([j0, j1], part) => [aAt, bAt + j0 * 4, cAt + j0 * 4, mp, j1 - j0, kp, np, NN_KC, pack + part * NN_PACK_BYTES]));
+      } else {
+        runParts('gemm_nt', ranges.map(([j0, j1]) => [aAt, bAt + j0 * kp * 4, cAt + j0 * 4, mp, j1 - j0, kp, np]));
+      }
       if (!cDirect) {
         const result = view(cAt, mp * np);
         if (np === n) c.set(result.subarray(0, m * n));
