@@ -1,15 +1,18 @@
 // Generates the WebAssembly text (WAT) of the engine's kernels and assembles it with the `wabt` npm package at build
-// time (no binary is committed): GEMM (gemmWat.js), the seeded fills (fillWat.js) and the statistics (statsWat.js).
+// time (no binary is committed): GEMM (gemmWat.js), the seeded fills (fillWat.js), the statistics (statsWat.js),
+// im2col / col2im (convWat.js) and the activations (activationWat.js).
 'use strict';
 
 const { gemmWat } = require('./gemmWat');
 const { fillWat } = require('./fillWat');
 const { statsWat } = require('./statsWat');
+const { convWat } = require('./convWat');
+const { activationWat } = require('./activationWat');
 
 /** The whole module as WAT text. */
 function kernelsWat() {
   // The memory is imported and shared, so that worker threads can run the same kernels on the same operands.
-  return `(module\n  (import "env" "memory" (memory 1 65536 shared))${gemmWat()}${fillWat()}${statsWat()}\n)\n`;
+  return `(module\n  (import "env" "memory" (memory 1 65536 shared))${gemmWat()}${fillWat()}${statsWat()}${convWat()}${activationWat()}\n)\n`;
 }
 
 /** Assembles the kernels into WebAssembly bytes with wabt (SIMD enabled). */

@@ -1,3 +1,4 @@
+import type { Activation } from './activation';
 import type { TensorMoments } from './tensorStats';
 
 /** Geometry of a 2-D convolution on one sample (NCHW without N), for im2col / col2im. */
@@ -50,6 +51,10 @@ export interface ComputeBackend {
   countDeadUnits(z: Float32Array, batch: number, units: number): number;
   /** How many distinct rows (with their bias) a rows × cols weight has, comparing float bits (`countDistinctRows`). */
   distinctRows(w: Float32Array, rows: number, cols: number, bias: Float32Array | null): number;
+  /** y[i] ← φ(x[i]) (`activation.ts` `activate`, to float32 rounding). */
+  activate(act: Activation, x: Float32Array, y: Float32Array): void;
+  /** g[i] ← g[i]·φ′(z[i]), z the pre-activation (`activation.ts` `derivative`, to float32 rounding). */
+  multiplyByDerivative(act: Activation, z: Float32Array, g: Float32Array): void;
   /** cols[(c·kh + i)·kw + j][oy·ow + ox] ← x[c][oy·sh + i − padTop][ox·sw + j − padLeft], zero outside. */
   im2col(x: Float32Array, g: ConvGeometry, cols: Float32Array): void;
   /** The adjoint of im2col: dx[c][y][x] += every cols entry that im2col read from there. */

@@ -1,4 +1,4 @@
-import { type Activation, activateInto, multiplyByDerivative } from './activation';
+import type { Activation } from './activation';
 import type { ComputeBackend } from './compute';
 import { type OutputStats, outputStats } from './layerStats';
 import type { Plan, PlanNode, WeightNode } from './plan';
@@ -147,7 +147,7 @@ class SampledRun {
         const { w, b } = this.weights(node);
         const pre = this.weightForward(node, x, w, b);
         const out = node.activation.name === 'linear' ? pre : new Float32Array(pre.length);
-        if (out !== pre) activateInto(node.activation, pre, out);
+        if (out !== pre) this.backend.activate(node.activation, pre, out);
         const distinctUnits = this.backend.distinctRows(w, node.weightShape[0], node.fanIn, b);
         const weightStd = momentsStd(this.backend.moments(w));
         this.dropWeights(node, w);
@@ -156,7 +156,7 @@ class SampledRun {
       }
       case 'activation': {
         const out = new Float32Array(x.length);
-        activateInto(node.activation, x, out);
+        this.backend.activate(node.activation, x, out);
         this.record(node, { x, pre: x, out }, node.activation);
         return out;
       }
@@ -195,7 +195,7 @@ class SampledRun {
         const sum = new Float32Array(branch.length);
         for (let i = 0; i < sum.length; i++) sum[i] = shortcut[i] + branch[i];
         const out = node.activation.name === 'linear' ? sum : new Float32Array(sum.length);
-        if (out !== sum) activateInto(node.activation, sum, out);
+        if (out !== sum) this.backend.activate(node.activation, sum, out);
         this.record(node, { x, pre: sum, out }, node.activation);
         return out;
       }
@@ -214,10 +214,14 @@ class SampledRun {
       const g = node.geometry!;
       const spatial = g.outHeight * g.outWidth;
       const inSize = sizeOf(node.inShape);
-      const cols = new Float32Array(node.fanIn * spatial);
-      for (let s = 0; s < B; s++) {
-        this.backend.im2col(x.subarray(s * inSize, (s + 1) * inSize), g, cols);
-        this.backend.gemm(false, false, units, spatial, node.fanIn, w, cols, pre.subarray(s * outSize, (s + 1) * outSize), false);
+      const cols = this.backend.allocate(node.fanIn * spatial);
+      try {
+        for (let s = 0; s < B; s++) {
+          this.backend.im2col(x.subarray(s * inSize, (s + 1) * inSize), g, cols);
+          this.backend.gemm(false, false, units, spatial, node.fanIn, w, cols, pre.subarray(s * outSize, (s + 1) * outSize), false);
+        }
+      } finally {
+        this.backend.release(cols);
       }
     }
     if (b) {
@@ -249,13 +253,13 @@ class SampledRun {
       case 'dense':
       case 'conv2d': {
         const dpre = new Float32Array(dy);
-        multiplyByDerivative(node.activation, t.pre, dpre);
+        this.backend.multiplyByDerivative(node.activation, t.pre, dpre);
         dx = this.weightBackward(node, t.x, dpre, needInput);
         break;
       }
       case 'activation':
         dx = new Float32Array(dy);
-        multiplyByDerivative(node.activation, t.x, dx);
+        this.backend.multiplyByDerivative(node.activation, t.x, dx);
         break;
       case 'flatten':
         dx = dy;
@@ -277,7 +281,7 @@ class SampledRun {
         break;
       case 'residual': {
         const dsum = new Float32Array(dy);
-        multiplyByDerivative(node.activation, t.pre, dsum);
+        this.backend.multiplyByDerivative(node.activation, t.pre, dsum);
         const branch = this.backwardNodes(node.branch, dsum, true);
         const shortcut = node.shortcut ? this.backwardNode(node.shortcut, dsum, true) : dsum;
         dx = new Float32Array(branch.length);
@@ -322,16 +326,20 @@ class SampledRun {
       const spatial = g.outHeight * g.outWidth;
       const inSize = sizeOf(node.inShape);
       const outSize = units * spatial;
-      const cols = new Float32Array(fanIn * spatial);
+      const cols = this.backend.allocate(fanIn * spatial);
       const dw = new Float32Array(units * fanIn);
-      for (let s = 0; s < B; s++) {
-        const dpreS = dpre.subarray(s * outSize, (s + 1) * outSize);
-        this.backend.im2col(x.subarray(s * inSize, (s + 1) * inSize), g, cols);
-        this.backend.gemm(false, true, units, fanIn, spatial, dpreS, cols, dw, true);
-        if (needInput) {
-          this.backend.gemm(true, false, fanIn, spatial, units, w, dpreS, cols, false);
-          this.backend.col2im(cols, g, dx.subarray(s * inSize, (s + 1) * inSize));
+      try {
+        for (let s = 0; s < B; s++) {
+          const dpreS = dpre.subarray(s * outSize, (s + 1) * outSize);
+          this.backend.im2col(x.subarray(s * inSize, (s + 1) * inSize), g, cols);
+          this.backend.gemm(false, true, units, fanIn, spatial, dpreS, cols, dw, true);
+          if (needInput) {
+            this.backend.gemm(true, false, fanIn, spatial, units, w, dpreS, cols, false);
+            this.backend.col2im(cols, g, dx.subarray(s * inSize, (s + 1) * inSize));
+          }
         }
+      } finally {
+        this.backend.release(cols);
       }
       dwMoments = this.backend.moments(dw);
     }

@@ -1,4 +1,5 @@
 import type { ComputeBackend, ConvGeometry } from './compute';
+import { activateInto, multiplyByDerivative } from './activation';
 import { fillNormalChunks, fillUniformChunks } from './fill';
 import { countDistinctRows } from './layerStats';
 import type { TensorMoments } from './tensorStats';
@@ -31,6 +32,8 @@ export const referenceBackend: ComputeBackend = {
     return dead;
   },
   distinctRows: countDistinctRows,
+  activate: activateInto,
+  multiplyByDerivative,
   im2col,
   col2im,
 };

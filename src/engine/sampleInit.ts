@@ -2,16 +2,16 @@ import type { ComputeBackend } from './compute';
 import { normalCdf, normalQuantile } from './gaussian';
 import type { ResolvedInit } from './initScheme';
 import { streamKey } from './fill';
-import { Rng } from './rng';
+import { lowbias32, Rng } from './rng';
 
 /**
  * Fills `out` (a rows × cols row-major weight, or a bias with rows = 1) with values drawn from a resolved init times
  * its multiplier, from stream `stream` of run seed `seed`. Normal and uniform draws are the backend's bulk fills
  * (`fill.ts`) with the multiplier folded into their parameters (mean·k + std·k·z); constants are value·k. Truncated
- * normals use rejection while the interval holds at least 30% of the mass, and inversion
+ * normals use rejection on the bulk fill while the interval holds at least 30% of the mass, and inversion
  * u ↦ Φ⁻¹(Φ(α) + u·(Φ(β) − Φ(α))) otherwise (as `torch.nn.init.trunc_normal_` does). Orthogonal follows
  * `torch.nn.init.orthogonal_`: QR of a Gaussian matrix (transposed when rows < cols), columns times sign(diag R).
- * Those two draw from `Rng` one value at a time, then are multiplied.
+ * Those two are multiplied afterwards; orthogonal and inversion draw from `Rng` one value at a time.
  */
 export function sampleInit(init: ResolvedInit, seed: number, stream: number, backend: ComputeBackend, out: Float32Array, rows: number, cols: number): void {
   const d = init.distribution;
@@ -20,7 +20,7 @@ export function sampleInit(init: ResolvedInit, seed: number, stream: number, bac
     case 'constant': out.fill(d.value * k); return;
     case 'normal': backend.fillNormal(streamKey(seed, stream), out, d.mean * k, d.std * k); return;
     case 'uniform': backend.fillUniform(streamKey(seed, stream), out, d.low * k, d.high * k); return;
-    case 'truncated_normal': sampleTruncatedNormal(new Rng(seed, stream), out, d.mean, d.std, d.a, d.b); break;
+    case 'truncated_normal': sampleTruncatedNormal(backend, seed, stream, out, d.mean, d.std, d.a, d.b); break;
     case 'orthogonal': sampleOrthogonal(new Rng(seed, stream), out, rows, cols, d.gain); break;
   }
   if (k !== 1) {
@@ -28,7 +28,13 @@ export function sampleInit(init: ResolvedInit, seed: number, stream: number, bac
   }
 }
 
-function sampleTruncatedNormal(rng: Rng, out: Float32Array, mean: number, std: number, a: number, b: number): void {
+/**
+ * Truncated normal. While [a, b] holds at least 30% of the mass: rejection on the bulk fill, i.e. the first n values
+ * of fillNormal(stream, mean, std) (float32) that lie in [a, b], drawn in rounds of 4·(n − kept) + 64 values, round
+ * r > 0 from key lowbias32(key ⊕ r·0x9e3779b9) (a fixed count, so the kept values do not depend on Φ's rounding).
+ * Otherwise inversion one value at a time from `Rng`.
+ */
+function sampleTruncatedNormal(backend: ComputeBackend, seed: number, stream: number, out: Float32Array, mean: number, std: number, a: number, b: number): void {
   if (std === 0) {
     out.fill(Math.min(Math.max(mean, a), b));
     return;
@@ -36,13 +42,20 @@ function sampleTruncatedNormal(rng: Rng, out: Float32Array, mean: number, std: n
   const lo = normalCdf((a - mean) / std);
   const hi = normalCdf((b - mean) / std);
   if (hi - lo >= 0.3) {
-    for (let i = 0; i < out.length; i++) {
-      let v: number;
-      do v = mean + std * rng.normal(); while (v < a || v > b);
-      out[i] = v;
+    const key = streamKey(seed, stream);
+    let kept = 0;
+    for (let round = 0; kept < out.length; round++) {
+      const draws = backend.allocate(4 * (out.length - kept) + 64);
+      backend.fillNormal(round === 0 ? key : lowbias32((key ^ Math.imul(round, 0x9e3779b9)) >>> 0), draws, mean, std);
+      for (let i = 0; i < draws.length && kept < out.length; i++) {
+        const v = draws[i];
+        if (v >= a && v <= b) out[kept++] = v;
+      }
+      backend.release(draws);
     }
     return;
   }
+  const rng = new Rng(seed, stream);
   for (let i = 0; i < out.length; i++) {
     const p = lo + (hi - lo) * rng.uniform();
     out[i] = Math.min(Math.max(mean + std * normalQuantile(Math.min(Math.max(p, 1e-300), 1 - 1e-16)), a), b);

@@ -1,4 +1,5 @@
-import type { ComputeBackend } from './compute';
+import type { Activation, ActivationName } from './activation';
+import type { ComputeBackend, ConvGeometry } from './compute';
 import { FILL_CHUNK } from './fill';
 import { groupDistinctRows } from './layerStats';
 import { referenceBackend } from './referenceBackend';
@@ -6,7 +7,9 @@ import { mergeMoments, type TensorMoments } from './tensorStats';
 import { WasmHeap } from './wasmHeap';
 
 /** The kernels `scripts/wasm/kernelsWat.js` exports; every argument is an i32 (floats travel as their bits). */
-export const KERNEL_NAMES = ['gemm_nn', 'gemm_nt', 'fill_normal', 'fill_uniform', 'moments', 'histogram', 'count_outside', 'count_dead', 'row_hash'] as const;
+export const KERNEL_NAMES = ['gemm_nn', 'gemm_nt', 'fill_normal', 'fill_uniform', 'moments', 'histogram', 'count_outside', 'count_dead', 'row_hash', 'im2col', 'col2im', 'activate', 'mul_derivative'] as const;
+/** The activations the kernels compute, by their kind number (`scripts/wasm/activationWat.js`); others run in JS. */
+const ACTIVATION_KINDS: Partial<Record<ActivationName, number>> = { linear: 0, relu: 1, leaky_relu: 2, tanh: 3, sigmoid: 4 };
 export type KernelName = (typeof KERNEL_NAMES)[number];
 type Kernels = Record<KernelName, (...args: number[]) => void>;
 
@@ -31,8 +34,8 @@ const PARALLEL_MIN_WORK = 1 << 20;
 const NN_KC = 256, NN_PACK_BYTES = 2 * NN_KC * 32;
 /** Below this many elements, fills and statistics stay on one thread. */
 const PARALLEL_MIN_ELEMENTS = 1 << 16;
-/** Per-part result slots (64 bytes each) and fill scratch (32 bytes each) live in the first page; the heap follows. */
-const RESULTS = 0, SCRATCH = 32768, HEAP_BASE = 65536, MAX_PARTS = 256;
+/** Per-part result slots (64 bytes each), the conv geometry and per-part scratch (32 bytes each) live in the first page; the heap follows. */
+const RESULTS = 0, GEOMETRY = 16384, SCRATCH = 32768, HEAP_BASE = 65536, MAX_PARTS = 256;
 
 const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 const f32Bits = (x: number): number => new Int32Array(new Float32Array([x]).buffer)[0];
@@ -66,7 +69,7 @@ export function wasmSimdSupported(): boolean {
  * over the calling thread and `threads` when given: GEMM by column ranges, fills by chunks, statistics by element,
  * unit or row ranges. Tensors from `allocate` live in the kernels' shared memory and are used in place; any other
  * operand is copied in (padded with zeros to the kernels' block sizes, which is exact: the padding adds 0·x terms)
- * and the result copied back. im2col / col2im are the reference ones. Returns null when WebAssembly SIMD is not
+ * and the result copied back. Returns null when WebAssembly SIMD is not
  * available, so the caller can fall back to the reference backend and say so.
  */
 export function createWasmBackend(bytes: Uint8Array, options: { memory?: WebAssembly.Memory; threads?: KernelThreads } = {}): ComputeBackend | null {
@@ -267,6 +270,42 @@ export function createWasmBackend(bytes: Uint8Array, options: { memory?: WebAsse
     }
   }
 
+  /** Runs an elementwise activation kernel over element ranges; `out` (the kernel's second array) is written back. */
+  function elementwise(kernel: 'activate' | 'mul_derivative', act: Activation, input: Float32Array, out: Float32Array, outIsInput: boolean): void {
+    const kind = ACTIVATION_KINDS[act.name];
+    if (kind === undefined || input.length === 0) {
+      if (kernel === 'activate') referenceBackend.activate(act, input, out);
+      else referenceBackend.multiplyByDerivative(act, input, out);
+      return;
+    }
+    const src = inMemory(input);
+    const dst = inMemory(out, outIsInput);
+    try {
+      const ranges = split(input.length, 4, PARALLEL_MIN_ELEMENTS);
+      const slope = f32Bits(act.negativeSlope);
+      runParts(kernel, ranges.map(([i0, i1], part) => [kind, src.at + i0 * 4, dst.at + i0 * 4, i1 - i0, slope, SCRATCH + part * 32]));
+      if (!own(out)) out.set(view(dst.at, out.length));
+    } finally {
+      dst.done();
+      src.done();
+    }
+  }
+
+  /** im2col / col2im over channel ranges, with the geometry written where the kernels read it. */
+  function conv(kernel: 'im2col' | 'col2im', from: Float32Array, to: Float32Array, g: ConvGeometry, accumulate: boolean): void {
+    const src = inMemory(from);
+    const dst = inMemory(to, accumulate);
+    try {
+      new Int32Array(memory.buffer, GEOMETRY, 11).set([g.channels, g.height, g.width, g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft, g.outHeight, g.outWidth]);
+      const ranges = split(g.channels, 1, from.length >= PARALLEL_MIN_ELEMENTS ? 2 : Infinity);
+      runParts(kernel, ranges.map(([c0, c1]) => [src.at, dst.at, GEOMETRY, c0, c1]));
+      if (!own(to)) to.set(view(dst.at, to.length));
+    } finally {
+      dst.done();
+      src.done();
+    }
+  }
+
   return {
     ...referenceBackend,
     name: threads && threads.count > 0 ? `wasm-simd128 × ${threads.count + 1} threads` : 'wasm-simd128',
@@ -282,5 +321,9 @@ export function createWasmBackend(bytes: Uint8Array, options: { memory?: WebAsse
     countOutside,
     countDeadUnits,
     distinctRows,
+    activate: (act, x, y) => elementwise('activate', act, x, y, false),
+    multiplyByDerivative: (act, z, g) => elementwise('mul_derivative', act, z, g, true),
+    im2col: (x, g, cols) => conv('im2col', x, cols, g, false),
+    col2im: (cols, g, dx) => conv('col2im', cols, dx, g, true),
   };
 }

@@ -144,4 +144,54 @@ suite('WebAssembly fills and statistics against the TypeScript reference', () =>
     assert.equal(again.byteOffset, at, 'the freed block is handed out again');
     for (const t of [a, b, again]) wasm.release(t);
   });
+
+  test('activations and their derivatives agree with the reference to a few float32 ulps, tails and special values included', () => {
+    for (const name of ['linear', 'relu', 'leaky_relu', 'tanh', 'sigmoid', 'gelu'] as const) {
+      const act = { name, negativeSlope: 0.2 };
+      for (const n of [1, 3, 4, 7, 1000, 70001]) {
+        const z = new Float32Array(n);
+        referenceBackend.fillNormal(streamKey(8, n), z, 0, 4);
+        if (n > 10) z.set([0, -0, 0.5, 0.625, -0.625, 0.7, 9, -9, 50, -50, 100, -100, 1e-8, -1e-8, NaN]);
+        const expected = new Float32Array(n), actual = new Float32Array(n);
+        referenceBackend.activate(act, z, expected);
+        wasm.activate(act, z, actual);
+        const g0 = new Float32Array(n);
+        referenceBackend.fillNormal(streamKey(9, n), g0, 0, 1);
+        const ge = new Float32Array(g0), ga = new Float32Array(g0);
+        referenceBackend.multiplyByDerivative(act, z, ge);
+        wasm.multiplyByDerivative(act, z, ga);
+        for (let i = 0; i < n; i++) {
+          const what = `${name} n=${n} z=${z[i]}`;
+          if (Number.isNaN(expected[i])) assert.ok(Number.isNaN(actual[i]) || name === 'relu' || name === 'leaky_relu', what);
+          else assertClose(actual[i], expected[i], 4e-7, 1e-30, `${what} φ`);
+          if (Number.isNaN(ge[i])) continue;
+          assertClose(ga[i], ge[i], 4e-6, 1e-7 * Math.abs(g0[i]), `${what} g·φ′`);
+        }
+      }
+    }
+  });
+
+  test('im2col and col2im agree with the reference for strides, paddings and kernels larger than the padding', () => {
+    const geometries = [
+      [3, 8, 8, 3, 3, 1, 1, 1, 1], [2, 7, 9, 3, 3, 2, 2, 1, 1], [4, 5, 5, 1, 1, 1, 1, 0, 0], [1, 6, 6, 5, 5, 1, 1, 2, 2],
+      [2, 4, 4, 3, 3, 1, 1, 3, 3], [64, 14, 14, 3, 3, 1, 1, 1, 1], [3, 9, 7, 2, 4, 3, 1, 0, 2],
+    ];
+    for (const [channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padLeft] of geometries) {
+      const outHeight = Math.floor((height + 2 * padTop - kernelHeight) / strideHeight) + 1;
+      const outWidth = Math.floor((width + 2 * padLeft - kernelWidth) / strideWidth) + 1;
+      const g = { channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padLeft, outHeight, outWidth };
+      const what = JSON.stringify(g);
+      const x = new Float32Array(channels * height * width);
+      referenceBackend.fillNormal(streamKey(4, x.length), x, 0, 1);
+      const size = channels * kernelHeight * kernelWidth * outHeight * outWidth;
+      const ce = new Float32Array(size), ca = new Float32Array(size).fill(NaN);
+      referenceBackend.im2col(x, g, ce);
+      wasm.im2col(x, g, ca);
+      assert.deepEqual(ca, ce, `im2col ${what}`);
+      const dxe = new Float32Array(x), dxa = new Float32Array(x);
+      referenceBackend.col2im(ce, g, dxe);
+      wasm.col2im(ce, g, dxa);
+      for (let i = 0; i < x.length; i++) assertClose(dxa[i], dxe[i], 1e-6, 1e-6, `col2im ${what} [${i}]`);
+    }
+  });
 });
