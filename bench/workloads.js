@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The compute-core benchmarks, each side by side with NumPy float32 (2 OpenBLAS threads) in one invocation:
-//   W1      lecture: batch 16, six 4096×4096 tanh layers, init + forward + backward + statistics
-//   W1 fwd  the same, init + forward + statistics
-//   W2      batch 1000 through ten 500-wide tanh layers, forward + backward + statistics
-//   W3      batch 8, 64 channels at 56×56, 8 residual blocks of two 3×3 convs, forward + statistics (NumPy: im2col)
-// Medians of --runs runs (default 3) for each engine backend; also the peak resident memory of a W1 run.
-//   npm run build && npm run compile-tests && node bench/workloads.js [--runs N]
+// The compute-core benchmarks (bench/workloadSpecs.js), each side by side with NumPy float32 (2 OpenBLAS threads) on
+// this machine in one invocation, printing medians and ratios (engine ÷ NumPy; below 1 the engine is faster):
+//   whole process  wall time from spawning the process to its exit: `node bench/engineOnce.js <id>` (Node start,
+//                  engine and kernel load, worker threads, the run) against `python3 bench/workloads_numpy.py
+//                  --once <id>` (Python start, NumPy import, the run); runs interleaved;
+//   in process     the run alone, median over --runs repeated runs in one warm process (NumPy likewise).
+// Also the peak resident memory of the engine's W1 process.
+//   npm run build && npm run compile-tests && node bench/workloads.js [--runs N] [--reference] [w1 w2 …]
+// --reference adds the TypeScript reference backend to the in-process table (slow: about a minute).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
@@ -13,31 +15,49 @@ const ROOT = path.resolve(__dirname, '..');
 const { analyze } = require(path.join(ROOT, 'out', 'src', 'engine', 'index.js'));
 const { referenceBackend } = require(path.join(ROOT, 'out', 'src', 'engine', 'referenceBackend.js'));
 const { loadComputeBackend } = require(path.join(ROOT, 'out', 'src', 'computeBackend.js'));
+const { WORKLOADS, BUDGET } = require('./workloadSpecs');
 
 const argv = process.argv.slice(2);
-const runs = Number(argv[argv.indexOf('--runs') + 1]) || 3;
+const runs = Number(argv[argv.indexOf('--runs') + 1]) || 5;
+const chosen = WORKLOADS.filter((w) => argv.includes(w.id));
+const workloads = chosen.length > 0 ? chosen : WORKLOADS;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const budget = { flops: 1e12, bytes: 8 * 1024 ** 3 };
+const ratio = (engine, numpy) => `${(engine / numpy).toFixed(2)}×`;
 
-const mlp = (batch, width, depth, init) => JSON.stringify({ input: { shape: [width] }, batch_size: batch,
-  layers: [{ type: 'repeat', times: depth, layers: [{ type: 'dense', units: width, activation: 'tanh', init }] }] });
-const resnet = JSON.stringify({ input: { shape: [64, 56, 56] }, batch_size: 8, layers: [{ type: 'repeat', times: 8, layers: [{ type: 'residual', activation: 'relu', layers: [
-  { type: 'conv2d', filters: 64, kernel_size: 3, padding: 'same', activation: 'relu', init: { scheme: 'kaiming_normal', nonlinearity: 'relu' } },
-  { type: 'conv2d', filters: 64, kernel_size: 3, padding: 'same', init: { scheme: 'kaiming_normal', nonlinearity: 'relu' } }] }] }] });
-// Forward only: stop the sampled run when the forward half is done (the progress callback cancels it).
-const forwardOnly = (f) => f > 0.5;
-const workloads = [
-  { id: 'w1', label: 'W1 lecture, init + fwd + bwd + stats', text: mlp(16, 4096, 6, { scheme: 'normal', std: 0.01 }) },
-  { id: 'w1fwd', label: 'W1 lecture, init + fwd + stats', text: mlp(16, 4096, 6, { scheme: 'normal', std: 0.01 }), onProgress: forwardOnly },
-  { id: 'w2', label: 'W2 batch 1000, 10 × 500 tanh, fwd + bwd + stats', text: mlp(1000, 500, 10, 'lecun_normal') },
-  { id: 'w3', label: 'W3 ResNet-style conv, fwd + stats', text: resnet, onProgress: forwardOnly },
-];
-
+// OpenBLAS as the perf notes measured it: 2 threads, no core-type or L2 overrides (they slow a current OpenBLAS).
 const env = { ...process.env, OPENBLAS_NUM_THREADS: '2' };
 delete env.OPENBLAS_CORETYPE;
 delete env.OPENBLAS_L2_SIZE;
-const np = JSON.parse(spawnSync('python3', [path.join(__dirname, 'workloads_numpy.py'), '--runs', String(runs), ...workloads.map((w) => w.id)], { env, encoding: 'utf8' }).stdout);
-const backends = [referenceBackend, loadComputeBackend(path.join(ROOT, 'dist')).backend];
+const NUMPY = path.join(__dirname, 'workloads_numpy.py');
+
+/** Wall time of one process, from spawn to exit, and its stdout. */
+function timeProcess(command, args) {
+  const t = performance.now();
+  const result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 1 << 20 });
+  const ms = performance.now() - t;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  return { ms, stdout: result.stdout };
+}
+
+console.log(`Whole processes, median of ${runs} (engine: WebAssembly backend, ${loadComputeBackend(path.join(ROOT, 'dist')).backend.name}):\n`);
+console.log('| workload | NumPy f32, 2 threads | engine | ratio | target |');
+console.log('|---|---|---|---|---|');
+let w1Peak = null;
+for (const w of workloads) {
+  const engine = [], numpy = [];
+  for (let i = 0; i < runs; i++) {
+    const e = timeProcess(process.execPath, [path.join(__dirname, 'engineOnce.js'), w.id]);
+    engine.push(e.ms);
+    if (w.id === 'w1') w1Peak = Math.max(w1Peak ?? 0, JSON.parse(e.stdout).peakRssMiB);
+    numpy.push(timeProcess('python3', [NUMPY, '--once', w.id]).ms);
+  }
+  const [e, n] = [median(engine), median(numpy)];
+  console.log(`| ${w.label} | ${n.toFixed(0)} ms | ${e.toFixed(0)} ms | ${ratio(e, n)} | ≤ ${w.target}× |`);
+}
+
+const inProcess = JSON.parse(spawnSync('python3', [NUMPY, '--runs', String(runs), ...workloads.map((w) => w.id)], { env, encoding: 'utf8' }).stdout);
+const backends = [loadComputeBackend(path.join(ROOT, 'dist')).backend, ...(argv.includes('--reference') ? [referenceBackend] : [])];
+console.log(`\nIn one warm process, the run alone, median of ${runs}:\n`);
 console.log(`| workload | NumPy f32, 2 threads | ${backends.map((b) => b.name).join(' | ')} |`);
 console.log(`|---|---|${backends.map(() => '---').join('|')}|`);
 for (const w of workloads) {
@@ -45,12 +65,12 @@ for (const w of workloads) {
     const times = [];
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
-      analyze(w.text, { mode: 'sampled', backend, budget, onProgress: w.onProgress });
+      analyze(w.text, { mode: 'sampled', backend, budget: BUDGET, onProgress: w.onProgress });
       times.push(performance.now() - t);
     }
     const m = median(times);
-    return `${m.toFixed(0)} ms (${(m / np[w.id]).toFixed(2)}×)`;
+    return `${m.toFixed(0)} ms (${ratio(m, inProcess[w.id])})`;
   });
-  console.log(`| ${w.label} | ${np[w.id].toFixed(0)} ms | ${cells.join(' | ')} |`);
+  console.log(`| ${w.label} | ${inProcess[w.id].toFixed(0)} ms | ${cells.join(' | ')} |`);
 }
-console.log(`\npeak resident memory of this process after the runs: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+if (w1Peak !== null) console.log(`\nPeak resident memory of the engine's W1 process: ${w1Peak.toFixed(0)} MiB (one layer's weights are 64 MiB, all six 384 MiB).`);

@@ -5,9 +5,11 @@
   w2      batch 1000 through ten 500-wide tanh layers (Xavier): forward, backward, statistics
   w3      batch 8, 64 channels at 56x56, 8 residual blocks of two 3x3 convs (Kaiming, ReLU), im2col: forward, statistics
 Statistics per layer: float64 moments of the pre-activation and the output, a 40-bin histogram, saturated or dead
-fraction; backward: gradient std and weight-gradient std. Prints {"workload": median_ms, ...} as JSON.
+fraction; backward: gradient std and weight-gradient std. Prints {"workload": median_ms, ...} as JSON; with --once,
+runs one workload once (bench/workloads.js times that whole process from the outside).
 
     python3 bench/workloads_numpy.py --runs 3 w1 w1fwd w2 w3
+    python3 bench/workloads_numpy.py --once w1
 """
 import json
 import sys
@@ -84,6 +86,9 @@ WORKLOADS = {
 
 def main():
     args = sys.argv[1:]
+    if args[:1] == ['--once']:
+        WORKLOADS[args[1]]()
+        return
     runs = 3
     if '--runs' in args:
         runs = int(args[args.index('--runs') + 1])

@@ -1,17 +1,19 @@
-// One kernel thread (see wasmThreads.ts): instantiates the kernels on the shared memory, then runs the jobs the
-// control block hands it, forever.
+// One kernel thread (see wasmThreads.ts): instantiates the compiled kernels on the shared memory, then, each time a
+// job is posted on the job board, claims and runs its parts, forever.
 import { workerData } from 'node:worker_threads';
 import { KERNEL_NAMES } from './engine/wasmBackend';
-import { SLOT } from './wasmThreads';
+import { claimParts, GENERATION } from './kernelJobs';
 
-const { bytes, memory, control, index } = workerData as { bytes: Uint8Array; memory: WebAssembly.Memory; control: Int32Array; index: number };
-const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as unknown as BufferSource), { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
+const { module, memory, board } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; board: Int32Array };
+const instance = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
 const kernels = KERNEL_NAMES.map((name) => instance[name]);
-const base = index * SLOT;
+let seen = 0;
 for (;;) {
-  Atomics.wait(control, base, 0);
-  const args = Array.from(control.subarray(base + 2, base + 2 + control[base + 15]));
-  kernels[control[base + 1]](...args);
-  Atomics.store(control, base, 0);
-  Atomics.notify(control, base);
+  // A job posted before this thread was up is still claimable: look first, then sleep until the next one.
+  const generation = Atomics.load(board, GENERATION);
+  if (generation !== seen) {
+    seen = generation;
+    claimParts(board, (kernel, args) => kernels[kernel](...args));
+  }
+  Atomics.wait(board, GENERATION, seen);
 }

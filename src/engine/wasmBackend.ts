@@ -15,12 +15,12 @@ type Kernels = Record<KernelName, (...args: number[]) => void>;
 
 /**
  * Extra threads that run the same kernels on the same shared memory (the host makes them: the engine imports no
- * `worker_threads`). `start` hands thread t a kernel call without waiting; `wait` blocks until thread t is done.
+ * `worker_threads`). `run` runs `kernel` once per argument list, each on whichever thread claims it first, the
+ * calling one included (through `here`), and returns when all are done.
  */
 export interface KernelThreads {
   readonly count: number;
-  start(thread: number, kernel: KernelName, args: number[]): void;
-  wait(thread: number): void;
+  run(kernel: KernelName, parts: number[][], here: (args: number[]) => void): void;
 }
 
 /** The shared memory the kernels import: one 64 KiB page to start, room for 4 GiB. */
@@ -35,6 +35,8 @@ const NN_KC = 256, NN_PACK_BYTES = 2 * NN_KC * 32;
 /** Below this many elements, fills and statistics stay on one thread. */
 const PARALLEL_MIN_ELEMENTS = 1 << 16;
 /** Per-part result slots (64 bytes each), the conv geometry and per-part scratch (32 bytes each) live in the first page; the heap follows. */
+/** Parts per thread in a split job: several, so that a thread that starts late or runs slow leaves less to wait for. */
+const PARTS_PER_THREAD = 4;
 const RESULTS = 0, GEOMETRY = 16384, SCRATCH = 32768, HEAP_BASE = 65536, MAX_PARTS = 256;
 
 const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
@@ -62,6 +64,13 @@ export function wasmSimdSupported(): boolean {
   return WebAssembly.validate(probe);
 }
 
+/** The kernels compiled once (and handed to every thread), or null when the bytes or WebAssembly SIMD are not valid here. */
+export function compileKernels(bytes: Uint8Array): WebAssembly.Module | null {
+  const source = bytes as unknown as BufferSource;
+  if (!wasmSimdSupported() || !WebAssembly.validate(source)) return null;
+  return new WebAssembly.Module(source);
+}
+
 /**
  * A compute backend whose kernels run in WebAssembly SIMD128 (`scripts/wasm/kernelsWat.js`, assembled from WAT by the
  * build): GEMM micro-kernels, the chunked normal and uniform fills (bit for bit those of `fill.ts`), and the
@@ -72,12 +81,12 @@ export function wasmSimdSupported(): boolean {
  * and the result copied back. Returns null when WebAssembly SIMD is not
  * available, so the caller can fall back to the reference backend and say so.
  */
-export function createWasmBackend(bytes: Uint8Array, options: { memory?: WebAssembly.Memory; threads?: KernelThreads } = {}): ComputeBackend | null {
-  const source = bytes as unknown as BufferSource;
-  if (!wasmSimdSupported() || !WebAssembly.validate(source)) return null;
+export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options: { memory?: WebAssembly.Memory; threads?: KernelThreads } = {}): ComputeBackend | null {
+  const module = code instanceof WebAssembly.Module ? code : compileKernels(code);
+  if (!module || !wasmSimdSupported()) return null;
   const memory = options.memory ?? createKernelMemory();
   const threads = options.threads;
-  const kernels = new WebAssembly.Instance(new WebAssembly.Module(source), { env: { memory } }).exports as unknown as Kernels;
+  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
   if (memory.buffer.byteLength < HEAP_BASE) memory.grow(Math.ceil((HEAP_BASE - memory.buffer.byteLength) / 65536));
   const heap = new WasmHeap(memory, HEAP_BASE);
   /** Every SharedArrayBuffer object this memory has handed us (a grown shared memory hands out a new one). */
@@ -88,13 +97,13 @@ export function createWasmBackend(bytes: Uint8Array, options: { memory?: WebAsse
     return new Float32Array(buffer, byteOffset, length);
   };
   const own = (t: Float32Array): boolean => buffers.has(t.buffer);
-  const maxParts = Math.min(MAX_PARTS, (threads?.count ?? 0) + 1);
+  const maxParts = Math.min(MAX_PARTS, PARTS_PER_THREAD * ((threads?.count ?? 0) + 1));
 
-  /** Runs `kernel` once per argument list: the first on this thread, the others on the extra threads, and waits. */
+  /** Runs `kernel` once per argument list, on this thread and the extra ones, and returns when all are done. */
   const runParts = (kernel: KernelName, parts: number[][]): void => {
-    for (let t = 1; t < parts.length; t++) threads!.start(t - 1, kernel, parts[t]);
-    kernels[kernel](...parts[0]);
-    for (let t = 1; t < parts.length; t++) threads!.wait(t - 1);
+    const here = (args: number[]): void => kernels[kernel](...args);
+    if (parts.length === 1 || !threads) parts.forEach(here);
+    else threads.run(kernel, parts, here);
   };
   /** Splits [0, n) into up to `maxParts` ranges at multiples of `align` (one range when n < minimum). */
   const split = (n: number, align: number, minimum: number): [number, number][] => {
