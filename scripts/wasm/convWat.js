@@ -2,8 +2,7 @@
 // threads can split them; the geometry is 11 i32 at byte `geom`: channels, height, width, kh, kw, sh, sw, padTop,
 // padLeft, outHeight, outWidth.
 //   im2col(x, cols, geom, c0, c1)   cols[(c·kh + i)·kw + j][oy·ow + ox] = x[c][oy·sh + i − padTop][ox·sw + j − padLeft]
-//                                   or 0 outside; with stride 1 each output row is a zero-fill, one memory.copy and
-//                                   a zero-fill.
+//                                   or 0 outside; with stride 1 each output row is zeros, a SIMD copy, zeros.
 //   col2im(cols, dx, geom, c0, c1)  the adjoint: dx[c][y][x] += every cols entry im2col read from there (stride 1:
 //                                   f32x4 adds over each row's valid range).
 'use strict';
@@ -63,11 +62,30 @@ function convLoops(name, params, rowOutside, rowStride1, rowStrided) {
       (br $cLoop))))`;
 }
 
+/** Zeros over bytes [p, end) (short runs: the padding), one float at a time. */
+const zeros = (from, to) => `
+   ${set('p', from)} ${set('end', to)}
+   (block $zDone (loop $zLoop (br_if $zDone (i32.ge_s ${v('p')} ${v('end')}))
+     (f32.store ${v('p')} (f32.const 0)) ${set('p', add(v('p'), i32(4)))} (br $zLoop)))`;
+
+// Rows are short (a feature map's width), and memory.copy / memory.fill on a shared memory cost a runtime call each,
+// so rows are copied with SIMD loads and stores instead.
 const im2col = convLoops('im2col', ['x', 'cols'],
-  `(memory.fill ${v('dst')} (i32.const 0) ${mul(v('ow'), i32(4))})`,
-  `(memory.fill ${v('dst')} (i32.const 0) ${mul(v('lo'), i32(4))})
-   (memory.copy ${add(v('dst'), mul(v('lo'), i32(4)))} ${add(v('src'), mul(sub(add(v('lo'), v('j')), v('pl')), i32(4)))} ${mul(sub(v('hi'), v('lo')), i32(4))})
-   (memory.fill ${add(v('dst'), mul(v('hi'), i32(4)))} (i32.const 0) ${mul(sub(v('ow'), v('hi')), i32(4))})`,
+  zeros(v('dst'), add(v('dst'), mul(v('ow'), i32(4)))),
+  `${zeros(v('dst'), add(v('dst'), mul(v('lo'), i32(4))))}
+   ${set('p', add(v('dst'), mul(v('lo'), i32(4))))}
+   ${set('q', add(v('src'), mul(sub(add(v('lo'), v('j')), v('pl')), i32(4))))}
+   ${set('end', add(v('dst'), mul(v('hi'), i32(4))))}
+   ${set('vend', sub(v('end'), i32(12)))}
+   (block $cDone (loop $cLoop (br_if $cDone (i32.ge_s ${v('p')} ${v('vend')}))
+     (v128.store ${v('p')} (v128.load ${v('q')}))
+     ${set('p', add(v('p'), i32(16)))} ${set('q', add(v('q'), i32(16)))}
+     (br $cLoop)))
+   (block $sDone (loop $sLoop (br_if $sDone (i32.ge_s ${v('p')} ${v('end')}))
+     (f32.store ${v('p')} (f32.load ${v('q')}))
+     ${set('p', add(v('p'), i32(4)))} ${set('q', add(v('q'), i32(4)))}
+     (br $sLoop)))
+   ${zeros(add(v('dst'), mul(v('hi'), i32(4))), add(v('dst'), mul(v('ow'), i32(4))))}`,
   `(f32.store ${add(v('dst'), mul(v('ox'), i32(4)))} (if (result f32) (i32.and (i32.ge_s ${v('xx')} (i32.const 0)) (i32.lt_s ${v('xx')} ${v('W')}))
      (then (f32.load ${add(v('src'), mul(v('xx'), i32(4)))})) (else (f32.const 0))))`);
 

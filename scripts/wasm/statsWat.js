@@ -3,7 +3,8 @@
 //   moments(x, n, res)            two passes in float64: mean and M2 (f64 at res, res+8), min and max (f32 at res+16,
 //                                 res+20; NaN ignored like the reference's `v < min`). 8 floats a step, 4 f64x2 sums.
 //   histogram(x, n, bins, res)    bin = ⌊(x − lo)·scale⌋ in float64, clamped to [0, bins); lo and scale are read as
-//                                 f64 from res, res+8; i32 counts written from res+16. NaN is not counted.
+//                                 f64 from res, res+8; from res+16, 4 × (bins + 1) i32 counts: one histogram per
+//                                 SIMD lane, the last counter of each for NaN (not a bin).
 //   count_outside(x, n, loBits, hiBits, res)   number of x < lo or x > hi (f32 bounds), i32 at res.
 //   count_dead(z, batch, units, u0, u1, res)   units u in [u0, u1) with z[b][u] ≤ 0 for every b, i32 at res.
 //   row_hash(w, cols, r0, r1, out)             a 32-bit hash of each row r in [r0, r1) of w (float bits, 4 × 4
@@ -73,21 +74,44 @@ const moments = `
     (f32.store offset=16 ${v('res')} ${v('min')})
     (f32.store offset=20 ${v('res')} ${v('max')}))`;
 
+// Four sub-histograms (one per SIMD lane, so that repeated bins do not serialize on one counter), each bins + 1
+// counters: the extra one takes NaN.
 const histogram = `
   (func (export "histogram") (param $x i32) (param $n i32) (param $bins i32) (param $res i32)
-    (local $p i32) (local $end i32) (local $lo f64) (local $scale f64) (local $a f64) (local $top f64) (local $at i32)
+    (local $p i32) (local $end i32) (local $vend i32) (local $lo f64) (local $scale f64) (local $a f64) (local $top f64)
+    (local $at i32) (local $counts i32) (local $stride i32)
+    (local $v v128) (local $h v128) (local $t0 v128) (local $t1 v128) (local $idx v128) (local $vlo v128) (local $vscale v128) (local $vtop v128) (local $vnan v128)
     ${set('lo', `(f64.load ${v('res')})`)} ${set('scale', `(f64.load offset=8 ${v('res')})`)}
     ${set('top', `(f64.convert_i32_u (i32.sub ${v('bins')} (i32.const 1)))`)}
-    (memory.fill (i32.add ${v('res')} (i32.const 16)) (i32.const 0) (i32.shl ${v('bins')} (i32.const 2)))
+    ${set('vlo', `(f64x2.splat ${v('lo')})`)} ${set('vscale', `(f64x2.splat ${v('scale')})`)} ${set('vtop', `(f64x2.splat ${v('top')})`)}
+    ${set('vnan', `(f64x2.splat (f64.convert_i32_u ${v('bins')}))`)}
+    ${set('counts', `(i32.add ${v('res')} (i32.const 16))`)}
+    ${set('stride', `(i32.shl (i32.add ${v('bins')} (i32.const 1)) (i32.const 2))`)}
+    (memory.fill ${v('counts')} (i32.const 0) (i32.shl ${v('stride')} (i32.const 2)))
     ${set('end', `(i32.add ${v('x')} (i32.shl ${v('n')} (i32.const 2)))`)}
+    ${set('vend', `(i32.add ${v('x')} (i32.shl (i32.and ${v('n')} (i32.const -4)) (i32.const 2)))`)}
     ${set('p', v('x'))}
+    (block $done (loop $step
+      (br_if $done (i32.ge_u ${v('p')} ${v('vend')}))
+      ${set('v', `(v128.load ${v('p')})`)}
+      ${[['t0', v('v')], ['t1', hi2(v('v'))]].map(([t, src]) => [
+        set('h', `(f64x2.promote_low_f32x4 ${src})`),
+        set(t, `(f64x2.min (f64x2.max (f64x2.floor (f64x2.mul (f64x2.sub ${v('h')} ${v('vlo')}) ${v('vscale')})) (f64x2.splat (f64.const 0))) ${v('vtop')})`),
+        set(t, `(v128.bitselect ${v('vnan')} ${v(t)} (f64x2.ne ${v('h')} ${v('h')}))`),
+        set(t, `(i32x4.trunc_sat_f64x2_s_zero ${v(t)})`),
+      ].join('\n')).join('\n')}
+      ${set('idx', `(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 ${v('t0')} ${v('t1')})`)}
+      ${[0, 1, 2, 3].map((l) => `${set('at', `(i32.add (i32.add ${v('counts')} (i32.mul ${v('stride')} (i32.const ${l}))) (i32.shl (i32x4.extract_lane ${l} ${v('idx')}) (i32.const 2)))`)}
+      (i32.store ${v('at')} (i32.add (i32.load ${v('at')}) (i32.const 1)))`).join('\n')}
+      ${set('p', `(i32.add ${v('p')} (i32.const 16))`)}
+      (br $step)))
     (block $done (loop $each
       (br_if $done (i32.ge_u ${v('p')} ${v('end')}))
       ${set('a', `(f64.promote_f32 (f32.load ${v('p')}))`)}
       ${set('p', `(i32.add ${v('p')} (i32.const 4))`)}
       (br_if $each (f64.ne ${v('a')} ${v('a')}))
       ${set('a', `(f64.min (f64.max (f64.floor (f64.mul (f64.sub ${v('a')} ${v('lo')}) ${v('scale')})) (f64.const 0)) ${v('top')})`)}
-      ${set('at', `(i32.add (i32.add ${v('res')} (i32.const 16)) (i32.shl (i32.trunc_f64_s ${v('a')}) (i32.const 2)))`)}
+      ${set('at', `(i32.add ${v('counts')} (i32.shl (i32.trunc_f64_s ${v('a')}) (i32.const 2)))`)}
       (i32.store ${v('at')} (i32.add (i32.load ${v('at')}) (i32.const 1)))
       (br $each))))`;
 

@@ -63,6 +63,8 @@ class SampledRun {
   private readonly tape: (TapeEntry | undefined)[] = [];
   private readonly results: SampledLayer[] = [];
   private readonly weightCache = new Map<number, { w: Float32Array; b: Float32Array | null }>();
+  /** Tensors from the backend's `allocate` that live until the run ends (the forward pass's, kept for the backward). */
+  private readonly owned: Float32Array[] = [];
   private done = 0;
   private readonly totalSteps: number;
 
@@ -73,24 +75,33 @@ class SampledRun {
 
   run(): SampledLayer[] {
     const { input } = this.options;
-    const x = new Float32Array(this.batch * sizeOf(this.plan.inputShape));
-    const key = streamKey(this.plan.seed, Stream.input);
-    if (input.distribution === 'uniform') {
-      const half = Math.sqrt(3) * input.std;
-      this.backend.fillUniform(key, x, input.mean - half, input.mean + half);
-    } else {
-      this.backend.fillNormal(key, x, input.mean, input.std);
-    }
     try {
+      const x = this.tensor(this.batch * sizeOf(this.plan.inputShape));
+      const key = streamKey(this.plan.seed, Stream.input);
+      if (input.distribution === 'uniform') {
+        const half = Math.sqrt(3) * input.std;
+        this.backend.fillUniform(key, x, input.mean - half, input.mean + half);
+      } else {
+        this.backend.fillNormal(key, x, input.mean, input.std);
+      }
       const out = this.forwardNodes(this.plan.nodes, x);
-      const upstream = new Float32Array(out.length);
+      const upstream = this.tensor(out.length);
       this.backend.fillNormal(streamKey(this.plan.seed, Stream.upstreamGradient), upstream, 0, 1);
       this.backwardNodes(this.plan.nodes, upstream, false);
     } finally {
       for (const { w } of this.weightCache.values()) this.backend.release(w);
       this.weightCache.clear();
+      for (const t of this.owned) this.backend.release(t);
+      this.owned.length = 0;
     }
     return this.results;
+  }
+
+  /** A tensor in the backend's memory (used in place by its kernels), released when the run ends; contents unset. */
+  private tensor(length: number): Float32Array {
+    const t = this.backend.allocate(length);
+    this.owned.push(t);
+    return t;
   }
 
   private step(): void {
@@ -146,7 +157,7 @@ class SampledRun {
       case 'conv2d': {
         const { w, b } = this.weights(node);
         const pre = this.weightForward(node, x, w, b);
-        const out = node.activation.name === 'linear' ? pre : new Float32Array(pre.length);
+        const out = node.activation.name === 'linear' ? pre : this.tensor(pre.length);
         if (out !== pre) this.backend.activate(node.activation, pre, out);
         const distinctUnits = this.backend.distinctRows(w, node.weightShape[0], node.fanIn, b);
         const weightStd = momentsStd(this.backend.moments(w));
@@ -155,7 +166,7 @@ class SampledRun {
         return out;
       }
       case 'activation': {
-        const out = new Float32Array(x.length);
+        const out = this.tensor(x.length);
         this.backend.activate(node.activation, x, out);
         this.record(node, { x, pre: x, out }, node.activation);
         return out;
@@ -167,7 +178,7 @@ class SampledRun {
         const rng = new Rng(this.plan.seed, Stream.dropout(node.index));
         const keep = 1 - node.rate;
         const mask = new Uint8Array(x.length);
-        const out = new Float32Array(x.length);
+        const out = this.tensor(x.length);
         for (let i = 0; i < x.length; i++) {
           mask[i] = rng.uniform() < keep ? 1 : 0;
           out[i] = mask[i] ? x[i] / keep : 0;
@@ -177,7 +188,7 @@ class SampledRun {
       }
       case 'batchnorm':
       case 'layernorm': {
-        const out = new Float32Array(x.length);
+        const out = this.tensor(x.length);
         const invStd = normalize(node.op, x, out, B, node.inShape, node.eps);
         this.record(node, { x, pre: out, out, invStd }, linear);
         return out;
@@ -192,9 +203,9 @@ class SampledRun {
       case 'residual': {
         const branch = this.forwardNodes(node.branch, x);
         const shortcut = node.shortcut ? this.forwardNode(node.shortcut, x) : x;
-        const sum = new Float32Array(branch.length);
+        const sum = this.tensor(branch.length);
         for (let i = 0; i < sum.length; i++) sum[i] = shortcut[i] + branch[i];
-        const out = node.activation.name === 'linear' ? sum : new Float32Array(sum.length);
+        const out = node.activation.name === 'linear' ? sum : this.tensor(sum.length);
         if (out !== sum) this.backend.activate(node.activation, sum, out);
         this.record(node, { x, pre: sum, out }, node.activation);
         return out;
@@ -207,7 +218,7 @@ class SampledRun {
     const B = this.batch;
     const units = node.weightShape[0];
     const outSize = sizeOf(node.outShape);
-    const pre = new Float32Array(B * outSize);
+    const pre = this.tensor(B * outSize);
     if (node.op === 'dense') {
       this.backend.gemm(false, true, B, units, node.fanIn, x, w, pre, false);
     } else {
@@ -252,9 +263,14 @@ class SampledRun {
     switch (node.op) {
       case 'dense':
       case 'conv2d': {
-        const dpre = new Float32Array(dy);
-        this.backend.multiplyByDerivative(node.activation, t.pre, dpre);
-        dx = this.weightBackward(node, t.x, dpre, needInput);
+        const dpre = this.backend.allocate(dy.length);
+        try {
+          dpre.set(dy);
+          this.backend.multiplyByDerivative(node.activation, t.pre, dpre);
+          dx = this.weightBackward(node, t.x, dpre, needInput);
+        } finally {
+          this.backend.release(dpre);
+        }
         break;
       }
       case 'activation':

@@ -226,7 +226,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     if (x.length === 0) return counts;
     const src = inMemory(x);
     const ranges = split(x.length, 8, PARALLEL_MIN_ELEMENTS);
-    const slot = 16 + roundUp(bins * 4, 64);
+    const slot = 16 + roundUp(4 * (bins + 1) * 4, 64);
     const area = heap.allocate(slot * ranges.length);
     try {
       const f64 = new Float64Array(memory.buffer);
@@ -237,7 +237,10 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
       runParts('histogram', ranges.map(([i0, i1], part) => [src.at + i0 * 4, i1 - i0, bins, area + part * slot]));
       const i32 = new Int32Array(memory.buffer);
       ranges.forEach((_, part) => {
-        for (let bin = 0; bin < bins; bin++) counts[bin] += i32[(area + part * slot + 16) / 4 + bin];
+        for (let lane = 0; lane < 4; lane++) {
+          const at = (area + part * slot + 16) / 4 + lane * (bins + 1);
+          for (let bin = 0; bin < bins; bin++) counts[bin] += i32[at + bin];
+        }
       });
       return counts;
     } finally {
