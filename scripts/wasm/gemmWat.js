@@ -18,7 +18,7 @@ const i32 = (n) => `(i32.const ${n})`;
 const fma = (acc, a, b) => `(f32x4.add ${acc} (f32x4.mul ${a} ${b}))`;
 
 /**
- * gemm_nn(a, b, c, M, N, K, ld, kc, pack): blocks of kc along K; in each, for every 16 columns of B, their kc × 16
+ * gemm_nn(a, b, c, M, N, K, ld, kc, pack, overwrite): C ← A·B when `overwrite`, else C += A·B. Blocks of kc along K; in each, for every 16 columns of B, their kc × 16
  * block is first copied into `pack` (this thread's own 2·kc·32 bytes) as two contiguous kc × 8 panels, one pass over
  * B's rows, so that every cache line of B is read from memory once whatever B's row stride (a power-of-two stride
  * maps B's rows onto a few cache sets and would evict them between panels); then 4 × 8 blocks of C run over the panels.
@@ -29,10 +29,11 @@ function gemmNN() {
   const vecs = ['av', ...Array.from({ length: V }, (_, v) => `bv${v}`)];
   for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) vecs.push(`c${r}${v}`);
   const rowC = (r) => add(get('pc'), mul(i32(r), get('ldb')));
-  let load = '', store = '', kbody = '';
+  let load = '', zero = '', store = '', kbody = '';
   for (let r = 0; r < R; r++) {
     for (let v = 0; v < V; v++) {
       load += set(`c${r}${v}`, `(v128.load offset=${16 * v} ${rowC(r)})`) + '\n';
+      zero += set(`c${r}${v}`, '(v128.const i32x4 0 0 0 0)') + '\n';
       store += `(v128.store offset=${16 * v} ${rowC(r)} ${get(`c${r}${v}`)})\n`;
     }
   }
@@ -46,7 +47,7 @@ function gemmNN() {
   const pa = Array.from({ length: R }, (_, r) => set(`pa${r}`, add(add(get('a'), mul(add(get('i'), i32(r)), get('lda'))), mul(get('k0'), i32(4))))).join('\n');
   const copy = (from, to, offset) => `(v128.store offset=${to} ${get('dst')} (v128.load offset=${from + offset} ${get('src')}))`;
   return `
-  (func (export "gemm_nn") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32) (param $ld i32) (param $kc i32) (param $pack i32)
+  (func (export "gemm_nn") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32) (param $ld i32) (param $kc i32) (param $pack i32) (param $overwrite i32)
     ${locals.join(' ')} ${vecs.map((n) => `(local $${n} v128)`).join(' ')}
     (if (i32.or (i32.eqz ${get('M')}) (i32.or (i32.eqz ${get('N')}) (i32.eqz ${get('K')}))) (then (return)))
     ${set('lda', mul(get('K'), i32(4)))}
@@ -75,7 +76,8 @@ function gemmNN() {
           ${set('i', i32(0))}
           (loop $rows
             ${set('pc', add(get('c'), mul(add(add(mul(get('i'), get('ld')), get('j')), mul(get('s'), i32(8))), i32(4))))}
-            ${load}
+            ;; C's old values are read unless this is the first K block of an overwriting product
+            (if (i32.and ${get('overwrite')} (i32.eqz ${get('k0')})) (then ${zero}) (else ${load}))
             ${pa}
             ${set('pb', add(get('pack'), mul(mul(get('s'), get('kb')), i32(32))))}
             ${set('pend', add(get('pa0'), mul(get('kb'), i32(4))))}

@@ -29,6 +29,12 @@ export interface SampledOptions {
   onProgress?: (fraction: number) => boolean;
 }
 
+/**
+ * The dense weight gradient is reduced to its moments in blocks of about this many floats (2 MiB, so that a block
+ * stays in cache from the GEMM that writes it to the moments that read it), never held whole.
+ */
+const DW_BLOCK = 1 << 19;
+
 /** Thrown (and caught by `analyze`) when `onProgress` asks to stop. */
 export class CancelledError extends Error {
   constructor() {
@@ -325,7 +331,7 @@ class SampledRun {
       if (needInput) this.backend.gemm(false, false, B, fanIn, units, dpre, w, dx, false);
       const dpreT = new Float32Array(units * B);
       for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) dpreT[u * B + s] = dpre[s * units + u];
-      const rowsPerBlock = Math.max(1, Math.floor((1 << 20) / fanIn));
+      const rowsPerBlock = Math.max(1, Math.floor(DW_BLOCK / fanIn));
       const block = this.backend.allocate(Math.min(rowsPerBlock, units) * fanIn);
       try {
         for (let r0 = 0; r0 < units; r0 += rowsPerBlock) {

@@ -116,14 +116,16 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
 
   /**
    * The byte offset of `src` (rows × cols, row-major) laid out as paddedRows × stride floats: `src` itself when it
-   * lives in the memory with that layout already, else a zero-padded copy (listed in `staged` for release).
+   * lives in the memory with that layout already, else a staging block (listed in `staged` for release) holding a
+   * zero-padded copy, zeros, or nothing yet (`init`).
    */
-  const operand = (src: Float32Array, rows: number, cols: number, paddedRows: number, stride: number, staged: number[], copy = true): number => {
+  const operand = (src: Float32Array, rows: number, cols: number, paddedRows: number, stride: number, staged: number[], init: 'copy' | 'zeros' | 'none' = 'copy'): number => {
     if (own(src) && rows === paddedRows && cols === stride) return src.byteOffset;
     const at = heap.allocate(paddedRows * stride * 4);
     staged.push(at);
     const dst = view(at, paddedRows * stride);
-    if (!copy) dst.fill(0);
+    if (init === 'none') return at;
+    if (init === 'zeros') dst.fill(0);
     else if (stride === cols) {
       dst.set(src.subarray(0, rows * cols));
       dst.fill(0, rows * cols);
@@ -155,16 +157,17 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
         aAt = operand(a, m, k, mp, kp, staged);
       }
       const bAt = nn ? operand(b, k, n, k, np, staged) : operand(b, n, k, np, kp, staged);
+      // gemm_nn can overwrite C; gemm_nt always adds to it, so C starts zeroed there.
       const cDirect = own(c) && m === mp && n === np;
-      if (cDirect && !accumulate) c.fill(0, 0, m * n);
-      const cAt = cDirect ? c.byteOffset : operand(c, m, n, mp, np, staged, accumulate);
+      if (cDirect && !accumulate && !nn) c.fill(0, 0, m * n);
+      const cAt = cDirect ? c.byteOffset : operand(c, m, n, mp, np, staged, accumulate ? 'copy' : nn ? 'none' : 'zeros');
       // Column ranges: whole 16-column panel pairs for NN (its packing unit), pairs for NT.
       const block = nn ? 16 : 2;
       const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(np, block, 2 * block) : [[0, np] as [number, number]];
       if (nn) {
         const pack = heap.allocate(ranges.length * NN_PACK_BYTES);
         staged.push(pack);
-        runParts('gemm_nn', ranges.map(([j0, j1], part) => [aAt, bAt + j0 * 4, cAt + j0 * 4, mp, j1 - j0, kp, np, NN_KC, pack + part * NN_PACK_BYTES]));
+        runParts('gemm_nn', ranges.map(([j0, j1], part) => [aAt, bAt + j0 * 4, cAt + j0 * 4, mp, j1 - j0, kp, np, NN_KC, pack + part * NN_PACK_BYTES, accumulate ? 0 : 1]));
       } else {
         runParts('gemm_nt', ranges.map(([j0, j1]) => [aAt, bAt + j0 * kp * 4, cAt + j0 * 4, mp, j1 - j0, kp, np]));
       }
