@@ -1,4 +1,5 @@
-// The engine in a worker thread, so a long sampled run never blocks the extension host.
+// The engine in a long-lived worker thread (see analysisRunner.ts), so a long sampled run never blocks the extension
+// host; runs arrive one at a time and stop between layers when their shared cancel flag is raised.
 import { parentPort } from 'node:worker_threads';
 import { analyze } from './engine';
 import { loadComputeBackend } from './computeBackend';
@@ -18,6 +19,11 @@ if (port) {
   };
   port.on('message', (request: WorkerRequest) => {
     let lastPost = 0;
+    const cancelled = (): boolean => Atomics.load(request.cancel, 0) !== 0;
+    if (cancelled()) {
+      port.postMessage({ type: 'failed', id: request.id, message: 'cancelled' } satisfies WorkerResponse);
+      return;
+    }
     try {
       const report = analyze(request.text, {
         ...request.options,
@@ -28,7 +34,7 @@ if (port) {
             lastPost = now;
             port.postMessage({ type: 'progress', id: request.id, fraction } satisfies WorkerResponse);
           }
-          return false;
+          return cancelled();
         },
       });
       port.postMessage({ type: 'done', id: request.id, report } satisfies WorkerResponse);

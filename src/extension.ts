@@ -17,9 +17,10 @@ const JSON_DOCUMENTS: vscode.DocumentSelector = [{ language: 'json' }, { languag
 export function activate(context: vscode.ExtensionContext): void {
   const index = new NetworkFileIndex();
   const diagnostics = new NetworkDiagnostics(vscode.Uri.joinPath(context.extensionUri, 'README.md'));
-  const panels = new PanelManager(context.extensionUri, new AnalysisRunner(context.asAbsolutePath('dist')));
+  const runner = new AnalysisRunner(context.asAbsolutePath('dist'));
+  const panels = new PanelManager(context.extensionUri, runner);
   context.subscriptions.push(
-    index, diagnostics, panels,
+    index, diagnostics, panels, runner,
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, panels),
     vscode.languages.registerCodeActionsProvider(JSON_DOCUMENTS, new InitQuickFixes(diagnostics), { providedCodeActionKinds: InitQuickFixes.kinds }),
     vscode.languages.registerHoverProvider(JSON_DOCUMENTS, new InitHover(diagnostics)),
