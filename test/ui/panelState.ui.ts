@@ -11,7 +11,7 @@ export const tests: UiTest[] = [
     name: 'a run longer than half a second shows progress and can be cancelled',
     async run({ page, screenshot }) {
       await runCommand(page, 'View: Close All Editors');
-      await openExplorerMenu(page, 'xavier-tanh.net.json', 'Analyze Network');
+      await openExplorerMenu(page, 'deep-wide.net.json', 'Analyze Network');
       await page.getByRole('menuitem', { name: 'Analyze Network', exact: true }).click();
       const frame = panelFrame(page);
       await frame.locator('#progress:not([hidden])').waitFor({ timeout: 15000 });
