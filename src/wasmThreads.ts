@@ -26,8 +26,10 @@ export class WasmKernelThreads implements KernelThreads {
   run(kernel: KernelName, parts: number[][], here: (args: number[]) => void): void {
     if (parts.length > MAX_PARTS) throw new RangeError(`a kernel job has ${parts.length} parts, more than ${MAX_PARTS}`);
     postJob(this.board, KERNEL_NAMES.indexOf(kernel), parts);
-    claimParts(this.board, (_, args) => here(args));
+    const error = claimParts(this.board, (_, args) => here(args));
+    // Every part must be finished (or failed) before the board is reused, even when one of ours threw.
     awaitJob(this.board);
+    if (error) throw error;
   }
 
   dispose(): void {

@@ -34,6 +34,11 @@ export interface ComputeBackend {
    * (B stored n×k when `transB`). Products accumulate in float32 like BLAS sgemm.
    */
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void;
+  /**
+   * Moments (float64) of the m×n product A·B (A m×k, B k×n, row-major) without storing it: the dense weight gradient
+   * dW = dpreᵀ·x, which can be far larger than anything else the run holds.
+   */
+  gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array): TensorMoments;
   /** out[i] ← mean + std·zᵢ in float32, zᵢ the standard normals of the stream with key `key` (`fill.ts`), bit for bit. */
   fillNormal(key: number, out: Float32Array, mean: number, std: number): void;
   /** out[i] ← low + (high − low)·uᵢ in float32, uᵢ the uniforms on [0, 1) of stream `key` (`fill.ts`), bit for bit. */

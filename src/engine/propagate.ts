@@ -8,7 +8,7 @@ import { poolBackward, poolForward } from './pooling';
 import { streamKey } from './fill';
 import { Rng, Stream } from './rng';
 import { sampleInit } from './sampleInit';
-import { EMPTY_MOMENTS, mergeMoments, momentsStd, type TensorMoments } from './tensorStats';
+import { EMPTY_MOMENTS, momentsStd, type TensorMoments } from './tensorStats';
 
 /** What the sampled run measured on one layer. */
 export interface SampledLayer {
@@ -28,12 +28,6 @@ export interface SampledOptions {
   /** Called between layers with the fraction done; returning true cancels the run. */
   onProgress?: (fraction: number) => boolean;
 }
-
-/**
- * The dense weight gradient is reduced to its moments in blocks of about this many floats (2 MiB, so that a block
- * stays in cache from the GEMM that writes it to the moments that read it), never held whole.
- */
-const DW_BLOCK = 1 << 19;
 
 /** Thrown (and caught by `analyze`) when `onProgress` asks to stop. */
 export class CancelledError extends Error {
@@ -138,8 +132,20 @@ class SampledRun {
   }
 
   /** Hands a layer's weights back to the backend unless they are cached for the backward pass. */
-  private dropWeights(node: WeightNode, w: Float32Array): void {
-    if (!this.weightCache.has(node.index)) this.backend.release(w);
+  /**
+   * Hands a layer's weights back to the backend unless they are cached. After the forward pass the network's last
+   * layer, when it is a weight layer, keeps its weights: the backward pass starts with it, so it needs no
+   * regeneration and the peak stays at one layer's weights.
+   */
+  private dropWeights(node: WeightNode, weights: { w: Float32Array; b: Float32Array | null }, phase: 'forward' | 'backward'): void {
+    if (this.options.cacheWeights) return;
+    const last = this.plan.nodes[this.plan.nodes.length - 1];
+    if (phase === 'forward' && node === last) {
+      this.weightCache.set(node.index, weights);
+      return;
+    }
+    this.weightCache.delete(node.index);
+    this.backend.release(weights.w);
   }
 
   private record(node: PlanNode, entry: TapeEntry, act: Activation, extra: { distinctUnits?: number; weightStd?: number } = {}): void {
@@ -167,7 +173,7 @@ class SampledRun {
         if (out !== pre) this.backend.activate(node.activation, pre, out);
         const distinctUnits = this.backend.distinctRows(w, node.weightShape[0], node.fanIn, b);
         const weightStd = momentsStd(this.backend.moments(w));
-        this.dropWeights(node, w);
+        this.dropWeights(node, { w, b }, 'forward');
         this.record(node, { x, pre, out }, node.activation, { distinctUnits, weightStd });
         return out;
       }
@@ -331,18 +337,7 @@ class SampledRun {
       if (needInput) this.backend.gemm(false, false, B, fanIn, units, dpre, w, dx, false);
       const dpreT = new Float32Array(units * B);
       for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) dpreT[u * B + s] = dpre[s * units + u];
-      const rowsPerBlock = Math.max(1, Math.floor(DW_BLOCK / fanIn));
-      const block = this.backend.allocate(Math.min(rowsPerBlock, units) * fanIn);
-      try {
-        for (let r0 = 0; r0 < units; r0 += rowsPerBlock) {
-          const rows = Math.min(rowsPerBlock, units - r0);
-          const view = block.subarray(0, rows * fanIn);
-          this.backend.gemm(false, false, rows, fanIn, B, dpreT.subarray(r0 * B, (r0 + rows) * B), x, view, false);
-          dwMoments = mergeMoments(dwMoments, this.backend.moments(view));
-        }
-      } finally {
-        this.backend.release(block);
-      }
+      dwMoments = this.backend.gemmMoments(units, fanIn, B, dpreT, x);
     } else {
       const g = node.geometry!;
       const spatial = g.outHeight * g.outWidth;
@@ -365,7 +360,7 @@ class SampledRun {
       }
       dwMoments = this.backend.moments(dw);
     }
-    this.dropWeights(node, w);
+    this.dropWeights(node, { w, b: null }, 'backward');
     const result = this.results[node.index];
     result.weightGradientStd = momentsStd(dwMoments);
     return dx;

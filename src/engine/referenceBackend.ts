@@ -1,6 +1,7 @@
 import type { ComputeBackend, ConvGeometry } from './compute';
 import { activateInto, multiplyByDerivative } from './activation';
 import { fillNormalChunks, fillUniformChunks } from './fill';
+import { blockedGemmMoments } from './gemmMoments';
 import { countDistinctRows } from './layerStats';
 import type { TensorMoments } from './tensorStats';
 
@@ -13,6 +14,9 @@ export const referenceBackend: ComputeBackend = {
   allocate: (length) => new Float32Array(length),
   release: () => undefined,
   gemm,
+  gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array): TensorMoments {
+    return blockedGemmMoments(referenceBackend, m, n, k, a, b);
+  },
   fillNormal: (key, out, mean, std) => fillNormalChunks(key, out, mean, std),
   fillUniform: (key, out, low, high) => fillUniformChunks(key, out, low, high - low),
   moments,

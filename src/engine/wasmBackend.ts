@@ -1,13 +1,14 @@
 import type { Activation, ActivationName } from './activation';
 import type { ComputeBackend, ConvGeometry } from './compute';
 import { FILL_CHUNK } from './fill';
+import { blockedGemmMoments } from './gemmMoments';
 import { groupDistinctRows } from './layerStats';
 import { referenceBackend } from './referenceBackend';
 import { mergeMoments, type TensorMoments } from './tensorStats';
 import { WasmHeap } from './wasmHeap';
 
 /** The kernels `scripts/wasm/kernelsWat.js` exports; every argument is an i32 (floats travel as their bits). */
-export const KERNEL_NAMES = ['gemm_nn', 'gemm_nt', 'fill_normal', 'fill_uniform', 'moments', 'histogram', 'count_outside', 'count_dead', 'row_hash', 'im2col', 'col2im', 'activate', 'mul_derivative'] as const;
+export const KERNEL_NAMES = ['gemm_nn', 'gemm_nn_moments', 'gemm_nt', 'fill_normal', 'fill_uniform', 'moments', 'histogram', 'count_outside', 'count_dead', 'row_hash', 'im2col', 'col2im', 'activate', 'mul_derivative'] as const;
 /** The activations the kernels compute, by their kind number (`scripts/wasm/activationWat.js`); others run in JS. */
 const ACTIVATION_KINDS: Partial<Record<ActivationName, number>> = { linear: 0, relu: 1, leaky_relu: 2, tanh: 3, sigmoid: 4 };
 export type KernelName = (typeof KERNEL_NAMES)[number];
@@ -181,6 +182,31 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     }
   }
 
+  /**
+   * Moments of A·B fused into the GEMM (gemm_nn_moments: blocks of the product are reduced in registers, never
+   * stored), columns split over the threads; shapes the kernel cannot take unpadded (m % 4, n % 8) go block by block.
+   */
+  function gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array): TensorMoments {
+    if (m === 0 || n === 0 || k === 0 || m % 4 !== 0 || n % 8 !== 0) return blockedGemmMoments(backend, m, n, k, a, b);
+    const staged: number[] = [];
+    try {
+      const aAt = operand(a, m, k, m, k, staged);
+      const bAt = operand(b, k, n, k, n, staged);
+      const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(n, 16, 32) : [[0, n] as [number, number]];
+      const packBytes = roundUp(2 * k * 32, 64);
+      const pack = heap.allocate(ranges.length * packBytes);
+      staged.push(pack);
+      runParts('gemm_nn_moments', ranges.map(([j0, j1], part) => [aAt, bAt + j0 * 4, RESULTS + part * 64, m, j1 - j0, k, n, k, pack + part * packBytes]));
+      return ranges.map(([j0, j1], part): TensorMoments => {
+        const f64 = new Float64Array(memory.buffer, RESULTS + part * 64, 2);
+        const f32 = new Float32Array(memory.buffer, RESULTS + part * 64 + 16, 2);
+        return { count: m * (j1 - j0), mean: f64[0], m2: f64[1], min: f32[0], max: f32[1] };
+      }).reduce(mergeMoments);
+    } finally {
+      for (const at of staged) heap.release(at);
+    }
+  }
+
   /** A tensor in the memory: `x` itself, or a copy of it (released by `done`). */
   const inMemory = (x: Float32Array, copy = true): { at: number; done(): void } => {
     if (own(x)) return { at: x.byteOffset, done: () => undefined };
@@ -321,7 +347,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     }
   }
 
-  return {
+  const backend: ComputeBackend = {
     ...referenceBackend,
     name: threads && threads.count > 0 ? `wasm-simd128 × ${threads.count + 1} threads` : 'wasm-simd128',
     allocate: (length) => (length === 0 ? new Float32Array(0) : view(heap.allocate(length * 4), length)),
@@ -329,6 +355,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
       if (own(t)) heap.release(t.byteOffset);
     },
     gemm,
+    gemmMoments,
     fillNormal: (key, out, mean, std) => fill('fill_normal', key, out, mean, std),
     fillUniform: (key, out, low, high) => fill('fill_uniform', key, out, low, high - low),
     moments,
@@ -341,4 +368,5 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     im2col: (x, g, cols) => conv('im2col', x, cols, g, false),
     col2im: (cols, g, dx) => conv('col2im', cols, dx, g, true),
   };
+  return backend;
 }

@@ -194,4 +194,25 @@ suite('WebAssembly fills and statistics against the TypeScript reference', () =>
       for (let i = 0; i < x.length; i++) assertClose(dxa[i], dxe[i], 1e-6, 1e-6, `col2im ${what} [${i}]`);
     }
   });
+
+  test('moments of a product fused into the GEMM agree with the product\'s moments, kernel shapes and others', () => {
+    for (const [m, n, k] of [[4, 8, 1], [16, 4096, 16], [64, 200, 33], [1000, 24, 7], [5, 9, 3], [12, 4100, 2]]) {
+      const a = new Float32Array(m * k), b = new Float32Array(k * n);
+      referenceBackend.fillNormal(streamKey(m, n), a, 0.2, 1);
+      referenceBackend.fillNormal(streamKey(n, k), b, -0.1, 2);
+      const product = new Float32Array(m * n);
+      referenceBackend.gemm(false, false, m, n, k, a, b, product, false);
+      const e = referenceBackend.moments(product);
+      const w = wasm.gemmMoments(m, n, k, a, b);
+      const r = referenceBackend.gemmMoments(m, n, k, a, b);
+      for (const [name, got] of [['wasm', w], ['reference', r]] as const) {
+        const what = `${name} ${m}×${n}×${k}`;
+        assert.equal(got.count, e.count, what);
+        assertClose(got.mean, e.mean, 1e-4, 1e-5, `${what} mean`);
+        assertClose(got.m2, e.m2, 1e-4, 0, `${what} M2`);
+        assertClose(got.min, e.min, 1e-5, 1e-5, `${what} min`);
+        assertClose(got.max, e.max, 1e-5, 1e-5, `${what} max`);
+      }
+    }
+  });
 });
