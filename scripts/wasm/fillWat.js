@@ -38,7 +38,10 @@ const seedLanes = [
 
 /** One xoshiro128** step on every lane; the output goes to local `into`. */
 const next = (into) => [
-  set(into, `(i32x4.mul ${rotl(`(i32x4.mul ${v('s1')} ${splatI(5)})`, 7)} ${splatI(9)})`),
+  // s1·5 = (s1 ≪ 2) + s1 and r·9 = (r ≪ 3) + r: shifts and adds instead of the slower i32x4.mul.
+  set('t', `(i32x4.add (i32x4.shl ${v('s1')} (i32.const 2)) ${v('s1')})`),
+  set(into, rotl(v('t'), 7)),
+  set(into, `(i32x4.add (i32x4.shl ${v(into)} (i32.const 3)) ${v(into)})`),
   set('t', `(i32x4.shl ${v('s1')} (i32.const 9))`),
   set('s2', `(v128.xor ${v('s2')} ${v('s0')})`),
   set('s3', `(v128.xor ${v('s3')} ${v('s1')})`),
@@ -74,7 +77,8 @@ const sincos = [
   set('z', fmul(v('x'), v('x'))),
   set('sin', fadd(fmul(fmul(horner(FILL.SIN_POLY, v('z')), v('z')), v('x')), v('x'))),
   set('cos', fadd(fsub(fmul(fmul(horner(FILL.COS_POLY, v('z')), v('z')), v('z')), fmul(splatF(0.5), v('z'))), splatF(1))),
-  set('e', `(i32x4.trunc_sat_f32x4_s ${v('q')})`),
+  // q is a small whole number: adding 2²³ puts it in the low mantissa bits (cheaper than a saturating truncation).
+  set('e', `(v128.and (f32x4.add ${v('q')} ${splatF(8388608)}) ${splatI(7)})`),
   // Odd quadrants swap sin and cos; cos is negated in quadrants 1 and 2, sin in 2 and 3.
   set('mask', `(i32x4.ne (v128.and ${v('e')} ${splatI(1)}) ${splatI(0)})`),
   set('y', `(v128.bitselect ${v('sin')} ${v('cos')} ${v('mask')})`),
@@ -83,8 +87,8 @@ const sincos = [
   set('sin', `(v128.xor ${v('sin')} (i32x4.shl (v128.and ${v('e')} ${splatI(2)}) (i32.const 30)))`),
 ].join('\n');
 
-/** (uint32 lanes of local `r` ≫ 8 [+ 1])·2⁻²⁴ into local `u`. */
-const toUnit = (plusOne) => set('u', fmul(`(f32x4.convert_i32x4_u ${plusOne ? `(i32x4.add (i32x4.shr_u ${v('r')} (i32.const 8)) ${splatI(1)})` : `(i32x4.shr_u ${v('r')} (i32.const 8))`})`, splatF(2 ** -24)));
+/** (uint32 lanes of local `r` ≫ 8 [+ 1])·2⁻²⁴ into local `u` (the integers are below 2²⁵: a signed conversion is exact). */
+const toUnit = (plusOne) => set('u', fmul(`(f32x4.convert_i32x4_s ${plusOne ? `(i32x4.add (i32x4.shr_u ${v('r')} (i32.const 8)) ${splatI(1)})` : `(i32x4.shr_u ${v('r')} (i32.const 8))`})`, splatF(2 ** -24)));
 
 /**
  * A chunked fill kernel: `step` computes one step's values into locals `o0` (and `o1`), `width` floats per step

@@ -95,12 +95,14 @@ export function logf(u: number): number {
 export const sincosResult = { cos: 1, sin: 0 };
 
 /**
- * cos 2πu and sin 2πu (into `sincosResult`) for u = k·2⁻²⁴ in [0, 1), in float32 operations: exact quadrant
- * reduction q = ⌊4u + ½⌋, a = (4u − q)·π/2 ∈ [−π/4, π/4), then the Cephes polynomials and the quadrant's symmetry.
+ * cos 2πu and sin 2πu (into `sincosResult`) for u = k·2⁻²⁴ in [0, 1), in float32 operations: quadrant
+ * q = ⌊fl(4u + ½)⌋, a = (4u − q)·π/2 ∈ [−π/4, π/4] (exact but for the π/2 product), then the Cephes polynomials and the
+ * quadrant's symmetry.
  */
 export function sincos2pi(u: number): void {
   const v = f(u * 4);
-  const q = Math.floor(v + 0.5);
+  // v + ½ rounded to float32 first, as the kernels and NumPy do: at v = 3.5 − 2⁻²² the sum ties and rounds up to 4.
+  const q = Math.floor(f(v + 0.5));
   const a = f(f(v - q) * HALF_PI);
   const z = f(a * a);
   const sp = f(f(f(f(SIN_POLY[0] * z) + SIN_POLY[1]) * z) + SIN_POLY[2]);

@@ -30,6 +30,12 @@ suite('the bulk fills (fill.ts): float32 pieces and the distribution they give',
       sincos2pi(u);
       worst = Math.max(worst, Math.abs(sincosResult.cos - Math.cos(2 * Math.PI * u)), Math.abs(sincosResult.sin - Math.sin(2 * Math.PI * u)));
     }
+    // Where fl(4u + ½) ties and rounds up to 4 (u = 0.875 − 2⁻²⁴), the neighbouring quadrant gives the same angle.
+    for (const k of [(1 << 24) - (1 << 21) - 1, (1 << 24) - 1, 1 << 23, (1 << 22) - 1]) {
+      const u = k * 2 ** -24;
+      sincos2pi(u);
+      worst = Math.max(worst, Math.abs(sincosResult.cos - Math.cos(2 * Math.PI * u)), Math.abs(sincosResult.sin - Math.sin(2 * Math.PI * u)));
+    }
     assert.ok(worst < 3e-7, `worst error ${worst}`);
   });
 
