@@ -1,5 +1,8 @@
+/** Requests below SMALL bytes are not placed in free blocks of LARGE bytes or more. */
+const SMALL = 1 << 20, LARGE = 8 << 20;
+
 /**
- * A first-fit allocator of byte ranges in a WebAssembly memory, for the tensors the kernels work on in place. Blocks
+ * A best-fit allocator of byte ranges in a WebAssembly memory, for the tensors the kernels work on in place. Blocks
  * are aligned to 64 bytes (a cache line, and any SIMD load); freed blocks merge with free neighbours, and a free block
  * at the top lowers the top. The memory grows (in 64 KiB pages) when nothing free fits; it never shrinks, as
  * WebAssembly memories cannot.
@@ -24,11 +27,18 @@ export class WasmHeap {
   /** The start (byte offset) of a new block of at least `bytes` bytes. */
   allocate(bytes: number): number {
     const size = Math.max(64, Math.ceil(bytes / 64) * 64);
+    // Best fit; and a small block never splits a large free one (it would leave the next weight tensor, which
+    // needs all of it, no room and double the memory).
+    let best = -1;
     for (let i = 0; i < this.free.length; i++) {
-      const [start, room] = this.free[i];
-      if (room < size) continue;
-      if (room === size) this.free.splice(i, 1);
-      else this.free[i] = [start + size, room - size];
+      const room = this.free[i][1];
+      if (room < size || (size < SMALL && room >= LARGE)) continue;
+      if (best < 0 || room < this.free[best][1]) best = i;
+    }
+    if (best >= 0) {
+      const [start, room] = this.free[best];
+      if (room === size) this.free.splice(best, 1);
+      else this.free[best] = [start + size, room - size];
       this.live.set(start, size);
       return start;
     }

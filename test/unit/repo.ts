@@ -12,6 +12,10 @@ export function readRepoFile(...parts: string[]): string {
   return fs.readFileSync(path.join(ROOT, ...parts), 'utf8');
 }
 
+export function readRepoBytes(...parts: string[]): Uint8Array {
+  return fs.readFileSync(path.join(ROOT, ...parts));
+}
+
 /** |actual − expected| ≤ atol + rtol·|expected|, with a message naming both. */
 export function assertClose(actual: number, expected: number, rtol: number, atol = 0, what = 'value'): void {
   const ok = Math.abs(actual - expected) <= atol + rtol * Math.abs(expected);

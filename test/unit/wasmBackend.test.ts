@@ -1,11 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { analyze, createWasmBackend, wasmSimdSupported } from '../../src/engine';
+import { createKernelMemory } from '../../src/engine/wasmBackend';
 import { loadComputeBackend } from '../../src/computeBackend';
 import { referenceBackend } from '../../src/engine/referenceBackend';
 import { Rng } from '../../src/engine/rng';
 import { streamKey } from '../../src/engine/fill';
-import { assertClose, readRepoFile, ROOT } from './repo';
+import { assertClose, readRepoBytes, readRepoFile, ROOT } from './repo';
 
 const { backend: wasm } = loadComputeBackend(path.join(ROOT, 'dist'));
 
@@ -214,5 +215,14 @@ suite('WebAssembly fills and statistics against the TypeScript reference', () =>
         assertClose(got.max, e.max, 1e-5, 1e-5, `${what} max`);
       }
     }
+  });
+
+  test('a lecture run streams its weights: the kernels\' memory peaks at one layer\'s weights (64 MiB) plus a little', () => {
+    const memory = createKernelMemory();
+    const own = createWasmBackend(readRepoBytes('dist', 'kernels.wasm'), { memory })!;
+    const report = analyze(readRepoFile('examples', 'tanh-0.01-randn.net.json'), { mode: 'sampled', backend: own });
+    assert.equal(report.layers.length, 6);
+    const mib = memory.buffer.byteLength / 2 ** 20;
+    assert.ok(mib >= 64 && mib < 72, `the kernels' memory grew to ${mib.toFixed(1)} MiB`);
   });
 });
