@@ -23,13 +23,13 @@ const fma = (acc, a, b) => `(f32x4.add ${acc} (f32x4.mul ${a} ${b}))`;
  * B's rows, so that every cache line of B is read from memory once whatever B's row stride (a power-of-two stride
  * maps B's rows onto a few cache sets and would evict them between panels); then 4 × 8 blocks of C run over the panels.
  * gemm_nn_moments(a, b, res, M, N, K, ld, kc, pack): the same product, never stored: each 4 × 8 block of C, still in
- * registers, is reduced to its float64 mean and centred sum of squares and merged into running moments (Chan, Golub &
- * LeVeque), written at res like the `moments` kernel's (mean, M2, min, max). Needs kc ≥ K (one K block).
+ * registers, is reduced to float64 sums of (c − shift) and (c − shift)², written at res like the `moments` kernel's
+ * (mean, M2, min, max). Needs kc ≥ K (one K block).
  */
 function gemmNN(moments = false) {
   const R = 4, V = 2;
   const locals = ['i', 'j', 'k0', 'kb', 'pb', 'pc', 'pend', 'lda', 'ldb', 'panels', 's', 'src', 'dst', 'rows', ...Array.from({ length: R }, (_, r) => `pa${r}`)].map((n) => `(local $${n} i32)`);
-  const vecs = ['av', ...Array.from({ length: V }, (_, v) => `bv${v}`), ...(moments ? ['sv', 'qv', 'dv', 'mv', 'mn', 'mx'] : [])];
+  const vecs = ['av', ...Array.from({ length: V }, (_, v) => `bv${v}`), ...(moments ? ['sv', 'qv', 'mv', 'mn', 'mx', ...Array.from({ length: 2 * R * V }, (_, k) => `d${k}`)] : [])];
   for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) vecs.push(`c${r}${v}`);
   const rowC = (r) => add(get('pc'), mul(i32(r), get('ldb')));
   let load = '', zero = '', store = '', kbody = '';
@@ -54,35 +54,37 @@ function gemmNN(moments = false) {
   const hi2 = (x) => `(i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${x} ${x})`;
   const halves = cs.flatMap((x) => [`(f64x2.promote_low_f32x4 ${x})`, `(f64x2.promote_low_f32x4 ${hi2(x)})`]);
   const lanes = (x) => `(f64.add (f64x2.extract_lane 0 ${x}) (f64x2.extract_lane 1 ${x}))`;
-  // The block's 32 values: their mean and centred sum of squares in float64, merged into the running ones (Chan et al.).
+  // The block's 32 values, shifted by the product's first value (0 if not finite): their sum and sum of squares in
+  // float64, added pairwise (a short dependency chain) into running vector sums; mean = shift + S/n, M2 = Q − S²/n.
+  const tree = (xs) => (xs.length === 1 ? xs[0] : tree(xs.reduce((out, x, i) => (i % 2 ? [...out.slice(0, -1), `(f64x2.add ${out[out.length - 1]} ${x})`] : [...out, x]), [])));
   const blockMoments = `
-            ${set('sv', '(v128.const i32x4 0 0 0 0)')}
-            ${halves.map((h) => set('sv', `(f64x2.add ${get('sv')} ${h})`)).join('\n')}
-            ${set('bmean', `(f64.mul ${lanes(get('sv'))} (f64.const ${1 / (R * V * 4)}))`)}
-            ${set('mv', `(f64x2.splat ${get('bmean')})`)}
-            ${set('qv', '(v128.const i32x4 0 0 0 0)')}
-            ${halves.map((h) => `${set('dv', `(f64x2.sub ${h} ${get('mv')})`)} ${set('qv', `(f64x2.add ${get('qv')} (f64x2.mul ${get('dv')} ${get('dv')}))`)}`).join('\n')}
-            ${set('cnt1', `(f64.add ${get('cnt')} (f64.const ${R * V * 4}))`)}
-            ${set('delta', `(f64.sub ${get('bmean')} ${get('mean')})`)}
-            ${set('mean', `(f64.add ${get('mean')} (f64.div (f64.mul ${get('delta')} (f64.const ${R * V * 4})) ${get('cnt1')}))`)}
-            ${set('m2', `(f64.add (f64.add ${get('m2')} ${lanes(get('qv'))}) (f64.div (f64.mul (f64.mul ${get('delta')} ${get('delta')}) (f64.mul ${get('cnt')} (f64.const ${R * V * 4}))) ${get('cnt1')}))`)}
-            ${set('cnt', get('cnt1'))}
+            (if ${get('first')} (then
+              ${set('shift', `(f64.promote_f32 (f32x4.extract_lane 0 ${cs[0]}))`)}
+              (if (f64.ne (f64.sub ${get('shift')} ${get('shift')}) (f64.const 0)) (then ${set('shift', '(f64.const 0)')}))
+              ${set('mv', `(f64x2.splat ${get('shift')})`)}
+              ${set('first', i32(0))}))
+            ${halves.map((h, k) => set(`d${k}`, `(f64x2.sub ${h} ${get('mv')})`)).join('\n')}
+            ${set('sv', `(f64x2.add ${get('sv')} ${tree(halves.map((_, k) => get(`d${k}`)))})`)}
+            ${set('qv', `(f64x2.add ${get('qv')} ${tree(halves.map((_, k) => `(f64x2.mul ${get(`d${k}`)} ${get(`d${k}`)})`))})`)}
+            ${set('cnt', `(f64.add ${get('cnt')} (f64.const ${R * V * 4}))`)}
             ${cs.map((x) => `${set('mn', `(f32x4.pmin ${get('mn')} ${x})`)} ${set('mx', `(f32x4.pmax ${get('mx')} ${x})`)}`).join('\n')}`;
   const lanesF = (x) => [0, 1, 2, 3].map((l) => `(f32x4.extract_lane ${l} ${x})`);
   const head = moments
     ? `(func (export "gemm_nn_moments") (param $a i32) (param $b i32) (param $res i32) (param $M i32) (param $N i32) (param $K i32) (param $ld i32) (param $kc i32) (param $pack i32)
-    (local $c i32) (local $overwrite i32) (local $cnt f64) (local $cnt1 f64) (local $mean f64) (local $m2 f64) (local $bmean f64) (local $delta f64) (local $min f32) (local $max f32)`
+    (local $c i32) (local $overwrite i32) (local $first i32) (local $cnt f64) (local $shift f64) (local $sum f64) (local $sq f64) (local $min f32) (local $max f32)`
     : '(func (export "gemm_nn") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32) (param $ld i32) (param $kc i32) (param $pack i32) (param $overwrite i32)';
   const finish = moments ? `
     ${set('min', '(f32.const inf)')} ${set('max', '(f32.const -inf)')}
     ${lanesF(get('mn')).map((l) => `(if (f32.lt ${l} ${get('min')}) (then ${set('min', l)}))`).join(' ')}
     ${lanesF(get('mx')).map((l) => `(if (f32.gt ${l} ${get('max')}) (then ${set('max', l)}))`).join(' ')}
-    (f64.store ${get('res')} ${get('mean')}) (f64.store offset=8 ${get('res')} ${get('m2')})
+    ${set('sum', lanes(get('sv')))} ${set('sq', lanes(get('qv')))}
+    (f64.store ${get('res')} (f64.add ${get('shift')} (f64.div ${get('sum')} ${get('cnt')})))
+    (f64.store offset=8 ${get('res')} (f64.sub ${get('sq')} (f64.div (f64.mul ${get('sum')} ${get('sum')}) ${get('cnt')})))
     (f32.store offset=16 ${get('res')} ${get('min')}) (f32.store offset=20 ${get('res')} ${get('max')})` : '';
   return `
   ${head}
     ${locals.join(' ')} ${vecs.map((n) => `(local $${n} v128)`).join(' ')}
-    ${moments ? `${set('overwrite', i32(1))} ${set('mn', '(f32x4.splat (f32.const inf))')} ${set('mx', '(f32x4.splat (f32.const -inf))')}` : ''}
+    ${moments ? `${set('overwrite', i32(1))} ${set('first', i32(1))} ${set('mn', '(f32x4.splat (f32.const inf))')} ${set('mx', '(f32x4.splat (f32.const -inf))')}` : ''}
     (if (i32.or (i32.eqz ${get('M')}) (i32.or (i32.eqz ${get('N')}) (i32.eqz ${get('K')}))) (then (return)))
     ${set('lda', mul(get('K'), i32(4)))}
     ${set('ldb', mul(get('ld'), i32(4)))}

@@ -1,7 +1,7 @@
 // WAT for the statistics kernels (each takes a range of the tensor, so that threads can split it; all write their
 // result at byte `res`, which is the calling thread's own):
-//   moments(x, n, res)            two passes in float64: mean and M2 (f64 at res, res+8), min and max (f32 at res+16,
-//                                 res+20; NaN ignored like the reference's `v < min`). 8 floats a step, 4 f64x2 sums.
+//   moments(x, n, res)            one pass in float64, shifted (see below): mean and M2 (f64 at res, res+8), min and
+//                                 max (f32 at res+16, res+20; NaN ignored like the reference's `v < min`).
 //   histogram(x, n, bins, res)    bin = ⌊(x − lo)·scale⌋ in float64, clamped to [0, bins); lo and scale are read as
 //                                 f64 from res, res+8; from res+16, 4 × (bins + 1) i32 counts: one histogram per
 //                                 SIMD lane, the last counter of each for NaN (not a bin).
@@ -16,61 +16,53 @@ const set = (n, x) => `(local.set $${n} ${x})`;
 const hi2 = (x) => `(i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${x} ${x})`;
 const lanesF = (x) => [0, 1, 2, 3].map((l) => `(f32x4.extract_lane ${l} ${x})`);
 
+// One pass, shifted by the first value (0 if that is not finite): with d = x − shift, mean = shift + Σd/n and
+// M2 = Σd² − (Σd)²/n, accurate in float64 since the shift lies within the data.
+const halvesOf = (x) => [`(f64x2.promote_low_f32x4 ${x})`, `(f64x2.promote_low_f32x4 ${hi2(x)})`];
 const moments = `
   (func (export "moments") (param $x i32) (param $n i32) (param $res i32)
-    (local $p i32) (local $end i32) (local $vend i32) (local $a f32) (local $s f64) (local $d f64) (local $mean f64)
-    (local $min f32) (local $max f32) (local $l i32)
-    (local $v0 v128) (local $v1 v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
-    (local $mn v128) (local $mx v128) (local $mv v128) (local $d0 v128)
+    (local $p i32) (local $end i32) (local $vend i32) (local $a f32) (local $d f64) (local $s f64) (local $q f64) (local $shift f64)
+    (local $min f32) (local $max f32) (local $count f64)
+    (local $v0 v128) (local $v1 v128) (local $s0 v128) (local $s1 v128) (local $q0 v128) (local $q1 v128)
+    (local $mn v128) (local $mx v128) (local $sv v128) (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
     ${set('end', `(i32.add ${v('x')} (i32.shl ${v('n')} (i32.const 2)))`)}
     ${set('vend', `(i32.add ${v('x')} (i32.shl (i32.and ${v('n')} (i32.const -8)) (i32.const 2)))`)}
+    ${set('shift', `(f64.promote_f32 (f32.load ${v('x')}))`)}
+    (if (f64.ne (f64.sub ${v('shift')} ${v('shift')}) (f64.const 0)) (then ${set('shift', '(f64.const 0)')}))
+    ${set('sv', `(f64x2.splat ${v('shift')})`)}
     ${set('mn', '(f32x4.splat (f32.const inf))')} ${set('mx', '(f32x4.splat (f32.const -inf))')}
     ${set('p', v('x'))}
     (block $done (loop $step
       (br_if $done (i32.ge_u ${v('p')} ${v('vend')}))
       ${set('v0', `(v128.load ${v('p')})`)} ${set('v1', `(v128.load offset=16 ${v('p')})`)}
-      ${set('s0', `(f64x2.add ${v('s0')} (f64x2.promote_low_f32x4 ${v('v0')}))`)}
-      ${set('s1', `(f64x2.add ${v('s1')} (f64x2.promote_low_f32x4 ${hi2(v('v0'))}))`)}
-      ${set('s2', `(f64x2.add ${v('s2')} (f64x2.promote_low_f32x4 ${v('v1')}))`)}
-      ${set('s3', `(f64x2.add ${v('s3')} (f64x2.promote_low_f32x4 ${hi2(v('v1'))}))`)}
+      ${[...halvesOf(v('v0')), ...halvesOf(v('v1'))].map((h, k) => set(`d${k}`, `(f64x2.sub ${h} ${v('sv')})`)).join('\n')}
+      ${set('s0', `(f64x2.add ${v('s0')} (f64x2.add ${v('d0')} ${v('d1')}))`)}
+      ${set('s1', `(f64x2.add ${v('s1')} (f64x2.add ${v('d2')} ${v('d3')}))`)}
+      ${set('q0', `(f64x2.add ${v('q0')} (f64x2.add (f64x2.mul ${v('d0')} ${v('d0')}) (f64x2.mul ${v('d1')} ${v('d1')})))`)}
+      ${set('q1', `(f64x2.add ${v('q1')} (f64x2.add (f64x2.mul ${v('d2')} ${v('d2')}) (f64x2.mul ${v('d3')} ${v('d3')})))`)}
       ${set('mn', `(f32x4.pmin (f32x4.pmin ${v('mn')} ${v('v0')}) ${v('v1')})`)}
       ${set('mx', `(f32x4.pmax (f32x4.pmax ${v('mx')} ${v('v0')}) ${v('v1')})`)}
       ${set('p', `(i32.add ${v('p')} (i32.const 32))`)}
       (br $step)))
-    ${set('s0', `(f64x2.add (f64x2.add ${v('s0')} ${v('s1')}) (f64x2.add ${v('s2')} ${v('s3')}))`)}
+    ${set('s0', `(f64x2.add ${v('s0')} ${v('s1')})`)} ${set('q0', `(f64x2.add ${v('q0')} ${v('q1')})`)}
     ${set('s', `(f64.add (f64x2.extract_lane 0 ${v('s0')}) (f64x2.extract_lane 1 ${v('s0')}))`)}
+    ${set('q', `(f64.add (f64x2.extract_lane 0 ${v('q0')}) (f64x2.extract_lane 1 ${v('q0')}))`)}
     ${set('min', '(f32.const inf)')} ${set('max', '(f32.const -inf)')}
     ${lanesF(v('mn')).map((l) => `(if (f32.lt ${l} ${v('min')}) (then ${set('min', l)}))`).join(' ')}
     ${lanesF(v('mx')).map((l) => `(if (f32.gt ${l} ${v('max')}) (then ${set('max', l)}))`).join(' ')}
     (block $done (loop $tail
       (br_if $done (i32.ge_u ${v('p')} ${v('end')}))
       ${set('a', `(f32.load ${v('p')})`)}
-      ${set('s', `(f64.add ${v('s')} (f64.promote_f32 ${v('a')}))`)}
+      ${set('d', `(f64.sub (f64.promote_f32 ${v('a')}) ${v('shift')})`)}
+      ${set('s', `(f64.add ${v('s')} ${v('d')})`)}
+      ${set('q', `(f64.add ${v('q')} (f64.mul ${v('d')} ${v('d')}))`)}
       (if (f32.lt ${v('a')} ${v('min')}) (then ${set('min', v('a'))}))
       (if (f32.gt ${v('a')} ${v('max')}) (then ${set('max', v('a'))}))
       ${set('p', `(i32.add ${v('p')} (i32.const 4))`)}
       (br $tail)))
-    ${set('mean', `(f64.div ${v('s')} (f64.convert_i32_u ${v('n')}))`)}
-    ${set('mv', `(f64x2.splat ${v('mean')})`)}
-    ${['s0', 's1', 's2', 's3'].map((s) => set(s, '(v128.const i32x4 0 0 0 0)')).join(' ')}
-    ${set('p', v('x'))}
-    (block $done (loop $step
-      (br_if $done (i32.ge_u ${v('p')} ${v('vend')}))
-      ${set('v0', `(v128.load ${v('p')})`)} ${set('v1', `(v128.load offset=16 ${v('p')})`)}
-      ${[['s0', v('v0')], ['s1', hi2(v('v0'))], ['s2', v('v1')], ['s3', hi2(v('v1'))]].map(([s, src]) =>
-        `${set('d0', `(f64x2.sub (f64x2.promote_low_f32x4 ${src}) ${v('mv')})`)} ${set(s, `(f64x2.add ${v(s)} (f64x2.mul ${v('d0')} ${v('d0')}))`)}`).join('\n')}
-      ${set('p', `(i32.add ${v('p')} (i32.const 32))`)}
-      (br $step)))
-    ${set('s0', `(f64x2.add (f64x2.add ${v('s0')} ${v('s1')}) (f64x2.add ${v('s2')} ${v('s3')}))`)}
-    ${set('s', `(f64.add (f64x2.extract_lane 0 ${v('s0')}) (f64x2.extract_lane 1 ${v('s0')}))`)}
-    (block $done (loop $tail
-      (br_if $done (i32.ge_u ${v('p')} ${v('end')}))
-      ${set('d', `(f64.sub (f64.promote_f32 (f32.load ${v('p')})) ${v('mean')})`)}
-      ${set('s', `(f64.add ${v('s')} (f64.mul ${v('d')} ${v('d')}))`)}
-      ${set('p', `(i32.add ${v('p')} (i32.const 4))`)}
-      (br $tail)))
-    (f64.store ${v('res')} ${v('mean')})
-    (f64.store offset=8 ${v('res')} ${v('s')})
+    ${set('count', `(f64.convert_i32_u ${v('n')})`)}
+    (f64.store ${v('res')} (f64.add ${v('shift')} (f64.div ${v('s')} ${v('count')})))
+    (f64.store offset=8 ${v('res')} (f64.sub ${v('q')} (f64.div (f64.mul ${v('s')} ${v('s')}) ${v('count')})))
     (f32.store offset=16 ${v('res')} ${v('min')})
     (f32.store offset=20 ${v('res')} ${v('max')}))`;
 

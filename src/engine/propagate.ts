@@ -324,17 +324,18 @@ class SampledRun {
 
   /**
    * dx = dpre·W (dense) or col2im(Wᵀ·dpre_b) (conv2d); dW = dpreᵀ·x, reduced to its moments block by block so the
-   * full weight gradient is never held (dense), or accumulated over the batch (conv2d, whose dW is small).
+   * full weight gradient is never held (dense), or accumulated over the batch (conv2d, whose dW is small). W is
+   * regenerated only when dx is needed (dW does not use it): not for the network's first layer.
    */
   private weightBackward(node: WeightNode, x: Float32Array, dpre: Float32Array, needInput: boolean): Float32Array {
     const B = this.batch;
-    const { w } = this.weights(node);
+    const w = needInput || this.weightCache.has(node.index) ? this.weights(node).w : null;
     const units = node.weightShape[0];
     const fanIn = node.fanIn;
     const dx = new Float32Array(needInput ? x.length : 0);
     let dwMoments: TensorMoments = EMPTY_MOMENTS;
     if (node.op === 'dense') {
-      if (needInput) this.backend.gemm(false, false, B, fanIn, units, dpre, w, dx, false);
+      if (w && needInput) this.backend.gemm(false, false, B, fanIn, units, dpre, w, dx, false);
       const dpreT = new Float32Array(units * B);
       for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) dpreT[u * B + s] = dpre[s * units + u];
       dwMoments = this.backend.gemmMoments(units, fanIn, B, dpreT, x);
@@ -350,7 +351,7 @@ class SampledRun {
           const dpreS = dpre.subarray(s * outSize, (s + 1) * outSize);
           this.backend.im2col(x.subarray(s * inSize, (s + 1) * inSize), g, cols);
           this.backend.gemm(false, true, units, fanIn, spatial, dpreS, cols, dw, true);
-          if (needInput) {
+          if (w && needInput) {
             this.backend.gemm(true, false, fanIn, spatial, units, w, dpreS, cols, false);
             this.backend.col2im(cols, g, dx.subarray(s * inSize, (s + 1) * inSize));
           }
@@ -360,7 +361,7 @@ class SampledRun {
       }
       dwMoments = this.backend.moments(dw);
     }
-    this.dropWeights(node, { w, b: null }, 'backward');
+    if (w) this.dropWeights(node, { w, b: null }, 'backward');
     const result = this.results[node.index];
     result.weightGradientStd = momentsStd(dwMoments);
     return dx;
