@@ -7,7 +7,7 @@ import { referenceBackend } from './referenceBackend';
 import { mergeMoments, type TensorMoments } from './tensorStats';
 import { WasmHeap } from './wasmHeap';
 
-/** The kernels `scripts/wasm/kernelsWat.js` exports; every argument is an i32 (floats travel as their bits). */
+/** The kernels `scripts/wasm/kernelsWat.js` exports, by name (threads receive an index into this list); every argument is an i32 (floats travel as their bits). */
 export const KERNEL_NAMES = ['gemm_nn', 'gemm_nn_moments', 'gemm_nt', 'fill_normal', 'fill_uniform', 'moments', 'histogram', 'count_outside', 'count_dead', 'row_hash', 'im2col', 'col2im', 'activate', 'mul_derivative'] as const;
 /** The activations the kernels compute, by their kind number (`scripts/wasm/activationWat.js`); others run in JS. */
 const ACTIVATION_KINDS: Partial<Record<ActivationName, number>> = { linear: 0, relu: 1, leaky_relu: 2, tanh: 3, sigmoid: 4 };
