@@ -162,30 +162,32 @@ def sincos2pi_v(u):
     return c, s
 
 
-def fill_normal(key, n, mean, std):
+def chunked(key, n, width, step):
+    """Runs step(states, out_step) for each of the CHUNK // width steps of every chunk at once; the first n values."""
     chunks = max(1, -(-n // CHUNK))
     s = lane_states(key, chunks)
-    steps = CHUNK // 8
-    out = np.empty((chunks, steps, 8), dtype=F32)
-    for i in range(steps):
+    out = np.empty((chunks, CHUNK // width, width), dtype=F32)
+    for i in range(CHUNK // width):
+        step(s, out[:, i, :])
+    return out.reshape(-1)[:n]
+
+
+def fill_normal(key, n, mean, std):
+    def step(s, out):
         u1 = (((next_v(s) >> U32(8)) + U32(1)).astype(F32)) * F32(2.0 ** -24)
         u2 = ((next_v(s) >> U32(8)).astype(F32)) * F32(2.0 ** -24)
         r = np.sqrt(logf_v(u1) * F32(-2))
         c, sn = sincos2pi_v(u2)
-        out[:, i, :4] = F32(mean) + F32(std) * (r * c)
-        out[:, i, 4:] = F32(mean) + F32(std) * (r * sn)
-    return out.reshape(-1)[:n]
+        out[:, :4] = F32(mean) + F32(std) * (r * c)
+        out[:, 4:] = F32(mean) + F32(std) * (r * sn)
+    return chunked(key, n, 8, step)
 
 
 def fill_uniform(key, n, low, high):
-    chunks = max(1, -(-n // CHUNK))
-    s = lane_states(key, chunks)
-    steps = CHUNK // 4
-    out = np.empty((chunks, steps, 4), dtype=F32)
-    for i in range(steps):
+    def step(s, out):
         u = ((next_v(s) >> U32(8)).astype(F32)) * F32(2.0 ** -24)
-        out[:, i, :] = F32(low) + F32(high - low) * u
-    return out.reshape(-1)[:n]
+        out[:, :] = F32(low) + F32(high - low) * u
+    return chunked(key, n, 4, step)
 
 
 STREAM_INPUT, STREAM_UPSTREAM = 0xFFFFFFF0, 0xFFFFFFF1
