@@ -131,7 +131,6 @@ class SampledRun {
     return result;
   }
 
-  /** Hands a layer's weights back to the backend unless they are cached for the backward pass. */
   /**
    * Hands a layer's weights back to the backend unless they are cached. After the forward pass the network's last
    * layer, when it is a weight layer, keeps its weights: the backward pass starts with it, so it needs no
@@ -323,8 +322,8 @@ class SampledRun {
   }
 
   /**
-   * dx = dpre·W (dense) or col2im(Wᵀ·dpre_b) (conv2d); dW = dpreᵀ·x, reduced to its moments block by block so the
-   * full weight gradient is never held (dense), or accumulated over the batch (conv2d, whose dW is small). W is
+   * dx = dpre·W (dense) or col2im(Wᵀ·dpre_b) (conv2d); dW = dpreᵀ·x, reduced to its moments without ever being held
+   * (dense, `gemmMoments`), or accumulated over the batch (conv2d, whose dW is small). W is
    * regenerated only when dx is needed (dW does not use it): not for the network's first layer.
    */
   private weightBackward(node: WeightNode, x: Float32Array, dpre: Float32Array, needInput: boolean): Float32Array {

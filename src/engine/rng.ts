@@ -1,8 +1,9 @@
 /**
- * The engine's only source of randomness: xoshiro128** (Blackman & Vigna, 2018) seeded through the lowbias32
- * integer hash (C. Wellons), so that every stream is a pure function of (seed, stream id). Streams let a layer's
- * weights be regenerated for the backward pass without keeping them, and make runs bit-for-bit reproducible.
- * `test/golden/make_golden.py` re-implements exactly this generator in NumPy.
+ * The engine's scalar generator, one value at a time (dropout masks, truncated normals by inversion, orthogonal
+ * init; whole tensors come from the chunked bulk fills of `fill.ts`, seeded the same way): xoshiro128** (Blackman &
+ * Vigna, 2018) seeded through the lowbias32 integer hash (C. Wellons), so that every stream is a pure function of
+ * (seed, stream id). Streams let a layer's weights be regenerated for the backward pass without keeping them, and make
+ * runs bit-for-bit reproducible. `test/golden/make_golden.py` re-implements exactly this generator in NumPy.
  */
 export class Rng {
   private s0: number;

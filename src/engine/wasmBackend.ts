@@ -73,14 +73,15 @@ export function compileKernels(bytes: Uint8Array): WebAssembly.Module | null {
 }
 
 /**
- * A compute backend whose kernels run in WebAssembly SIMD128 (`scripts/wasm/kernelsWat.js`, assembled from WAT by the
- * build): GEMM micro-kernels, the chunked normal and uniform fills (bit for bit those of `fill.ts`), and the
- * statistics (float64 moments, histograms, saturated and dead counts, row hashes for distinct units). Work is split
- * over the calling thread and `threads` when given: GEMM by column ranges, fills by chunks, statistics by element,
- * unit or row ranges. Tensors from `allocate` live in the kernels' shared memory and are used in place; any other
- * operand is copied in (padded with zeros to the kernels' block sizes, which is exact: the padding adds 0·x terms)
- * and the result copied back. Returns null when WebAssembly SIMD is not
- * available, so the caller can fall back to the reference backend and say so.
+ * A compute backend whose kernels run in WebAssembly SIMD128 (`scripts/wasm/*.js`, assembled from WAT by the build):
+ * GEMM micro-kernels (and one that reduces A·B to its moments without storing it), the chunked normal and uniform
+ * fills (bit for bit those of `fill.ts`), the statistics (float64 moments, histograms, saturated and dead counts, row
+ * hashes for distinct units), im2col / col2im, and the ReLU-family, tanh and sigmoid activations and their
+ * derivatives (other activations run in JS). Work is split over the calling thread and `threads` when given: GEMM by
+ * column ranges, fills by chunks, the rest by element, unit, row or channel ranges. Tensors from `allocate` live in
+ * the kernels' shared memory and are used in place; any other operand is copied in (padded with zeros to the kernels'
+ * block sizes, which is exact: the padding adds 0·x terms) and the result copied back. Returns null when WebAssembly
+ * SIMD is not available, so the caller can fall back to the reference backend and say so.
  */
 export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options: { memory?: WebAssembly.Memory; threads?: KernelThreads } = {}): ComputeBackend | null {
   const module = code instanceof WebAssembly.Module ? code : compileKernels(code);
