@@ -37,16 +37,6 @@ export class Rng {
     return result;
   }
 
-  /** The full state (for a backend that continues the same sequence in other code): s0..s3 and the pending spare normal (NaN for none). */
-  getState(): { s: [number, number, number, number]; spare: number } {
-    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare };
-  }
-
-  setState(state: { s: [number, number, number, number]; spare: number }): void {
-    [this.s0, this.s1, this.s2, this.s3] = state.s;
-    this.spare = state.spare;
-  }
-
   /** Uniform on [0, 1) with 24-bit resolution (exact in float32): (u >>> 8)·2⁻²⁴. */
   uniform(): number {
     return (this.nextUint32() >>> 8) * 5.9604644775390625e-8;
