@@ -7,12 +7,25 @@ import { referenceBackend } from './engine/referenceBackend';
 import { compileKernels, createKernelMemory } from './engine/wasmBackend';
 import { WasmKernelThreads } from './wasmThreads';
 
+/** A loaded backend, with what the WebAssembly one holds: its memory's size, and a way to let go of it all. */
+export interface LoadedBackend {
+  backend: ComputeBackend;
+  /** Why the reference backend is used, or null. */
+  note: string | null;
+  /** Bytes of the kernels' memory (0 for the reference backend); it grows to a run's peak and never shrinks. */
+  memoryBytes(): number;
+  /** Stops the kernel threads, so that the memory can be collected once the backend is dropped. */
+  dispose(): void;
+}
+
+const reference = (note: string): LoadedBackend => ({ backend: referenceBackend, note, memoryBytes: () => 0, dispose: () => undefined });
+
 /**
  * The fastest compute backend this runtime supports: the WebAssembly SIMD kernels built into `dist/kernels.wasm`, on
  * as many threads as there are cores (`threads` overrides), or the TypeScript reference backend, with a note saying
  * why, when WebAssembly SIMD is unavailable or the file missing.
  */
-export function loadComputeBackend(distDir: string, threads = os.availableParallelism()): { backend: ComputeBackend; note: string | null } {
+export function loadComputeBackend(distDir: string, threads = os.availableParallelism()): LoadedBackend {
   try {
     // Compile the kernels with V8's optimizing tier from their first call (its baseline tier runs them several times
     // slower until they tier up: a lecture run takes about 425 ms first and 350 ms after, against 510 and 390 with
@@ -21,13 +34,14 @@ export function loadComputeBackend(distDir: string, threads = os.availableParall
     // they call. The threads get the compiled module instead of compiling it again.
     v8.setFlagsFromString('--no-wasm-dynamic-tiering');
     const module = compileKernels(fs.readFileSync(path.join(distDir, 'kernels.wasm')));
-    if (!module) return { backend: referenceBackend, note: 'WebAssembly SIMD is not available here: using the TypeScript reference backend' };
+    if (!module) return reference('WebAssembly SIMD is not available here: using the TypeScript reference backend');
     const memory = createKernelMemory();
     const extra = threads > 1 && fs.existsSync(path.join(distDir, 'wasmThread.js')) ? new WasmKernelThreads(module, memory, threads - 1, distDir) : undefined;
     const wasm = createWasmBackend(module, { memory, threads: extra });
-    if (wasm) return { backend: wasm, note: null };
-    return { backend: referenceBackend, note: 'WebAssembly SIMD is not available here: using the TypeScript reference backend' };
+    if (wasm) return { backend: wasm, note: null, memoryBytes: () => memory.buffer.byteLength, dispose: () => extra?.dispose() };
+    extra?.dispose();
+    return reference('WebAssembly SIMD is not available here: using the TypeScript reference backend');
   } catch (err) {
-    return { backend: referenceBackend, note: `the WebAssembly kernels could not be loaded (${(err as Error).message}): using the TypeScript reference backend` };
+    return reference(`the WebAssembly kernels could not be loaded (${(err as Error).message}): using the TypeScript reference backend`);
   }
 }

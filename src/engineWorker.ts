@@ -2,13 +2,23 @@
 // host; runs arrive one at a time and stop between layers when their shared cancel flag is raised.
 import { parentPort } from 'node:worker_threads';
 import { analyze } from './engine';
-import { loadComputeBackend } from './computeBackend';
+import { type LoadedBackend, loadComputeBackend } from './computeBackend';
 import type { WorkerRequest, WorkerResponse } from './workerProtocol';
+
+/**
+ * The kernels' memory grows to a run's peak and cannot shrink; past this size after a run, the backend and its
+ * threads are let go (and loaded again by the next sampled run), so one big analysis does not pin its memory.
+ */
+const KEEP_MEMORY_BYTES = 256 * 1024 * 1024;
 
 const port = parentPort;
 if (port) {
   // Loaded on the first sampled run (an analytic one needs no kernels or threads); dist/ holds kernels.wasm.
-  let loaded: ReturnType<typeof loadComputeBackend> | undefined;
+  let loaded: LoadedBackend | undefined;
+  const unload = (): void => {
+    loaded?.dispose();
+    loaded = undefined;
+  };
   const backendFor = (request: WorkerRequest) => {
     if (request.options.mode === 'analytic') return undefined;
     if (!loaded) {
@@ -37,8 +47,11 @@ if (port) {
           return cancelled();
         },
       });
+      if (loaded && loaded.memoryBytes() > KEEP_MEMORY_BYTES) unload();
       port.postMessage({ type: 'done', id: request.id, report } satisfies WorkerResponse);
     } catch (err) {
+      // A kernel that failed may have left a thread or the memory unusable: start afresh next time.
+      unload();
       port.postMessage({ type: 'failed', id: request.id, message: err instanceof Error ? err.message : String(err) } satisfies WorkerResponse);
     }
   });
