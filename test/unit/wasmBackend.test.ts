@@ -65,6 +65,15 @@ suite('WebAssembly SIMD backend against the TypeScript reference', () => {
   test('invalid kernels fall back: createWasmBackend returns null', () => {
     assert.equal(createWasmBackend(new Uint8Array([0, 97, 115, 109, 9, 9])), null);
   });
+
+  test('without the kernels the reference backend is used, with a note saying why', () => {
+    const loaded = loadComputeBackend(path.join(ROOT, 'no-such-dist'));
+    assert.equal(loaded.backend, referenceBackend);
+    assert.match(loaded.note ?? '', /WebAssembly kernels could not be loaded .*using the TypeScript reference backend/);
+    assert.equal(loaded.memoryBytes(), 0);
+    const report = analyze(readRepoFile('test', 'fixtures', 'edit-me.net.json'), { mode: 'sampled', backend: loaded.backend });
+    assert.equal(report.backend, 'typescript-reference');
+  });
 });
 
 suite('WebAssembly fills and statistics against the TypeScript reference', () => {
