@@ -133,6 +133,9 @@ async function main() {
           await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 60000 });
           const codes = await frame.locator('#findings').getAttribute('data-codes');
           if (codes !== '["residual-variance-growth"]') throw new Error(`findings ${codes}`);
+          // The packaged extension ships working WebAssembly kernels and their thread (not the reference fallback).
+          const status = await frame.locator('#status').textContent();
+          if (!/wasm-simd128 × \d+ threads/.test(status ?? '')) throw new Error(`the panel ran on: ${status}`);
           await screenshot('empty-window-walkthrough');
         },
       }], { extensionPath: undefined, prefix: 'vsix-', emptyWindow: true });
