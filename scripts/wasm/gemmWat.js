@@ -1,9 +1,10 @@
-// WAT for the two SIMD128 float32 GEMM micro-kernels, both keeping their block of C in registers:
-//   gemm_nn: C[M×N] += A[M×K]·B[K×N], 4 rows × 8 columns per block: B rows by vector loads, A by splat loads;
+// WAT for the SIMD128 float32 GEMM micro-kernels, each keeping its block of C in registers:
+//   gemm_nn: C[M×N] (+)= A[M×K]·B[K×N], 4 rows × 8 columns per block: B rows by vector loads, A by splat loads;
 //            B copied panel by panel into a contiguous buffer first (see gemmNN).
+//   gemm_nn_moments: the same product reduced to its moments block by block, never stored.
 //   gemm_nt: C[M×N] += A[M×K]·B[N×K]ᵀ, 4 rows × 2 columns per block as SIMD dot products over K; column pairs
 //            outer, so each pair of B rows is read from memory once and serves every row block from cache.
-// Shapes must be padded by the caller: gemm_nn needs M % 4 = 0 and N % 8 = 0; gemm_nt needs M % 4 = 0, N % 2 = 0
+// Shapes must be padded by the caller: gemm_nn(_moments) needs M % 4 = 0 and N % 8 = 0; gemm_nt needs M % 4 = 0, N % 2 = 0
 // and K % 4 = 0. N is the number of columns to compute and ld the row stride (floats) of C (and of B for gemm_nn),
 // so that threads can each take a range of columns. Pointers are byte offsets into the imported shared memory; all
 // matrices are row-major float32.
