@@ -9,13 +9,34 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Logarithm
 
 const charts = new Map<HTMLCanvasElement, Chart>();
 
-/** Draws (or redraws) a chart on a canvas and records the plotted values in its data-* attributes for tests. */
+/**
+ * Draws a chart on a canvas, or updates the one already there in place (new data and options, no animation), and
+ * records the plotted values in its data-* attributes for tests. Charts whose canvas has left the page (a redrawn
+ * histogram grid) are destroyed first, so none leak across runs.
+ */
 export function draw(canvas: HTMLCanvasElement, config: ChartConfiguration, series: Record<string, (number | null)[]>): void {
-  charts.get(canvas)?.destroy();
+  for (const [c, chart] of charts) {
+    if (c.isConnected) continue;
+    chart.destroy();
+    charts.delete(c);
+  }
   canvas.dataset.ready = 'false';
-  charts.set(canvas, new Chart(canvas, config));
+  const existing = charts.get(canvas);
+  if (existing && (existing.config as { type?: string }).type === config.type) {
+    existing.data = config.data;
+    existing.options = config.options ?? {};
+    existing.update('none');
+  } else {
+    existing?.destroy();
+    charts.set(canvas, new Chart(canvas, config));
+  }
   canvas.dataset.series = JSON.stringify(series);
   canvas.dataset.ready = 'true';
+}
+
+/** How many charts exist (for tests: it must not grow from run to run). */
+export function chartCount(): number {
+  return charts.size;
 }
 
 export function destroyAll(): void {

@@ -3,7 +3,7 @@
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDropdown, vsCodeOption, vsCodeProgressRing, vsCodeTextField } from '@vscode/webview-ui-toolkit';
 import type { WhatIf } from '../src/engine/whatIf';
 import type { HostToWebview, PanelReport, PanelState, RunSettings, WebviewToHost, WeightLayerChoice } from '../src/protocol';
-import { destroyAll, fractionsChart, stdChart } from './charts';
+import { chartCount, destroyAll, fractionsChart, stdChart } from './charts';
 import { fmt, h, pct } from './dom';
 import { chartsImage } from './exportImage';
 import { histogramGrid } from './histograms';
@@ -69,8 +69,13 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       if (m.runId < view.latestRun) return; // a stale run's result is never shown
       hideProgress();
       Object.assign(view, { report: m.report, settings: m.settings, whatIf: m.whatIf, weightLayers: m.weightLayers });
-      saveState();
-      renderReport();
+      {
+        const started = performance.now();
+        renderReport();
+        app.dataset.renderMs = String(Math.round(performance.now() - started));
+        app.dataset.charts = String(chartCount());
+      }
+      saveState(); // after drawing: the charts come first
       return;
     case 'analysisFailed':
       if (m.runId < view.latestRun) return;
@@ -181,9 +186,9 @@ function sendWhatIf(): void {
   const target = valueOf('whatif-target') || 'all';
   view.whatIf = scheme === 'keep' && multiplier === 1 ? null : { target, scheme, multiplier };
   syncWhatIfControls();
-  saveState();
   view.whatIfSentAt = performance.now();
   post({ type: 'setWhatIf', whatIf: view.whatIf });
+  saveState();
 }
 
 /** Puts the what-if (restored or cleared) into the controls and enables Apply/Reset only when there is one. */

@@ -89,16 +89,19 @@ export const tests: UiTest[] = [
           // The what-if loop on the lecture workload: change the scale, wait for the new charts, and log the time
           // (a measurement for the README and the compute-core issue, not an assertion).
           // Five scales in a row; each time from the new scale leaving the webview to its charts drawn.
-          const loops: number[] = [], runs: number[] = [];
+          const loops: number[] = [], runs: number[] = [], renders: number[] = [];
+          const chartsBefore = await frame.locator('#app').getAttribute('data-charts');
           for (const scale of ['2', '0.5', '3', '0.25', '2']) {
             const runBefore = await frame.locator('#app').getAttribute('data-run-id');
             await setWhatIf(page, frame, scale);
             await frame.locator(`#app[data-state="ready"]:not([data-run-id="${runBefore}"])`).waitFor({ timeout: 60000 });
             loops.push(Number(await frame.locator('#app').getAttribute('data-whatif-loop-ms')));
             runs.push(Number(await frame.locator('#app').getAttribute('data-run-ms')));
+            renders.push(Number(await frame.locator('#app').getAttribute('data-render-ms')));
           }
+          assert.equal(await frame.locator('#app').getAttribute('data-charts'), chartsBefore, 'no chart is left behind from run to run');
           const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-          console.log(`      (what-if loop on the lecture workload, median of 5: ${median(loops)} ms from the new scale to the new charts, of which ${median(runs)} ms for the host's run in the engine worker; each: ${loops.join(', ')} ms)`);
+          console.log(`      (what-if loop on the lecture workload, median of 5: ${median(loops)} ms from the new scale to the new charts, of which ${median(runs)} ms for the host's run in the engine worker and ${median(renders)} ms to draw; each: ${loops.join(', ')} ms)`);
           await frame.locator('#whatif-reset').click();
           await frame.locator(`#app[data-state="ready"]:not([data-whatif*="2"])`).waitFor({ timeout: 60000 });
           await frame.locator('#histograms').scrollIntoViewIfNeeded();
