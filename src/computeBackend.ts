@@ -28,8 +28,7 @@ const reference = (note: string): LoadedBackend => ({ backend: referenceBackend,
 export function loadComputeBackend(distDir: string, threads = os.availableParallelism()): LoadedBackend {
   try {
     // Compile the kernels with V8's optimizing tier from their first call (its baseline tier runs them several times
-    // slower until they tier up: a lecture run takes about 425 ms first and 350 ms after, against 510 and 390 with
-    // tiering). The flag is process-wide: in the extension host, other extensions' WebAssembly is then optimized
+    // slower until they tier up; with tiering, lecture runs measured 10 to 20% slower, the first one most). The flag is process-wide: in the extension host, other extensions' WebAssembly is then optimized
     // from the start too (slower to compile, faster to run). Compilation stays lazy, so nobody compiles more than
     // they call. The threads get the compiled module instead of compiling it again.
     v8.setFlagsFromString('--no-wasm-dynamic-tiering');
