@@ -71,9 +71,7 @@ export class NetworkDiagnostics implements vscode.Disposable {
     }
     const text = doc.getText();
     if (text.length > LIVE_ANALYSIS_MAX_CHARS) {
-      const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1), `this file is ${(text.length / 1e6).toFixed(1)} MB, too large for live diagnostics; run "Init Inspector: Analyze Network"`, vscode.DiagnosticSeverity.Information);
-      d.source = DIAGNOSTIC_SOURCE;
-      this.collection.set(doc.uri, [d]);
+      this.note(doc, `this file is ${(text.length / 1e6).toFixed(1)} MB, too large for live diagnostics; run "Init Inspector: Analyze Network"`);
       return;
     }
     const start = performance.now();
@@ -82,9 +80,7 @@ export class NetworkDiagnostics implements vscode.Disposable {
       report = analyze(text, { mode: 'analytic', file: vscode.workspace.asRelativePath(doc.uri) });
     } catch (err) {
       // An engine bug must not take the editor down: say so on the document instead.
-      const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1), `Init Inspector could not analyze this file (internal error: ${(err as Error).message})`, vscode.DiagnosticSeverity.Information);
-      d.source = DIAGNOSTIC_SOURCE;
-      this.collection.set(doc.uri, [d]);
+      this.note(doc, `Init Inspector could not analyze this file (internal error: ${(err as Error).message})`);
       return;
     }
     const locate = pointerLocator(text);
@@ -114,6 +110,13 @@ export class NetworkDiagnostics implements vscode.Disposable {
     this.collection.set(doc.uri, diagnostics);
     this.analyses.set(doc.uri.toString(), { version: doc.version, text, report, findings, elapsedMs: performance.now() - start });
     this.changed.fire(doc.uri);
+  }
+
+  /** One information diagnostic at the start of the document, instead of an analysis. */
+  private note(doc: vscode.TextDocument, message: string): void {
+    const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1), message, vscode.DiagnosticSeverity.Information);
+    d.source = DIAGNOSTIC_SOURCE;
+    this.collection.set(doc.uri, [d]);
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { getLocation } from 'jsonc-parser';
 import type { LayerReport } from './engine';
+import { childPointer } from './engine/problem';
 import { cell } from './reportText';
 import type { NetworkDiagnostics } from './diagnostics';
 
@@ -17,7 +18,7 @@ export class InitHover implements vscode.HoverProvider {
     const path = getLocation(analysis.text, doc.offsetAt(position)).path;
     const at = path.lastIndexOf('init');
     if (at < 0) return undefined;
-    const layerPointer = path.slice(0, at).map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+    const layerPointer = path.slice(0, at).reduce<string>(childPointer, '');
     const copies = analysis.report.layers.filter((l) => l.path === layerPointer && l.init);
     if (copies.length === 0) return undefined;
     return new vscode.Hover(describe(copies));

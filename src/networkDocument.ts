@@ -17,3 +17,8 @@ export function rangeOf(doc: vscode.TextDocument, offset: number, length: number
   const end = doc.positionAt(offset + Math.max(length, 1));
   return new vscode.Range(start, end);
 }
+
+/** The whole text of a document, for an edit that rewrites it (one undo step). */
+export function wholeDocument(doc: vscode.TextDocument): vscode.Range {
+  return new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
+}

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { applyFixes, type Fix, fixEdits } from './engine';
 import { DIAGNOSTIC_SOURCE, type NetworkDiagnostics } from './diagnostics';
+import { wholeDocument } from './networkDocument';
 
 /**
  * Quick fixes for Init Inspector's diagnostics: the finding's fix (preferred), its alternatives (the std number the
@@ -35,7 +36,7 @@ export class InitQuickFixes implements vscode.CodeActionProvider {
     if (actions.length > 0 && fixable.length > 1) {
       const all = new vscode.CodeAction('Init Inspector: fix all init problems in this file', vscode.CodeActionKind.QuickFix);
       const edit = new vscode.WorkspaceEdit();
-      edit.replace(doc.uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), applyFixes(doc.getText(), fixable));
+      edit.replace(doc.uri, wholeDocument(doc), applyFixes(doc.getText(), fixable));
       all.edit = edit;
       all.diagnostics = context.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE);
       actions.push(all);

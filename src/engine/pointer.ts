@@ -1,5 +1,5 @@
 import { findNodeAtLocation, type Node, parseTree } from 'jsonc-parser';
-import { LineIndex } from './problem';
+import { childPointer, LineIndex } from './problem';
 
 /** Where a JSON pointer lands in a text: character range and 1-based line and column. */
 export interface Location {
@@ -36,7 +36,7 @@ export function pointerLocator(text: string): (pointer: string) => Location {
     const offset = node?.offset ?? 0;
     const length = node?.length ?? 0;
     const { line, column } = lines.position(offset);
-    const foundPath = used > 0 ? '/' + segments.slice(0, used).map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/') : '';
+    const foundPath = segments.slice(0, Math.max(used, 0)).reduce(childPointer, '');
     return { offset, length, line, column, foundPath };
   };
 }

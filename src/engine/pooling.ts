@@ -2,15 +2,20 @@ import type { PlanNode } from './plan';
 
 type PoolingNode = Extract<PlanNode, { op: 'maxpool2d' | 'avgpool2d' | 'global_avg_pool' }>;
 
+/** Output size, window and stride of a pooling layer (global average pooling: one H×W window). */
+function poolWindow(node: PoolingNode): { oh: number; ow: number; kh: number; kw: number; sh: number; sw: number } {
+  const [, h, w] = node.inShape;
+  if (node.op === 'global_avg_pool') return { oh: 1, ow: 1, kh: h, kw: w, sh: 1, sw: 1 };
+  return { oh: node.outShape[1], ow: node.outShape[2], kh: node.size[0], kw: node.size[1], sh: node.stride[0], sw: node.stride[1] };
+}
+
 /**
  * Max, average or global average pooling of a [batch, C, H, W] tensor (no padding, floor mode, as
  * torch.nn.MaxPool2d / AvgPool2d / AdaptiveAvgPool2d(1)); max pooling also returns each output's argmax index.
  */
 export function poolForward(node: PoolingNode, x: Float32Array, B: number): { out: Float32Array; argmax?: Int32Array } {
   const [c, h, w] = node.inShape;
-  const [oh, ow] = node.op === 'global_avg_pool' ? [1, 1] : [node.outShape[1], node.outShape[2]];
-  const [kh, kw] = node.op === 'global_avg_pool' ? [h, w] : node.size;
-  const [sh, sw] = node.op === 'global_avg_pool' ? [1, 1] : node.stride;
+  const { oh, ow, kh, kw, sh, sw } = poolWindow(node);
   const out = new Float32Array(B * c * oh * ow);
   const argmax = node.op === 'maxpool2d' ? new Int32Array(out.length) : undefined;
   let o = 0;
@@ -41,9 +46,7 @@ export function poolBackward(node: PoolingNode, dy: Float32Array, argmax: Int32A
     for (let o = 0; o < dy.length; o++) dx[argmax[o]] += dy[o];
     return dx;
   }
-  const [oh, ow] = node.op === 'global_avg_pool' ? [1, 1] : [node.outShape[1], node.outShape[2]];
-  const [kh, kw] = node.op === 'global_avg_pool' ? [h, w] : node.size;
-  const [sh, sw] = node.op === 'global_avg_pool' ? [1, 1] : node.stride;
+  const { oh, ow, kh, kw, sh, sw } = poolWindow(node);
   let o = 0;
   for (let b = 0; b < batch; b++) for (let ch = 0; ch < c; ch++) {
     const base = (b * c + ch) * h * w;

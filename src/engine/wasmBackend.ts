@@ -99,6 +99,16 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     return new Float32Array(buffer, byteOffset, length);
   };
   const own = (t: Float32Array): boolean => buffers.has(t.buffer);
+  /** Part `part`'s 64-byte result slot. */
+  const slot = (part: number): number => RESULTS + part * 64;
+  /** The moments a kernel wrote at `res` (mean and M2 as f64, then min and max as f32) for `count` values. */
+  const readMoments = (res: number, count: number): TensorMoments => {
+    const f64 = new Float64Array(memory.buffer, res, 2);
+    const f32 = new Float32Array(memory.buffer, res + 16, 2);
+    return { count, mean: f64[0], m2: f64[1], min: f32[0], max: f32[1] };
+  };
+  /** The i32 count a kernel wrote at `res`. */
+  const readCount = (res: number): number => new Int32Array(memory.buffer, res, 1)[0];
   const maxParts = Math.min(MAX_PARTS, PARTS_PER_THREAD * ((threads?.count ?? 0) + 1));
 
   /** Runs `kernel` once per argument list, on this thread and the extra ones, and returns when all are done. */
@@ -197,12 +207,8 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
       const packBytes = roundUp(2 * k * 32, 64);
       const pack = heap.allocate(ranges.length * packBytes);
       staged.push(pack);
-      runParts('gemm_nn_moments', ranges.map(([j0, j1], part) => [aAt, bAt + j0 * 4, RESULTS + part * 64, m, j1 - j0, k, n, k, pack + part * packBytes]));
-      return ranges.map(([j0, j1], part): TensorMoments => {
-        const f64 = new Float64Array(memory.buffer, RESULTS + part * 64, 2);
-        const f32 = new Float32Array(memory.buffer, RESULTS + part * 64 + 16, 2);
-        return { count: m * (j1 - j0), mean: f64[0], m2: f64[1], min: f32[0], max: f32[1] };
-      }).reduce(mergeMoments);
+      runParts('gemm_nn_moments', ranges.map(([j0, j1], part) => [aAt, bAt + j0 * 4, slot(part), m, j1 - j0, k, n, k, pack + part * packBytes]));
+      return ranges.map(([j0, j1], part) => readMoments(slot(part), m * (j1 - j0))).reduce(mergeMoments);
     } finally {
       for (const at of staged) heap.release(at);
     }
@@ -234,8 +240,8 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     const src = inMemory(x);
     try {
       const ranges = split(x.length, 8, PARALLEL_MIN_ELEMENTS);
-      runParts(kernel, ranges.map(([i0, i1], part) => args(src.at + i0 * 4, i0, i1, RESULTS + part * 64)));
-      return ranges.map(([i0, i1], part) => read(RESULTS + part * 64, i0, i1));
+      runParts(kernel, ranges.map(([i0, i1], part) => args(src.at + i0 * 4, i0, i1, slot(part))));
+      return ranges.map(([i0, i1], part) => read(slot(part), i0, i1));
     } finally {
       src.done();
     }
@@ -243,11 +249,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
 
   function moments(x: Float32Array): TensorMoments {
     if (x.length === 0) return referenceBackend.moments(x);
-    const parts = overElements(x, (at, i0, i1, res) => [at, i1 - i0, res], 'moments', (res, i0, i1): TensorMoments => {
-      const f64 = new Float64Array(memory.buffer, res, 2);
-      const f32 = new Float32Array(memory.buffer, res + 16, 2);
-      return { count: i1 - i0, mean: f64[0], m2: f64[1], min: f32[0], max: f32[1] };
-    });
+    const parts = overElements(x, (at, i0, i1, res) => [at, i1 - i0, res], 'moments', (res, i0, i1) => readMoments(res, i1 - i0));
     return parts.reduce(mergeMoments);
   }
 
@@ -282,7 +284,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
   function countOutside(x: Float32Array, lo: number, hi: number): number {
     if (x.length === 0) return 0;
     const loBits = f32Bits(f32AtLeast(lo)), hiBits = f32Bits(f32AtMost(hi));
-    const counts = overElements(x, (at, i0, i1, res) => [at, i1 - i0, loBits, hiBits, res], 'count_outside', (res) => new Int32Array(memory.buffer, res, 1)[0]);
+    const counts = overElements(x, (at, i0, i1, res) => [at, i1 - i0, loBits, hiBits, res], 'count_outside', readCount);
     return counts.reduce((s, c) => s + c, 0);
   }
 
@@ -291,8 +293,8 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     const src = inMemory(z);
     try {
       const ranges = split(units, 4, batch * units >= PARALLEL_MIN_ELEMENTS ? 8 : Infinity);
-      runParts('count_dead', ranges.map(([u0, u1], part) => [src.at, batch, units, u0, u1, RESULTS + part * 64]));
-      return ranges.reduce((s, _, part) => s + new Int32Array(memory.buffer, RESULTS + part * 64, 1)[0], 0);
+      runParts('count_dead', ranges.map(([u0, u1], part) => [src.at, batch, units, u0, u1, slot(part)]));
+      return ranges.reduce((s, _, part) => s + readCount(slot(part)), 0);
     } finally {
       src.done();
     }

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { applyFixes, INIT_SCHEMES, parseNetwork, pointerLocator, type Report, type WhatIf, whatIfFixes } from '../engine';
 import type { AnalysisRunner } from '../analysisRunner';
 import type { HostToWebview, PanelReport, PanelState, RunSettings, WeightLayerChoice } from '../protocol';
-import { rangeOf } from '../networkDocument';
+import { rangeOf, wholeDocument } from '../networkDocument';
 import { panelHtml } from './panelHtml';
 import { reportCsv } from './reportExport';
 import { validateWebviewMessage } from './validateMessage';
@@ -119,11 +119,16 @@ export class AnalysisPanel implements vscode.Disposable {
   /** Re-posts the last result when nothing it depends on changed since (the webview was only re-created). */
   private async reshowLast(): Promise<boolean> {
     const last = this.lastComputed;
-    if (!last || last.key !== JSON.stringify([this.settings, this.whatIf])) return false;
+    if (!last || last.key !== this.runKey()) return false;
     const doc = await vscode.workspace.openTextDocument(this.fileUri);
     if (doc.version !== last.version) return false;
     this.post(last.message);
     return true;
+  }
+
+  /** What a run depends on besides the file's text: the settings and the what-if. */
+  private runKey(): string {
+    return JSON.stringify([this.settings, this.whatIf]);
   }
 
   /** A new panel starts from the file's own seed and batch size. */
@@ -159,7 +164,7 @@ export class AnalysisPanel implements vscode.Disposable {
       if (runId !== this.runId || doc.version !== version) return; // stale: a newer run or edit supersedes it
       this.lastReport = report;
       const message = { type: 'analysisComputed', runId, report: panelReport(report, Date.now() - started), settings: this.settings, whatIf: this.whatIf, weightLayers: weightLayers(report) } as const;
-      this.lastComputed = { message, version, key: JSON.stringify([this.settings, this.whatIf]) };
+      this.lastComputed = { message, version, key: this.runKey() };
       this.post(message);
       for (const resolve of this.computedWaiters.splice(0)) resolve(report);
     } catch (err) {
@@ -190,7 +195,7 @@ export class AnalysisPanel implements vscode.Disposable {
     }
     const updated = applyFixes(doc.getText(), whatIfFixes(network, this.whatIf));
     const edit = new vscode.WorkspaceEdit();
-    edit.replace(this.fileUri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), updated);
+    edit.replace(this.fileUri, wholeDocument(doc), updated);
     const applied = this.whatIf;
     this.whatIf = null;
     const ok = await vscode.workspace.applyEdit(edit);
