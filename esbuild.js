@@ -9,8 +9,8 @@ const production = process.argv.includes('--production');
 /** @type {import('esbuild').BuildOptions[]} */
 const targets = [
   { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
-  { entryPoints: ['src/engineWorker.ts'], outfile: 'dist/engineWorker.js', platform: 'node', format: 'cjs' },
-  { entryPoints: ['src/wasmThread.ts'], outfile: 'dist/wasmThread.js', platform: 'node', format: 'cjs' },
+  { entryPoints: ['src/worker/engineWorker.ts'], outfile: 'dist/engineWorker.js', platform: 'node', format: 'cjs' },
+  { entryPoints: ['src/kernels/kernelThread.ts'], outfile: 'dist/kernelThread.js', platform: 'node', format: 'cjs' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' },
 ];

@@ -16,8 +16,8 @@ if (!workload) {
   process.exit(2);
 }
 const backend = process.argv.includes('--reference')
-  ? require(path.join(ROOT, 'out', 'src', 'engine', 'referenceBackend.js')).referenceBackend
-  : require(path.join(ROOT, 'out', 'src', 'computeBackend.js')).loadComputeBackend(path.join(ROOT, 'dist')).backend;
+  ? require(path.join(ROOT, 'out', 'src', 'engine', 'backend', 'reference', 'referenceBackend.js')).referenceBackend
+  : require(path.join(ROOT, 'out', 'src', 'kernels', 'loadComputeBackend.js')).loadComputeBackend(path.join(ROOT, 'dist')).backend;
 const t = performance.now();
 analyze(workload.text, { mode: 'sampled', backend, budget: BUDGET, onProgress: workload.onProgress });
 const ms = performance.now() - t;

@@ -8,9 +8,9 @@
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
-const { referenceBackend } = require(path.join(ROOT, 'out', 'src', 'engine', 'referenceBackend.js'));
-const { loadComputeBackend } = require(path.join(ROOT, 'out', 'src', 'computeBackend.js'));
-const { Rng } = require(path.join(ROOT, 'out', 'src', 'engine', 'rng.js'));
+const { referenceBackend } = require(path.join(ROOT, 'out', 'src', 'engine', 'backend', 'reference', 'referenceBackend.js'));
+const { loadComputeBackend } = require(path.join(ROOT, 'out', 'src', 'kernels', 'loadComputeBackend.js'));
+const { Rng } = require(path.join(ROOT, 'out', 'src', 'engine', 'random', 'rng.js'));
 
 const M = 16, N = 4096, K = 4096, RUNS = 7;
 const flop = 2 * M * N * K;

@@ -8,8 +8,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 const { analyze } = require(path.join(ROOT, 'out', 'src', 'engine', 'index.js'));
-const { referenceBackend } = require(path.join(ROOT, 'out', 'src', 'engine', 'referenceBackend.js'));
-const { loadComputeBackend } = require(path.join(ROOT, 'out', 'src', 'computeBackend.js'));
+const { referenceBackend } = require(path.join(ROOT, 'out', 'src', 'engine', 'backend', 'reference', 'referenceBackend.js'));
+const { loadComputeBackend } = require(path.join(ROOT, 'out', 'src', 'kernels', 'loadComputeBackend.js'));
 
 const backend = process.argv[2] === 'reference' ? referenceBackend : loadComputeBackend(path.join(ROOT, 'dist')).backend;
 const text = fs.readFileSync(path.join(ROOT, 'examples', 'tanh-0.01-randn.net.json'), 'utf8');

@@ -13,8 +13,8 @@ const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 const { analyze } = require(path.join(ROOT, 'out', 'src', 'engine', 'index.js'));
-const { referenceBackend } = require(path.join(ROOT, 'out', 'src', 'engine', 'referenceBackend.js'));
-const { loadComputeBackend } = require(path.join(ROOT, 'out', 'src', 'computeBackend.js'));
+const { referenceBackend } = require(path.join(ROOT, 'out', 'src', 'engine', 'backend', 'reference', 'referenceBackend.js'));
+const { loadComputeBackend } = require(path.join(ROOT, 'out', 'src', 'kernels', 'loadComputeBackend.js'));
 const { WORKLOADS, BUDGET } = require('./workloadSpecs');
 
 const argv = process.argv.slice(2);

@@ -17,7 +17,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true, varsIgnorePattern: '^_' }],
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use the seeded generator in src/engine/rng.ts.' }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use the seeded generator in src/engine/random/rng.ts.' }],
     },
   },
   {
@@ -28,7 +28,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/protocol.ts', 'webview/**/*.ts'],
+    files: ['src/protocol/**/*.ts', 'webview/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The protocol and the webview must not import vscode.' }] }] },
   },
 );

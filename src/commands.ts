@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { analyze, parseNetwork, type Report } from './engine';
 import { EXAMPLE_STEPS, WALKTHROUGH_ID } from './examples';
-import { rangeOf } from './networkDocument';
+import { rangeOf } from './editor/networkDocument';
 import type { PanelManager } from './panel/panelManager';
 
 /** Command ids, mirroring `contributes.commands` in package.json. */

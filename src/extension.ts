@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
-import { AnalysisRunner } from './analysisRunner';
+import { AnalysisRunner } from './worker/analysisRunner';
 import { registerCommands } from './commands';
-import { NetworkDiagnostics } from './diagnostics';
-import { InitHover } from './initHover';
-import { NetworkFileIndex } from './networkFileIndex';
+import { NetworkDiagnostics } from './editor/diagnostics';
+import { InitHover } from './editor/initHover';
+import { NetworkFileIndex } from './editor/networkFileIndex';
 import { PANEL_VIEW_TYPE } from './panel/panelHtml';
 import { PanelManager } from './panel/panelManager';
-import { InitQuickFixes } from './quickFixes';
+import { InitQuickFixes } from './editor/quickFixes';
 
 const JSON_DOCUMENTS: vscode.DocumentSelector = [{ language: 'json' }, { language: 'jsonc' }];
 

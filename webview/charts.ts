@@ -2,7 +2,7 @@ import {
   BarController, BarElement, CategoryScale, Chart, type ChartConfiguration, Legend, LinearScale, LineController, LineElement, LogarithmicScale,
   PointElement, Title, Tooltip,
 } from 'chart.js';
-import type { LayerReport } from '../src/engine/report';
+import type { LayerReport } from '../src/engine/report/report';
 import type { ChartTheme } from './theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Legend, Tooltip, Title);

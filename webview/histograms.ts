@@ -1,5 +1,5 @@
 import type { ChartConfiguration } from 'chart.js';
-import type { LayerReport } from '../src/engine/report';
+import type { LayerReport } from '../src/engine/report/report';
 import { draw } from './charts';
 import { fmt, h } from './dom';
 import type { ChartTheme } from './theme';

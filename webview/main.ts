@@ -1,8 +1,8 @@
 // The analysis panel: receives reports from the extension host and draws them. Talks to the host only through the
-// typed messages of src/protocol.ts.
+// typed messages of src/protocol/panelProtocol.ts.
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDropdown, vsCodeOption, vsCodeProgressRing, vsCodeTextField } from '@vscode/webview-ui-toolkit';
-import type { WhatIf } from '../src/engine/whatIf';
-import type { HostToWebview, PanelReport, PanelState, RunSettings, WebviewToHost, WeightLayerChoice } from '../src/protocol';
+import type { WhatIf } from '../src/engine/edit/whatIf';
+import type { HostToWebview, PanelReport, PanelState, RunSettings, WebviewToHost, WeightLayerChoice } from '../src/protocol/panelProtocol';
 import { chartCount, destroyAll, fractionsChart, stdChart } from './charts';
 import { fmt, h, pct } from './dom';
 import { chartsImage } from './exportImage';

@@ -1,5 +1,5 @@
 // WAT for the elementwise activations of the ReLU family, tanh and sigmoid, 4 floats at a time (kind 0 linear,
-// 1 relu, 2 leaky_relu, 3 tanh, 4 sigmoid, as ACTIVATION_KINDS in src/engine/wasmBackend.ts):
+// 1 relu, 2 leaky_relu, 3 tanh, 4 sigmoid, as ACTIVATION_KINDS in src/engine/backend/wasm/wasmBackend.ts):
 //   activate(kind, x, y, n, slopeBits)         y = φ(x)
 //   mul_derivative(kind, z, g, n, slopeBits)   g ← g·φ′(z), z the pre-activation
 // tanh: Cephes tanhf (|x| < 0.625: x + x³·P(x²); else 1 − 2/(e^{2|x|} + 1), sign restored); sigmoid 1/(1 + e^{−x});

@@ -1,4 +1,4 @@
-// WAT for the bulk fills of src/engine/fill.ts, four xoshiro128** lanes in one i32x4 (see that file for the
+// WAT for the bulk fills of src/engine/random/fill.ts, four xoshiro128** lanes in one i32x4 (see that file for the
 // definition). Every float operation is the same float32 operation, in the same order, as in fill.ts, so both give
 // the same bits. Kernels (all arguments i32, floats passed as their bits, so that the thread pool can hand them over):
 //   fill_normal(out, n, key, chunk0, chunk1, meanBits, stdBits, scratch)
@@ -7,8 +7,8 @@
 // the last, partial step.
 'use strict';
 
-// The constants are shared with src/engine/fill.ts and the NumPy oracle; f32.const rounds them as Math.fround does.
-const FILL = require('../../src/engine/fillConstants.json');
+// The constants are shared with src/engine/random/fill.ts and the NumPy oracle; f32.const rounds them as Math.fround does.
+const FILL = require('../../src/engine/random/fillConstants.json');
 
 const v = (n) => `(local.get $${n})`;
 // Steps per turn of the main loop: two independent steps in flight run 1.3× faster than one (measured on V8 11.3).

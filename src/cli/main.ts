@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze, type ComputeBackend, DEFAULT_BUDGET, type Mode, pointerLocator, type Report } from '../engine';
-import { loadComputeBackend } from '../computeBackend';
-import { formatReport } from '../reportText';
+import { loadComputeBackend } from '../kernels/loadComputeBackend';
+import { formatReport } from '../engine/report/formatReport';
 
 const USAGE = `Usage: init-inspector analyze FILE... [options]
 

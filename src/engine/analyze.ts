@@ -1,16 +1,16 @@
-import type { ComputeBackend } from './compute';
-import { type Budget, budgetRefusal, DEFAULT_BUDGET, estimateCost } from './cost';
-import { diagnose } from './findings';
-import { predictMeanField, type PredictedLayer } from './meanField';
-import type { NetworkSpec } from './network';
-import { parseNetwork } from './parse';
-import { buildPlan, type PlanNode } from './plan';
-import { pointerLocator } from './pointer';
-import type { Problem } from './problem';
-import { CancelledError, runSampled, type SampledLayer } from './propagate';
-import { referenceBackend } from './referenceBackend';
-import type { LayerReport, Mode, Report } from './report';
-import { applyWhatIf, type WhatIf } from './whatIf';
+import type { ComputeBackend } from './backend/computeBackend';
+import { type Budget, budgetRefusal, DEFAULT_BUDGET, estimateCost } from './sampled/cost';
+import { diagnose } from './findings/diagnose';
+import { predictMeanField, type PredictedLayer } from './meanField/predictMeanField';
+import type { NetworkSpec } from './format/networkSpec';
+import { parseNetwork } from './format/parseNetwork';
+import { buildPlan, type PlanNode } from './graph/plan';
+import { pointerLocator } from './format/pointer';
+import type { Problem } from './format/problem';
+import { CancelledError, runSampled, type SampledLayer } from './sampled/propagate';
+import { referenceBackend } from './backend/reference/referenceBackend';
+import type { LayerReport, Mode, Report } from './report/report';
+import { applyWhatIf, type WhatIf } from './edit/whatIf';
 
 export interface AnalyzeOptions {
   mode?: Mode;

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { applyFixes, INIT_SCHEMES, parseNetwork, pointerLocator, type Report, type WhatIf, whatIfFixes } from '../engine';
-import type { AnalysisRunner } from '../analysisRunner';
-import type { HostToWebview, PanelReport, PanelState, RunSettings, WeightLayerChoice } from '../protocol';
-import { rangeOf, wholeDocument } from '../networkDocument';
+import type { AnalysisRunner } from '../worker/analysisRunner';
+import type { HostToWebview, PanelReport, PanelState, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
+import { rangeOf, wholeDocument } from '../editor/networkDocument';
 import { panelHtml } from './panelHtml';
 import { reportCsv } from './reportExport';
-import { validateWebviewMessage } from './validateMessage';
+import { validateWebviewMessage } from '../protocol/validatePanelMessage';
 
 /** Edits re-analyze after this quiet time. */
 const FOLLOW_DEBOUNCE_MS = 400;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { AnalysisRunner } from '../analysisRunner';
-import type { PanelState } from '../protocol';
+import type { AnalysisRunner } from '../worker/analysisRunner';
+import type { PanelState } from '../protocol/panelProtocol';
 import { AnalysisPanel } from './analysisPanel';
 import { PANEL_VIEW_TYPE, panelOptions } from './panelHtml';
 

@@ -80,7 +80,7 @@ class Rng:
         return u * f
 
 
-# The bulk fills (src/engine/fill.ts): chunks of CHUNK values, each with 4 xoshiro128** lanes seeded from the stream
+# The bulk fills (src/engine/random/fill.ts): chunks of CHUNK values, each with 4 xoshiro128** lanes seeded from the stream
 # key and (chunk, lane); normals by Box-Muller with the Cephes float32 polynomials for ln and sin/cos, every operation
 # in float32 (numpy float32 arithmetic is IEEE single, with no fused multiply-add).
 with open(os.path.join(HERE, '..', '..', 'src', 'engine', 'fillConstants.json')) as _f:

@@ -1,0 +1,24 @@
+import * as vscode from 'vscode';
+import { isNetworkDescription } from '../engine';
+
+/** Larger documents are not analyzed live (they could hold the editor); the panel and the CLI still analyze them. */
+export const LIVE_ANALYSIS_MAX_CHARS = 2_000_000;
+
+/** Whether a document is a network description: JSON named *.net.json, or JSON whose content is one. */
+export function isNetworkDocument(doc: vscode.TextDocument): boolean {
+  if (doc.languageId !== 'json' && doc.languageId !== 'jsonc') return false;
+  if (/\.net\.jsonc?$/i.test(doc.uri.path)) return true;
+  return doc.getText().length <= LIVE_ANALYSIS_MAX_CHARS && isNetworkDescription(doc.getText());
+}
+
+/** The editor range of a character range of a document (zero-length ranges widen to one character). */
+export function rangeOf(doc: vscode.TextDocument, offset: number, length: number): vscode.Range {
+  const start = doc.positionAt(offset);
+  const end = doc.positionAt(offset + Math.max(length, 1));
+  return new vscode.Range(start, end);
+}
+
+/** The whole text of a document, for an edit that rewrites it (one undo step). */
+export function wholeDocument(doc: vscode.TextDocument): vscode.Range {
+  return new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
+}

@@ -1,0 +1,67 @@
+import type { Activation } from '../math/activation';
+import type { TensorMoments } from './tensorMoments';
+
+/** Geometry of a 2-D convolution on one sample (NCHW without N), for im2col / col2im. */
+export interface ConvGeometry {
+  channels: number;
+  height: number;
+  width: number;
+  kernelHeight: number;
+  kernelWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padTop: number;
+  padLeft: number;
+  outHeight: number;
+  outWidth: number;
+}
+
+/**
+ * The compute kernels the sampled engine needs, on row-major float32 tensors. The TypeScript reference backend
+ * implements them plainly; faster backends (WebAssembly SIMD) implement the same contract and are tested against it.
+ */
+export interface ComputeBackend {
+  readonly name: string;
+  /**
+   * A tensor of `length` floats that the kernels can use in place (for WebAssembly, a view of its memory, so that
+   * nothing is copied in or out); its contents are unspecified until written. Hand it back with `release`.
+   */
+  allocate(length: number): Float32Array;
+  /** Returns a tensor from `allocate` (a no-op for any other array, and for the reference backend). */
+  release(tensor: Float32Array): void;
+  /**
+   * C ← op(A)·op(B) (+ C when `accumulate`), C is m×n; op(A) is m×k (A stored k×m when `transA`); op(B) is k×n
+   * (B stored n×k when `transB`). Products accumulate in float32 like BLAS sgemm.
+   */
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void;
+  /**
+   * Moments (float64) of the m×n product A·B (A m×k, B k×n, row-major) without storing it: the dense weight gradient
+   * dW = dpreᵀ·x, which can be far larger than anything else the run holds.
+   */
+  gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array): TensorMoments;
+  /** out[i] ← mean + std·zᵢ in float32, zᵢ the standard normals of the stream with key `key` (`fill.ts`), bit for bit. */
+  fillNormal(key: number, out: Float32Array, mean: number, std: number): void;
+  /** out[i] ← low + (high − low)·uᵢ in float32, uᵢ the uniforms on [0, 1) of stream `key` (`fill.ts`), bit for bit. */
+  fillUniform(key: number, out: Float32Array, low: number, high: number): void;
+  /** Moments of x in float64, two-pass (mean, then centered squares). */
+  moments(x: Float32Array): TensorMoments;
+  /**
+   * Counts of x in `bins` equal bins over [lo, hi]: bin ⌊(x − lo)·bins/(hi − lo)⌋ in float64, values outside clamped
+   * into the end bins, NaN not counted.
+   */
+  histogram(x: Float32Array, lo: number, hi: number, bins: number): number[];
+  /** How many x are below `lo` or above `hi` (NaN is neither): the saturated outputs of tanh and sigmoid. */
+  countOutside(x: Float32Array, lo: number, hi: number): number;
+  /** How many of the `units` columns of z ([batch, units] row-major) are ≤ 0 in every row: the dead ReLU units. */
+  countDeadUnits(z: Float32Array, batch: number, units: number): number;
+  /** How many distinct rows (with their bias) a rows × cols weight has, comparing float bits (`countDistinctRows`). */
+  distinctRows(w: Float32Array, rows: number, cols: number, bias: Float32Array | null): number;
+  /** y[i] ← φ(x[i]) (`activation.ts` `activate`, to float32 rounding). */
+  activate(act: Activation, x: Float32Array, y: Float32Array): void;
+  /** g[i] ← g[i]·φ′(z[i]), z the pre-activation (`activation.ts` `derivative`, to float32 rounding). */
+  multiplyByDerivative(act: Activation, z: Float32Array, g: Float32Array): void;
+  /** cols[(c·kh + i)·kw + j][oy·ow + ox] ← x[c][oy·sh + i − padTop][ox·sw + j − padLeft], zero outside. */
+  im2col(x: Float32Array, g: ConvGeometry, cols: Float32Array): void;
+  /** The adjoint of im2col: dx[c][y][x] += every cols entry that im2col read from there. */
+  col2im(cols: Float32Array, g: ConvGeometry, dx: Float32Array): void;
+}

@@ -1,0 +1,310 @@
+import { type Activation, canDie, saturates } from '../math/activation';
+import type { Plan, PlanNode, WeightNode } from '../graph/plan';
+import { initPointer } from '../graph/plan';
+import { formatStd, recommendInit, roundStd } from '../init/recommendInit';
+import type { Finding, Fix, LayerReport } from '../report/report';
+import { childPointer } from '../format/problem';
+
+/**
+ * Thresholds of the findings, documented in the README's findings table. A chain is a run of the main path's weight
+ * layers and residual blocks (not the inside of residual branches, whose layers are judged by their block), cut at
+ * pooling and normalization layers, which rescale the signal for reasons that have nothing to do with the init.
+ */
+export const FINDING_THRESHOLDS = {
+  /** A chain of at least this many layers is judged for vanishing or exploding. */
+  minChainLayers: 3,
+  /** Geometric mean of the per-layer std ratio below which a signal vanishes (above 1/x it explodes)... */
+  vanishingRatioPerLayer: 0.75,
+  /** ...when the whole chain also shrinks below this (or grows above its inverse). */
+  vanishingTotalRatio: 0.25,
+  /** A chain that shrinks below this ratio (or grows above its inverse) is flagged whatever its length. */
+  collapseRatio: 1e-3,
+  /** Fraction of saturated outputs (|tanh| > 0.99, sigmoid outside (0.01, 0.99)) above which a layer saturates. */
+  saturatedFraction: 0.2,
+  /**
+   * Fraction of ReLU units dead for the whole batch above which a layer is flagged. A healthy Kaiming/ReLU net at
+   * batch 16 already shows 2–15% (units whose pre-activation is negative for every sample by chance).
+   */
+  deadFraction: 0.3,
+  /** Variance ratio output/input per residual block above which residual variance grows. */
+  residualVarianceGrowth: 1.5,
+} as const;
+
+const RELU_FAMILY = new Set(['relu', 'leaky_relu']);
+const LINEAR_SCHEMES = new Set(['xavier_normal', 'xavier_uniform', 'lecun_normal', 'lecun_uniform', 'keras_default']);
+
+/**
+ * Diagnoses the initialization from per-layer statistics (sampled where measured, else predicted):
+ * symmetry from the init itself (zero or constant weights: every unit computes the same function; Goodfellow et al.,
+ * Deep Learning §8.4), vanishing and exploding activations and gradients along the main path, saturation (tanh,
+ * sigmoid), dead ReLUs, residual variance growth (Zhang et al., 2019, Fixup; De & Smith, 2020, SkipInit) and inits
+ * whose assumed nonlinearity differs from the layer's (Xavier before ReLU; He et al., 2015). Symmetry errors make the
+ * signal findings moot, so those are only reported when there is none. Copies made by `repeat` are reported once.
+ */
+export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): Finding[] {
+  const findings = new Map<string, Finding>();
+  const add = (f: Omit<Finding, 'copies' | 'alternatives' | 'related'> & Partial<Pick<Finding, 'alternatives' | 'related'>>): void => {
+    const key = `${f.code} ${f.path}`;
+    const existing = findings.get(key);
+    if (existing) { existing.copies++; return; }
+    findings.set(key, { alternatives: [], related: [], copies: 1, ...f });
+  };
+  const contexts = weightContexts(plan);
+  const activationOf = new Map(contexts.map((c) => [c.node, c.act]));
+  const effectiveActivation = (node: WeightNode): Activation => activationOf.get(node) ?? node.activation;
+
+  for (const { node, act, lastOfBranch, isOutput, beforeNorm } of contexts) {
+    if (node.isShortcut) continue;
+    const { init } = node;
+    if (init.std === 0 && !lastOfBranch) {
+      const zero = init.mean === 0;
+      const units = node.weightShape[0];
+      const distinct = layers[node.index].activation?.distinctUnits;
+      const measured = distinct != null ? ` (sampled: ${distinct} distinct unit${distinct === 1 ? '' : 's'} of ${units})` : '';
+      add({
+        code: zero ? 'zero-init-symmetry' : 'constant-init-symmetry',
+        severity: zero && isOutput ? 'info' : 'error',
+        path: node.initSpec.path || node.path,
+        layer: node.index,
+        message: zero
+          ? `all ${units} units of '${node.name}' start with weights 0${measured}: they compute the same output and get the same update, so symmetry is never broken, and no gradient reaches the layers before it`
+          : `all ${units} units of '${node.name}' start with the same weights (${formatStd(init.mean)})${measured}: they compute the same output and get the same update, so the layer behaves like a single unit`,
+        fix: initFix(node, act),
+      });
+      continue;
+    }
+    if (beforeNorm) continue;
+    const mismatch = mismatchReason(node, act);
+    if (mismatch) {
+      const rec = recommendInit(act, node.weightShape);
+      add({ code: 'init-activation-mismatch', severity: mismatch.severity, path: node.initSpec.path || node.path, layer: node.index,
+        message: `${node.init.label} on '${node.name}' ${mismatch.text}; ${rec.label}`, fix: initFix(node, act) });
+    }
+  }
+  if ([...findings.values()].some((f) => f.severity === 'error')) return finish(findings);
+
+  const residualGrowth = residualFindings(plan.nodes, layers, inputStd);
+  for (const f of residualGrowth) add(f);
+  const grows = residualGrowth.length > 0;
+
+  for (const chain of mainPathChains(plan.nodes)) {
+  const signal = chain.map((n) => layers[n.index].activation?.std ?? layers[n.index].predicted?.activationStd ?? NaN);
+  const verdict = chainVerdict(signal);
+  if (verdict && !(grows && verdict.kind === 'exploding')) {
+    const at = chain[verdict.firstStep];
+    const weight = at.op === 'residual' ? null : at;
+    add({
+      code: verdict.kind === 'vanishing' ? 'vanishing-activations' : 'exploding-activations',
+      severity: 'warning',
+      path: weight ? scalePointer(weight) : at.path,
+      layer: at.index,
+      message: `output std ${verdict.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatStd(signal[0])} to ${formatStd(signal[signal.length - 1])} over ${signal.length} layers (×${verdict.perLayer.toFixed(2)} per layer): activations ${verdict.kind === 'vanishing' ? 'vanish' : 'explode'}`,
+      ...(weight ? scaleFixes(weight, effectiveActivation(weight)) : { fix: null }),
+    });
+  }
+  const gradient = chain.map((n) => layers[n.index].gradient?.std ?? layers[n.index].predicted?.gradientStd ?? NaN).reverse();
+  const gradVerdict = chainVerdict(gradient);
+  if (gradVerdict && !(grows && gradVerdict.kind === 'exploding')) {
+    const first = chain[0];
+    const weight = first.op === 'residual' ? null : first;
+    add({
+      code: gradVerdict.kind === 'vanishing' ? 'vanishing-gradients' : 'exploding-gradients',
+      severity: 'warning',
+      path: weight ? scalePointer(weight) : first.path,
+      layer: first.index,
+      message: `gradient std ${gradVerdict.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatStd(gradient[0])} at the last layer to ${formatStd(gradient[gradient.length - 1])} at the first, over ${gradient.length} layers (×${gradVerdict.perLayer.toFixed(2)} per layer): early layers ${gradVerdict.kind === 'vanishing' ? 'barely learn' : 'get huge updates'}`,
+      ...(weight ? scaleFixes(weight, effectiveActivation(weight)) : { fix: null }),
+    });
+  }
+  }
+
+  for (const node of plan.ordered) {
+    const layer = layers[node.index];
+    const act = node.op === 'dense' || node.op === 'conv2d' || node.op === 'activation' || node.op === 'residual' ? node.activation : null;
+    if (!act) continue;
+    const weight = node.op === 'dense' || node.op === 'conv2d' ? node : null;
+    const saturated = layer.activation?.saturatedFraction ?? layer.predicted?.saturatedFraction ?? 0;
+    if (saturates(act.name) && saturated > FINDING_THRESHOLDS.saturatedFraction) {
+      add({ code: 'saturated-activations', severity: 'warning', path: weight ? scalePointer(weight) : node.path, layer: node.index,
+        message: `${(saturated * 100).toFixed(0)}% of the outputs of '${node.name}' are saturated (|${act.name === 'tanh' ? 'tanh' : 'sigmoid − ½'}| near its bound; pre-activation std ${formatStd(layer.preActivation?.std ?? layer.predicted?.preActivationStd ?? NaN)}): their gradient is almost 0`,
+        ...(weight ? scaleFixes(weight, act) : { fix: null }) });
+    }
+    const dead = layer.activation?.deadFraction ?? layer.predicted?.deadFraction ?? 0;
+    if (canDie(act.name) && dead > FINDING_THRESHOLDS.deadFraction) {
+      add({ code: 'dead-units', severity: 'warning', path: weight ? (weight.bias && weight.bias.mean < 0 ? childPointer(weight.path, 'bias') : scalePointer(weight)) : node.path, layer: node.index,
+        message: `${(dead * 100).toFixed(0)}% of the units of '${node.name}' output 0 for the whole batch of ${plan.batchSize}: they get no gradient and may never recover`,
+        ...(weight ? scaleFixes(weight, act) : { fix: null }) });
+    }
+  }
+  return finish(findings);
+}
+
+/** Says how many copies a finding on a repeated layer affects. */
+function finish(findings: Map<string, Finding>): Finding[] {
+  const list = [...findings.values()];
+  for (const f of list) if (f.copies > 1) f.message += ` (${f.copies} copies of this layer, made by repeat)`;
+  return list;
+}
+
+type ChainNode = WeightNode | Extract<PlanNode, { op: 'residual' }>;
+
+/**
+ * Runs of main-path weight layers and residual blocks, cut at pooling and normalization layers and at zero- or
+ * constant-initialized layers (whose effect the symmetry findings report).
+ */
+function mainPathChains(nodes: PlanNode[]): ChainNode[][] {
+  const chains: ChainNode[][] = [[]];
+  for (const n of nodes) {
+    if ((n.op === 'dense' || n.op === 'conv2d') && n.init.std === 0) chains.push([]);
+    else if (n.op === 'dense' || n.op === 'conv2d' || n.op === 'residual') chains[chains.length - 1].push(n);
+    else if (n.op !== 'activation' && n.op !== 'flatten' && n.op !== 'dropout') chains.push([]);
+  }
+  return chains.filter((c) => c.length > 0);
+}
+
+interface WeightContext {
+  node: WeightNode;
+  /** The nonlinearity that follows: the layer's own, or that of an activation layer right after it. */
+  act: Activation;
+  lastOfBranch: boolean;
+  isOutput: boolean;
+  beforeNorm: boolean;
+}
+
+function weightContexts(plan: Plan): WeightContext[] {
+  const out: WeightContext[] = [];
+  const lastWeight = [...plan.ordered].reverse().find((n): n is WeightNode => (n.op === 'dense' || n.op === 'conv2d') && !n.isShortcut);
+  const walk = (nodes: PlanNode[], inBranch: boolean): void => {
+    const lastInList = [...nodes].reverse().find((n) => n.op === 'dense' || n.op === 'conv2d');
+    nodes.forEach((node, i) => {
+      if (node.op === 'residual') {
+        walk(node.branch, true);
+        return;
+      }
+      if (node.op !== 'dense' && node.op !== 'conv2d') return;
+      const next = nodes[i + 1];
+      out.push({
+        node,
+        act: effectiveActivationAt(node, next),
+        lastOfBranch: inBranch && node === lastInList,
+        isOutput: node === lastWeight,
+        beforeNorm: next?.op === 'batchnorm' || next?.op === 'layernorm',
+      });
+    });
+  };
+  walk(plan.nodes, false);
+  return out;
+}
+
+function effectiveActivationAt(node: WeightNode, next: PlanNode | undefined): Activation {
+  if (node.activation.name === 'linear' && next?.op === 'activation') return next.activation;
+  return node.activation;
+}
+
+function mismatchReason(node: WeightNode, act: Activation): { text: string; severity: 'warning' | 'info' } | null {
+  const scheme = node.initSpec.scheme;
+  const o = node.initSpec.options;
+  if (RELU_FAMILY.has(act.name)) {
+    const linearKaiming = (scheme === 'kaiming_normal' || scheme === 'kaiming_uniform') && o.nonlinearity !== undefined && !RELU_FAMILY.has(o.nonlinearity);
+    if (LINEAR_SCHEMES.has(scheme) || (scheme === 'orthogonal' && (o.gain ?? 1) < 1.2) || linearKaiming) {
+      return { text: `keeps the variance of a linear unit, but ${act.name} zeroes about half of its input, so each layer roughly halves the signal's variance`, severity: 'warning' };
+    }
+  }
+  if (saturates(act.name) && (scheme === 'kaiming_normal' || scheme === 'kaiming_uniform') && (o.nonlinearity === undefined || RELU_FAMILY.has(o.nonlinearity))) {
+    return { text: `uses the ReLU gain √2 before ${act.name}, which pushes units towards saturation`, severity: 'info' };
+  }
+  return null;
+}
+
+/** Replace the layer's init by the recommended scheme. */
+function initFix(node: WeightNode, act: Activation): Fix {
+  const rec = recommendInit(act, node.weightShape);
+  return { description: `use ${rec.label}`, path: initPointer(node), value: rec.value, std: rec.std };
+}
+
+/** The recommended scheme, and as an alternative the single number (std) the fan implies, when the init has one. */
+function scaleFixes(node: WeightNode, act: Activation): { fix: Fix; alternatives: Fix[] } {
+  const fix = initFix(node, act);
+  const alternatives: Fix[] = [];
+  const spec = node.initSpec;
+  if (spec.source === 'layer' && (spec.scheme === 'normal' || spec.scheme === 'truncated_normal') && fix.std !== undefined) {
+    alternatives.push({ description: `set std to ${roundStd(fix.std)} (what ${fix.description.replace(/^use /, '').replace(/:.*/, '')} gives for this fan)`, path: childPointer(spec.path, 'std'), value: roundStd(fix.std), std: fix.std });
+  }
+  return { fix, alternatives };
+}
+
+/** The number that sets the init's scale when there is one (`std`, `gain`), else the init itself. */
+function scalePointer(node: WeightNode): string {
+  const spec = node.initSpec;
+  if (spec.source !== 'layer') return spec.path || node.path;
+  if ((spec.scheme === 'normal' || spec.scheme === 'truncated_normal') && spec.options.std !== undefined) return childPointer(spec.path, 'std');
+  if ((spec.scheme === 'xavier_normal' || spec.scheme === 'xavier_uniform' || spec.scheme === 'orthogonal') && spec.options.gain !== undefined) return childPointer(spec.path, 'gain');
+  return spec.path;
+}
+
+/**
+ * Judges a series of stds along a chain (first to last): vanishing when the geometric mean ratio per step is below
+ * `vanishingRatioPerLayer` and the whole chain shrinks below `vanishingTotalRatio` (exploding symmetrically), or
+ * when it collapses by `collapseRatio` whatever its length. `firstStep` is the first layer whose own step is bad.
+ */
+export function chainVerdict(stds: number[]): { kind: 'vanishing' | 'exploding'; perLayer: number; firstStep: number } | null {
+  const t = FINDING_THRESHOLDS;
+  const n = stds.length;
+  if (n < 2 || stds.some((s) => !Number.isFinite(s))) return null;
+  const first = stds[0];
+  const last = stds[n - 1];
+  if (first === 0) return null;
+  const total = last / first;
+  const perLayer = Math.pow(total, 1 / (n - 1));
+  const long = n >= t.minChainLayers;
+  const step = (bad: (r: number) => boolean): number => {
+    for (let i = 1; i < n; i++) if (bad(stds[i] / stds[i - 1])) return i - 1;
+    return 0;
+  };
+  if ((long && perLayer < t.vanishingRatioPerLayer && total < t.vanishingTotalRatio) || total < t.collapseRatio) {
+    return { kind: 'vanishing', perLayer, firstStep: step((r) => r < t.vanishingRatioPerLayer) };
+  }
+  if ((long && perLayer > 1 / t.vanishingRatioPerLayer && total > 1 / t.vanishingTotalRatio) || total > 1 / t.collapseRatio) {
+    return { kind: 'exploding', perLayer, firstStep: step((r) => r > 1 / t.vanishingRatioPerLayer) };
+  }
+  return null;
+}
+
+/** residual-variance-growth for each list of sibling residual blocks with identity shortcuts. */
+function residualFindings(nodes: PlanNode[], layers: LayerReport[], inputStd: number): Omit<Finding, 'copies'>[] {
+  const out: Omit<Finding, 'copies'>[] = [];
+  const std = (n: PlanNode): number => layers[n.index].activation?.std ?? layers[n.index].predicted?.activationStd ?? NaN;
+  const blocks: { node: Extract<PlanNode, { op: 'residual' }>; ratio: number; inStd: number; outStd: number }[] = [];
+  let prev = inputStd;
+  for (const node of nodes) {
+    if (node.op === 'residual' && !node.shortcut) blocks.push({ node, ratio: (std(node) / prev) ** 2, inStd: prev, outStd: std(node) });
+    prev = std(node);
+  }
+  if (blocks.length >= 2) {
+    const perBlock = Math.pow(blocks.reduce((p, b) => p * b.ratio, 1), 1 / blocks.length);
+    if (perBlock > FINDING_THRESHOLDS.residualVarianceGrowth) {
+      const first = blocks.find((b) => b.ratio > FINDING_THRESHOLDS.residualVarianceGrowth) ?? blocks[0];
+      const last = lastWeightOf(first.node.branch);
+      out.push({
+        code: 'residual-variance-growth', severity: 'warning', path: first.node.path, layer: first.node.index,
+        message: `variance grows ×${perBlock.toFixed(2)} per residual block: output std ${formatStd(blocks[0].inStd)} → ${formatStd(blocks[blocks.length - 1].outStd)} over ${blocks.length} blocks, because each block adds its branch's variance to the shortcut's`,
+        fix: last ? { description: `zero-initialize the branch's last layer '${last.name}' so each block starts as the identity (Fixup, SkipInit)`, path: initPointer(last), value: 'zeros', std: 0 } : null,
+        alternatives: [],
+        related: last ? [{ path: last.initSpec.source === 'layer' ? last.initSpec.path : last.path, message: `the branch's last layer; zero-initialize it to keep the block's variance` }] : [],
+      });
+    }
+  }
+  return out;
+}
+
+function lastWeightOf(nodes: PlanNode[]): WeightNode | null {
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    if (n.op === 'dense' || n.op === 'conv2d') return n;
+    if (n.op === 'residual') {
+      const inner = lastWeightOf(n.branch);
+      if (inner) return inner;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,145 @@
+import { calculateGain } from './gain';
+import { computeFans } from './fan';
+import { normalCdf, normalPdf } from '../math/gaussian';
+import type { InitSpec } from './initSpec';
+
+/** How a resolved init draws its values (before `multiplier`). */
+export type InitDistribution =
+  | { kind: 'constant'; value: number }
+  | { kind: 'normal'; mean: number; std: number }
+  | { kind: 'uniform'; low: number; high: number }
+  /** N(mean, std²) restricted to [a, b] (absolute bounds, PyTorch's `trunc_normal_`). */
+  | { kind: 'truncated_normal'; mean: number; std: number; a: number; b: number }
+  /** A (semi-)orthogonal matrix times `gain` (PyTorch's `orthogonal_`). */
+  | { kind: 'orthogonal'; gain: number };
+
+/** An init made concrete for one tensor: how to sample it and the moments of what it produces. */
+export interface ResolvedInit {
+  distribution: InitDistribution;
+  multiplier: number;
+  /** Mean and standard deviation of the final values (multiplier included). */
+  mean: number;
+  std: number;
+  /** A short human description: "kaiming_normal(relu): N(0, 0.0221²)". */
+  label: string;
+}
+
+/** Keras' truncated normal on (−2σ, 2σ) has std 0.87962566103423978·σ, which Keras divides by. */
+export const KERAS_TRUNCATION_STD = 0.87962566103423978;
+
+/**
+ * Makes an init spec concrete for a weight with the given fans, following `torch.nn.init` and
+ * `keras.initializers` exactly:
+ * - xavier_{normal,uniform}(gain): std = gain·√(2/(fanIn + fanOut)); uniform bound √3·std (Glorot & Bengio, 2010).
+ * - kaiming_{normal,uniform}(a, mode, nonlinearity): std = calculate_gain(nonlinearity, a)/√fan_mode, defaults
+ *   a = 0, mode fan_in, nonlinearity leaky_relu (so gain √2); uniform bound √3·std (He et al., 2015).
+ * - lecun_normal (Keras): truncated normal with std √(1/fanIn)/0.8796…, cut at ±2 of that; lecun_uniform:
+ *   U(±√(3/fanIn)) (LeCun et al., 1998).
+ * - variance_scaling(scale, mode, distribution) (Keras): n = fanIn, fanOut or their mean; std √(scale/n), truncated
+ *   normal std divided by 0.8796…, uniform bound √(3·scale/n).
+ * - orthogonal(gain): Saxe et al. (2013); each entry has mean square gain²/max(rows, cols).
+ * - pytorch_default: `nn.Linear`/`nn.Conv2d.reset_parameters`, kaiming_uniform(a=√5), i.e. U(±1/√fanIn); its bias
+ *   U(±1/√fanIn). keras_default: glorot_uniform kernel, zeros bias.
+ * - normal(mean=0, std=1), uniform(low=0, high=1), truncated_normal(mean=0, std=1, a=−2, b=2) as PyTorch's defaults.
+ * `weightShape` is [out, in, ...kernel]; for `role` bias it is still the layer's weight shape (only pytorch_default
+ * depends on it).
+ */
+export function resolveInit(spec: InitSpec, weightShape: readonly number[], role: 'weight' | 'bias' = 'weight'): ResolvedInit {
+  const o = spec.options;
+  const { fanIn, fanOut } = computeFans(weightShape);
+  let dist: InitDistribution;
+  let label: string = spec.scheme;
+  switch (spec.scheme) {
+    case 'zeros': dist = { kind: 'constant', value: 0 }; break;
+    case 'ones': dist = { kind: 'constant', value: 1 }; break;
+    case 'constant': dist = { kind: 'constant', value: o.value ?? 0 }; break;
+    case 'normal': dist = { kind: 'normal', mean: o.mean ?? 0, std: o.std ?? 1 }; break;
+    case 'uniform': dist = { kind: 'uniform', low: o.low ?? 0, high: o.high ?? 1 }; break;
+    case 'truncated_normal': dist = { kind: 'truncated_normal', mean: o.mean ?? 0, std: o.std ?? 1, a: o.a ?? -2, b: o.b ?? 2 }; break;
+    case 'xavier_normal':
+    case 'xavier_uniform': {
+      const std = (o.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut));
+      dist = spec.scheme === 'xavier_normal' ? { kind: 'normal', mean: 0, std } : symmetricUniform(Math.sqrt(3) * std);
+      if (o.gain !== undefined) label += `(gain=${round(o.gain)})`;
+      break;
+    }
+    case 'kaiming_normal':
+    case 'kaiming_uniform': {
+      const nonlinearity = o.nonlinearity ?? 'leaky_relu';
+      const gain = calculateGain(nonlinearity, nonlinearity === 'leaky_relu' ? (o.a ?? 0) : undefined);
+      const fan = (o.mode ?? 'fan_in') === 'fan_in' ? fanIn : fanOut;
+      const std = gain / Math.sqrt(fan);
+      dist = spec.scheme === 'kaiming_normal' ? { kind: 'normal', mean: 0, std } : symmetricUniform(Math.sqrt(3) * std);
+      label += `(${nonlinearity}${o.mode === 'fan_out' ? ', fan_out' : ''})`;
+      break;
+    }
+    case 'lecun_normal': dist = kerasTruncated(Math.sqrt(1 / fanIn)); break;
+    case 'lecun_uniform': dist = symmetricUniform(Math.sqrt(3 / fanIn)); break;
+    case 'variance_scaling': {
+      const mode = o.mode ?? 'fan_in';
+      const n = mode === 'fan_in' ? fanIn : mode === 'fan_out' ? fanOut : (fanIn + fanOut) / 2;
+      const variance = (o.scale ?? 1) / Math.max(1, n);
+      const distribution = o.distribution ?? 'truncated_normal';
+      dist = distribution === 'uniform' ? symmetricUniform(Math.sqrt(3 * variance))
+        : distribution === 'untruncated_normal' ? { kind: 'normal', mean: 0, std: Math.sqrt(variance) } : kerasTruncated(Math.sqrt(variance));
+      label += `(${o.scale ?? 1}, ${mode}, ${distribution})`;
+      break;
+    }
+    case 'orthogonal': dist = { kind: 'orthogonal', gain: o.gain ?? 1 }; break;
+    case 'pytorch_default':
+      // kaiming_uniform_(a=√5): gain √(2/(1+5)), bound √3·gain/√fanIn = 1/√fanIn; the bias uses the same bound.
+      dist = symmetricUniform(1 / Math.sqrt(fanIn));
+      break;
+    case 'keras_default':
+      dist = role === 'bias' ? { kind: 'constant', value: 0 } : symmetricUniform(Math.sqrt(6 / (fanIn + fanOut)));
+      break;
+  }
+  const m = moments(dist, weightShape[0], fanIn);
+  const multiplier = spec.multiplier;
+  if (multiplier !== 1) label += ` ×${round(multiplier)}`;
+  return { distribution: dist, multiplier, mean: m.mean * multiplier, std: m.std * Math.abs(multiplier), label };
+}
+
+function symmetricUniform(bound: number): InitDistribution {
+  return { kind: 'uniform', low: -bound, high: bound };
+}
+
+function kerasTruncated(std: number): InitDistribution {
+  const sigma = std / KERAS_TRUNCATION_STD;
+  return { kind: 'truncated_normal', mean: 0, std: sigma, a: -2 * sigma, b: 2 * sigma };
+}
+
+/**
+ * Mean and std of the values a distribution produces. Uniform: std (high − low)/√12. Truncated normal on [a, b]
+ * with α = (a − μ)/σ, β = (b − μ)/σ, Z = Φ(β) − Φ(α): mean μ + σ(φ(α) − φ(β))/Z and variance
+ * σ²[1 + (αφ(α) − βφ(β))/Z − ((φ(α) − φ(β))/Z)²]. Orthogonal: mean 0, mean square gain²/max(rows, cols) (rows are
+ * orthonormal when rows ≤ cols, columns otherwise), with rows = out and cols = fanIn of the flattened weight.
+ */
+export function moments(dist: InitDistribution, rows: number, cols: number): { mean: number; std: number } {
+  switch (dist.kind) {
+    case 'constant': return { mean: dist.value, std: 0 };
+    case 'normal': return { mean: dist.mean, std: dist.std };
+    case 'uniform': return { mean: (dist.low + dist.high) / 2, std: (dist.high - dist.low) / Math.sqrt(12) };
+    case 'truncated_normal': {
+      if (dist.std === 0) return { mean: Math.min(Math.max(dist.mean, dist.a), dist.b), std: 0 };
+      const alpha = (dist.a - dist.mean) / dist.std;
+      const beta = (dist.b - dist.mean) / dist.std;
+      const z = normalCdf(beta) - normalCdf(alpha);
+      const pa = normalPdf(alpha);
+      const pb = normalPdf(beta);
+      const shift = (pa - pb) / z;
+      const variance = dist.std * dist.std * (1 + (finiteProduct(alpha, pa) - finiteProduct(beta, pb)) / z - shift * shift);
+      return { mean: dist.mean + dist.std * shift, std: Math.sqrt(Math.max(0, variance)) };
+    }
+    case 'orthogonal':
+      return { mean: 0, std: dist.gain / Math.sqrt(Math.max(rows, cols)) };
+  }
+}
+
+function finiteProduct(x: number, density: number): number {
+  return Number.isFinite(x) ? x * density : 0;
+}
+
+function round(x: number): string {
+  return Number(x.toPrecision(3)).toString();
+}

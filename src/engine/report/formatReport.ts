@@ -1,0 +1,60 @@
+import type { Location } from '../format/pointer';
+import type { Finding, Report } from './report';
+
+/** Formats a number for a table cell: 3 significant digits, '–' when absent. */
+export function cell(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return '–';
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1e4 || a < 1e-3) return x.toExponential(2);
+  return Number(x.toPrecision(digits)).toString();
+}
+
+function percent(x: number | null | undefined): string {
+  return x === null || x === undefined ? '–' : `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
+}
+
+/**
+ * The report as a readable text table (one row per layer, in execution order), then its problems and findings with
+ * `file:line:col` locations, as the CLI prints it.
+ */
+export function formatReport(report: Report, locate: (pointer: string) => Location, file: string): string {
+  const lines: string[] = [];
+  lines.push(`${file}: ${report.network || '(unnamed network)'} (mode ${report.mode}, seed ${report.seed}, batch ${report.batchSize}${report.backend ? `, ${report.backend}` : ''})`);
+  if (report.sampledRefused) lines.push(`  note: ${report.sampledRefused}`);
+  if (report.layers.length > 0) {
+    const header = ['#', 'layer', 'output', 'init (std)', 'std sampled', 'std predicted', 'grad std', 'grad pred', 'saturated', 'dead'];
+    const rows = report.layers.map((l) => [
+      String(l.index),
+      `${l.name === l.type ? l.type : `${l.name} (${l.type})`}${l.activationFunction && l.activationFunction !== 'linear' ? ` ${l.activationFunction}` : ''}`,
+      `[${l.outputShape.join('×')}]`,
+      l.init ? `${l.init.label} (${cell(l.init.std)})${l.init.source === 'assumed' ? ' *' : ''}` : '',
+      cell(l.activation?.std),
+      `${cell(l.predicted?.activationStd)}${l.predicted?.approximate ? ' ~' : ''}`,
+      cell(l.gradient?.std),
+      cell(l.predicted?.gradientStd),
+      percent(l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction),
+      percent(l.activation?.deadFraction ?? l.predicted?.deadFraction),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const fmt = (r: string[]): string => '  ' + r.map((c, i) => (i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+    lines.push(fmt(header));
+    lines.push('  ' + widths.map((w) => '─'.repeat(w)).join('  '));
+    for (const r of rows) lines.push(fmt(r));
+    const legend: string[] = [];
+    if (report.layers.some((l) => l.init?.source === 'assumed')) legend.push('* no init declared: PyTorch default assumed');
+    if (report.layers.some((l) => l.predicted?.approximate)) legend.push('~ approximate prediction');
+    if (legend.length) lines.push(`  ${legend.join('; ')}`);
+  }
+  for (const p of report.problems) lines.push(`${file}:${p.line}:${p.column}: ${p.severity}: ${p.message}`);
+  for (const f of report.findings) lines.push(formatFinding(f, locate(f.path), file));
+  const errors = report.problems.filter((p) => p.severity === 'error').length + report.findings.filter((f) => f.severity === 'error').length;
+  const warnings = report.problems.length + report.findings.length - errors;
+  lines.push(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} or note${warnings === 1 ? '' : 's'}`);
+  return lines.join('\n');
+}
+
+function formatFinding(f: Finding, loc: Location, file: string): string {
+  const fix = f.fix ? `\n    fix: ${f.fix.description} → set ${f.fix.path} to ${JSON.stringify(f.fix.value)}` : '';
+  return `${file}:${loc.line}:${loc.column}: ${f.severity}: ${f.message} [${f.code}]${fix}`;
+}

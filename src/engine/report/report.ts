@@ -1,0 +1,101 @@
+import type { Histogram } from '../sampled/layerStats';
+import type { Problem } from '../format/problem';
+
+export type Mode = 'sampled' | 'analytic' | 'both';
+export type Severity = 'error' | 'warning' | 'info';
+
+/** One layer of the report, in execution order; fields a mode does not compute are null. */
+export interface LayerReport {
+  index: number;
+  /** JSON pointer of the layer object; copies made by `repeat` share it. */
+  path: string;
+  name: string;
+  type: string;
+  outputShape: number[];
+  fanIn: number | null;
+  fanOut: number | null;
+  /** The nonlinearity applied at the layer's output ("linear" for none), null for layers that apply none. */
+  activationFunction: string | null;
+  init: {
+    scheme: string;
+    /** Std of the weights the init produces (multiplier included), from its formula. */
+    std: number;
+    label: string;
+    /** "layer", "defaults", or "assumed" when nothing was declared and PyTorch's default was used. */
+    source: 'layer' | 'defaults' | 'assumed';
+    /** Std of the weights actually sampled (sampled mode). */
+    sampledStd: number | null;
+  } | null;
+  preActivation: { mean: number; std: number } | null;
+  activation: {
+    mean: number;
+    std: number;
+    min: number;
+    max: number;
+    histogram: Histogram;
+    saturatedFraction: number;
+    deadFraction: number;
+    distinctUnits: number | null;
+  } | null;
+  gradient: { std: number } | null;
+  weightGradient: { std: number; ratio: number | null } | null;
+  predicted: {
+    preActivationStd: number;
+    activationMean: number;
+    activationStd: number;
+    gradientStd: number;
+    chi: number | null;
+    saturatedFraction: number;
+    deadFraction: number;
+    approximate: boolean;
+  } | null;
+}
+
+/** A concrete change that fixes a finding: set the JSON value at `path` (creating the property if needed). */
+export interface Fix {
+  description: string;
+  path: string;
+  value: unknown;
+  /** The weight std the new value implies for the layer's fan, when it is an init. */
+  std?: number;
+}
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  /** JSON pointer of the value that causes it (an init, its std, or a residual block). */
+  path: string;
+  /** Index of the (first) layer it concerns, or null for the whole network. */
+  layer: number | null;
+  /** How many expanded layers share the cause (repeat copies). */
+  copies: number;
+  message: string;
+  fix: Fix | null;
+  /** Other fixes worth offering (for example the std number instead of a new scheme). */
+  alternatives: Fix[];
+  /** Other places that matter (for example the branch's last layer of a residual block). */
+  related: { path: string; message: string }[];
+}
+
+export const FINDING_CODES = [
+  'zero-init-symmetry', 'constant-init-symmetry', 'vanishing-activations', 'exploding-activations', 'saturated-activations',
+  'dead-units', 'vanishing-gradients', 'exploding-gradients', 'residual-variance-growth', 'init-activation-mismatch',
+] as const;
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+export interface Report {
+  file: string | null;
+  network: string;
+  mode: Mode;
+  seed: number;
+  batchSize: number;
+  layers: LayerReport[];
+  findings: Finding[];
+  problems: Problem[];
+  /** The compute backend of the sampled run (null when none ran). */
+  backend: string | null;
+  cost: { forwardFlops: number; totalFlops: number; peakBytes: number; weightCount: number } | null;
+  /** Why the sampled run was refused or did not finish, with the estimate; null when it ran or was not asked. */
+  sampledRefused: string | null;
+  timings: { parseMs: number; analyticMs: number; sampledMs: number };
+}

@@ -1,0 +1,109 @@
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Report } from '../engine';
+import type { WorkerRequest, WorkerResponse } from '../protocol/workerProtocol';
+
+/** How long a cancelled run may take to stop at its next layer before its worker is replaced. */
+const STOP_GRACE_MS = 3000;
+
+interface Pending {
+  message: WorkerRequest;
+  resolve(report: Report): void;
+  reject(err: Error): void;
+  onProgress(fraction: number): void;
+  cancelled: boolean;
+  watchdog?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Runs analyses in one long-lived worker thread (started on the first run, so the WebAssembly kernels and their
+ * thread pool load once and stay warm), one run at a time in order. Cancelling a run settles its promise at once and
+ * raises the run's shared flag, which the engine checks between layers; a run that has not stopped within
+ * STOP_GRACE_MS has its worker terminated and replaced, and the runs queued behind it go to the new worker. A worker
+ * that dies fails its runs with the reason. Nothing heavy ever runs on the extension host's thread.
+ */
+export class AnalysisRunner {
+  private nextId = 1;
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly distDir: string) {}
+
+  /** The worker's thread id, or null before the first run and after it stopped (for tests and logs). */
+  get workerThreadId(): number | null {
+    return this.worker?.threadId ?? null;
+  }
+
+  run(request: Omit<WorkerRequest, 'id' | 'cancel'>, onProgress: (fraction: number) => void, cancelled: { onCancellationRequested(listener: () => void): unknown }): Promise<Report> {
+    const id = this.nextId++;
+    return new Promise<Report>((resolve, reject) => {
+      const entry: Pending = { message: { ...request, id, cancel: new Int32Array(new SharedArrayBuffer(4)) }, resolve, reject, onProgress, cancelled: false };
+      this.pending.set(id, entry);
+      cancelled.onCancellationRequested(() => this.cancel(entry));
+      this.ensureWorker().postMessage(entry.message);
+    });
+  }
+
+  dispose(): void {
+    const worker = this.worker;
+    this.worker = null;
+    for (const entry of this.pending.values()) this.settle(entry, new Error('Init Inspector is shutting down'));
+    void worker?.terminate();
+  }
+
+  private cancel(entry: Pending): void {
+    if (entry.cancelled || !this.pending.has(entry.message.id)) return;
+    entry.cancelled = true;
+    Atomics.store(entry.message.cancel, 0, 1);
+    entry.reject(new Error('cancelled'));
+    entry.watchdog = setTimeout(() => this.replaceWorker(), STOP_GRACE_MS);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(path.join(this.distDir, 'engineWorker.js'));
+    worker.on('message', (msg: WorkerResponse) => this.onMessage(msg));
+    worker.on('error', (err) => this.onExit(worker, err.message));
+    worker.on('exit', (code) => this.onExit(worker, `exit code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+
+  private onMessage(msg: WorkerResponse): void {
+    const entry = this.pending.get(msg.id);
+    if (!entry) return;
+    if (msg.type === 'progress') {
+      if (!entry.cancelled) entry.onProgress(msg.fraction);
+      return;
+    }
+    if (msg.type === 'done') this.settle(entry, msg.report);
+    else this.settle(entry, new Error(msg.message));
+  }
+
+  /** Finishes a run (a cancelled one was already rejected: its late result is dropped). */
+  private settle(entry: Pending, outcome: Report | Error): void {
+    this.pending.delete(entry.message.id);
+    clearTimeout(entry.watchdog);
+    if (entry.cancelled) return;
+    if (outcome instanceof Error) entry.reject(outcome);
+    else entry.resolve(outcome);
+  }
+
+  /** A worker ended: its runs fail with the reason (cancelled ones are already settled). */
+  private onExit(worker: Worker, reason: string): void {
+    if (worker !== this.worker) return;
+    this.worker = null;
+    for (const entry of [...this.pending.values()]) this.settle(entry, new Error(`the engine worker stopped (${reason})`));
+  }
+
+  /** Terminates a worker stuck in a cancelled run and hands the runs queued behind it to a fresh one. */
+  private replaceWorker(): void {
+    const stuck = this.worker;
+    this.worker = null;
+    void stuck?.terminate();
+    for (const entry of [...this.pending.values()]) {
+      if (entry.cancelled) this.settle(entry, new Error('cancelled'));
+      else this.ensureWorker().postMessage(entry.message);
+    }
+  }
+}
