@@ -4,6 +4,7 @@ export { parseNetwork, isNetworkDescription, type ParseResult } from './format/p
 export { pointerLocator, type Location } from './format/pointer';
 export type { Report, LayerReport, Finding, Fix, Mode, Severity, FindingCode } from './report/report';
 export { FINDING_CODES } from './report/report';
+export { RUN_BOUNDS, isValidSeed, isValidBatchSize } from './format/bounds';
 export type { Problem } from './format/problem';
 export { DEFAULT_BUDGET, type Budget } from './sampled/cost';
 export { FINDING_THRESHOLDS } from './findings/diagnose';

@@ -5,6 +5,7 @@ import { readBias, readInit } from './parseInit';
 import type { ActivationRef, InputSpec, LayerSpec, NetworkSpec, ProjectionSpec } from './networkSpec';
 import { LAYER_TYPES } from './networkSpec';
 import { Reader } from './reader';
+import { RUN_BOUNDS } from './bounds';
 import { childPointer, type Problem } from './problem';
 
 /** The result of parsing: a network when the document is usable, and every problem found either way. */
@@ -82,8 +83,8 @@ function readDocument(text: string, r: Reader): NetworkSpec | null {
 
   const name = r.string(r.prop(root, 'name'), '/name', 'name') ?? 'network';
   const input = readInput(r, r.prop(root, 'input'), root);
-  const batchSize = r.number(r.prop(root, 'batch_size'), '/batch_size', 'batch_size', { integer: true, min: 1, max: 65536 }) ?? 64;
-  const seed = r.number(r.prop(root, 'seed'), '/seed', 'seed', { integer: true, min: 0, max: 0xffffffff }) ?? 0;
+  const batchSize = r.number(r.prop(root, 'batch_size'), '/batch_size', 'batch_size', { integer: true, ...RUN_BOUNDS.batchSize }) ?? 64;
+  const seed = r.number(r.prop(root, 'seed'), '/seed', 'seed', { integer: true, ...RUN_BOUNDS.seed }) ?? 0;
   const defaults = readDefaults(r, r.prop(root, 'defaults'));
   const layersNode = r.prop(root, 'layers');
   if (!layersNode) r.report(root, '', 'missing required property "layers" (an array of layers) in the network description');
