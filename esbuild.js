@@ -16,10 +16,10 @@ const targets = [
 ];
 
 async function main() {
-  // The WebAssembly kernels, assembled from the WAT that scripts/wasm/kernelsWat.js generates (nothing binary is committed).
+  // The WebAssembly kernels, generated as WAT from their ABI (src/engine/backend/wasm/kernelAbi.ts) and assembled.
   const fs = require('node:fs');
   fs.mkdirSync('dist', { recursive: true });
-  fs.writeFileSync('dist/kernels.wasm', await require('./scripts/wasm/kernelsWat.js').buildKernels());
+  fs.writeFileSync('dist/kernels.wasm', await require('./scripts/wasm/buildKernels.js').buildKernels());
   const contexts = await Promise.all(targets.map((t) => esbuild.context({
     bundle: true, target: 'es2022', mainFields: ['module', 'main'], sourcemap: !production, minify: production, logLevel: 'warning', ...t,
   })));

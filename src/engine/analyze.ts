@@ -5,6 +5,8 @@ import { predictMeanField, type PredictedLayer } from './meanField/predictMeanFi
 import type { NetworkSpec } from './format/networkSpec';
 import { parseNetwork } from './format/parseNetwork';
 import { buildPlan, type PlanNode } from './graph/plan';
+import { isWeightNode } from './graph/ops/weightLayer';
+import { nodeOp } from './graph/registry';
 import { pointerLocator } from './format/pointer';
 import type { Problem } from './format/problem';
 import { CancelledError, runSampled, type SampledLayer } from './sampled/propagate';
@@ -93,8 +95,8 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
 }
 
 function layerReport(node: PlanNode, s: SampledLayer | null, p: PredictedLayer | null): LayerReport {
-  const weight = node.op === 'dense' || node.op === 'conv2d' ? node : null;
-  const act = node.op === 'dense' || node.op === 'conv2d' || node.op === 'activation' || node.op === 'residual' ? node.activation.name : null;
+  const weight = isWeightNode(node) ? node : null;
+  const act = nodeOp(node.op).outputActivation?.(node)?.name ?? null;
   return {
     index: node.index,
     path: node.path,

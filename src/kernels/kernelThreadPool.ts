@@ -1,10 +1,8 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { KERNEL_NAMES, type KernelName, type KernelThreads } from '../engine/backend/wasm/wasmBackend';
+import { KERNEL_NAMES, MAX_PARTS, type KernelName } from '../engine/backend/wasm/kernelAbi';
+import type { KernelThreads } from '../engine/backend/wasm/kernelRunner';
 import { awaitJob, claimParts, createJobBoard, postJob } from './kernelJobs';
-
-/** At most this many parts per job (the engine's splits stay far below). */
-const MAX_PARTS = 256;
 
 /**
  * Worker threads that run the WebAssembly kernels on the backend's shared memory, started once and reused. A job goes

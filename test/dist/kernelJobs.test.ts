@@ -35,7 +35,7 @@ suite('the job board under real threads', () => {
     const runs = new Int32Array(new SharedArrayBuffer(JOBS * 8 * 4));
     const source = `
       const { workerData } = require('node:worker_threads');
-      const { serveJobs } = require(${JSON.stringify(require.resolve('../../src/kernelJobs'))});
+      const { serveJobs } = require(${JSON.stringify(require.resolve('../../src/kernels/kernelJobs'))});
       const { parentPort } = require('node:worker_threads');
       const runs = workerData.runs;
       const spin = () => { const end = performance.now() + 0.02; while (performance.now() < end); };

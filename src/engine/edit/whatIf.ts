@@ -1,12 +1,13 @@
 import type { InitOptions, InitScheme, InitSpec } from '../init/initSpec';
 import { INIT_ALIASES, INIT_SCHEMES } from '../init/initSpec';
-import type { Conv2dSpec, DenseSpec, LayerSpec, NetworkSpec } from '../format/networkSpec';
+import type { LayerSpec, NetworkSpec } from '../format/networkSpec';
+import { isWeightLayerSpec, type WeightLayerSpec } from '../graph/ops/weightLayer';
 import { childPointer } from '../format/problem';
 import type { Fix } from '../report/report';
 
-/** A hypothetical init for one layer (its JSON pointer) or every dense and conv2d layer, not yet written to the file. */
+/** A hypothetical init for one layer (its JSON pointer) or every layer with a weight, not yet written to the file. */
 export interface WhatIf {
-  /** "all", or the JSON pointer of a dense / conv2d layer (a repeat's template changes every copy). */
+  /** "all", or the JSON pointer of a layer with a weight (a repeat's template changes every copy). */
   target: string;
   /** A scheme name, as in the file format ("xavier_normal", "kaiming_normal", …), or "keep" for the layer's own. */
   scheme: string;
@@ -24,7 +25,7 @@ export function isWhatIfScheme(scheme: string): boolean {
  * with its default options, except Kaiming, which takes the layer's activation as its nonlinearity when that is relu
  * or leaky_relu (with the leaky slope as `a`).
  */
-function whatIfInit(layer: DenseSpec | Conv2dSpec, whatIf: WhatIf): InitSpec {
+function whatIfInit(layer: WeightLayerSpec, whatIf: WhatIf): InitSpec {
   const old = layer.init;
   if (whatIf.scheme === 'keep') return { ...old, multiplier: old.multiplier * whatIf.multiplier };
   const scheme = (INIT_ALIASES[whatIf.scheme] ?? whatIf.scheme) as InitScheme;
@@ -38,8 +39,8 @@ function whatIfInit(layer: DenseSpec | Conv2dSpec, whatIf: WhatIf): InitSpec {
 /** The network with the what-if applied to every targeted dense / conv2d layer (see `whatIfInit`). */
 export function applyWhatIf(network: NetworkSpec, whatIf: WhatIf): NetworkSpec {
   const visit = (layers: LayerSpec[]): LayerSpec[] => layers.map((layer) => {
-    if (layer.type === 'repeat' || layer.type === 'residual') return { ...layer, layers: visit(layer.layers) } as LayerSpec;
-    if (layer.type !== 'dense' && layer.type !== 'conv2d') return layer;
+    if (layer.layers) return { ...layer, layers: visit(layer.layers) };
+    if (!isWeightLayerSpec(layer)) return layer;
     if (whatIf.target !== 'all' && whatIf.target !== layer.path) return layer;
     return { ...layer, init: whatIfInit(layer, whatIf) };
   });
@@ -52,8 +53,8 @@ export function whatIfFixes(network: NetworkSpec, whatIf: WhatIf): Fix[] {
   const applied = applyWhatIf(network, whatIf);
   const visit = (layers: LayerSpec[]): void => {
     for (const layer of layers) {
-      if (layer.type === 'repeat' || layer.type === 'residual') visit(layer.layers);
-      else if ((layer.type === 'dense' || layer.type === 'conv2d') && (whatIf.target === 'all' || whatIf.target === layer.path)) {
+      if (layer.layers) visit(layer.layers);
+      else if (isWeightLayerSpec(layer) && (whatIf.target === 'all' || whatIf.target === layer.path)) {
         fixes.push({ description: `set the init of ${layer.path}`, path: childPointer(layer.path, 'init'), value: initJson(layer.init) });
       }
     }

@@ -1,34 +1,13 @@
 import { type Activation, canDie, saturates } from '../math/activation';
-import type { Plan, PlanNode, WeightNode } from '../graph/plan';
-import { initPointer } from '../graph/plan';
+import type { DiagnoseStats } from '../graph/layerOp';
+import type { Plan, PlanNode } from '../graph/plan';
+import { nodeOp, nodeOps } from '../graph/registry';
+import { initPointer, isWeightNode, type WeightNode } from '../graph/ops/weightLayer';
+import { FINDING_THRESHOLDS } from './thresholds';
 import { formatStd, recommendInit, roundStd } from '../init/recommendInit';
 import type { Finding, Fix, LayerReport } from '../report/report';
 import { childPointer } from '../format/problem';
 
-/**
- * Thresholds of the findings, documented in the README's findings table. A chain is a run of the main path's weight
- * layers and residual blocks (not the inside of residual branches, whose layers are judged by their block), cut at
- * pooling and normalization layers, which rescale the signal for reasons that have nothing to do with the init.
- */
-export const FINDING_THRESHOLDS = {
-  /** A chain of at least this many layers is judged for vanishing or exploding. */
-  minChainLayers: 3,
-  /** Geometric mean of the per-layer std ratio below which a signal vanishes (above 1/x it explodes)... */
-  vanishingRatioPerLayer: 0.75,
-  /** ...when the whole chain also shrinks below this (or grows above its inverse). */
-  vanishingTotalRatio: 0.25,
-  /** A chain that shrinks below this ratio (or grows above its inverse) is flagged whatever its length. */
-  collapseRatio: 1e-3,
-  /** Fraction of saturated outputs (|tanh| > 0.99, sigmoid outside (0.01, 0.99)) above which a layer saturates. */
-  saturatedFraction: 0.2,
-  /**
-   * Fraction of ReLU units dead for the whole batch above which a layer is flagged. A healthy Kaiming/ReLU net at
-   * batch 16 already shows 2–15% (units whose pre-activation is negative for every sample by chance).
-   */
-  deadFraction: 0.3,
-  /** Variance ratio output/input per residual block above which residual variance grows. */
-  residualVarianceGrowth: 1.5,
-} as const;
 
 const RELU_FAMILY = new Set(['relu', 'leaky_relu']);
 const LINEAR_SCHEMES = new Set(['xavier_normal', 'xavier_uniform', 'lecun_normal', 'lecun_uniform', 'keras_default']);
@@ -83,16 +62,23 @@ export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): F
   }
   if ([...findings.values()].some((f) => f.severity === 'error')) return finish(findings);
 
-  const residualGrowth = residualFindings(plan.nodes, layers, inputStd);
-  for (const f of residualGrowth) add(f);
-  const grows = residualGrowth.length > 0;
+  const stats: DiagnoseStats = {
+    layers, inputStd,
+    outputStd: (n) => layers[n.index].activation?.std ?? layers[n.index].predicted?.activationStd ?? NaN,
+    lastWeightOf,
+  };
+  // Findings an op makes over its siblings on the main path (residual variance growth over consecutive blocks).
+  const siblingFindings = nodeOps().flatMap((op) => op.findings.diagnoseSiblings?.(plan.nodes, stats) ?? []);
+  for (const f of siblingFindings) add(f);
+  // Structural variance growth explains an exploding signal; it is reported instead of the exploding findings.
+  const grows = siblingFindings.length > 0;
 
   for (const chain of mainPathChains(plan.nodes)) {
   const signal = chain.map((n) => layers[n.index].activation?.std ?? layers[n.index].predicted?.activationStd ?? NaN);
   const verdict = chainVerdict(signal);
   if (verdict && !(grows && verdict.kind === 'exploding')) {
     const at = chain[verdict.firstStep];
-    const weight = at.op === 'residual' ? null : at;
+    const weight = isWeightNode(at) ? at : null;
     add({
       code: verdict.kind === 'vanishing' ? 'vanishing-activations' : 'exploding-activations',
       severity: 'warning',
@@ -106,7 +92,7 @@ export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): F
   const gradVerdict = chainVerdict(gradient);
   if (gradVerdict && !(grows && gradVerdict.kind === 'exploding')) {
     const first = chain[0];
-    const weight = first.op === 'residual' ? null : first;
+    const weight = isWeightNode(first) ? first : null;
     add({
       code: gradVerdict.kind === 'vanishing' ? 'vanishing-gradients' : 'exploding-gradients',
       severity: 'warning',
@@ -120,9 +106,9 @@ export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): F
 
   for (const node of plan.ordered) {
     const layer = layers[node.index];
-    const act = node.op === 'dense' || node.op === 'conv2d' || node.op === 'activation' || node.op === 'residual' ? node.activation : null;
+    const act = nodeOp(node.op).outputActivation?.(node) ?? null;
     if (!act) continue;
-    const weight = node.op === 'dense' || node.op === 'conv2d' ? node : null;
+    const weight = isWeightNode(node) ? node : null;
     const saturated = layer.activation?.saturatedFraction ?? layer.predicted?.saturatedFraction ?? 0;
     if (saturates(act.name) && saturated > FINDING_THRESHOLDS.saturatedFraction) {
       add({ code: 'saturated-activations', severity: 'warning', path: weight ? scalePointer(weight) : node.path, layer: node.index,
@@ -146,18 +132,18 @@ function finish(findings: Map<string, Finding>): Finding[] {
   return list;
 }
 
-type ChainNode = WeightNode | Extract<PlanNode, { op: 'residual' }>;
-
 /**
- * Runs of main-path weight layers and residual blocks, cut at pooling and normalization layers and at zero- or
- * constant-initialized layers (whose effect the symmetry findings report).
+ * Runs of main-path nodes whose op is a chain `link` (weight layers, residual blocks), skipping `transparent` ones and
+ * cut at `cut` ones (pooling, normalization) and at zero- or constant-initialized layers (whose effect the symmetry
+ * findings report).
  */
-function mainPathChains(nodes: PlanNode[]): ChainNode[][] {
-  const chains: ChainNode[][] = [[]];
+function mainPathChains(nodes: PlanNode[]): PlanNode[][] {
+  const chains: PlanNode[][] = [[]];
   for (const n of nodes) {
-    if ((n.op === 'dense' || n.op === 'conv2d') && n.init.std === 0) chains.push([]);
-    else if (n.op === 'dense' || n.op === 'conv2d' || n.op === 'residual') chains[chains.length - 1].push(n);
-    else if (n.op !== 'activation' && n.op !== 'flatten' && n.op !== 'dropout') chains.push([]);
+    const role = nodeOp(n.op).findings.chain;
+    if (isWeightNode(n) && n.init.std === 0) chains.push([]);
+    else if (role === 'link') chains[chains.length - 1].push(n);
+    else if (role === 'cut') chains.push([]);
   }
   return chains.filter((c) => c.length > 0);
 }
@@ -173,22 +159,23 @@ interface WeightContext {
 
 function weightContexts(plan: Plan): WeightContext[] {
   const out: WeightContext[] = [];
-  const lastWeight = [...plan.ordered].reverse().find((n): n is WeightNode => (n.op === 'dense' || n.op === 'conv2d') && !n.isShortcut);
+  const lastWeight = [...plan.ordered].reverse().find((n): n is WeightNode => isWeightNode(n) && !n.isShortcut);
   const walk = (nodes: PlanNode[], inBranch: boolean): void => {
-    const lastInList = [...nodes].reverse().find((n) => n.op === 'dense' || n.op === 'conv2d');
+    const lastInList = [...nodes].reverse().find(isWeightNode);
     nodes.forEach((node, i) => {
-      if (node.op === 'residual') {
-        walk(node.branch, true);
+      const subgraphs = nodeOp(node.op).subgraphs?.(node);
+      if (subgraphs) {
+        for (const sub of subgraphs) walk(sub, true);
         return;
       }
-      if (node.op !== 'dense' && node.op !== 'conv2d') return;
+      if (!isWeightNode(node)) return;
       const next = nodes[i + 1];
       out.push({
         node,
         act: effectiveActivationAt(node, next),
         lastOfBranch: inBranch && node === lastInList,
         isOutput: node === lastWeight,
-        beforeNorm: next?.op === 'batchnorm' || next?.op === 'layernorm',
+        beforeNorm: next !== undefined && nodeOp(next.op).findings.normalizes === true,
       });
     });
   };
@@ -197,7 +184,7 @@ function weightContexts(plan: Plan): WeightContext[] {
 }
 
 function effectiveActivationAt(node: WeightNode, next: PlanNode | undefined): Activation {
-  if (node.activation.name === 'linear' && next?.op === 'activation') return next.activation;
+  if (node.activation.name === 'linear' && next && nodeOp(next.op).findings.activationOnly) return nodeOp(next.op).outputActivation?.(next) ?? node.activation;
   return node.activation;
 }
 
@@ -270,39 +257,13 @@ export function chainVerdict(stds: number[]): { kind: 'vanishing' | 'exploding';
   return null;
 }
 
-/** residual-variance-growth for each list of sibling residual blocks with identity shortcuts. */
-function residualFindings(nodes: PlanNode[], layers: LayerReport[], inputStd: number): Omit<Finding, 'copies'>[] {
-  const out: Omit<Finding, 'copies'>[] = [];
-  const std = (n: PlanNode): number => layers[n.index].activation?.std ?? layers[n.index].predicted?.activationStd ?? NaN;
-  const blocks: { node: Extract<PlanNode, { op: 'residual' }>; ratio: number; inStd: number; outStd: number }[] = [];
-  let prev = inputStd;
-  for (const node of nodes) {
-    if (node.op === 'residual' && !node.shortcut) blocks.push({ node, ratio: (std(node) / prev) ** 2, inStd: prev, outStd: std(node) });
-    prev = std(node);
-  }
-  if (blocks.length >= 2) {
-    const perBlock = Math.pow(blocks.reduce((p, b) => p * b.ratio, 1), 1 / blocks.length);
-    if (perBlock > FINDING_THRESHOLDS.residualVarianceGrowth) {
-      const first = blocks.find((b) => b.ratio > FINDING_THRESHOLDS.residualVarianceGrowth) ?? blocks[0];
-      const last = lastWeightOf(first.node.branch);
-      out.push({
-        code: 'residual-variance-growth', severity: 'warning', path: first.node.path, layer: first.node.index,
-        message: `variance grows ×${perBlock.toFixed(2)} per residual block: output std ${formatStd(blocks[0].inStd)} → ${formatStd(blocks[blocks.length - 1].outStd)} over ${blocks.length} blocks, because each block adds its branch's variance to the shortcut's`,
-        fix: last ? { description: `zero-initialize the branch's last layer '${last.name}' so each block starts as the identity (Fixup, SkipInit)`, path: initPointer(last), value: 'zeros', std: 0 } : null,
-        alternatives: [],
-        related: last ? [{ path: last.initSpec.source === 'layer' ? last.initSpec.path : last.path, message: `the branch's last layer; zero-initialize it to keep the block's variance` }] : [],
-      });
-    }
-  }
-  return out;
-}
-
+/** The last weight layer of a node list, looking into nested lists (a residual branch's last layer). */
 function lastWeightOf(nodes: PlanNode[]): WeightNode | null {
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i];
-    if (n.op === 'dense' || n.op === 'conv2d') return n;
-    if (n.op === 'residual') {
-      const inner = lastWeightOf(n.branch);
+    if (isWeightNode(n)) return n;
+    for (const sub of nodeOp(n.op).subgraphs?.(n) ?? []) {
+      const inner = lastWeightOf(sub);
       if (inner) return inner;
     }
   }

@@ -1,9 +1,9 @@
 import { type Node, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
-import { ACTIVATION_NAMES, type ActivationName } from '../math/activation';
-import type { InitSpec } from '../init/initSpec';
+import type { LayerParseContext } from '../graph/layerOp';
+import { LAYER_TYPE_ALIASES, LAYER_TYPES, specOp } from '../graph/registry';
+import { type Defaults, readActivation } from './layerFields';
 import { readBias, readInit } from './parseInit';
-import type { ActivationRef, InputSpec, LayerSpec, NetworkSpec, ProjectionSpec } from './networkSpec';
-import { LAYER_TYPES } from './networkSpec';
+import type { InputSpec, LayerSpec, NetworkSpec } from './networkSpec';
 import { Reader } from './reader';
 import { RUN_BOUNDS } from './bounds';
 import { childPointer, type Problem } from './problem';
@@ -16,30 +16,9 @@ export interface ParseResult {
 
 /** Largest size accepted for any single dimension; bigger is refused before anything is allocated. */
 export const MAX_DIMENSION = 1 << 24;
-export const MAX_REPEAT = 100_000;
-
-interface Defaults {
-  init?: InitSpec;
-  bias?: InitSpec | null;
-  activation?: ActivationRef;
-}
 
 const TOP_KEYS = ['$schema', 'name', 'description', 'input', 'batch_size', 'seed', 'defaults', 'layers'];
 const COMMON_KEYS = ['type', 'name', 'description'];
-const LAYER_KEYS: Readonly<Record<LayerSpec['type'], readonly string[]>> = {
-  dense: [...COMMON_KEYS, 'units', 'activation', 'negative_slope', 'init', 'bias'],
-  conv2d: [...COMMON_KEYS, 'filters', 'kernel_size', 'stride', 'padding', 'activation', 'negative_slope', 'init', 'bias'],
-  residual: [...COMMON_KEYS, 'layers', 'shortcut', 'activation', 'negative_slope'],
-  repeat: [...COMMON_KEYS, 'times', 'layers'],
-  activation: [...COMMON_KEYS, 'activation', 'negative_slope'],
-  batchnorm: [...COMMON_KEYS, 'eps'],
-  layernorm: [...COMMON_KEYS, 'eps'],
-  flatten: COMMON_KEYS,
-  maxpool2d: [...COMMON_KEYS, 'size', 'stride'],
-  avgpool2d: [...COMMON_KEYS, 'size', 'stride'],
-  global_avg_pool: COMMON_KEYS,
-  dropout: [...COMMON_KEYS, 'rate'],
-};
 
 /**
  * Parses a network description (JSON with comments allowed) into a `NetworkSpec`, applying defaults.
@@ -151,14 +130,6 @@ function readDefaults(r: Reader, node: Node | undefined): Defaults {
   };
 }
 
-/** Reads `activation` and `negative_slope` of an object; undefined when `activation` is absent or wrong. */
-function readActivation(r: Reader, obj: Node, path: string): ActivationRef | undefined {
-  const actPath = childPointer(path, 'activation');
-  const name = r.oneOf<ActivationName>(r.prop(obj, 'activation'), actPath, 'activation', ACTIVATION_NAMES, { identity: 'linear', none: 'linear', swish: 'silu' });
-  const negativeSlope = r.number(r.prop(obj, 'negative_slope'), childPointer(path, 'negative_slope'), 'negative_slope') ?? 0.01;
-  return name ? { name, negativeSlope, path: actPath } : undefined;
-}
-
 function readLayers(r: Reader, node: Node | undefined, path: string, defaults: Defaults): LayerSpec[] | undefined {
   const items = r.array(node, path, 'layers');
   if (!items) return undefined;
@@ -180,143 +151,22 @@ function readLayer(r: Reader, node: Node, path: string, defaults: Defaults): Lay
     r.report(obj, path, `missing required property "type" in the layer at ${path}; expected one of: ${LAYER_TYPES.join(', ')}`);
     return undefined;
   }
-  const type = r.oneOf(typeNode, childPointer(path, 'type'), 'layer type', LAYER_TYPES, { linear: 'dense', conv: 'conv2d', fc: 'dense' });
+  const type = r.oneOf(typeNode, childPointer(path, 'type'), 'layer type', LAYER_TYPES, LAYER_TYPE_ALIASES);
   if (!type) return undefined;
-  r.checkKeys(obj, path, LAYER_KEYS[type], `${type} layer`);
-  const name = r.string(r.prop(obj, 'name'), childPointer(path, 'name'), 'name');
+  const op = specOp(type);
+  r.checkKeys(obj, path, [...COMMON_KEYS, ...op.keys], `${type} layer`);
   const at = (key: string): string => childPointer(path, key);
-  const required = (key: string, what: string): Node | undefined => {
-    const n = r.prop(obj, key);
-    if (!n) r.report(obj, path, `missing required property "${key}" (${what}) in the ${type} layer at ${path}`);
-    return n;
+  const ctx: LayerParseContext = {
+    r, obj, path, type, defaults,
+    name: r.string(r.prop(obj, 'name'), at('name'), 'name'),
+    at,
+    required(key, what) {
+      const n = r.prop(obj, key);
+      if (!n) r.report(obj, path, `missing required property "${key}" (${what}) in the ${type} layer at ${path}`);
+      return n;
+    },
+    positive: (key, what) => r.number(ctx.required(key, what), at(key), key, { integer: true, min: 1, max: MAX_DIMENSION }),
+    readLayers: (n, p) => readLayers(r, n, p, defaults),
   };
-  const positive = (key: string, what: string): number | undefined =>
-    r.number(required(key, what), at(key), key, { integer: true, min: 1, max: MAX_DIMENSION });
-
-  switch (type) {
-    case 'dense':
-    case 'conv2d': {
-      const slopeNode = r.prop(obj, 'negative_slope');
-      const inherited = defaults.activation ?? { name: 'linear', negativeSlope: 0.01, path };
-      const activation: ActivationRef = readActivation(r, obj, path)
-        ?? { ...inherited, negativeSlope: slopeNode?.type === 'number' ? (slopeNode.value as number) : inherited.negativeSlope };
-      const initNode = r.prop(obj, 'init');
-      const init = initNode ? readInit(r, initNode, at('init'), 'layer', 'weight')
-        : defaults.init ?? { scheme: 'pytorch_default', options: {}, multiplier: 1, path, source: 'assumed' };
-      const biasNode = r.prop(obj, 'bias');
-      let bias: InitSpec | null | undefined;
-      if (biasNode) bias = readBias(r, biasNode, at('bias'), 'layer');
-      else if (defaults.bias !== undefined) bias = defaults.bias;
-      else bias = { scheme: init?.scheme === 'pytorch_default' ? 'pytorch_default' : 'zeros', options: {}, multiplier: 1, path, source: 'assumed' };
-      if (!init || bias === undefined) return undefined;
-      if (type === 'dense') {
-        const units = positive('units', 'the number of output features');
-        return units === undefined ? undefined : { type, path, name, units, activation, init, bias };
-      }
-      const filters = positive('filters', 'the number of output channels');
-      const kernelSize = readPair(r, required('kernel_size', 'a number or [height, width]'), at('kernel_size'), 'kernel_size');
-      const stride = r.prop(obj, 'stride') ? readPair(r, r.prop(obj, 'stride'), at('stride'), 'stride') : [1, 1] as [number, number];
-      const padding = readPadding(r, r.prop(obj, 'padding'), at('padding'));
-      if (filters === undefined || !kernelSize || !stride || !padding) return undefined;
-      return { type, path, name, filters, kernelSize, stride, padding, activation, init, bias };
-    }
-    case 'activation': {
-      if (!r.prop(obj, 'activation')) r.report(obj, path, `missing required property "activation" in the activation layer at ${path}; expected one of: ${ACTIVATION_NAMES.join(', ')}`);
-      const activation = readActivation(r, obj, path);
-      return activation ? { type, path, name, activation } : undefined;
-    }
-    case 'batchnorm':
-    case 'layernorm': {
-      const eps = r.number(r.prop(obj, 'eps'), at('eps'), 'eps', { min: 0, exclusiveMin: true }) ?? 1e-5;
-      return { type, path, name, eps };
-    }
-    case 'flatten':
-    case 'global_avg_pool':
-      return { type, path, name };
-    case 'maxpool2d':
-    case 'avgpool2d': {
-      const size = readPair(r, required('size', 'a number or [height, width]'), at('size'), 'size');
-      const stride = r.prop(obj, 'stride') ? readPair(r, r.prop(obj, 'stride'), at('stride'), 'stride') : size;
-      return size && stride ? { type, path, name, size, stride } : undefined;
-    }
-    case 'dropout': {
-      const rate = r.number(required('rate', 'the probability of zeroing a unit, in [0, 1)'), at('rate'), 'rate', { min: 0 });
-      if (rate !== undefined && rate >= 1) {
-        r.report(r.prop(obj, 'rate'), at('rate'), `rate at ${at('rate')} must be < 1, got ${rate}`);
-        return undefined;
-      }
-      return rate === undefined ? undefined : { type, path, name, rate };
-    }
-    case 'residual': {
-      const layers = readLayers(r, required('layers', 'the branch F as an array of layers'), at('layers'), defaults);
-      const activation = readActivation(r, obj, path) ?? { name: 'linear', negativeSlope: 0.01, path };
-      const shortcut = readShortcut(r, r.prop(obj, 'shortcut'), at('shortcut'), defaults);
-      if (layers && layers.length === 0) r.report(r.prop(obj, 'layers'), at('layers'), `the residual branch at ${at('layers')} is empty`);
-      return layers && layers.length > 0 && shortcut !== undefined ? { type, path, name, layers, shortcut, activation } : undefined;
-    }
-    case 'repeat': {
-      const times = r.number(required('times', 'how many copies'), at('times'), 'times', { integer: true, min: 1, max: MAX_REPEAT });
-      const layers = readLayers(r, required('layers', 'the layers to repeat'), at('layers'), defaults);
-      if (layers && layers.length === 0) r.report(r.prop(obj, 'layers'), at('layers'), `the repeat at ${at('layers')} has no layers`);
-      return times !== undefined && layers && layers.length > 0 ? { type, path, name, times, layers } : undefined;
-    }
-  }
-}
-
-function readPair(r: Reader, node: Node | undefined, path: string, what: string): [number, number] | undefined {
-  if (!node) return undefined;
-  const bounds = { integer: true, min: 1, max: 4096 };
-  if (node.type === 'number') {
-    const v = r.number(node, path, what, bounds);
-    return v === undefined ? undefined : [v, v];
-  }
-  const items = r.array(node, path, what);
-  if (!items) return undefined;
-  if (items.length !== 2) {
-    r.report(node, path, `${what} at ${path} must be a number or [height, width], got ${items.length} values`);
-    return undefined;
-  }
-  const h = r.number(items[0], childPointer(path, 0), what, bounds);
-  const w = r.number(items[1], childPointer(path, 1), what, bounds);
-  return h !== undefined && w !== undefined ? [h, w] : undefined;
-}
-
-function readPadding(r: Reader, node: Node | undefined, path: string): 'same' | 'valid' | [number, number] | undefined {
-  if (!node) return 'valid';
-  if (node.type === 'string') return r.oneOf(node, path, 'padding', ['same', 'valid'] as const);
-  if (node.type === 'number') {
-    const v = r.number(node, path, 'padding', { integer: true, min: 0, max: 4096 });
-    return v === undefined ? undefined : [v, v];
-  }
-  if (node.type === 'array') {
-    const items = node.children ?? [];
-    const vals = items.map((n, i) => r.number(n, childPointer(path, i), 'padding', { integer: true, min: 0, max: 4096 }));
-    if (items.length !== 2) r.report(node, path, `padding at ${path} must be a number, [height, width], "same" or "valid"`);
-    return items.length === 2 && vals[0] !== undefined && vals[1] !== undefined ? [vals[0], vals[1]] : undefined;
-  }
-  r.report(node, path, `padding at ${path} must be a number, [height, width], "same" or "valid"`);
-  return undefined;
-}
-
-function readShortcut(r: Reader, node: Node | undefined, path: string, defaults: Defaults): ProjectionSpec | null | undefined {
-  if (!node) return null;
-  if (node.type === 'string') {
-    const s = r.oneOf(node, path, 'shortcut', ['identity', 'projection'] as const);
-    if (s === undefined) return undefined;
-    if (s === 'identity') return null;
-    return { path, init: defaults.init ?? { scheme: 'pytorch_default', options: {}, multiplier: 1, path, source: 'assumed' }, bias: null };
-  }
-  const obj = r.object(node, path, 'shortcut');
-  if (!obj) return undefined;
-  r.checkKeys(obj, path, ['type', 'init', 'bias'], 'shortcut');
-  const type = r.oneOf(r.prop(obj, 'type'), childPointer(path, 'type'), 'shortcut type', ['identity', 'projection'] as const);
-  if (!r.prop(obj, 'type')) r.report(obj, path, `missing required property "type" in the shortcut at ${path}; expected one of: identity, projection`);
-  if (type === 'identity') return null;
-  if (type === undefined) return undefined;
-  const initNode = r.prop(obj, 'init');
-  const init = initNode ? readInit(r, initNode, childPointer(path, 'init'), 'layer', 'weight')
-    : defaults.init ?? { scheme: 'pytorch_default', options: {}, multiplier: 1, path, source: 'assumed' };
-  const biasNode = r.prop(obj, 'bias');
-  const bias = biasNode ? readBias(r, biasNode, childPointer(path, 'bias'), 'layer') : null;
-  return init && bias !== undefined ? { path, init, bias } : undefined;
+  return op.parse(ctx);
 }

@@ -10,6 +10,9 @@ export interface Activation {
   negativeSlope: number;
 }
 
+/** The identity, φ(x) = x: what layers without a nonlinearity apply (their statistics are judged as linear). */
+export const LINEAR: Activation = Object.freeze({ name: 'linear', negativeSlope: 0.01 });
+
 // SELU constants from Klambauer et al. (2017), as torch.nn.SELU uses them.
 const SELU_LAMBDA = 1.0507009873554804934193349852946;
 const SELU_ALPHA = 1.6732632423543772848170429916717;

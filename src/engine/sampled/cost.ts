@@ -1,4 +1,6 @@
-import { type Plan, type PlanNode, sizeOf } from '../graph/plan';
+import type { CostTally } from '../graph/layerOp';
+import { type Plan, sizeOf } from '../graph/plan';
+import { nodeOp } from '../graph/registry';
 
 /** Limits on a sampled run; above either, the run is refused and only the analytic prediction is given. */
 export interface Budget {
@@ -25,40 +27,23 @@ export interface CostEstimate {
 }
 
 /**
- * Estimates the cost of a sampled run from shapes alone, before anything is allocated: dense 2·B·in·out FLOPs,
+ * Estimates the cost of a sampled run from shapes alone, before anything is allocated, each op adding its own part
+ * (`NodeOp.cost`): dense 2·B·in·out FLOPs,
  * conv2d 2·B·filters·(C·kh·kw)·Ho·Wo, orthogonal init ≈ 4·m·n² (Householder QR and forming Q), backward twice the
  * forward GEMMs. Bytes: 4 per float32 of every kept activation (input, pre-activation and output), the weights,
  * two gradient buffers of the widest layer and the largest im2col buffer.
  */
 export function estimateCost(plan: Plan): CostEstimate {
   const b = plan.batchSize;
-  let gemmFlops = 0;
-  let initFlops = 0;
-  let weightCount = 0;
-  let largestWeight = 0;
-  let keptFloats = b * sizeOf(plan.inputShape);
-  let widest = keptFloats;
-  let largestCols = 0;
-  const visit = (node: PlanNode): void => {
+  const tally: CostTally = { gemmFlops: 0, initFlops: 0, weightCount: 0, largestWeight: 0, keptFloats: b * sizeOf(plan.inputShape), largestCols: 0 };
+  let widest = tally.keptFloats;
+  for (const node of plan.ordered) {
     const outFloats = b * sizeOf(node.outShape);
     widest = Math.max(widest, outFloats);
-    keptFloats += 2 * outFloats;
-    if (node.op === 'dense' || node.op === 'conv2d') {
-      const weights = sizeOf(node.weightShape);
-      weightCount += weights;
-      largestWeight = Math.max(largestWeight, weights);
-      const spatial = node.op === 'conv2d' ? node.outShape[1] * node.outShape[2] : 1;
-      gemmFlops += 2 * b * weights * spatial;
-      if (node.geometry) largestCols = Math.max(largestCols, node.fanIn * spatial);
-      if (node.init.distribution.kind === 'orthogonal') {
-        const m = Math.max(node.weightShape[0], node.fanIn);
-        const n = Math.min(node.weightShape[0], node.fanIn);
-        initFlops += 4 * m * n * n;
-      }
-    }
-    if (node.op === 'residual') keptFloats += outFloats;
-  };
-  plan.ordered.forEach(visit);
+    tally.keptFloats += 2 * outFloats;
+    nodeOp(node.op).cost?.(node, tally, b);
+  }
+  const { gemmFlops, initFlops, weightCount, largestWeight, keptFloats, largestCols } = tally;
   const cachesWeights = weightCount * 4 <= WEIGHT_CACHE_BYTES;
   const weightBytes = 4 * (cachesWeights ? weightCount : largestWeight);
   const peakBytes = 4 * keptFloats + weightBytes + 4 * (2 * widest + largestCols + largestWeight / 16);

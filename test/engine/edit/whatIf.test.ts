@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { applyWhatIf, parseNetwork, whatIfFixes } from '../../../src/engine';
-import type { DenseSpec, LayerSpec } from '../../../src/engine/format/networkSpec';
+import type { LayerSpec } from '../../../src/engine/format/networkSpec';
+import type { DenseSpec } from '../../../src/engine/graph/ops/dense';
 
 const net = parseNetwork(JSON.stringify({ input: { shape: [8] }, layers: [
   { type: 'dense', units: 8, activation: 'relu', init: { scheme: 'kaiming_normal', nonlinearity: 'tanh', mode: 'fan_out' } },

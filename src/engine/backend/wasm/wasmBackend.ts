@@ -1,46 +1,28 @@
-import type { Activation, ActivationName } from '../../math/activation';
+import type { Activation } from '../../math/activation';
 import type { ComputeBackend, ConvGeometry } from '../computeBackend';
 import { FILL_CHUNK } from '../../random/fill';
 import { blockedGemmMoments } from '../blockedGemmMoments';
 import { groupDistinctRows } from '../../sampled/layerStats';
 import { referenceBackend } from '../reference/referenceBackend';
 import { mergeMoments, type TensorMoments } from '../tensorMoments';
-import { WasmHeap } from './wasmHeap';
+import {
+  activationCode, CONV_GEOMETRY_FIELDS, GEMM_NN_TILE, GEMM_NT_TILE, gemmPackBytes, HISTOGRAM_SLOT, KERNEL_MEMORY, LAYOUT, resultSlot, scratchSlot, type KernelArgs, type KernelName,
+} from './kernelAbi';
+import { createKernelRunner, roundUp, type KernelThreads } from './kernelRunner';
 
-/** The kernels `scripts/wasm/kernelsWat.js` exports, by name (threads receive an index into this list); every argument is an i32 (floats travel as their bits). */
-export const KERNEL_NAMES = ['gemm_nn', 'gemm_nn_moments', 'gemm_nt', 'fill_normal', 'fill_uniform', 'moments', 'histogram', 'count_outside', 'count_dead', 'row_hash', 'im2col', 'col2im', 'activate', 'mul_derivative'] as const;
-/** The activations the kernels compute, by their kind number (`scripts/wasm/activationWat.js`); others run in JS. */
-const ACTIVATION_KINDS: Partial<Record<ActivationName, number>> = { linear: 0, relu: 1, leaky_relu: 2, tanh: 3, sigmoid: 4 };
-export type KernelName = (typeof KERNEL_NAMES)[number];
-type Kernels = Record<KernelName, (...args: number[]) => void>;
-
-/**
- * Extra threads that run the same kernels on the same shared memory (the host makes them: the engine imports no
- * `worker_threads`). `run` runs `kernel` once per argument list, each on whichever thread claims it first, the
- * calling one included (through `here`), and returns when all are done.
- */
-export interface KernelThreads {
-  readonly count: number;
-  run(kernel: KernelName, parts: number[][], here: (args: number[]) => void): void;
-}
-
-/** The shared memory the kernels import: one 64 KiB page to start, room for 4 GiB. */
+/** The shared memory the kernels import (KERNEL_MEMORY): one 64 KiB page to start, room for 4 GiB. */
 export function createKernelMemory(): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  return new WebAssembly.Memory({ initial: KERNEL_MEMORY.initialPages, maximum: KERNEL_MEMORY.maximumPages, shared: KERNEL_MEMORY.shared });
 }
 
 /** Below this many multiply-adds a GEMM stays on one thread (handing work over costs more than it saves). */
 const PARALLEL_MIN_WORK = 1 << 20;
-/** gemm_nn's depth of K blocks, and the bytes of its per-thread packing buffer (two kc × 8 panels). */
-const NN_KC = 256, NN_PACK_BYTES = 2 * NN_KC * 32;
+/** gemm_nn's depth of K blocks, and the bytes of its per-part packing buffer. */
+const NN_KC = 256, NN_PACK_BYTES = gemmPackBytes(NN_KC);
 /** Below this many elements, fills and statistics stay on one thread. */
 const PARALLEL_MIN_ELEMENTS = 1 << 16;
-/** Per-part result slots (64 bytes each), the conv geometry and per-part scratch (32 bytes each) live in the first page; the heap follows. */
-/** Parts per thread in a split job: several, so that a thread that starts late or runs slow leaves less to wait for. */
-const PARTS_PER_THREAD = 4;
-const RESULTS = 0, GEOMETRY = 16384, SCRATCH = 32768, HEAP_BASE = 65536, MAX_PARTS = 256;
 
-const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+/** The bits of float32(x) as an i32 (how the kernels take float arguments), and back. */
 const f32Bits = (x: number): number => new Int32Array(new Float32Array([x]).buffer)[0];
 const bitsF32 = (bits: number): number => new Float32Array(new Int32Array([bits]).buffer)[0];
 
@@ -73,88 +55,30 @@ export function compileKernels(bytes: Uint8Array): WebAssembly.Module | null {
 }
 
 /**
- * A compute backend whose kernels run in WebAssembly SIMD128 (`scripts/wasm/*.js`, assembled from WAT by the build):
- * GEMM micro-kernels (and one that reduces A·B to its moments without storing it), the chunked normal and uniform
- * fills (bit for bit those of `fill.ts`), the statistics (float64 moments, histograms, saturated and dead counts, row
- * hashes for distinct units), im2col / col2im, and the ReLU-family, tanh and sigmoid activations and their
- * derivatives (other activations run in JS). Work is split over the calling thread and `threads` when given: GEMM by
- * column ranges, fills by chunks, the rest by element, unit, row or channel ranges. Tensors from `allocate` live in
- * the kernels' shared memory and are used in place; any other operand is copied in (padded with zeros to the kernels'
- * block sizes, which is exact: the padding adds 0·x terms) and the result copied back. Returns null when WebAssembly
- * SIMD is not available, so the caller can fall back to the reference backend and say so.
+ * A compute backend whose kernels run in WebAssembly SIMD128 (declared in kernelAbi.ts, written as WAT by `wat/*.ts`
+ * and assembled by the build): GEMM micro-kernels (and one that reduces A·B to its moments without storing it), the
+ * chunked normal and uniform fills (bit for bit those of `fill.ts`), the statistics (float64 moments, histograms,
+ * saturated and dead counts, row hashes for distinct units), im2col / col2im, and the ReLU-family, tanh and sigmoid
+ * activations and their derivatives (other activations run in JS). Work is split over the calling thread and
+ * `threads` when given: GEMM by column ranges, fills by chunks, the rest by element, unit, row or channel ranges.
+ * Tensors from `allocate` live in the kernels' shared memory and are used in place; any other operand is copied in
+ * (padded with zeros to the kernels' tiles, which is exact: the padding adds 0·x terms) and the result copied back.
+ * Returns null when WebAssembly SIMD is not available, so the caller can fall back to the reference backend and say so.
  */
 export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options: { memory?: WebAssembly.Memory; threads?: KernelThreads } = {}): ComputeBackend | null {
   const module = code instanceof WebAssembly.Module ? code : compileKernels(code);
   if (!module || !wasmSimdSupported()) return null;
   const memory = options.memory ?? createKernelMemory();
   const threads = options.threads;
-  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels;
-  if (memory.buffer.byteLength < HEAP_BASE) memory.grow(Math.ceil((HEAP_BASE - memory.buffer.byteLength) / 65536));
-  const heap = new WasmHeap(memory, HEAP_BASE);
-  /** Every SharedArrayBuffer object this memory has handed us (a grown shared memory hands out a new one). */
-  const buffers = new WeakSet<ArrayBufferLike>();
-  const view = (byteOffset: number, length: number): Float32Array => {
-    const buffer = memory.buffer;
-    buffers.add(buffer);
-    return new Float32Array(buffer, byteOffset, length);
-  };
-  const own = (t: Float32Array): boolean => buffers.has(t.buffer);
-  /** Part `part`'s 64-byte result slot. */
-  const slot = (part: number): number => RESULTS + part * 64;
-  /** The moments a kernel wrote at `res` (mean and M2 as f64, then min and max as f32) for `count` values. */
-  const readMoments = (res: number, count: number): TensorMoments => {
-    const f64 = new Float64Array(memory.buffer, res, 2);
-    const f32 = new Float32Array(memory.buffer, res + 16, 2);
-    return { count, mean: f64[0], m2: f64[1], min: f32[0], max: f32[1] };
-  };
-  /** The i32 count a kernel wrote at `res`. */
-  const readCount = (res: number): number => new Int32Array(memory.buffer, res, 1)[0];
-  const maxParts = Math.min(MAX_PARTS, PARTS_PER_THREAD * ((threads?.count ?? 0) + 1));
-
-  /** Runs `kernel` once per argument list, on this thread and the extra ones, and returns when all are done. */
-  const runParts = (kernel: KernelName, parts: number[][]): void => {
-    const here = (args: number[]): void => kernels[kernel](...args);
-    if (parts.length === 1 || !threads) parts.forEach(here);
-    else threads.run(kernel, parts, here);
-  };
-  /** Splits [0, n) into up to `maxParts` ranges at multiples of `align` (one range when n < minimum). */
-  const split = (n: number, align: number, minimum: number): [number, number][] => {
-    const parts = n >= minimum ? Math.max(1, Math.min(maxParts, Math.floor(n / align))) : 1;
-    const per = roundUp(Math.ceil(n / parts), align);
-    const ranges: [number, number][] = [];
-    for (let i0 = 0; i0 < n || ranges.length === 0; i0 += per) ranges.push([i0, Math.min(n, i0 + per)]);
-    return ranges;
-  };
-
-  /**
-   * The byte offset of `src` (rows × cols, row-major) laid out as paddedRows × stride floats: `src` itself when it
-   * lives in the memory with that layout already, else a staging block (listed in `staged` for release) holding a
-   * zero-padded copy, zeros, or nothing yet (`init`).
-   */
-  const operand = (src: Float32Array, rows: number, cols: number, paddedRows: number, stride: number, staged: number[], init: 'copy' | 'zeros' | 'none' = 'copy'): number => {
-    if (own(src) && rows === paddedRows && cols === stride) return src.byteOffset;
-    const at = heap.allocate(paddedRows * stride * 4);
-    staged.push(at);
-    const dst = view(at, paddedRows * stride);
-    if (init === 'none') return at;
-    if (init === 'zeros') dst.fill(0);
-    else if (stride === cols) {
-      dst.set(src.subarray(0, rows * cols));
-      dst.fill(0, rows * cols);
-    } else {
-      dst.fill(0);
-      for (let r = 0; r < rows; r++) dst.set(src.subarray(r * cols, (r + 1) * cols), r * stride);
-    }
-    return at;
-  };
+  const { heap, view, own, runParts, split, operand, inMemory, readMoments, readCount } = createKernelRunner(module, memory, threads);
 
   function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void {
     if ((transA && transB) || m === 0 || n === 0 || k === 0) return referenceBackend.gemm(transA, transB, m, n, k, a, b, c, accumulate);
-    // NN: B is K×N, columns in blocks of 8 (B and C share the row stride). NT: B is N×K, columns in pairs and K in fours.
+    // Padded to the kernels' tiles. NN: B is K×N (B and C share the row stride). NT: B is N×K.
     const nn = !transB;
-    const mp = roundUp(m, 4);
-    const np = roundUp(n, nn ? 8 : 2);
-    const kp = nn ? k : roundUp(k, 4);
+    const mp = roundUp(m, nn ? GEMM_NN_TILE.rows : GEMM_NT_TILE.rows);
+    const np = roundUp(n, nn ? GEMM_NN_TILE.cols : GEMM_NT_TILE.cols);
+    const kp = nn ? k : roundUp(k, GEMM_NT_TILE.depth);
     const staged: number[] = [];
     try {
       let aAt: number;
@@ -173,8 +97,8 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
       const cDirect = own(c) && m === mp && n === np;
       if (cDirect && !accumulate && !nn) c.fill(0, 0, m * n);
       const cAt = cDirect ? c.byteOffset : operand(c, m, n, mp, np, staged, accumulate ? 'copy' : nn ? 'none' : 'zeros');
-      // Column ranges: whole 16-column panel pairs for NN (its packing unit), pairs for NT.
-      const block = nn ? 16 : 2;
+      // Column ranges: whole packing units for NN, whole tiles for NT.
+      const block = nn ? GEMM_NN_TILE.packCols : GEMM_NT_TILE.cols;
       const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(np, block, 2 * block) : [[0, np] as [number, number]];
       if (nn) {
         const pack = heap.allocate(ranges.length * NN_PACK_BYTES);
@@ -198,29 +122,21 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
    * stored), columns split over the threads; shapes the kernel cannot take unpadded (m % 4, n % 8) go block by block.
    */
   function gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array): TensorMoments {
-    if (m === 0 || n === 0 || k === 0 || m % 4 !== 0 || n % 8 !== 0) return blockedGemmMoments(backend, m, n, k, a, b);
+    if (m === 0 || n === 0 || k === 0 || m % GEMM_NN_TILE.rows !== 0 || n % GEMM_NN_TILE.cols !== 0) return blockedGemmMoments(backend, m, n, k, a, b);
     const staged: number[] = [];
     try {
       const aAt = operand(a, m, k, m, k, staged);
       const bAt = operand(b, k, n, k, n, staged);
-      const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(n, 16, 32) : [[0, n] as [number, number]];
-      const packBytes = roundUp(2 * k * 32, 64);
+      const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(n, GEMM_NN_TILE.packCols, 2 * GEMM_NN_TILE.packCols) : [[0, n] as [number, number]];
+      const packBytes = roundUp(gemmPackBytes(k), 64);
       const pack = heap.allocate(ranges.length * packBytes);
       staged.push(pack);
-      runParts('gemm_nn_moments', ranges.map(([j0, j1], part) => [aAt, bAt + j0 * 4, slot(part), m, j1 - j0, k, n, k, pack + part * packBytes]));
-      return ranges.map(([j0, j1], part) => readMoments(slot(part), m * (j1 - j0))).reduce(mergeMoments);
+      runParts('gemm_nn_moments', ranges.map(([j0, j1], part) => [aAt, bAt + j0 * 4, resultSlot(part), m, j1 - j0, k, n, k, pack + part * packBytes]));
+      return ranges.map(([j0, j1], part) => readMoments(resultSlot(part), m * (j1 - j0))).reduce(mergeMoments);
     } finally {
       for (const at of staged) heap.release(at);
     }
   }
-
-  /** A tensor in the memory: `x` itself, or a copy of it (released by `done`). */
-  const inMemory = (x: Float32Array, copy = true): { at: number; done(): void } => {
-    if (own(x)) return { at: x.byteOffset, done: () => undefined };
-    const at = heap.allocate(x.length * 4);
-    if (copy) view(at, x.length).set(x);
-    return { at, done: () => heap.release(at) };
-  };
 
   function fill(kernel: 'fill_normal' | 'fill_uniform', key: number, out: Float32Array, a: number, b: number): void {
     if (out.length === 0) return;
@@ -228,7 +144,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     try {
       const chunks = Math.ceil(out.length / FILL_CHUNK);
       const ranges = out.length >= PARALLEL_MIN_ELEMENTS ? split(chunks, 1, 2) : [[0, chunks] as [number, number]];
-      runParts(kernel, ranges.map(([c0, c1], part) => [target.at, out.length, key | 0, c0, c1, f32Bits(a), f32Bits(b), SCRATCH + part * 32]));
+      runParts(kernel, ranges.map(([c0, c1], part) => [target.at, out.length, key | 0, c0, c1, f32Bits(a), f32Bits(b), scratchSlot(part)]));
       if (!own(out)) out.set(view(target.at, out.length));
     } finally {
       target.done();
@@ -236,12 +152,12 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
   }
 
   /** Runs a statistics kernel over element ranges of x (aligned to 8); `args(part, i0, i1, at)` gives its arguments. */
-  function overElements<T>(x: Float32Array, args: (at: number, i0: number, i1: number, res: number) => number[], kernel: KernelName, read: (res: number, i0: number, i1: number) => T): T[] {
+  function overElements<K extends KernelName, T>(x: Float32Array, args: (at: number, i0: number, i1: number, res: number) => KernelArgs<K>, kernel: K, read: (res: number, i0: number, i1: number) => T): T[] {
     const src = inMemory(x);
     try {
       const ranges = split(x.length, 8, PARALLEL_MIN_ELEMENTS);
-      runParts(kernel, ranges.map(([i0, i1], part) => args(src.at + i0 * 4, i0, i1, slot(part))));
-      return ranges.map(([i0, i1], part) => read(slot(part), i0, i1));
+      runParts(kernel, ranges.map(([i0, i1], part) => args(src.at + i0 * 4, i0, i1, resultSlot(part))));
+      return ranges.map(([i0, i1], part) => read(resultSlot(part), i0, i1));
     } finally {
       src.done();
     }
@@ -258,19 +174,20 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     if (x.length === 0) return counts;
     const src = inMemory(x);
     const ranges = split(x.length, 8, PARALLEL_MIN_ELEMENTS);
-    const slot = 16 + roundUp(4 * (bins + 1) * 4, 64);
+    // One HISTOGRAM_SLOT area per part, each a whole number of cache lines.
+    const slot = HISTOGRAM_SLOT.counts + roundUp(HISTOGRAM_SLOT.lanes * (bins + 1) * 4, 64);
     const area = heap.allocate(slot * ranges.length);
     try {
       const f64 = new Float64Array(memory.buffer);
       ranges.forEach((_, part) => {
-        f64[(area + part * slot) / 8] = lo;
-        f64[(area + part * slot) / 8 + 1] = bins / (hi - lo);
+        f64[(area + part * slot + HISTOGRAM_SLOT.lo) / 8] = lo;
+        f64[(area + part * slot + HISTOGRAM_SLOT.scale) / 8] = bins / (hi - lo);
       });
       runParts('histogram', ranges.map(([i0, i1], part) => [src.at + i0 * 4, i1 - i0, bins, area + part * slot]));
       const i32 = new Int32Array(memory.buffer);
       ranges.forEach((_, part) => {
-        for (let lane = 0; lane < 4; lane++) {
-          const at = (area + part * slot + 16) / 4 + lane * (bins + 1);
+        for (let lane = 0; lane < HISTOGRAM_SLOT.lanes; lane++) {
+          const at = (area + part * slot + HISTOGRAM_SLOT.counts) / 4 + lane * (bins + 1);
           for (let bin = 0; bin < bins; bin++) counts[bin] += i32[at + bin];
         }
       });
@@ -293,8 +210,8 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     const src = inMemory(z);
     try {
       const ranges = split(units, 4, batch * units >= PARALLEL_MIN_ELEMENTS ? 8 : Infinity);
-      runParts('count_dead', ranges.map(([u0, u1], part) => [src.at, batch, units, u0, u1, slot(part)]));
-      return ranges.reduce((s, _, part) => s + readCount(slot(part)), 0);
+      runParts('count_dead', ranges.map(([u0, u1], part) => [src.at, batch, units, u0, u1, resultSlot(part)]));
+      return ranges.reduce((s, _, part) => s + readCount(resultSlot(part)), 0);
     } finally {
       src.done();
     }
@@ -316,7 +233,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
 
   /** Runs an elementwise activation kernel over element ranges; `out` (the kernel's second array) is written back. */
   function elementwise(kernel: 'activate' | 'mul_derivative', act: Activation, input: Float32Array, out: Float32Array, outIsInput: boolean): void {
-    const kind = ACTIVATION_KINDS[act.name];
+    const kind = activationCode(act.name);
     if (kind === undefined || input.length === 0) {
       if (kernel === 'activate') referenceBackend.activate(act, input, out);
       else referenceBackend.multiplyByDerivative(act, input, out);
@@ -327,7 +244,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     try {
       const ranges = split(input.length, 4, PARALLEL_MIN_ELEMENTS);
       const slope = f32Bits(act.negativeSlope);
-      runParts(kernel, ranges.map(([i0, i1], part) => [kind, src.at + i0 * 4, dst.at + i0 * 4, i1 - i0, slope, SCRATCH + part * 32]));
+      runParts(kernel, ranges.map(([i0, i1], part) => [kind, src.at + i0 * 4, dst.at + i0 * 4, i1 - i0, slope, scratchSlot(part)]));
       if (!own(out)) out.set(view(dst.at, out.length));
     } finally {
       dst.done();
@@ -340,9 +257,9 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     const src = inMemory(from);
     const dst = inMemory(to, accumulate);
     try {
-      new Int32Array(memory.buffer, GEOMETRY, 11).set([g.channels, g.height, g.width, g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft, g.outHeight, g.outWidth]);
+      new Int32Array(memory.buffer, LAYOUT.geometry, CONV_GEOMETRY_FIELDS.length).set(CONV_GEOMETRY_FIELDS.map((field) => g[field]));
       const ranges = split(g.channels, 1, from.length >= PARALLEL_MIN_ELEMENTS ? 2 : Infinity);
-      runParts(kernel, ranges.map(([c0, c1]) => [src.at, dst.at, GEOMETRY, c0, c1]));
+      runParts(kernel, ranges.map(([c0, c1]) => [src.at, dst.at, LAYOUT.geometry, c0, c1]));
       if (!own(to)) to.set(view(dst.at, to.length));
     } finally {
       dst.done();

@@ -1,21 +1,37 @@
-import type { PlanNode } from '../plan';
+import { readPair } from '../../format/layerFields';
+import type { LayerSpec } from '../../format/networkSpec';
+import { LINEAR } from '../../math/activation';
+import { passThrough, type Signal, variance } from '../../meanField/signal';
+import type { LayerOp } from '../layerOp';
+import { describeShape, type PlanNode, single } from '../plan';
 
-type PoolingNode = Extract<PlanNode, { op: 'maxpool2d' | 'avgpool2d' | 'global_avg_pool' }>;
+// What the pooling ops share (no padding, floor mode, NCHW): the window walk forward and backward, and the mean
+// field. `maxpool2d.ts`, `avgpool2d.ts` and `globalAvgPool.ts` are the ops.
 
-/** Output size, window and stride of a pooling layer (global average pooling: one H×W window). */
-function poolWindow(node: PoolingNode): { oh: number; ow: number; kh: number; kw: number; sh: number; sw: number } {
-  const [, h, w] = node.inShape;
-  if (node.op === 'global_avg_pool') return { oh: 1, ow: 1, kh: h, kw: w, sh: 1, sw: 1 };
-  return { oh: node.outShape[1], ow: node.outShape[2], kh: node.size[0], kw: node.size[1], sh: node.stride[0], sw: node.stride[1] };
+export type PoolKind = 'maxpool2d' | 'avgpool2d' | 'global_avg_pool';
+
+export interface PoolSpec extends LayerSpec {
+  type: 'maxpool2d' | 'avgpool2d';
+  size: [number, number];
+  stride: [number, number];
+}
+
+export interface PoolNode extends PlanNode {
+  op: PoolKind;
+  /** The window and its stride (global average pooling: the whole H×W, stride 1). */
+  size: [number, number];
+  stride: [number, number];
 }
 
 /**
- * Max, average or global average pooling of a [batch, C, H, W] tensor (no padding, floor mode, as
- * torch.nn.MaxPool2d / AvgPool2d / AdaptiveAvgPool2d(1)); max pooling also returns each output's argmax index.
+ * Max, average or global average pooling of a [batch, C, H, W] tensor (as torch.nn.MaxPool2d / AvgPool2d /
+ * AdaptiveAvgPool2d(1)); max pooling also returns each output's argmax index.
  */
-export function poolForward(node: PoolingNode, x: Float32Array, B: number): { out: Float32Array; argmax?: Int32Array } {
+export function poolForward(node: PoolNode, x: Float32Array, B: number): { out: Float32Array; argmax?: Int32Array } {
   const [c, h, w] = node.inShape;
-  const { oh, ow, kh, kw, sh, sw } = poolWindow(node);
+  const { oh, ow } = outSize(node);
+  const [kh, kw] = node.size;
+  const [sh, sw] = node.stride;
   const out = new Float32Array(B * c * oh * ow);
   const argmax = node.op === 'maxpool2d' ? new Int32Array(out.length) : undefined;
   let o = 0;
@@ -39,14 +55,16 @@ export function poolForward(node: PoolingNode, x: Float32Array, B: number): { ou
  * Backward of max pooling (the gradient goes to each window's argmax), average pooling (shared equally over the
  * window) and global average pooling (over H·W), for [batch, C, H, W] tensors.
  */
-export function poolBackward(node: PoolingNode, dy: Float32Array, argmax: Int32Array | undefined, batch: number): Float32Array {
+export function poolBackward(node: PoolNode, dy: Float32Array, argmax: Int32Array | undefined, batch: number): Float32Array {
   const [c, h, w] = node.inShape;
   const dx = new Float32Array(batch * c * h * w);
   if (argmax) {
     for (let o = 0; o < dy.length; o++) dx[argmax[o]] += dy[o];
     return dx;
   }
-  const { oh, ow, kh, kw, sh, sw } = poolWindow(node);
+  const { oh, ow } = outSize(node);
+  const [kh, kw] = node.size;
+  const [sh, sw] = node.stride;
   let o = 0;
   for (let b = 0; b < batch; b++) for (let ch = 0; ch < c; ch++) {
     const base = (b * c + ch) * h * w;
@@ -56,4 +74,58 @@ export function poolBackward(node: PoolingNode, dy: Float32Array, argmax: Int32A
     }
   }
   return dx;
+}
+
+function outSize(node: PoolNode): { oh: number; ow: number } {
+  return node.op === 'global_avg_pool' ? { oh: 1, ow: 1 } : { oh: node.outShape[1], ow: node.outShape[2] };
+}
+
+/**
+ * The pooling ops' shared behaviour. Mean field (approximate): averaging k elements divides the variance by k
+ * (treating them as independent), max pooling keeps the moments; backward Var(dx) = Var(dy)·overlap/k for max and
+ * overlap/k² for the average, overlap = (size/stride)² windows per input element.
+ */
+export function poolBehaviour(kind: PoolKind): Pick<LayerOp<PoolSpec, PoolNode>, 'predict' | 'forward' | 'backward' | 'findings'> {
+  return {
+    predict(node, s, ctx) {
+      const window = node.size[0] * node.size[1];
+      // Global pooling's single window covers each input element once.
+      const overlap = kind === 'global_avg_pool' ? 1 : (node.size[0] / node.stride[0]) * (node.size[1] / node.stride[1]);
+      const out: Signal = kind === 'maxpool2d' ? { ...s, gaussian: false }
+        : { mean: s.mean, second: variance(s) / window + s.mean * s.mean, gaussian: s.gaussian, sharedVariance: s.sharedVariance };
+      ctx.record(node, passThrough(out, true), kind === 'maxpool2d' ? overlap / window : overlap / (window * window));
+      return out;
+    },
+    forward(node, x, run) {
+      const { out, argmax } = poolForward(node, x, run.batch);
+      run.record(node, { x, pre: out, out, saved: argmax }, LINEAR);
+      return out;
+    },
+    backward: (node, dy, tape, run) => poolBackward(node, dy, tape.saved as Int32Array | undefined, run.batch),
+    findings: { chain: 'cut' },
+  };
+}
+
+/** `maxpool2d` or `avgpool2d`: size×size windows (a number or [h, w]) moved by `stride` (default: the size). */
+export function windowPoolOp(kind: 'maxpool2d' | 'avgpool2d', description: string): LayerOp<PoolSpec, PoolNode> {
+  const pair = (d: string): Record<string, unknown> => ({ description: d, oneOf: [{ type: 'integer', minimum: 1 }, { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 2, maxItems: 2 }] });
+  return {
+    type: kind,
+    op: kind,
+    keys: ['size', 'stride'],
+    schema: { description, properties: { size: pair('Window size: a number or [height, width].'), stride: pair('Stride (default: the window size).') }, required: ['size'] },
+    parse(ctx) {
+      const size = readPair(ctx.r, ctx.required('size', 'a number or [height, width]'), ctx.at('size'), 'size');
+      const stride = ctx.r.prop(ctx.obj, 'stride') ? readPair(ctx.r, ctx.r.prop(ctx.obj, 'stride'), ctx.at('stride'), 'stride') : size;
+      return size && stride ? { type: kind, path: ctx.path, name: ctx.name, size, stride } : undefined;
+    },
+    plan(spec, inShape, ctx) {
+      if (inShape.length !== 3) return ctx.fail(`${kind} needs an input of shape [channels, height, width], got ${describeShape(inShape)} at ${spec.path}`);
+      const outHeight = Math.floor((inShape[1] - spec.size[0]) / spec.stride[0]) + 1;
+      const outWidth = Math.floor((inShape[2] - spec.size[1]) / spec.stride[1]) + 1;
+      if (outHeight < 1 || outWidth < 1) return ctx.fail(`the ${spec.size[0]}×${spec.size[1]} pooling window does not fit the ${inShape[1]}×${inShape[2]} input at ${spec.path}`);
+      return single(ctx.push({ op: kind, index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: [inShape[0], outHeight, outWidth], size: spec.size, stride: spec.stride }));
+    },
+    ...poolBehaviour(kind),
+  };
 }

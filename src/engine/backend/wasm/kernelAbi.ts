@@ -1,0 +1,154 @@
+import type { ActivationName } from '../../math/activation';
+import type { ConvGeometry } from '../computeBackend';
+
+/**
+ * The WebAssembly kernels' ABI, declared once: the imported memory, every exported kernel (its parameters, and the
+ * result slot it writes), the activation codes, the layout of the memory's first page and the part count. The WAT
+ * generators (`wat/*.ts`, run by the build) write the module from it, the backend (wasmBackend.ts) and the kernel
+ * threads call the kernels by it, and test/dist/kernelAbi.test.ts checks dist/kernels.wasm against it.
+ *
+ * Pointers are byte offsets into the shared memory; tensors are row-major float32. Every parameter is an i32, floats
+ * included (passed as their bits, `…Bits`), so that the job board (src/kernels/kernelJobs.ts, an Int32Array) can hand
+ * any call to another thread. No kernel returns a value: results go to memory.
+ */
+
+/** The WebAssembly value types a kernel parameter can have. */
+export type WasmValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128';
+
+/** One parameter of a kernel: its WAT name (`$name`, used by the generator's body) and type. */
+export interface KernelParam {
+  readonly name: string;
+  readonly type: WasmValueType;
+}
+
+/** The layouts of the per-call result slots (see MOMENTS_SLOT, COUNT_SLOT, HISTOGRAM_SLOT). */
+export type ResultLayout = 'moments' | 'count' | 'histogram';
+
+/** A kernel: its export name, its parameters in order, and (for the reductions) the parameter that points at the result slot it writes. */
+export interface KernelDeclaration {
+  readonly name: string;
+  readonly params: readonly KernelParam[];
+  readonly result?: { readonly at: string; readonly layout: ResultLayout };
+}
+
+type I32Params<N extends readonly string[]> = { readonly [I in keyof N]: { readonly name: N[I]; readonly type: 'i32' } };
+
+/** Parameters, all i32, in order (the tuple type keeps their count, so that calls are checked for arity). */
+function i32<const N extends readonly string[]>(...names: N): I32Params<N> {
+  return names.map((name) => ({ name, type: 'i32' })) as unknown as I32Params<N>;
+}
+
+/** The imported memory: `(import "env" "memory" (memory 1 65536 shared))`, shared so that threads run the kernels on the same operands. */
+export const KERNEL_MEMORY = { module: 'env', name: 'memory', initialPages: 1, maximumPages: 65536, shared: true } as const;
+
+/** The import object that instantiates the kernels on `memory` (one made by KERNEL_MEMORY's limits). */
+export function kernelImports(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return { [KERNEL_MEMORY.module]: { [KERNEL_MEMORY.name]: memory } };
+}
+
+/**
+ * The kernels, in the module's order (threads receive an index into this list). Shapes the tiles below do not divide
+ * must be padded by the caller.
+ */
+export const KERNELS = [
+  /** C ← A·B (`overwrite` ≠ 0) or C += A·B: A M×K (row stride K), B K×N and C M×N with row stride `ld`; K in blocks of
+   *  `kc`, B packed per block into `pack` (this call's own gemmPackBytes(kc) bytes). GEMM_NN_TILE divides M and N. */
+  { name: 'gemm_nn', params: i32('a', 'b', 'c', 'M', 'N', 'K', 'ld', 'kc', 'pack', 'overwrite') },
+  /** The moments of A·B (as gemm_nn, C never stored) at `res`; needs kc ≥ K. */
+  { name: 'gemm_nn_moments', params: i32('a', 'b', 'res', 'M', 'N', 'K', 'ld', 'kc', 'pack'), result: { at: 'res', layout: 'moments' } },
+  /** C += A·Bᵀ: A M×K, B N×K (row stride K), C row stride `ld`; GEMM_NT_TILE divides M, N and K. */
+  { name: 'gemm_nt', params: i32('a', 'b', 'c', 'M', 'N', 'K', 'ld') },
+  /** Chunks [chunk0, chunk1) of the normal fill (src/engine/random/fill.ts) of n floats at `out`: mean = aBits,
+   *  std = bBits; `scratch` is this call's LAYOUT.scratchBytes, for the last, partial step. */
+  { name: 'fill_normal', params: i32('out', 'n', 'key', 'chunk0', 'chunk1', 'aBits', 'bBits', 'scratch') },
+  /** The same for the uniform fill: low = aBits, width = bBits. */
+  { name: 'fill_uniform', params: i32('out', 'n', 'key', 'chunk0', 'chunk1', 'aBits', 'bBits', 'scratch') },
+  /** The moments of the n floats at x (NaN ignored by min and max, like the reference's `v < min`). */
+  { name: 'moments', params: i32('x', 'n', 'res'), result: { at: 'res', layout: 'moments' } },
+  /** Counts of bin = ⌊(x − lo)·scale⌋ (float64, clamped to [0, bins)) over the n floats at x, lo and scale read from `res`. */
+  { name: 'histogram', params: i32('x', 'n', 'bins', 'res'), result: { at: 'res', layout: 'histogram' } },
+  /** How many of the n floats at x are < lo or > hi (float32 bounds). */
+  { name: 'count_outside', params: i32('x', 'n', 'loBits', 'hiBits', 'res'), result: { at: 'res', layout: 'count' } },
+  /** How many units u in [u0, u1) of z (batch × units) have z[b][u] ≤ 0 for every b. */
+  { name: 'count_dead', params: i32('z', 'batch', 'units', 'u0', 'u1', 'res'), result: { at: 'res', layout: 'count' } },
+  /** A 32-bit hash of each row r in [r0, r1) of w (`cols` floats a row; their bits, 4 × 4 interleaved FNV-1a lanes
+   *  folded together), i32 at out + 4r. */
+  { name: 'row_hash', params: i32('w', 'cols', 'r0', 'r1', 'out') },
+  /** compute.ts `im2col` over channels [c0, c1), the geometry at `geom` (CONV_GEOMETRY_FIELDS):
+   *  cols[(c·kh + i)·kw + j][oy·ow + ox] = x[c][oy·sh + i − padTop][ox·sw + j − padLeft], or 0 outside. */
+  { name: 'im2col', params: i32('x', 'cols', 'geom', 'c0', 'c1') },
+  /** Its adjoint over channels [c0, c1): dx[c][y][x] += every cols entry im2col read from there. */
+  { name: 'col2im', params: i32('cols', 'dx', 'geom', 'c0', 'c1') },
+  /** y = φ(x) over n floats, φ by its ACTIVATION_CODES `kind` (leaky slope = slopeBits); `scratch` is this call's
+   *  LAYOUT.scratchBytes, for the last n mod 4 floats. */
+  { name: 'activate', params: i32('kind', 'x', 'y', 'n', 'slopeBits', 'scratch') },
+  /** g ← g·φ′(z) over n floats, z the pre-activation, as `activate`. */
+  { name: 'mul_derivative', params: i32('kind', 'z', 'g', 'n', 'slopeBits', 'scratch') },
+] as const satisfies readonly KernelDeclaration[];
+
+export type KernelName = (typeof KERNELS)[number]['name'];
+/** The kernels' export names, in the module's order. */
+export const KERNEL_NAMES: readonly KernelName[] = KERNELS.map((k) => k.name);
+type ParamsOf<K extends KernelName> = Extract<(typeof KERNELS)[number], { name: K }>['params'];
+type Numbers<T extends readonly unknown[]> = { -readonly [I in keyof T]: number };
+/** One call's arguments to kernel K, one number per declared parameter. */
+export type KernelArgs<K extends KernelName> = Numbers<ParamsOf<K>>;
+
+/** The declaration of kernel `name`. */
+export function kernel(name: KernelName): KernelDeclaration {
+  return KERNELS.find((k) => k.name === name)!;
+}
+
+/** The activations the kernels compute, by the code `activate` and `mul_derivative` take as `kind`; others run in JS. */
+export const ACTIVATION_CODES = { linear: 0, relu: 1, leaky_relu: 2, tanh: 3, sigmoid: 4 } as const satisfies Partial<Record<ActivationName, number>>;
+export type KernelActivation = keyof typeof ACTIVATION_CODES;
+
+/** The kernels' code for activation `name`, or undefined when they do not compute it. */
+export function activationCode(name: ActivationName): number | undefined {
+  return (ACTIVATION_CODES as Partial<Record<ActivationName, number>>)[name];
+}
+
+/** At most this many parts (calls) in one split job: each has its own result slot and scratch. */
+export const MAX_PARTS = 256;
+/** The first 64 KiB page: per-part result slots, the convolution geometry, per-part scratch; the heap follows. */
+export const LAYOUT = {
+  results: 0,
+  resultSlotBytes: 64,
+  geometry: 16384,
+  scratch: 32768,
+  scratchBytes: 32,
+  heapBase: 65536,
+} as const;
+
+/** The byte offset of part `part`'s result slot (LAYOUT.resultSlotBytes each, from LAYOUT.results). */
+export function resultSlot(part: number): number {
+  return LAYOUT.results + part * LAYOUT.resultSlotBytes;
+}
+
+/** The byte offset of part `part`'s scratch (LAYOUT.scratchBytes each, from LAYOUT.scratch). */
+export function scratchSlot(part: number): number {
+  return LAYOUT.scratch + part * LAYOUT.scratchBytes;
+}
+
+/** A `moments` slot: mean and M2 (sum of squared deviations) as f64, then min and max as f32 (byte offsets). */
+export const MOMENTS_SLOT = { mean: 0, m2: 8, min: 16, max: 20 } as const;
+/** A `count` slot: one i32. */
+export const COUNT_SLOT = { count: 0 } as const;
+/** A `histogram` area: lo and scale as f64 (the caller writes them), then 4 × (bins + 1) i32 counts, one histogram
+ *  per SIMD lane, the last counter of each for NaN. */
+export const HISTOGRAM_SLOT = { lo: 0, scale: 8, counts: 16, lanes: 4 } as const;
+
+/** The convolution geometry im2col / col2im read at `geom`: these fields of ConvGeometry, one i32 each, in this order. */
+export const CONV_GEOMETRY_FIELDS = [
+  'channels', 'height', 'width', 'kernelHeight', 'kernelWidth', 'strideHeight', 'strideWidth', 'padTop', 'padLeft', 'outHeight', 'outWidth',
+] as const satisfies readonly (keyof ConvGeometry)[];
+
+/** gemm_nn(_moments)'s register block of C (rows × cols) and its packing unit of B's columns (two 8-column panels). */
+export const GEMM_NN_TILE = { rows: 4, cols: 8, packCols: 16 } as const;
+/** gemm_nt's register block of C (rows × cols); K is read 4 floats at a time. */
+export const GEMM_NT_TILE = { rows: 4, cols: 2, depth: 4 } as const;
+
+/** The bytes of gemm_nn's `pack` buffer for blocks of kc along K: kc rows of GEMM_NN_TILE.packCols floats (two kc × 8 panels). */
+export function gemmPackBytes(kc: number): number {
+  return kc * GEMM_NN_TILE.packCols * 4;
+}

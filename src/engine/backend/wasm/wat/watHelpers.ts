@@ -1,0 +1,92 @@
+import { kernel, MOMENTS_SLOT, type KernelName } from '../kernelAbi';
+
+// The WAT building blocks the kernel generators share: each returns WebAssembly text (folded s-expressions) for an
+// expression or a statement; names are locals or parameters, written without their `$`.
+
+/** `(local.get $n)`. */
+export const get = (n: string): string => `(local.get $${n})`;
+/** `(local.set $n x)`. */
+export const set = (n: string, x: string): string => `(local.set $${n} ${x})`;
+/** An i32 constant (a number, or hexadecimal text). */
+export const i32 = (n: number | string): string => `(i32.const ${n})`;
+/** i32 a + b. */
+export const add = (a: string, b: string): string => `(i32.add ${a} ${b})`;
+/** i32 a − b. */
+export const sub = (a: string, b: string): string => `(i32.sub ${a} ${b})`;
+/** i32 a·b. */
+export const mul = (a: string, b: string): string => `(i32.mul ${a} ${b})`;
+/** f32x4 a + b. */
+export const fadd = (a: string, b: string): string => `(f32x4.add ${a} ${b})`;
+/** f32x4 a − b. */
+export const fsub = (a: string, b: string): string => `(f32x4.sub ${a} ${b})`;
+/** f32x4 a·b. */
+export const fmul = (a: string, b: string): string => `(f32x4.mul ${a} ${b})`;
+/** The float32 x in all four lanes (f32.const rounds x as Math.fround does). */
+export const f32Splat = (x: number | string): string => `(f32x4.splat (f32.const ${x}))`;
+
+/** The declarations of locals `names`, all of one type. */
+export function locals(type: 'i32' | 'f32' | 'f64' | 'v128', names: readonly string[]): string {
+  return names.map((n) => `(local $${n} ${type})`).join(' ');
+}
+
+/** `(func (export "name") (param $p i32) …`, from the kernel's declaration in kernelAbi.ts (the caller closes it). */
+export function kernelHeader(name: KernelName): string {
+  return `(func (export "${name}") ${kernel(name).params.map((p) => `(param $${p.name} ${p.type})`).join(' ')}`;
+}
+
+/**
+ * A loop that runs `body` while `exit` is false (tested first): `(block $labelDone (loop $label (br_if $labelDone
+ * exit) body (br $label)))`.
+ */
+export function whileLoop(label: string, exit: string, body: string): string {
+  return `(block $${label}Done (loop $${label}
+      (br_if $${label}Done ${exit})
+      ${body}
+      (br $${label})))`;
+}
+
+/** The byte just past n floats from byte `base`: base + 4n. */
+export const floatsEnd = (base: string, n: string): string => `(i32.add ${base} (i32.shl ${n} (i32.const 2)))`;
+/** The byte just past the whole blocks of `block` floats (a power of two) among n floats from `base`: base + 4·(n − n mod block). */
+export const blocksEnd = (base: string, n: string, block: number): string => `(i32.add ${base} (i32.shl (i32.and ${n} (i32.const ${-block})) (i32.const 2)))`;
+
+/**
+ * Polynomial c₀xᵏ + … + c_k by Horner's rule in f32x4, in the order fill.ts and the Cephes functions use:
+ * ((c₀·x + c₁)·x + …) + c_k; `constant` makes each coefficient's vector (a splat, or a hoisted local).
+ */
+export function horner(coefficients: readonly number[], x: string, constant: (c: number) => string = f32Splat): string {
+  return coefficients.slice(1).reduce((p, c) => fadd(fmul(p, x), constant(c)), constant(coefficients[0]));
+}
+
+/** v128 x with its high and low 8 bytes swapped (lanes 2, 3 of a f32x4 moved to 0, 1). */
+export const highHalf = (x: string): string => `(i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${x} ${x})`;
+/** The four floats of f32x4 x as two f64x2: lanes 0, 1 then lanes 2, 3. */
+export const promoteHalves = (x: string): [string, string] => [`(f64x2.promote_low_f32x4 ${x})`, `(f64x2.promote_low_f32x4 ${highHalf(x)})`];
+/** The four lanes of f32x4 x, as f32 expressions. */
+export const f32Lanes = (x: string): string[] => [0, 1, 2, 3].map((l) => `(f32x4.extract_lane ${l} ${x})`);
+/** Lane 0 + lane 1 of f64x2 x. */
+export const f64LaneSum = (x: string): string => `(f64.add (f64x2.extract_lane 0 ${x}) (f64x2.extract_lane 1 ${x}))`;
+/** ((lane 0 + lane 1) + lane 2) + lane 3 of i32x4 x. */
+export const i32LaneSum = (x: string): string => [0, 1, 2, 3].map((l) => `(i32x4.extract_lane ${l} ${x})`).reduce((a, b) => `(i32.add ${a} ${b})`);
+
+/** Statements folding the lanes of f32x4 `vector` into f32 local `into`: the smallest (`lt`) or largest (`gt`), NaN lanes skipped. */
+export function foldLanes(compare: 'lt' | 'gt', vector: string, into: string): string {
+  return f32Lanes(vector).map((l) => `(if (f32.${compare} ${l} ${get(into)}) (then ${set(into, l)}))`).join(' ');
+}
+
+/** Sets f64 local `n` to 0 unless it is finite (x − x is 0 only for finite x). */
+export const zeroUnlessFinite = (n: string): string => `(if (f64.ne (f64.sub ${get(n)} ${get(n)}) (f64.const 0)) (then ${set(n, '(f64.const 0)')}))`;
+
+/** `offset=k ` for a memory access at constant offset k ≠ 0, nothing for 0. */
+export const offset = (k: number): string => (k ? `offset=${k} ` : '');
+
+/**
+ * Stores moments at `res` (a MOMENTS_SLOT) from f64 locals: values shifted by `shift` summing to `sum` with squares
+ * summing to `squares`, over `count` values: mean = shift + sum/count, M2 = squares − sum²/count; min and max from f32 locals.
+ */
+export function storeMoments(res: string, n: { shift: string; sum: string; squares: string; count: string; min: string; max: string }): string {
+  const [shift, sum, squares, count] = [get(n.shift), get(n.sum), get(n.squares), get(n.count)];
+  return `(f64.store ${offset(MOMENTS_SLOT.mean)}${res} (f64.add ${shift} (f64.div ${sum} ${count})))
+    (f64.store ${offset(MOMENTS_SLOT.m2)}${res} (f64.sub ${squares} (f64.div (f64.mul ${sum} ${sum}) ${count})))
+    (f32.store ${offset(MOMENTS_SLOT.min)}${res} ${get(n.min)}) (f32.store ${offset(MOMENTS_SLOT.max)}${res} ${get(n.max)})`;
+}

@@ -1,0 +1,62 @@
+import { readActivation } from '../../format/layerFields';
+import type { ActivationRef, LayerSpec } from '../../format/networkSpec';
+import { ACTIVATION_NAMES, type Activation } from '../../math/activation';
+import { nonlinearity, variance } from '../../meanField/signal';
+import type { LayerOp } from '../layerOp';
+import { type PlanNode, single } from '../plan';
+
+export interface ActivationLayerSpec extends LayerSpec {
+  type: 'activation';
+  activation: ActivationRef;
+}
+
+export interface ActivationNode extends PlanNode {
+  op: 'activation';
+  activation: Activation;
+}
+
+/**
+ * `activation`: y = φ(x) elementwise, on its own (torch.nn.ReLU, Tanh, …; keras Activation). Backward dx = dy·φ′(x).
+ * Mean field: E[φ(z)], E[φ(z)²] and Var(dx) = E[φ′(z)²]·Var(dy) for z ~ N(m, q), exact only for a Gaussian input.
+ */
+export const activationLayer: LayerOp<ActivationLayerSpec, ActivationNode> = {
+  type: 'activation',
+  op: 'activation',
+  keys: ['activation', 'negative_slope'],
+  schema: {
+    description: 'An activation on its own.',
+    properties: { activation: { $ref: '#/definitions/activation' }, negative_slope: { $ref: '#/definitions/negative_slope' } },
+    required: ['activation'],
+  },
+
+  parse(ctx) {
+    if (!ctx.r.prop(ctx.obj, 'activation')) ctx.r.report(ctx.obj, ctx.path, `missing required property "activation" in the activation layer at ${ctx.path}; expected one of: ${ACTIVATION_NAMES.join(', ')}`);
+    const activation = readActivation(ctx.r, ctx.obj, ctx.path);
+    return activation ? { type: 'activation', path: ctx.path, name: ctx.name, activation } : undefined;
+  },
+
+  plan: (spec, inShape, ctx) => single(ctx.push({ op: 'activation', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, activation: spec.activation })),
+
+  predict(node, s, ctx) {
+    const out = nonlinearity(node.activation, s.mean, variance(s), s.sharedVariance, ctx.batch);
+    ctx.record(node, { preActivationStd: Math.sqrt(variance(s)), activationMean: out.signal.mean, activationStd: Math.sqrt(variance(out.signal)), chi: null,
+      saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !s.gaussian && node.activation.name !== 'linear' }, out.derivativeSecond);
+    return out.signal;
+  },
+
+  forward(node, x, run) {
+    const out = run.tensor(x.length);
+    run.backend.activate(node.activation, x, out);
+    run.record(node, { x, pre: x, out }, node.activation);
+    return out;
+  },
+
+  backward(node, dy, tape, run) {
+    const dx = new Float32Array(dy);
+    run.backend.multiplyByDerivative(node.activation, tape.x, dx);
+    return dx;
+  },
+
+  outputActivation: (node) => node.activation,
+  findings: { chain: 'transparent', activationOnly: true },
+};

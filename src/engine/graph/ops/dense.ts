@@ -1,0 +1,61 @@
+import { describeShape, single } from '../plan';
+import type { LayerOp } from '../layerOp';
+import { backwardWeightLayer, costWeightLayer, forwardWeightLayer, parseWeightFields, planWeightLayer, predictWeightLayer,
+  WEIGHT_SCHEMA_PROPERTIES, type WeightLayerSpec, type WeightNode } from './weightLayer';
+
+/** A fully connected layer, as torch.nn.Linear: y = φ(x·Wᵀ + b), W of shape [units, in_features]. */
+export interface DenseSpec extends WeightLayerSpec {
+  type: 'dense';
+  units: number;
+}
+
+/**
+ * `dense`: y = φ(x·Wᵀ + b) on a flat input [features], W [units, in] (torch.nn.Linear, keras Dense). Forward one
+ * GEMM (B×in by in×units); backward dx = dpre·W and dW = dpreᵀ·x, the latter reduced to its moments without being
+ * held (`gemmMoments`), since it can be the largest tensor of the run. Mean field: `predictWeightLayer` with every
+ * tap inside.
+ */
+export const dense: LayerOp<DenseSpec, WeightNode> = {
+  type: 'dense',
+  op: 'dense',
+  aliases: { linear: 'dense', fc: 'dense' },
+  keys: ['units', 'activation', 'negative_slope', 'init', 'bias'],
+  schema: {
+    description: 'A fully connected layer: y = φ(x·Wᵀ + b), W of shape [units, in_features].',
+    properties: { units: { type: 'integer', description: 'Number of output features.', minimum: 1 }, ...WEIGHT_SCHEMA_PROPERTIES },
+    required: ['units'],
+  },
+
+  parse(ctx) {
+    const fields = parseWeightFields(ctx);
+    if (!fields) return undefined;
+    const units = ctx.positive('units', 'the number of output features');
+    return units === undefined ? undefined : { type: 'dense', path: ctx.path, name: ctx.name, units, ...fields };
+  },
+
+  plan(spec, inShape, ctx) {
+    if (inShape.length !== 1) return ctx.fail(`a dense layer needs a flat input, got shape ${describeShape(inShape)} at ${spec.path}; add { "type": "flatten" } (or global_avg_pool) before it`);
+    return single(planWeightLayer('dense', spec, ctx, { inShape, outShape: [spec.units], weightShape: [spec.units, inShape[0]] }));
+  },
+
+  predict: (node, s, ctx) => predictWeightLayer(node, s, ctx, 1, 1),
+
+  forward(node, x, run) {
+    return forwardWeightLayer(node, x, run, (w, pre) => run.backend.gemm(false, true, run.batch, node.weightShape[0], node.fanIn, x, w, pre, false));
+  },
+
+  backward(node, dy, tape, run, needInput) {
+    const B = run.batch;
+    const units = node.weightShape[0];
+    return backwardWeightLayer(node, dy, tape, run, needInput, (w, x, dpre, dx) => {
+      if (w) run.backend.gemm(false, false, B, node.fanIn, units, dpre, w, dx, false);
+      const dpreT = new Float32Array(units * B);
+      for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) dpreT[u * B + s] = dpre[s * units + u];
+      return run.backend.gemmMoments(units, node.fanIn, B, dpreT, x);
+    });
+  },
+
+  cost: (node, tally, batch) => costWeightLayer(node, tally, batch, 1, 0),
+  outputActivation: (node) => node.activation,
+  findings: { chain: 'link' },
+};

@@ -1,0 +1,204 @@
+import type { ConvGeometry } from '../../backend/computeBackend';
+import { type TensorMoments, momentsStd } from '../../backend/tensorMoments';
+import { assumedInit, readActivation } from '../../format/layerFields';
+import type { ActivationRef, LayerSpec } from '../../format/networkSpec';
+import { readBias, readInit } from '../../format/parseInit';
+import { childPointer } from '../../format/problem';
+import { computeFans } from '../../init/fan';
+import type { InitSpec } from '../../init/initSpec';
+import { type ResolvedInit, resolveInit } from '../../init/resolveInit';
+import type { Activation } from '../../math/activation';
+import { nonlinearity, type Signal, variance } from '../../meanField/signal';
+import type { CostTally, LayerParseContext, PlanContext, PredictContext, SampledContext, TapeEntry } from '../layerOp';
+import { type PlanNode, sizeOf } from '../plan';
+
+// What dense and conv2d layers (and residual projection shortcuts) share: a weight with an init, a bias, and a
+// nonlinearity after the linear map. Each op keeps its own linear map (GEMM or convolution) in its own module.
+
+/** The fields a layer with a weight has in the file format. */
+export interface WeightLayerSpec extends LayerSpec {
+  activation: ActivationRef;
+  init: InitSpec;
+  bias: InitSpec | null;
+}
+
+/** A layer with a weight (dense, conv2d, or a residual block's projection shortcut), its init made concrete. */
+export interface WeightNode extends PlanNode {
+  op: 'dense' | 'conv2d';
+  /** [units, in] or [filters, in_channels, kh, kw]. */
+  weightShape: number[];
+  fanIn: number;
+  fanOut: number;
+  initSpec: InitSpec;
+  init: ResolvedInit;
+  bias: ResolvedInit | null;
+  activation: Activation;
+  /** JSON pointer of the activation that applies (for messages and fixes). */
+  activationPath: string;
+  /** Set for conv2d. */
+  geometry?: ConvGeometry;
+  /** True for a residual block's projection shortcut. */
+  isShortcut: boolean;
+}
+
+/** Whether a planned node has a weight (the trait findings, the report and the cost look for). */
+export function isWeightNode(node: PlanNode): node is WeightNode {
+  return (node as Partial<WeightNode>).weightShape !== undefined;
+}
+
+/** Whether a parsed layer has a weight init (the layers a what-if can change). */
+export function isWeightLayerSpec(spec: LayerSpec): spec is WeightLayerSpec {
+  const s = spec as Partial<WeightLayerSpec>;
+  return s.init !== undefined && s.activation !== undefined;
+}
+
+/** The pointer of the `init` a weight node's fix should replace (the layer's own `init`, even when it was inherited). */
+export function initPointer(node: WeightNode): string {
+  return node.initSpec.source === 'layer' ? node.initSpec.path : childPointer(node.path, 'init');
+}
+
+/**
+ * Reads `activation` (else the defaults'), `init` (else the defaults', else PyTorch's default, marked assumed) and
+ * `bias` (else the defaults', else zeros, or PyTorch's U(±1/√fanIn) bias when the weight init is the assumed default).
+ */
+export function parseWeightFields(ctx: LayerParseContext): Omit<WeightLayerSpec, 'type' | 'path' | 'name'> | undefined {
+  const { r, obj, path, defaults } = ctx;
+  const slopeNode = r.prop(obj, 'negative_slope');
+  const inherited = defaults.activation ?? { name: 'linear', negativeSlope: 0.01, path };
+  const activation: ActivationRef = readActivation(r, obj, path)
+    ?? { ...inherited, negativeSlope: slopeNode?.type === 'number' ? (slopeNode.value as number) : inherited.negativeSlope };
+  const initNode = r.prop(obj, 'init');
+  const init = initNode ? readInit(r, initNode, ctx.at('init'), 'layer', 'weight') : defaults.init ?? assumedInit(path);
+  const biasNode = r.prop(obj, 'bias');
+  let bias: InitSpec | null | undefined;
+  if (biasNode) bias = readBias(r, biasNode, ctx.at('bias'), 'layer');
+  else if (defaults.bias !== undefined) bias = defaults.bias;
+  else bias = { scheme: init?.scheme === 'pytorch_default' ? 'pytorch_default' : 'zeros', options: {}, multiplier: 1, path, source: 'assumed' };
+  if (!init || bias === undefined) return undefined;
+  return { activation, init, bias };
+}
+
+/** The properties every weight layer's schema has besides its shape. */
+export const WEIGHT_SCHEMA_PROPERTIES = {
+  activation: { $ref: '#/definitions/activation' },
+  negative_slope: { $ref: '#/definitions/negative_slope' },
+  init: { $ref: '#/definitions/init' },
+  bias: { $ref: '#/definitions/bias' },
+};
+
+/** A weight node with its fans (`computeFans`, PyTorch's rule) and its init and bias resolved for them. */
+export function weightNode(op: 'dense' | 'conv2d', fields: { index: number; path: string; name: string; inShape: number[]; outShape: number[]; weightShape: number[] },
+  initSpec: InitSpec, biasSpec: InitSpec | null, activation: Activation, activationPath: string, geometry: ConvGeometry | undefined, isShortcut: boolean): WeightNode {
+  const { fanIn, fanOut } = computeFans(fields.weightShape);
+  return {
+    op, ...fields, fanIn, fanOut, initSpec,
+    init: resolveInit(initSpec, fields.weightShape, 'weight'),
+    bias: biasSpec ? resolveInit(biasSpec, fields.weightShape, 'bias') : null,
+    activation: { name: activation.name, negativeSlope: activation.negativeSlope }, activationPath, geometry, isShortcut,
+  };
+}
+
+/** Plans a dense or conv2d layer of a file (not a shortcut) and appends it to the execution order. */
+export function planWeightLayer(op: 'dense' | 'conv2d', spec: WeightLayerSpec, ctx: PlanContext, shapes: { inShape: number[]; outShape: number[]; weightShape: number[] }, geometry?: ConvGeometry): WeightNode {
+  return ctx.push(weightNode(op, { index: ctx.take(), path: spec.path, name: ctx.label, ...shapes }, spec.init, spec.bias, spec.activation, spec.activation.path, geometry, false));
+}
+
+/**
+ * Mean field of a weight layer: a layer of fan-in n (only the kernel taps inside the padded image count: `inside`)
+ * maps input moments (m, E[x²]) to a Gaussian pre-activation with mean n·μ_w·m + μ_b and variance
+ * q = n·(σ²_W·E[x²] + μ_w²·Var x) + σ²_b, then φ by quadrature; backward Var(dx) = fanOut·E[W²]·E[φ′(z)²]·Var(dy)
+ * with fanOut counted the same way and divided by the stride (Poole et al., 2016; He et al., 2015).
+ */
+export function predictWeightLayer(node: WeightNode, s: Signal, ctx: PredictContext, inside: number, stride: number): Signal {
+  const fanIn = node.fanIn * inside;
+  const wVar = node.init.std ** 2;
+  const wMean = node.init.mean;
+  const bVar = node.bias ? node.bias.std ** 2 : 0;
+  const bMean = node.bias ? node.bias.mean : 0;
+  const inVar = variance(s);
+  const preMean = fanIn * wMean * s.mean + bMean;
+  const preVariance = fanIn * (wVar * s.second + wMean * wMean * inVar) + bVar;
+  // Randomness shared by the batch for one unit: its weights times the input's per-unit batch means, and its bias.
+  const shared = Math.min(preVariance, fanIn * wVar * (s.mean * s.mean + s.sharedVariance) + bVar);
+  const out = nonlinearity(node.activation, preMean, preVariance, shared, ctx.batch);
+  const fanOut = (node.fanOut * inside) / stride;
+  ctx.record(node, {
+    preActivationStd: Math.sqrt(preVariance),
+    activationMean: out.signal.mean,
+    activationStd: Math.sqrt(variance(out.signal)),
+    chi: node.fanIn * wVar * out.derivativeSecond,
+    saturatedFraction: out.saturated,
+    deadFraction: out.dead,
+    approximate: wMean !== 0 || stride > 1,
+  }, fanOut * (wVar + wMean * wMean) * out.derivativeSecond);
+  return node.activation.name === 'linear' ? { mean: preMean, second: preVariance + preMean * preMean, gaussian: true, sharedVariance: shared } : out.signal;
+}
+
+/**
+ * Sampled forward of a weight layer: pre = linear(x) + b (`linear` is the op's GEMM or convolution, writing into
+ * `pre`), out = φ(pre); records the output's statistics, the weights' std and the number of distinct units.
+ */
+export function forwardWeightLayer(node: WeightNode, x: Float32Array, run: SampledContext, linear: (w: Float32Array, pre: Float32Array) => void): Float32Array {
+  const B = run.batch;
+  const weights = run.weights(node);
+  const { w, b } = weights;
+  const units = node.weightShape[0];
+  const outSize = sizeOf(node.outShape);
+  const pre = run.tensor(B * outSize);
+  linear(w, pre);
+  if (b) {
+    const per = outSize / units;
+    for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) {
+      const bias = b[u];
+      if (bias === 0) continue;
+      const base = s * outSize + u * per;
+      for (let i = 0; i < per; i++) pre[base + i] += bias;
+    }
+  }
+  const out = node.activation.name === 'linear' ? pre : run.tensor(pre.length);
+  if (out !== pre) run.backend.activate(node.activation, pre, out);
+  const distinctUnits = run.backend.distinctRows(w, units, node.fanIn, b);
+  const weightStd = momentsStd(run.backend.moments(w));
+  run.dropWeights(node, weights, 'forward');
+  run.record(node, { x, pre, out }, node.activation, { distinctUnits, weightStd });
+  return out;
+}
+
+/**
+ * Sampled backward of a weight layer: dpre = dy·φ′(pre), then the op's `gradients` give dx (into `dx`, when
+ * needed) and the moments of dW. W is regenerated only when dx is needed or it is still held (dW does not use it):
+ * not for the network's first layer. Records std(dW).
+ */
+export function backwardWeightLayer(node: WeightNode, dy: Float32Array, tape: TapeEntry, run: SampledContext, needInput: boolean,
+  gradients: (w: Float32Array | null, x: Float32Array, dpre: Float32Array, dx: Float32Array) => TensorMoments): Float32Array {
+  const dpre = run.backend.allocate(dy.length);
+  try {
+    dpre.set(dy);
+    run.backend.multiplyByDerivative(node.activation, tape.pre, dpre);
+    const w = needInput || run.holdsWeights(node) ? run.weights(node).w : null;
+    const dx = new Float32Array(needInput ? tape.x.length : 0);
+    const dwMoments = gradients(w && needInput ? w : null, tape.x, dpre, dx);
+    if (w) run.dropWeights(node, { w, b: null }, 'backward');
+    run.result(node).weightGradientStd = momentsStd(dwMoments);
+    return dx;
+  } finally {
+    run.backend.release(dpre);
+  }
+}
+
+/**
+ * Adds a weight layer's cost: its weights, 2·B·weights·spatial FLOPs for the forward GEMMs (spatial = output
+ * positions per unit), the im2col buffer of `cols` floats, and ≈ 4·m·n² for an orthogonal init (Householder QR).
+ */
+export function costWeightLayer(node: WeightNode, tally: CostTally, batch: number, spatial: number, cols: number): void {
+  const weights = sizeOf(node.weightShape);
+  tally.weightCount += weights;
+  tally.largestWeight = Math.max(tally.largestWeight, weights);
+  tally.gemmFlops += 2 * batch * weights * spatial;
+  tally.largestCols = Math.max(tally.largestCols, cols);
+  if (node.init.distribution.kind === 'orthogonal') {
+    const m = Math.max(node.weightShape[0], node.fanIn);
+    const n = Math.min(node.weightShape[0], node.fanIn);
+    tally.initFlops += 4 * m * n * n;
+  }
+}

@@ -1,0 +1,55 @@
+import type { LayerSpec } from '../format/networkSpec';
+import type { NodeOp, SpecOp } from './layerOp';
+import type { PlanNode } from './plan';
+import { activationLayer } from './ops/activationLayer';
+import { avgpool2d } from './ops/avgpool2d';
+import { batchnorm } from './ops/batchnorm';
+import { conv2d } from './ops/conv2d';
+import { dense } from './ops/dense';
+import { dropout } from './ops/dropout';
+import { flatten } from './ops/flatten';
+import { globalAvgPool } from './ops/globalAvgPool';
+import { layernorm } from './ops/layernorm';
+import { maxpool2d } from './ops/maxpool2d';
+import { repeat } from './ops/repeat';
+import { residual } from './ops/residual';
+
+// The ops, in the order error messages and the schema list them. Adding an op: write its module under ops/ (its spec,
+// parse, schema, plan, forward and backward, mean field, cost and findings role), list it here, and run
+// `npm run schema` to regenerate schemas/network.schema.json.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each op is typed by its own module; the registry only dispatches
+type AnyOp = SpecOp<any> & Partial<NodeOp<any>>;
+const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout];
+
+const SPEC_OPS = new Map<string, SpecOp>(OPS.map((op) => [op.type, op]));
+const NODE_OPS = new Map<string, NodeOp>(OPS.filter((op): op is AnyOp & NodeOp => op.forward !== undefined).map((op) => [op.op, op]));
+
+/** Every layer type of the file format, in the registry's order. */
+export const LAYER_TYPES: readonly string[] = OPS.map((op) => op.type);
+
+/** Other spellings accepted for a layer type (PyTorch's and Keras' names), from every op. */
+export const LAYER_TYPE_ALIASES: Readonly<Record<string, string>> = Object.assign({}, ...OPS.map((op) => op.aliases ?? {}));
+
+/** The ops that read layers, in the registry's order (for the schema). */
+export function specOps(): readonly SpecOp[] {
+  return OPS;
+}
+
+/** The ops that run nodes, in the registry's order (for findings made over sibling nodes). */
+export function nodeOps(): readonly NodeOp[] {
+  return [...NODE_OPS.values()];
+}
+
+/** The op that reads and plans a layer type; throws for a type that no op declares (the parser rejects those first). */
+export function specOp(type: string): SpecOp<LayerSpec> {
+  const op = SPEC_OPS.get(type);
+  if (!op) throw new Error(`no op reads layers of type '${type}'`);
+  return op;
+}
+
+/** The op that runs a planned node. */
+export function nodeOp(op: string): NodeOp<PlanNode> {
+  const found = NODE_OPS.get(op);
+  if (!found) throw new Error(`no op runs nodes of op '${op}'`);
+  return found;
+}
