@@ -43,7 +43,10 @@ export interface ComputeBackend {
   fillNormal(key: number, out: Float32Array, mean: number, std: number): void;
   /** out[i] ← low + (high − low)·uᵢ in float32, uᵢ the uniforms on [0, 1) of stream `key` (`fill.ts`), bit for bit. */
   fillUniform(key: number, out: Float32Array, low: number, high: number): void;
-  /** Moments of x in float64, two-pass (mean, then centered squares). */
+  /**
+   * Count, mean, M2 = Σ(x − mean)², min and max of x, accumulated in float64 (the reference backend in two passes,
+   * the WebAssembly kernels in one pass around a shift; they agree to float64 rounding).
+   */
   moments(x: Float32Array): TensorMoments;
   /**
    * Counts of x in `bins` equal bins over [lo, hi]: bin ⌊(x − lo)·bins/(hi − lo)⌋ in float64, values outside clamped

@@ -74,34 +74,21 @@ export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): F
   const grows = siblingFindings.length > 0;
 
   for (const chain of mainPathChains(plan.nodes)) {
-  const signal = chain.map((n) => layers[n.index].activation?.std ?? layers[n.index].predicted?.activationStd ?? NaN);
-  const verdict = chainVerdict(signal);
-  if (verdict && !(grows && verdict.kind === 'exploding')) {
-    const at = chain[verdict.firstStep];
-    const weight = isWeightNode(at) ? at : null;
-    add({
-      code: verdict.kind === 'vanishing' ? 'vanishing-activations' : 'exploding-activations',
-      severity: 'warning',
-      path: weight ? scalePointer(weight) : at.path,
-      layer: at.index,
-      message: `output std ${verdict.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatStd(signal[0])} to ${formatStd(signal[signal.length - 1])} over ${signal.length} layers (×${verdict.perLayer.toFixed(2)} per layer): activations ${verdict.kind === 'vanishing' ? 'vanish' : 'explode'}`,
-      ...(weight ? scaleFixes(weight, effectiveActivation(weight)) : { fix: null }),
-    });
-  }
-  const gradient = chain.map((n) => layers[n.index].gradient?.std ?? layers[n.index].predicted?.gradientStd ?? NaN).reverse();
-  const gradVerdict = chainVerdict(gradient);
-  if (gradVerdict && !(grows && gradVerdict.kind === 'exploding')) {
-    const first = chain[0];
-    const weight = isWeightNode(first) ? first : null;
-    add({
-      code: gradVerdict.kind === 'vanishing' ? 'vanishing-gradients' : 'exploding-gradients',
-      severity: 'warning',
-      path: weight ? scalePointer(weight) : first.path,
-      layer: first.index,
-      message: `gradient std ${gradVerdict.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatStd(gradient[0])} at the last layer to ${formatStd(gradient[gradient.length - 1])} at the first, over ${gradient.length} layers (×${gradVerdict.perLayer.toFixed(2)} per layer): early layers ${gradVerdict.kind === 'vanishing' ? 'barely learn' : 'get huge updates'}`,
-      ...(weight ? scaleFixes(weight, effectiveActivation(weight)) : { fix: null }),
-    });
-  }
+    for (const series of CHAIN_SERIES) {
+      const stds = series.stds(chain, layers);
+      const verdict = chainVerdict(stds);
+      if (!verdict || (grows && verdict.kind === 'exploding')) continue;
+      const at = series.at(chain, verdict.firstStep);
+      const weight = isWeightNode(at) ? at : null;
+      add({
+        code: `${verdict.kind}-${series.what}`,
+        severity: 'warning',
+        path: weight ? scalePointer(weight) : at.path,
+        layer: at.index,
+        message: series.message(verdict, stds),
+        ...(weight ? scaleFixes(weight, effectiveActivation(weight)) : { fix: null }),
+      });
+    }
   }
 
   for (const node of plan.ordered) {
@@ -131,6 +118,33 @@ function finish(findings: Map<string, Finding>): Finding[] {
   for (const f of list) if (f.copies > 1) f.message += ` (${f.copies} copies of this layer, made by repeat)`;
   return list;
 }
+
+type Verdict = NonNullable<ReturnType<typeof chainVerdict>>;
+
+/**
+ * The two series judged along a chain: the output std from the first layer to the last (the finding points at the
+ * first layer whose own step is bad), and the gradient std from the last layer back to the first (it points at the
+ * chain's first layer, the one that learns least or most).
+ */
+const CHAIN_SERIES: readonly {
+  what: 'activations' | 'gradients';
+  stds(chain: PlanNode[], layers: LayerReport[]): number[];
+  at(chain: PlanNode[], firstStep: number): PlanNode;
+  message(v: Verdict, stds: number[]): string;
+}[] = [
+  {
+    what: 'activations',
+    stds: (chain, layers) => chain.map((n) => layers[n.index].activation?.std ?? layers[n.index].predicted?.activationStd ?? NaN),
+    at: (chain, firstStep) => chain[firstStep],
+    message: (v, s) => `output std ${v.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatStd(s[0])} to ${formatStd(s[s.length - 1])} over ${s.length} layers (×${v.perLayer.toFixed(2)} per layer): activations ${v.kind === 'vanishing' ? 'vanish' : 'explode'}`,
+  },
+  {
+    what: 'gradients',
+    stds: (chain, layers) => chain.map((n) => layers[n.index].gradient?.std ?? layers[n.index].predicted?.gradientStd ?? NaN).reverse(),
+    at: (chain) => chain[0],
+    message: (v, s) => `gradient std ${v.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatStd(s[0])} at the last layer to ${formatStd(s[s.length - 1])} at the first, over ${s.length} layers (×${v.perLayer.toFixed(2)} per layer): early layers ${v.kind === 'vanishing' ? 'barely learn' : 'get huge updates'}`,
+  },
+];
 
 /**
  * Runs of main-path nodes whose op is a chain `link` (weight layers, residual blocks), skipping `transparent` ones and

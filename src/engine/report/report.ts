@@ -1,4 +1,5 @@
-import type { Histogram } from '../sampled/layerStats';
+import type { PredictedLayer } from '../meanField/signal';
+import type { OutputStats } from '../sampled/layerStats';
 import type { Problem } from '../format/problem';
 
 export type Mode = 'sampled' | 'analytic' | 'both';
@@ -27,28 +28,10 @@ export interface LayerReport {
     sampledStd: number | null;
   } | null;
   preActivation: { mean: number; std: number } | null;
-  activation: {
-    mean: number;
-    std: number;
-    min: number;
-    max: number;
-    histogram: Histogram;
-    saturatedFraction: number;
-    deadFraction: number;
-    distinctUnits: number | null;
-  } | null;
+  activation: (OutputStats & { distinctUnits: number | null }) | null;
   gradient: { std: number } | null;
   weightGradient: { std: number; ratio: number | null } | null;
-  predicted: {
-    preActivationStd: number;
-    activationMean: number;
-    activationStd: number;
-    gradientStd: number;
-    chi: number | null;
-    saturatedFraction: number;
-    deadFraction: number;
-    approximate: boolean;
-  } | null;
+  predicted: PredictedLayer | null;
 }
 
 /** A concrete change that fixes a finding: set the JSON value at `path` (creating the property if needed). */

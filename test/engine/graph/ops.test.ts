@@ -1,0 +1,133 @@
+import * as assert from 'node:assert/strict';
+import { referenceBackend } from '../../../src/engine/backend/reference/referenceBackend';
+import { parseNetwork } from '../../../src/engine/format/parseNetwork';
+import type { SampledContext, SampledLayer, TapeEntry } from '../../../src/engine/graph/layerOp';
+import type { WeightNode } from '../../../src/engine/graph/ops/weightLayer';
+import { buildPlan, type Plan, type PlanNode, sizeOf } from '../../../src/engine/graph/plan';
+import { LAYER_TYPE_ALIASES, LAYER_TYPES, nodeOp, specOp } from '../../../src/engine/graph/registry';
+import { sampleInit } from '../../../src/engine/init/sampleInit';
+import { streamKey } from '../../../src/engine/random/fill';
+import { Stream } from '../../../src/engine/random/rng';
+
+/**
+ * A sampled context that keeps everything (weights, tapes) and hands out plain arrays: enough to run one network's
+ * nodes forward and backward through their ops, as the sampled run does, and to compare the backward pass with
+ * finite differences of the forward pass.
+ */
+function harness(plan: Plan): SampledContext {
+  const tapes = new Map<number, TapeEntry>();
+  const weights = new Map<number, { w: Float32Array; b: Float32Array | null }>();
+  const results = new Map<number, SampledLayer>();
+  const ctx: SampledContext = {
+    batch: plan.batchSize,
+    seed: plan.seed,
+    backend: referenceBackend,
+    tensor: (length) => new Float32Array(length),
+    record(node, entry) {
+      tapes.set(node.index, entry);
+      results.set(node.index, { gradientStd: NaN, weightStd: null, weightGradientStd: null } as unknown as SampledLayer);
+    },
+    weights(node: WeightNode) {
+      let held = weights.get(node.index);
+      if (!held) {
+        const rows = node.weightShape[0];
+        const w = new Float32Array(sizeOf(node.weightShape));
+        sampleInit(node.init, plan.seed, Stream.weight(node.index), referenceBackend, w, rows, node.fanIn);
+        let b: Float32Array | null = null;
+        if (node.bias) {
+          b = new Float32Array(rows);
+          sampleInit(node.bias, plan.seed, Stream.bias(node.index), referenceBackend, b, 1, rows);
+        }
+        held = { w, b };
+        weights.set(node.index, held);
+      }
+      return held;
+    },
+    holdsWeights: () => true,
+    dropWeights: () => undefined,
+    result: (node) => results.get(node.index)!,
+    forwardNodes(nodes, x) {
+      let h = x;
+      for (const node of nodes) h = ctx.forwardNode(node, h);
+      return h;
+    },
+    forwardNode: (node, x) => nodeOp(node.op).forward(node, x, ctx),
+    backwardNodes(nodes, dy, needInput) {
+      let g = dy;
+      for (let i = nodes.length - 1; i >= 0; i--) g = ctx.backwardNode(nodes[i], g, needInput || i > 0);
+      return g;
+    },
+    backwardNode: (node: PlanNode, dy, needInput) => nodeOp(node.op).backward(node, dy, tapes.get(node.index)!, ctx, needInput),
+  };
+  return ctx;
+}
+
+function planOf(doc: object): Plan {
+  const parsed = parseNetwork(JSON.stringify({ batch_size: 3, seed: 7, ...doc }));
+  assert.deepEqual(parsed.problems, []);
+  const { plan, errors } = buildPlan(parsed.network!);
+  assert.deepEqual(errors, []);
+  return plan!;
+}
+
+/** L(x) = Σ r·f(x) in float64, f the network's forward pass. */
+function loss(plan: Plan, x: Float32Array, r: Float32Array): number {
+  const out = harness(plan).forwardNodes(plan.nodes, x);
+  let sum = 0;
+  for (let i = 0; i < out.length; i++) sum += r[i] * out[i];
+  return sum;
+}
+
+// One small network per op (smooth activations, so that central differences apply); each op's backward pass must be
+// the derivative of its forward pass.
+const NETWORKS: Record<string, object> = {
+  dense: { input: { shape: [5] }, layers: [{ type: 'dense', units: 4, activation: 'tanh', init: 'xavier_normal', bias: { scheme: 'normal', std: 0.5 } }] },
+  conv2d: { input: { shape: [2, 5, 5] }, layers: [{ type: 'conv2d', filters: 3, kernel_size: 3, stride: 2, padding: 1, activation: 'tanh', init: 'he_normal' }] },
+  activation: { input: { shape: [6] }, layers: [{ type: 'activation', activation: 'gelu' }, { type: 'activation', activation: 'silu' }, { type: 'activation', activation: 'sigmoid' }] },
+  batchnorm: { input: { shape: [2, 3, 3] }, layers: [{ type: 'batchnorm' }, { type: 'flatten' }, { type: 'dense', units: 3, activation: 'tanh' }, { type: 'batchnorm' }] },
+  layernorm: { input: { shape: [6] }, layers: [{ type: 'layernorm' }, { type: 'dense', units: 4, activation: 'tanh' }] },
+  flatten: { input: { shape: [2, 2, 2] }, layers: [{ type: 'flatten' }, { type: 'dense', units: 3, activation: 'tanh' }] },
+  maxpool2d: { input: { shape: [1, 4, 4] }, layers: [{ type: 'maxpool2d', size: 2 }] },
+  avgpool2d: { input: { shape: [2, 5, 5] }, layers: [{ type: 'avgpool2d', size: 2, stride: 1 }] },
+  global_avg_pool: { input: { shape: [3, 2, 2] }, layers: [{ type: 'global_avg_pool' }] },
+  dropout: { input: { shape: [8] }, layers: [{ type: 'dropout', rate: 0.3 }, { type: 'activation', activation: 'tanh' }] },
+  residual: { input: { shape: [4] }, layers: [{ type: 'residual', activation: 'tanh', layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'dense', units: 4 }] }] },
+  repeat: { input: { shape: [3] }, layers: [{ type: 'repeat', times: 2, layers: [{ type: 'dense', units: 3, activation: 'tanh' }] }] },
+  'residual with a projection': { input: { shape: [2, 4, 4] }, layers: [{ type: 'residual', shortcut: { type: 'projection', init: 'he_normal', bias: { scheme: 'normal', std: 0.1 } }, layers: [{ type: 'conv2d', filters: 3, kernel_size: 3, stride: 2, padding: 1, activation: 'tanh' }] }] },
+};
+
+suite('the op registry and each op\'s forward and backward passes', () => {
+  test('every layer type has one op, its schema names the properties it reads, and every alias names a type', () => {
+    assert.equal(new Set(LAYER_TYPES).size, LAYER_TYPES.length);
+    for (const type of LAYER_TYPES) assert.deepEqual(Object.keys(specOp(type).schema.properties).sort(), [...specOp(type).keys].sort(), type);
+    for (const [alias, type] of Object.entries(LAYER_TYPE_ALIASES)) assert.ok(LAYER_TYPES.includes(type), `${alias} → ${type}`);
+    assert.deepEqual(Object.keys(NETWORKS).filter((k) => LAYER_TYPES.includes(k)).sort(), [...LAYER_TYPES].sort());
+  });
+
+  for (const [name, doc] of Object.entries(NETWORKS)) {
+    test(`${name}: the backward pass is the gradient of the forward pass (central differences)`, () => {
+      const plan = planOf(doc);
+      const x = new Float32Array(plan.batchSize * sizeOf(plan.inputShape));
+      referenceBackend.fillNormal(streamKey(11, 1), x, 0, 1);
+      const ctx = harness(plan);
+      const out = ctx.forwardNodes(plan.nodes, x);
+      const r = new Float32Array(out.length);
+      referenceBackend.fillNormal(streamKey(11, 2), r, 0, 1);
+      const dx = ctx.backwardNodes(plan.nodes, r, true);
+      assert.equal(dx.length, x.length);
+      const eps = 1e-2;
+      let worst = 0;
+      for (let i = 0; i < x.length; i++) {
+        const plus = Float32Array.from(x);
+        const minus = Float32Array.from(x);
+        plus[i] += eps;
+        minus[i] -= eps;
+        const actual = dx[i];
+        const expected = (loss(plan, plus, r) - loss(plan, minus, r)) / (plus[i] - minus[i]);
+        worst = Math.max(worst, Math.abs(actual - expected) / Math.max(1, Math.abs(expected)));
+      }
+      // float32 forward passes: rounding of L (|L| ≈ 10, ulp ≈ 1e-6) over 2·eps, plus the O(eps²) truncation error.
+      assert.ok(worst < 5e-3, `worst relative error ${worst}`);
+    });
+  }
+});
