@@ -6,7 +6,7 @@ Re-implements, from their published definitions and not from the engine's code: 
 Box-Muller in float32 arithmetic, vectorized here over chunks and lanes, whose float32 results must match bit for bit), PyTorch's and Keras' init formulas
 (torch.nn.init, keras.initializers), the forward pass (float32, like the engine) and the backward pass from standard
 normal noise at the output, and the statistics (float64). Also predicts every dense layer with the mean-field recursion
-using numpy's own Gauss-Hermite rule. Writes golden.json beside this file; test/unit/golden.test.ts compares the
+using numpy's own Gauss-Hermite rule. Writes golden.json beside this file; test/engine/golden.test.ts compares the
 engine against it.
 
     python3 test/golden/make_golden.py
@@ -83,7 +83,7 @@ class Rng:
 # The bulk fills (src/engine/random/fill.ts): chunks of CHUNK values, each with 4 xoshiro128** lanes seeded from the stream
 # key and (chunk, lane); normals by Box-Muller with the Cephes float32 polynomials for ln and sin/cos, every operation
 # in float32 (numpy float32 arithmetic is IEEE single, with no fused multiply-add).
-with open(os.path.join(HERE, '..', '..', 'src', 'engine', 'fillConstants.json')) as _f:
+with open(os.path.join(HERE, '..', '..', 'src', 'engine', 'random', 'fillConstants.json')) as _f:
     FC = json.load(_f)
 CHUNK = FC['CHUNK']
 U32 = np.uint32

@@ -14,7 +14,7 @@ import { lowbias32 } from './rng';
  *
  * Every floating-point operation is an IEEE float32 one in a fixed order (ln and sin/cos are the Cephes single-
  * precision polynomials, S. Moshier 1984–1992), so this TypeScript (via Math.fround), the WebAssembly SIMD kernels
- * (`scripts/wasm/kernelsWat.js`) and the NumPy oracle (`test/golden/make_golden.py`) give the same bits.
+ * (`src/engine/backend/wasm/wat/fillWat.ts`) and the NumPy oracle (`test/golden/make_golden.py`) give the same bits.
  */
 export const FILL_CHUNK: number = C.CHUNK;
 
