@@ -8,15 +8,3 @@ export function h(tag: string, attrs: Record<string, string | undefined> = {}, .
   return el;
 }
 
-/** A number for display: 3 significant digits, exponent form when tiny or huge, '–' when absent. */
-export function fmt(x: number | null | undefined): string {
-  if (x === null || x === undefined || Number.isNaN(x)) return '–';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a >= 1e4 || a < 1e-3) return x.toExponential(2);
-  return Number(x.toPrecision(3)).toString();
-}
-
-export function pct(x: number | null | undefined): string {
-  return x === null || x === undefined ? '–' : `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
-}

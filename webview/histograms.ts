@@ -1,7 +1,8 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { LayerReport } from '../src/engine/report/report';
 import { draw } from './charts';
-import { fmt, h } from './dom';
+import { formatNumber } from '../src/engine/report/formatNumber';
+import { h } from './dom';
 import type { ChartTheme } from './theme';
 
 /** At most this many layers get a histogram; deeper networks show evenly spaced ones (first and last included). */
@@ -59,17 +60,17 @@ export function histogramGrid(container: HTMLElement, layers: LayerReport[], the
     const cell = h('div', { class: 'histogram-cell' },
       h('div', { class: 'histogram-title', title: `${layer.name} (${layer.type}) at ${layer.path}` }, `${layer.index + 1} ${layer.activationFunction && layer.activationFunction !== 'linear' ? layer.activationFunction : layer.type}`),
       h('div', { class: 'histogram-canvas' }, canvas),
-      h('div', { class: 'histogram-std' }, `std ${fmt(layer.activation!.std)}`));
+      h('div', { class: 'histogram-std' }, `std ${formatNumber(layer.activation!.std)}`));
     grid.append(cell);
     draw(canvas, {
       type: 'bar',
-      data: { labels: centers.map((c) => fmt(c)), datasets: [{ data: values, backgroundColor: theme.histogram, borderWidth: 0, barPercentage: 1, categoryPercentage: 1 }] },
+      data: { labels: centers.map((c) => formatNumber(c)), datasets: [{ data: values, backgroundColor: theme.histogram, borderWidth: 0, barPercentage: 1, categoryPercentage: 1 }] },
       options: {
         animation: false, responsive: true, maintainAspectRatio: false,
         plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item: { raw: unknown }) => `${((item.raw as number) * 100).toFixed(1)}% of outputs` } } },
         scales: {
           x: { grid: { display: false }, ticks: { color: theme.foreground, maxRotation: 0, autoSkip: false, font: { size: 9 },
-            callback: (_v: unknown, i: number) => (i === 0 ? fmt(lo) : i === BINS - 1 ? fmt(hi) : i === BINS / 2 ? fmt((lo + hi) / 2) : '') } },
+            callback: (_v: unknown, i: number) => (i === 0 ? formatNumber(lo) : i === BINS - 1 ? formatNumber(hi) : i === BINS / 2 ? formatNumber((lo + hi) / 2) : '') } },
           y: { display: false, beginAtZero: true },
         },
       },

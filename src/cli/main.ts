@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, type ComputeBackend, DEFAULT_BUDGET, type Mode, pointerLocator, type Report } from '../engine';
+import { analyze, type ComputeBackend, DEFAULT_BUDGET, isValidBatchSize, isValidSeed, type Mode, pointerLocator, type Report, RUN_BOUNDS } from '../engine';
 import { loadComputeBackend } from '../kernels/loadComputeBackend';
 import { formatReport } from '../engine/report/formatReport';
 
@@ -12,8 +12,8 @@ and reports per-layer statistics beside the mean-field prediction, with findings
 Options:
   --json                 print one JSON report per file (an array when several files)
   --mode MODE            sampled | analytic | both (default both)
-  --seed N               override the file's seed
-  --batch-size N         override the file's batch_size
+  --seed N               override the file's seed (${RUN_BOUNDS.seed.min} to ${RUN_BOUNDS.seed.max})
+  --batch-size N         override the file's batch_size (${RUN_BOUNDS.batchSize.min} to ${RUN_BOUNDS.batchSize.max})
   --max-gflop N          refuse sampled runs above N GFLOP per forward pass (default ${DEFAULT_BUDGET.flops / 1e9})
   --max-memory-mib N     refuse sampled runs above N MiB (default ${DEFAULT_BUDGET.bytes / 1024 ** 2})
   -h, --help             show this help
@@ -41,6 +41,12 @@ function parseArgs(argv: string[]): CliOptions | 'help' {
     if (value === undefined || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} needs a whole number >= ${min}, got ${value ?? 'nothing'}`);
     return n;
   };
+  /** A whole number the engine accepts (`isValid`, within `bounds`), for --seed and --batch-size. */
+  const bounded = (flag: string, value: string | undefined, isValid: (n: unknown) => boolean, bounds: { min: number; max: number }): number => {
+    const n = Number(value);
+    if (value === undefined || !isValid(n)) throw new UsageError(`${flag} needs a whole number from ${bounds.min} to ${bounds.max}, got ${value ?? 'nothing'}`);
+    return n;
+  };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     switch (arg) {
@@ -51,8 +57,8 @@ function parseArgs(argv: string[]): CliOptions | 'help' {
         options.mode = m;
         break;
       }
-      case '--seed': options.seed = integer(arg, rest[++i], 0); break;
-      case '--batch-size': options.batchSize = integer(arg, rest[++i], 1); break;
+      case '--seed': options.seed = bounded(arg, rest[++i], isValidSeed, RUN_BOUNDS.seed); break;
+      case '--batch-size': options.batchSize = bounded(arg, rest[++i], isValidBatchSize, RUN_BOUNDS.batchSize); break;
       case '--max-gflop': options.budget.flops = integer(arg, rest[++i], 0) * 1e9; break;
       case '--max-memory-mib': options.budget.bytes = integer(arg, rest[++i], 1) * 1024 ** 2; break;
       default:

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { getLocation } from 'jsonc-parser';
 import type { LayerReport } from '../engine';
 import { childPointer } from '../engine/format/problem';
-import { cell } from '../engine/report/formatReport';
+import { formatNumber } from '../engine/report/formatNumber';
 import type { NetworkDiagnostics } from './diagnostics';
 
 /**
@@ -29,14 +29,14 @@ function describe(copies: LayerReport[]): vscode.MarkdownString {
   const first = copies[0];
   const init = first.init!;
   const variance = (first.fanIn ?? 0) * init.std * init.std;
-  const stds = copies.map((l) => cell(l.predicted?.activationStd));
+  const stds = copies.map((l) => formatNumber(l.predicted?.activationStd));
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**Init Inspector** · \`${init.label}\`${init.source === 'assumed' ? ' (assumed: PyTorch default)' : ''}\n\n`);
   md.appendMarkdown(`| | |\n|---|---|\n`);
-  md.appendMarkdown(`| weight std | ${cell(init.std)} |\n`);
-  md.appendMarkdown(`| σ_w² = fanIn·Var(W) | ${cell(variance)} |\n`);
+  md.appendMarkdown(`| weight std | ${formatNumber(init.std)} |\n`);
+  md.appendMarkdown(`| σ_w² = fanIn·Var(W) | ${formatNumber(variance)} |\n`);
   md.appendMarkdown(`| fanIn / fanOut | ${first.fanIn} / ${first.fanOut} |\n`);
   md.appendMarkdown(`| predicted output std | ${stds.length > 1 ? `${stds.join(' → ')} (${copies.length} copies)` : stds[0]} |\n`);
-  if (first.predicted?.chi != null) md.appendMarkdown(`| χ₁ = σ_w²·E[φ′(z)²] | ${cell(first.predicted.chi)} |\n`);
+  if (first.predicted?.chi != null) md.appendMarkdown(`| χ₁ = σ_w²·E[φ′(z)²] | ${formatNumber(first.predicted.chi)} |\n`);
   return md;
 }

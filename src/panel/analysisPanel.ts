@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { applyFixes, INIT_SCHEMES, parseNetwork, pointerLocator, type Report, type WhatIf, whatIfFixes } from '../engine';
-import type { AnalysisRunner } from '../worker/analysisRunner';
-import type { HostToWebview, PanelReport, PanelState, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
+import { AnalysisCancelled, type AnalysisRunner } from '../worker/analysisRunner';
+import type { AnalysisComputed, HostToWebview, PanelReport, PanelState, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
 import { rangeOf, wholeDocument } from '../editor/networkDocument';
 import { panelHtml } from './panelHtml';
 import { reportCsv } from './reportExport';
-import { validateWebviewMessage } from '../protocol/validatePanelMessage';
+import { PNG_DATA_URL_PREFIX, validateWebviewToHost } from '../protocol/validatePanelMessage';
 
 /** Edits re-analyze after this quiet time. */
 const FOLLOW_DEBOUNCE_MS = 400;
@@ -22,7 +22,7 @@ export class AnalysisPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private lastReport: Report | undefined;
   /** What the last shown report was computed from, so a re-created webview (hidden, then shown) gets it at once. */
-  private lastComputed: { message: Extract<HostToWebview, { type: 'analysisComputed' }>; version: number; key: string } | undefined;
+  private lastComputed: { message: AnalysisComputed; version: number; key: string } | undefined;
   private pendingImage: { target: vscode.Uri; done: (ok: boolean) => void } | undefined;
   private settings: RunSettings;
   private whatIf: WhatIf | null;
@@ -73,7 +73,7 @@ export class AnalysisPanel implements vscode.Disposable {
   }
 
   private async receive(raw: unknown): Promise<void> {
-    const message = validateWebviewMessage(raw);
+    const message = validateWebviewToHost(raw);
     if (!message) return;
     switch (message.type) {
       case 'ready':
@@ -163,14 +163,14 @@ export class AnalysisPanel implements vscode.Disposable {
       );
       if (runId !== this.runId || doc.version !== version) return; // stale: a newer run or edit supersedes it
       this.lastReport = report;
-      const message = { type: 'analysisComputed', runId, report: panelReport(report, Date.now() - started), settings: this.settings, whatIf: this.whatIf, weightLayers: weightLayers(report) } as const;
+      const message: AnalysisComputed = { type: 'analysisComputed', runId, report: panelReport(report, Date.now() - started), settings: this.settings, whatIf: this.whatIf, weightLayers: weightLayers(report) };
       this.lastComputed = { message, version, key: this.runKey() };
       this.post(message);
       for (const resolve of this.computedWaiters.splice(0)) resolve(report);
     } catch (err) {
       if (runId !== this.runId) return;
-      const message = (err as Error).message === 'cancelled' ? 'cancelled: showing nothing new; press Re-run to try again' : (err as Error).message;
-      this.post({ type: 'analysisFailed', runId, message });
+      if (err instanceof AnalysisCancelled) this.post({ type: 'analysisCancelled', runId });
+      else this.post({ type: 'analysisFailed', runId, message: (err as Error).message });
       for (const resolve of this.computedWaiters.splice(0)) resolve(undefined);
     } finally {
       cancel.dispose();
@@ -228,7 +228,7 @@ export class AnalysisPanel implements vscode.Disposable {
     const base = this.fileUri.path.replace(/\.json$/i, '').split('/').pop() ?? 'charts';
     const uri = pending?.target ?? await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(this.fileUri, '..', `${base}.charts.png`), filters: { PNG: ['png'] } });
     if (!uri) return pending?.done(false);
-    await vscode.workspace.fs.writeFile(uri, Buffer.from(dataUrl.slice('data:image/png;base64,'.length), 'base64'));
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(dataUrl.slice(PNG_DATA_URL_PREFIX.length), 'base64'));
     pending?.done(true);
   }
 

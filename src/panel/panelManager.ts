@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import type { AnalysisRunner } from '../worker/analysisRunner';
-import type { PanelState } from '../protocol/panelProtocol';
+import { validatePanelState } from '../protocol/validatePanelMessage';
 import { AnalysisPanel } from './analysisPanel';
 import { PANEL_VIEW_TYPE, panelOptions } from './panelHtml';
 
 /** Keeps one analysis panel per network file, and restores panels after a reload (WebviewPanelSerializer). */
-export class PanelManager implements vscode.Disposable, vscode.WebviewPanelSerializer<PanelState> {
+export class PanelManager implements vscode.Disposable, vscode.WebviewPanelSerializer<unknown> {
   private readonly panels = new Map<string, AnalysisPanel>();
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly runner: AnalysisRunner) {}
@@ -26,8 +26,10 @@ export class PanelManager implements vscode.Disposable, vscode.WebviewPanelSeria
     return this.panels.get(uri.toString());
   }
 
-  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PanelState | undefined): Promise<void> {
-    if (!state || typeof state.fileUri !== 'string') {
+  /** Revives a panel from the state its webview kept, checked like any message from a webview; a panel without one closes. */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, saved: unknown): Promise<void> {
+    const state = validatePanelState(saved);
+    if (!state) {
       panel.dispose();
       return;
     }

@@ -1,8 +1,9 @@
 // The one contract between the extension host and the analysis panel's webview. Host → webview messages are past
-// tense, webview → host messages are imperatives; both sides import these unions and switch on `type`.
+// tense (what happened), webview → host messages are imperatives (what to do); both sides import these unions and
+// switch on `type`. The host validates every webview → host message (validatePanelMessage.ts) before acting on it.
 import type { Mode, Report, WhatIf } from '../engine';
 
-/** What the panel asks for: the run's knobs. */
+/** What the panel asks for: the run's knobs (bounds: RUN_BOUNDS in src/engine/format/bounds.ts). */
 export interface RunSettings {
   seed: number;
   batchSize: number;
@@ -21,28 +22,141 @@ export interface WeightLayerChoice {
   label: string;
 }
 
-/** The state the webview keeps across hide/show and reloads (getState/setState and the panel serializer). */
+/**
+ * The state the webview keeps across hide/show and reloads (getState/setState), which it hands back in `ready` and
+ * which the panel serializer revives after a reload; both go through `validatePanelState`.
+ */
 export interface PanelState {
   fileUri: string;
   settings: RunSettings;
   whatIf: WhatIf | null;
 }
 
+// ---------------------------------------------------------------- host → webview
+
+/** Host → webview: the panel is open on a file; the first message, in answer to `ready`. */
+export interface PanelOpened {
+  type: 'panelOpened';
+  fileName: string;
+  fileUri: string;
+  settings: RunSettings;
+  whatIf: WhatIf | null;
+  /** The what-if's scheme choices: "keep", then the engine's init schemes. */
+  schemes: string[];
+}
+
+/** Host → webview: run `runId` started (its result supersedes every older run's). */
+export interface AnalysisStarted {
+  type: 'analysisStarted';
+  runId: number;
+}
+
+/** Host → webview: run `runId` has done `fraction` (0 to 1) of its sampled pass. */
+export interface AnalysisProgressed {
+  type: 'analysisProgressed';
+  runId: number;
+  fraction: number;
+}
+
+/** Host → webview: run `runId` finished, with the settings and what-if it ran with and the layers a what-if can target. */
+export interface AnalysisComputed {
+  type: 'analysisComputed';
+  runId: number;
+  report: PanelReport;
+  settings: RunSettings;
+  whatIf: WhatIf | null;
+  weightLayers: WeightLayerChoice[];
+}
+
+/** Host → webview: run `runId` failed; `message` says why. */
+export interface AnalysisFailed {
+  type: 'analysisFailed';
+  runId: number;
+  message: string;
+}
+
+/** Host → webview: run `runId` was cancelled (from the panel's Cancel button, or by a newer run): nothing new to show. */
+export interface AnalysisCancelled {
+  type: 'analysisCancelled';
+  runId: number;
+}
+
+/** Host → webview: the what-if was written into the file, so the panel drops it. */
+export interface WhatIfApplied {
+  type: 'whatIfApplied';
+  whatIf: WhatIf;
+}
+
+/** Host → webview: the host wants the charts as an image; the webview answers with `exportImage`. */
+export interface ExportRequested {
+  type: 'exportRequested';
+  format: 'png';
+}
+
 export type HostToWebview =
-  | { type: 'panelOpened'; fileName: string; fileUri: string; settings: RunSettings; whatIf: WhatIf | null; schemes: string[] }
-  | { type: 'analysisStarted'; runId: number }
-  | { type: 'analysisProgressed'; runId: number; fraction: number }
-  | { type: 'analysisComputed'; runId: number; report: PanelReport; settings: RunSettings; whatIf: WhatIf | null; weightLayers: WeightLayerChoice[] }
-  | { type: 'analysisFailed'; runId: number; message: string }
-  | { type: 'whatIfApplied'; whatIf: WhatIf }
-  | { type: 'exportRequested'; format: 'png' };
+  | PanelOpened
+  | AnalysisStarted
+  | AnalysisProgressed
+  | AnalysisComputed
+  | AnalysisFailed
+  | AnalysisCancelled
+  | WhatIfApplied
+  | ExportRequested;
+
+// ---------------------------------------------------------------- webview → host
+
+/** Webview → host: the script is loaded (the handshake); `state` is what it kept, if anything. The host answers `panelOpened`. */
+export interface Ready {
+  type: 'ready';
+  state: PanelState | null;
+}
+
+/** Webview → host: analyze again with these settings. */
+export interface Rerun {
+  type: 'rerun';
+  settings: RunSettings;
+}
+
+/** Webview → host: analyze with this what-if (null: the file's own inits). */
+export interface SetWhatIf {
+  type: 'setWhatIf';
+  whatIf: WhatIf | null;
+}
+
+/** Webview → host: write the current what-if into the file. */
+export interface ApplyWhatIf {
+  type: 'applyWhatIf';
+}
+
+/** Webview → host: cancel the run in progress. */
+export interface Cancel {
+  type: 'cancel';
+}
+
+/** Webview → host: show this JSON pointer of the file in the editor ('' for the whole document). */
+export interface RevealPath {
+  type: 'revealPath';
+  path: string;
+}
+
+/** Webview → host: save the last report as JSON or CSV. */
+export interface ExportReport {
+  type: 'exportReport';
+  format: 'json' | 'csv';
+}
+
+/** Webview → host: save this PNG of the charts (a `data:image/png;base64,` URL), asked for or from the Export PNG button. */
+export interface ExportImage {
+  type: 'exportImage';
+  dataUrl: string;
+}
 
 export type WebviewToHost =
-  | { type: 'ready'; state: PanelState | null }
-  | { type: 'rerun'; settings: RunSettings }
-  | { type: 'setWhatIf'; whatIf: WhatIf | null }
-  | { type: 'applyWhatIf' }
-  | { type: 'cancel' }
-  | { type: 'revealPath'; path: string }
-  | { type: 'exportReport'; format: 'json' | 'csv' }
-  | { type: 'exportImage'; dataUrl: string };
+  | Ready
+  | Rerun
+  | SetWhatIf
+  | ApplyWhatIf
+  | Cancel
+  | RevealPath
+  | ExportReport
+  | ExportImage;

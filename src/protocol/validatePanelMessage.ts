@@ -1,47 +1,65 @@
-import { isWhatIfScheme, type WhatIf } from '../engine';
-import type { PanelState, RunSettings, WebviewToHost } from './panelProtocol';
+// The host's checks of what comes from the webview: every webview → host message, and the panel state the webview
+// kept (handed back in `ready`, or revived by the panel serializer after a reload). The webview is not trusted to be
+// well-behaved: anything malformed is null.
+import type { PanelState, WebviewToHost } from './panelProtocol';
+import { isRecord, type MessageValidators, ownField, validateMessage } from './validateMessage';
+import { isPointer, validateRunSettings, validateWhatIf } from './validateRunSettings';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+/** How an exported chart image arrives. */
+export const PNG_DATA_URL_PREFIX = 'data:image/png;base64,';
 
-function runSettings(v: unknown): RunSettings | null {
-  if (!isObject(v)) return null;
-  if (!isInt(v.seed, 0, 0xffffffff) || !isInt(v.batchSize, 1, 65536)) return null;
-  if (v.mode !== 'sampled' && v.mode !== 'analytic' && v.mode !== 'both') return null;
-  return { seed: v.seed, batchSize: v.batchSize, mode: v.mode };
+/** The largest chart image accepted, in characters of its data URL (some 37 MB of PNG: far past a panel's charts). */
+const MAX_IMAGE_DATA_URL_LENGTH = 50_000_000;
+
+/** A URI as vscode.Uri.toString() writes it: a scheme, then a colon. */
+const URI = /^[a-z][a-z0-9+.-]*:/i;
+
+/** The panel state a webview kept, or null when it is not one (the panel then starts afresh). */
+export function validatePanelState(value: unknown): PanelState | null {
+  if (!isRecord(value)) return null;
+  const fileUri = ownField(value, 'fileUri');
+  if (typeof fileUri !== 'string' || !URI.test(fileUri)) return null;
+  const settings = validateRunSettings(ownField(value, 'settings'));
+  const rawWhatIf = ownField(value, 'whatIf') ?? null;
+  const whatIf = rawWhatIf === null ? null : validateWhatIf(rawWhatIf);
+  if (!settings || (rawWhatIf !== null && !whatIf)) return null;
+  return { fileUri, settings, whatIf };
 }
 
-function whatIf(v: unknown): WhatIf | null | undefined {
-  if (v === null) return null;
-  if (!isObject(v) || typeof v.target !== 'string' || typeof v.scheme !== 'string' || typeof v.multiplier !== 'number') return undefined;
-  if (!isWhatIfScheme(v.scheme) || !Number.isFinite(v.multiplier) || v.multiplier < 0 || v.multiplier > 1e6) return undefined;
-  if (v.target !== 'all' && !v.target.startsWith('/')) return undefined;
-  return { target: v.target, scheme: v.scheme, multiplier: v.multiplier };
-}
-
-function panelState(v: unknown): PanelState | null {
-  if (!isObject(v) || typeof v.fileUri !== 'string') return null;
-  const settings = runSettings(v.settings);
-  const w = whatIf(v.whatIf ?? null);
-  return settings && w !== undefined ? { fileUri: v.fileUri, settings, whatIf: w } : null;
-}
+const webviewToHost: MessageValidators<WebviewToHost> = {
+  // A state that does not validate is dropped, not the handshake: the panel still opens, with its defaults.
+  ready: (m) => ({ type: 'ready', state: validatePanelState(ownField(m, 'state')) }),
+  rerun(m) {
+    const settings = validateRunSettings(ownField(m, 'settings'));
+    return settings && { type: 'rerun', settings };
+  },
+  setWhatIf(m) {
+    const raw = ownField(m, 'whatIf');
+    if (raw === null) return { type: 'setWhatIf', whatIf: null };
+    const whatIf = validateWhatIf(raw);
+    return whatIf && { type: 'setWhatIf', whatIf };
+  },
+  applyWhatIf: () => ({ type: 'applyWhatIf' }),
+  cancel: () => ({ type: 'cancel' }),
+  revealPath(m) {
+    const path = ownField(m, 'path');
+    return isPointer(path) ? { type: 'revealPath', path } : null;
+  },
+  exportReport(m) {
+    const format = ownField(m, 'format');
+    return format === 'json' || format === 'csv' ? { type: 'exportReport', format } : null;
+  },
+  exportImage(m) {
+    const dataUrl = ownField(m, 'dataUrl');
+    const ok = typeof dataUrl === 'string' && dataUrl.startsWith(PNG_DATA_URL_PREFIX) && dataUrl.length <= MAX_IMAGE_DATA_URL_LENGTH;
+    return ok ? { type: 'exportImage', dataUrl } : null;
+  },
+};
 
 /**
- * Checks a message from the webview before the host acts on it: its `type` and every field's type and range.
- * Returns null for anything malformed (the webview is not trusted to be well-behaved).
+ * Checks a message from the webview before the host acts on it: its `type` (an own key of the validator table) and
+ * every field's type and range. Returns the message rebuilt from its checked fields, or null for anything malformed.
  */
-export function validateWebviewMessage(raw: unknown): WebviewToHost | null {
-  if (!isObject(raw) || typeof raw.type !== 'string') return null;
-  switch (raw.type) {
-    case 'ready': return { type: 'ready', state: raw.state == null ? null : panelState(raw.state) };
-    case 'rerun': { const s = runSettings(raw.settings); return s ? { type: 'rerun', settings: s } : null; }
-    case 'setWhatIf': { const w = whatIf(raw.whatIf); return w === undefined ? null : { type: 'setWhatIf', whatIf: w }; }
-    case 'applyWhatIf': return { type: 'applyWhatIf' };
-    case 'cancel': return { type: 'cancel' };
-    case 'revealPath': return typeof raw.path === 'string' && (raw.path === '' || raw.path.startsWith('/')) && raw.path.length < 2000 ? { type: 'revealPath', path: raw.path } : null;
-    case 'exportReport': return raw.format === 'json' || raw.format === 'csv' ? { type: 'exportReport', format: raw.format } : null;
-    case 'exportImage':
-      return typeof raw.dataUrl === 'string' && raw.dataUrl.startsWith('data:image/png;base64,') && raw.dataUrl.length < 50_000_000 ? { type: 'exportImage', dataUrl: raw.dataUrl } : null;
-    default: return null;
-  }
+export function validateWebviewToHost(raw: unknown): WebviewToHost | null {
+  return validateMessage(webviewToHost, raw);
 }

@@ -1,13 +1,22 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Report } from '../engine';
-import type { WorkerRequest, WorkerResponse } from '../protocol/workerProtocol';
+import type { Analyze, WorkerToHost } from '../protocol/workerProtocol';
+import { validateWorkerToHost } from '../protocol/validateWorkerMessage';
 
 /** How long a cancelled run may take to stop at its next layer before its worker is replaced. */
 const STOP_GRACE_MS = 3000;
 
+/** How a cancelled run's promise rejects: a type to test with `instanceof`, not a message to compare. */
+export class AnalysisCancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'AnalysisCancelled';
+  }
+}
+
 interface Pending {
-  message: WorkerRequest;
+  message: Analyze;
   resolve(report: Report): void;
   reject(err: Error): void;
   onProgress(fraction: number): void;
@@ -17,10 +26,11 @@ interface Pending {
 
 /**
  * Runs analyses in one long-lived worker thread (started on the first run, so the WebAssembly kernels and their
- * thread pool load once and stay warm), one run at a time in order. Cancelling a run settles its promise at once and
- * raises the run's shared flag, which the engine checks between layers; a run that has not stopped within
- * STOP_GRACE_MS has its worker terminated and replaced, and the runs queued behind it go to the new worker. A worker
- * that dies fails its runs with the reason. Nothing heavy ever runs on the extension host's thread.
+ * thread pool load once and stay warm), one run at a time in order. Cancelling a run rejects its promise at once,
+ * with AnalysisCancelled, and raises the run's shared flag, which the engine checks between layers; a run that has
+ * not stopped within STOP_GRACE_MS has its worker terminated and replaced, and the runs queued behind it go to the new
+ * worker. A worker that dies, or breaks the protocol (every message it sends is validated), fails its runs with the
+ * reason. Nothing heavy ever runs on the extension host's thread.
  */
 export class AnalysisRunner {
   private nextId = 1;
@@ -34,10 +44,12 @@ export class AnalysisRunner {
     return this.worker?.threadId ?? null;
   }
 
-  run(request: Omit<WorkerRequest, 'id' | 'cancel'>, onProgress: (fraction: number) => void, cancelled: { onCancellationRequested(listener: () => void): unknown }): Promise<Report> {
+  /** Analyzes `request.text` in the worker; rejects with AnalysisCancelled once `cancelled` fires. */
+  run(request: Pick<Analyze, 'text' | 'options'>, onProgress: (fraction: number) => void, cancelled: { onCancellationRequested(listener: () => void): unknown }): Promise<Report> {
     const id = this.nextId++;
     return new Promise<Report>((resolve, reject) => {
-      const entry: Pending = { message: { ...request, id, cancel: new Int32Array(new SharedArrayBuffer(4)) }, resolve, reject, onProgress, cancelled: false };
+      const message: Analyze = { type: 'analyze', id, text: request.text, options: request.options, cancel: new Int32Array(new SharedArrayBuffer(4)) };
+      const entry: Pending = { message, resolve, reject, onProgress, cancelled: false };
       this.pending.set(id, entry);
       cancelled.onCancellationRequested(() => this.cancel(entry));
       this.ensureWorker().postMessage(entry.message);
@@ -55,29 +67,45 @@ export class AnalysisRunner {
     if (entry.cancelled || !this.pending.has(entry.message.id)) return;
     entry.cancelled = true;
     Atomics.store(entry.message.cancel, 0, 1);
-    entry.reject(new Error('cancelled'));
+    entry.reject(new AnalysisCancelled());
     entry.watchdog = setTimeout(() => this.replaceWorker(), STOP_GRACE_MS);
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(path.join(this.distDir, 'engineWorker.js'));
-    worker.on('message', (msg: WorkerResponse) => this.onMessage(msg));
+    worker.on('message', (raw: unknown) => {
+      const message = validateWorkerToHost(raw);
+      if (message) this.onMessage(message);
+      else this.stopWorker(worker, 'it sent a malformed message');
+    });
     worker.on('error', (err) => this.onExit(worker, err.message));
     worker.on('exit', (code) => this.onExit(worker, `exit code ${code}`));
     this.worker = worker;
     return worker;
   }
 
-  private onMessage(msg: WorkerResponse): void {
-    const entry = this.pending.get(msg.id);
+  private onMessage(message: WorkerToHost): void {
+    const entry = this.pending.get(message.id);
     if (!entry) return;
-    if (msg.type === 'progress') {
-      if (!entry.cancelled) entry.onProgress(msg.fraction);
-      return;
+    switch (message.type) {
+      case 'runProgressed':
+        if (!entry.cancelled) entry.onProgress(message.fraction);
+        return;
+      case 'runCompleted':
+        this.settle(entry, message.report);
+        return;
+      case 'runFailed':
+        this.settle(entry, new Error(message.message));
+        return;
+      case 'runCancelled':
+        this.settle(entry, new AnalysisCancelled());
+        return;
+      default: {
+        const never: never = message;
+        return never;
+      }
     }
-    if (msg.type === 'done') this.settle(entry, msg.report);
-    else this.settle(entry, new Error(msg.message));
   }
 
   /** Finishes a run (a cancelled one was already rejected: its late result is dropped). */
@@ -87,6 +115,12 @@ export class AnalysisRunner {
     if (entry.cancelled) return;
     if (outcome instanceof Error) entry.reject(outcome);
     else entry.resolve(outcome);
+  }
+
+  /** Stops a worker that broke the protocol: its runs fail with the reason, and the next run gets a fresh worker. */
+  private stopWorker(worker: Worker, reason: string): void {
+    this.onExit(worker, reason);
+    void worker.terminate();
   }
 
   /** A worker ended: its runs fail with the reason (cancelled ones are already settled). */
@@ -102,7 +136,7 @@ export class AnalysisRunner {
     this.worker = null;
     void stuck?.terminate();
     for (const entry of [...this.pending.values()]) {
-      if (entry.cancelled) this.settle(entry, new Error('cancelled'));
+      if (entry.cancelled) this.settle(entry, new AnalysisCancelled());
       else this.ensureWorker().postMessage(entry.message);
     }
   }

@@ -3,7 +3,8 @@
 import { parentPort } from 'node:worker_threads';
 import { analyze } from '../engine';
 import { type LoadedBackend, loadComputeBackend } from '../kernels/loadComputeBackend';
-import type { WorkerRequest, WorkerResponse } from '../protocol/workerProtocol';
+import type { Analyze, WorkerToHost } from '../protocol/workerProtocol';
+import { validateHostToWorker } from '../protocol/validateWorkerMessage';
 
 /**
  * The kernels' memory grows to a run's peak and cannot shrink; past this size after a run, the backend and its
@@ -19,7 +20,7 @@ if (port) {
     loaded?.dispose();
     loaded = undefined;
   };
-  const backendFor = (request: WorkerRequest) => {
+  const backendFor = (request: Analyze) => {
     if (request.options.mode === 'analytic') return undefined;
     if (!loaded) {
       loaded = loadComputeBackend(__dirname);
@@ -27,11 +28,12 @@ if (port) {
     }
     return loaded.backend;
   };
-  port.on('message', (request: WorkerRequest) => {
+  const post = (message: WorkerToHost): void => port.postMessage(message);
+  const analyzeRequest = (request: Analyze): void => {
     let lastPost = 0;
     const cancelled = (): boolean => Atomics.load(request.cancel, 0) !== 0;
     if (cancelled()) {
-      port.postMessage({ type: 'failed', id: request.id, message: 'cancelled' } satisfies WorkerResponse);
+      post({ type: 'runCancelled', id: request.id });
       return;
     }
     try {
@@ -42,17 +44,36 @@ if (port) {
           const now = Date.now();
           if (now - lastPost > 100) {
             lastPost = now;
-            port.postMessage({ type: 'progress', id: request.id, fraction } satisfies WorkerResponse);
+            post({ type: 'runProgressed', id: request.id, fraction });
           }
           return cancelled();
         },
       });
       if (loaded && loaded.memoryBytes() > KEEP_MEMORY_BYTES) unload();
-      port.postMessage({ type: 'done', id: request.id, report } satisfies WorkerResponse);
+      // A run cancelled at a layer boundary returns a report without its sampled pass: it is not a result.
+      post(cancelled() ? { type: 'runCancelled', id: request.id } : { type: 'runCompleted', id: request.id, report });
     } catch (err) {
       // A kernel that failed may have left a thread or the memory unusable: start afresh next time.
       unload();
-      port.postMessage({ type: 'failed', id: request.id, message: err instanceof Error ? err.message : String(err) } satisfies WorkerResponse);
+      post({ type: 'runFailed', id: request.id, message: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  port.on('message', (raw: unknown) => {
+    const message = validateHostToWorker(raw);
+    if (!message) {
+      // Not a request this worker understands (a mismatched build?): fail it if it names its run, so nothing waits.
+      const id = (raw as { id?: unknown } | null)?.id;
+      if (Number.isSafeInteger(id)) post({ type: 'runFailed', id: id as number, message: 'the engine worker received a malformed request' });
+      return;
+    }
+    switch (message.type) {
+      case 'analyze':
+        analyzeRequest(message);
+        return;
+      default: {
+        const never: never = message.type;
+        return never;
+      }
     }
   });
 }

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { analyze, type Report } from '../../src/engine';
 import { EXAMPLE_STEPS } from '../../src/examples';
-import { fmt, pct } from '../../webview/dom';
+import { formatNumber as fmt, formatPercent as pct } from '../../src/engine/report/formatNumber';
 import * as path from 'node:path';
 import { loadComputeBackend } from '../../src/kernels/loadComputeBackend';
 import { readRepoFile, ROOT } from '../repo';

@@ -17,7 +17,7 @@ export interface WhatIf {
 
 /** Whether `scheme` is something a what-if can set. */
 export function isWhatIfScheme(scheme: string): boolean {
-  return scheme === 'keep' || (INIT_SCHEMES as readonly string[]).includes(scheme) || scheme in INIT_ALIASES;
+  return scheme === 'keep' || (INIT_SCHEMES as readonly string[]).includes(scheme) || Object.hasOwn(INIT_ALIASES, scheme);
 }
 
 /**

@@ -1,18 +1,7 @@
 import type { Location } from '../format/pointer';
 import type { Finding, Report } from './report';
+import { formatNumber, formatPercent } from './formatNumber';
 
-/** Formats a number for a table cell: 3 significant digits, '–' when absent. */
-export function cell(x: number | null | undefined, digits = 3): string {
-  if (x === null || x === undefined || Number.isNaN(x)) return '–';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a >= 1e4 || a < 1e-3) return x.toExponential(2);
-  return Number(x.toPrecision(digits)).toString();
-}
-
-function percent(x: number | null | undefined): string {
-  return x === null || x === undefined ? '–' : `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
-}
 
 /**
  * The report as a readable text table (one row per layer, in execution order), then its problems and findings with
@@ -28,13 +17,13 @@ export function formatReport(report: Report, locate: (pointer: string) => Locati
       String(l.index),
       `${l.name === l.type ? l.type : `${l.name} (${l.type})`}${l.activationFunction && l.activationFunction !== 'linear' ? ` ${l.activationFunction}` : ''}`,
       `[${l.outputShape.join('×')}]`,
-      l.init ? `${l.init.label} (${cell(l.init.std)})${l.init.source === 'assumed' ? ' *' : ''}` : '',
-      cell(l.activation?.std),
-      `${cell(l.predicted?.activationStd)}${l.predicted?.approximate ? ' ~' : ''}`,
-      cell(l.gradient?.std),
-      cell(l.predicted?.gradientStd),
-      percent(l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction),
-      percent(l.activation?.deadFraction ?? l.predicted?.deadFraction),
+      l.init ? `${l.init.label} (${formatNumber(l.init.std)})${l.init.source === 'assumed' ? ' *' : ''}` : '',
+      formatNumber(l.activation?.std),
+      `${formatNumber(l.predicted?.activationStd)}${l.predicted?.approximate ? ' ~' : ''}`,
+      formatNumber(l.gradient?.std),
+      formatNumber(l.predicted?.gradientStd),
+      formatPercent(l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction),
+      formatPercent(l.activation?.deadFraction ?? l.predicted?.deadFraction),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const fmt = (r: string[]): string => '  ' + r.map((c, i) => (i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();

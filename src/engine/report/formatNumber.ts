@@ -1,0 +1,20 @@
+/**
+ * A statistic for display, the same in the CLI's table, the hover and the panel: 3 significant digits, exponent form
+ * with 2 decimals when tiny (|x| < 1e-3) or huge (|x| ≥ 1e4), '0' for zero, '–' when absent or NaN.
+ * `formatNumber(0.0463217)` is '0.0463', `formatNumber(12345)` is '1.23e+4'.
+ */
+export function formatNumber(x: number | null | undefined): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return '–';
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1e4 || a < 1e-3) return x.toExponential(2);
+  return Number(x.toPrecision(3)).toString();
+}
+
+/**
+ * A fraction in [0, 1] as a percentage with one decimal, or two below 1% (so that 0.4% of saturated units does not
+ * read as 0.0%), '–' when absent. `formatPercent(0.409)` is '40.9%', `formatPercent(0.004)` is '0.40%'.
+ */
+export function formatPercent(x: number | null | undefined): string {
+  return x === null || x === undefined ? '–' : `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
+}

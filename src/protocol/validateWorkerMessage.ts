@@ -1,0 +1,99 @@
+// The checks of the messages between the host's AnalysisRunner and the engine worker: the worker checks what it is
+// asked (`validateHostToWorker`), the runner checks what comes back (`validateWorkerToHost`). Both sides are our own
+// code; the checks catch a mismatched build (a stale dist/engineWorker.js) and bugs, with the same tables as the
+// webview's messages.
+import type { Report } from '../engine';
+import type { AnalyzeOptions, HostToWorker, WorkerToHost } from './workerProtocol';
+import { isRecord, type MessageValidators, ownField, validateMessage } from './validateMessage';
+import { isMode, validateWhatIf } from './validateRunSettings';
+import { isValidBatchSize, isValidSeed } from '../engine';
+
+/** A run id: the runner numbers runs 1, 2, 3, … */
+function isRunId(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) > 0;
+}
+
+/** The options of an `analyze` request: each one absent or valid. */
+function validateAnalyzeOptions(value: unknown): AnalyzeOptions | null {
+  if (!isRecord(value)) return null;
+  const options: AnalyzeOptions = {};
+  const mode = ownField(value, 'mode');
+  const seed = ownField(value, 'seed');
+  const batchSize = ownField(value, 'batchSize');
+  const file = ownField(value, 'file');
+  const whatIf = ownField(value, 'whatIf');
+  if (mode !== undefined) {
+    if (!isMode(mode)) return null;
+    options.mode = mode;
+  }
+  if (seed !== undefined) {
+    if (!isValidSeed(seed)) return null;
+    options.seed = seed;
+  }
+  if (batchSize !== undefined) {
+    if (!isValidBatchSize(batchSize)) return null;
+    options.batchSize = batchSize;
+  }
+  if (file !== undefined) {
+    if (file !== null && typeof file !== 'string') return null;
+    options.file = file;
+  }
+  if (whatIf !== undefined) {
+    const checked = whatIf === null ? null : validateWhatIf(whatIf);
+    if (whatIf !== null && !checked) return null;
+    options.whatIf = checked;
+  }
+  return options;
+}
+
+/**
+ * Whether `value` looks like an engine report: an object with its layers, findings and problems as arrays. The
+ * report comes from the same engine build in our own worker, so its shape is checked, not every number in it.
+ */
+function isReport(value: unknown): value is Report {
+  return isRecord(value) && ['layers', 'findings', 'problems'].every((key) => Array.isArray(ownField(value, key)));
+}
+
+const hostToWorker: MessageValidators<HostToWorker> = {
+  analyze(m) {
+    const id = ownField(m, 'id');
+    const text = ownField(m, 'text');
+    const options = validateAnalyzeOptions(ownField(m, 'options'));
+    const cancel = ownField(m, 'cancel');
+    // The cancel flag must be shared memory, or the host's raising it would never reach this thread.
+    const shared = cancel instanceof Int32Array && cancel.length >= 1 && cancel.buffer instanceof SharedArrayBuffer;
+    return isRunId(id) && typeof text === 'string' && options && shared ? { type: 'analyze', id, text, options, cancel } : null;
+  },
+};
+
+const workerToHost: MessageValidators<WorkerToHost> = {
+  runProgressed(m) {
+    const id = ownField(m, 'id');
+    const fraction = ownField(m, 'fraction');
+    return isRunId(id) && typeof fraction === 'number' && fraction >= 0 && fraction <= 1 ? { type: 'runProgressed', id, fraction } : null;
+  },
+  runCompleted(m) {
+    const id = ownField(m, 'id');
+    const report = ownField(m, 'report');
+    return isRunId(id) && isReport(report) ? { type: 'runCompleted', id, report } : null;
+  },
+  runFailed(m) {
+    const id = ownField(m, 'id');
+    const message = ownField(m, 'message');
+    return isRunId(id) && typeof message === 'string' ? { type: 'runFailed', id, message } : null;
+  },
+  runCancelled(m) {
+    const id = ownField(m, 'id');
+    return isRunId(id) ? { type: 'runCancelled', id } : null;
+  },
+};
+
+/** Checks a request the engine worker received; null when it is not a valid one. */
+export function validateHostToWorker(raw: unknown): HostToWorker | null {
+  return validateMessage(hostToWorker, raw);
+}
+
+/** Checks a message from the engine worker; null when it is not a valid one. */
+export function validateWorkerToHost(raw: unknown): WorkerToHost | null {
+  return validateMessage(workerToHost, raw);
+}
