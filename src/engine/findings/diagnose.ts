@@ -4,7 +4,8 @@ import type { Plan, PlanNode } from '../graph/plan';
 import { nodeOp, nodeOps } from '../graph/registry';
 import { initPointer, isWeightNode, type WeightNode } from '../graph/ops/weightLayer';
 import { FINDING_THRESHOLDS } from './thresholds';
-import { formatStd, recommendInit, roundStd } from '../init/recommendInit';
+import { recommendInit, roundStd } from '../init/recommendInit';
+import { formatSignificant } from '../report/formatNumber';
 import type { Finding, Fix, LayerReport } from '../report/report';
 import { childPointer } from '../format/problem';
 
@@ -47,7 +48,7 @@ export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): F
         layer: node.index,
         message: zero
           ? `all ${units} units of '${node.name}' start with weights 0${measured}: they compute the same output and get the same update, so symmetry is never broken, and no gradient reaches the layers before it`
-          : `all ${units} units of '${node.name}' start with the same weights (${formatStd(init.mean)})${measured}: they compute the same output and get the same update, so the layer behaves like a single unit`,
+          : `all ${units} units of '${node.name}' start with the same weights (${formatSignificant(init.mean)})${measured}: they compute the same output and get the same update, so the layer behaves like a single unit`,
         fix: initFix(node, act),
       });
       continue;
@@ -99,7 +100,7 @@ export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): F
     const saturated = layer.activation?.saturatedFraction ?? layer.predicted?.saturatedFraction ?? 0;
     if (saturates(act.name) && saturated > FINDING_THRESHOLDS.saturatedFraction) {
       add({ code: 'saturated-activations', severity: 'warning', path: weight ? scalePointer(weight) : node.path, layer: node.index,
-        message: `${(saturated * 100).toFixed(0)}% of the outputs of '${node.name}' are saturated (|${act.name === 'tanh' ? 'tanh' : 'sigmoid − ½'}| near its bound; pre-activation std ${formatStd(layer.preActivation?.std ?? layer.predicted?.preActivationStd ?? NaN)}): their gradient is almost 0`,
+        message: `${(saturated * 100).toFixed(0)}% of the outputs of '${node.name}' are saturated (|${act.name === 'tanh' ? 'tanh' : 'sigmoid − ½'}| near its bound; pre-activation std ${formatSignificant(layer.preActivation?.std ?? layer.predicted?.preActivationStd ?? NaN)}): their gradient is almost 0`,
         ...(weight ? scaleFixes(weight, act) : { fix: null }) });
     }
     const dead = layer.activation?.deadFraction ?? layer.predicted?.deadFraction ?? 0;
@@ -136,13 +137,13 @@ const CHAIN_SERIES: readonly {
     what: 'activations',
     stds: (chain, layers) => chain.map((n) => layers[n.index].activation?.std ?? layers[n.index].predicted?.activationStd ?? NaN),
     at: (chain, firstStep) => chain[firstStep],
-    message: (v, s) => `output std ${v.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatStd(s[0])} to ${formatStd(s[s.length - 1])} over ${s.length} layers (×${v.perLayer.toFixed(2)} per layer): activations ${v.kind === 'vanishing' ? 'vanish' : 'explode'}`,
+    message: (v, s) => `output std ${v.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatSignificant(s[0])} to ${formatSignificant(s[s.length - 1])} over ${s.length} layers (×${v.perLayer.toFixed(2)} per layer): activations ${v.kind === 'vanishing' ? 'vanish' : 'explode'}`,
   },
   {
     what: 'gradients',
     stds: (chain, layers) => chain.map((n) => layers[n.index].gradient?.std ?? layers[n.index].predicted?.gradientStd ?? NaN).reverse(),
     at: (chain) => chain[0],
-    message: (v, s) => `gradient std ${v.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatStd(s[0])} at the last layer to ${formatStd(s[s.length - 1])} at the first, over ${s.length} layers (×${v.perLayer.toFixed(2)} per layer): early layers ${v.kind === 'vanishing' ? 'barely learn' : 'get huge updates'}`,
+    message: (v, s) => `gradient std ${v.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatSignificant(s[0])} at the last layer to ${formatSignificant(s[s.length - 1])} at the first, over ${s.length} layers (×${v.perLayer.toFixed(2)} per layer): early layers ${v.kind === 'vanishing' ? 'barely learn' : 'get huge updates'}`,
   },
 ];
 

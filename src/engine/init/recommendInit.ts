@@ -2,6 +2,7 @@ import type { Activation } from '../math/activation';
 import { computeFans } from './fan';
 import type { InitSpec } from './initSpec';
 import { resolveInit } from './resolveInit';
+import { formatSignificant } from '../report/formatNumber';
 
 /** A recommended init as JSON to write into the file, with the std it implies and a readable label. */
 export interface Recommendation {
@@ -38,12 +39,7 @@ export function recommendInit(act: Activation, weightShape: readonly number[]): 
   const { fanIn, fanOut } = computeFans(weightShape);
   const fanText = typeof value === 'string' && value === 'xavier_normal' ? `fanIn + fanOut = ${fanIn + fanOut}` : `fanIn = ${fanIn}`;
   const name = typeof value === 'string' ? value : `${value.scheme}(${value.nonlinearity}${value.a !== undefined ? `, a=${value.a}` : ''})`;
-  return { value, std, label: `${name}: std ${formatStd(std)} for ${fanText}` };
-}
-
-/** A std with three significant digits, as fixes and messages quote it: 0.0221. */
-export function formatStd(std: number): string {
-  return Number(std.toPrecision(3)).toString();
+  return { value, std, label: `${name}: std ${formatSignificant(std)} for ${fanText}` };
 }
 
 /** The std value a fix writes into a `std` field: four significant digits. */

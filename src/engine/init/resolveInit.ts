@@ -1,3 +1,4 @@
+import { formatSignificant } from '../report/formatNumber';
 import { calculateGain } from './gain';
 import { computeFans } from './fan';
 import { normalCdf, normalPdf } from '../math/gaussian';
@@ -60,7 +61,7 @@ export function resolveInit(spec: InitSpec, weightShape: readonly number[], role
     case 'xavier_uniform': {
       const std = (o.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut));
       dist = spec.scheme === 'xavier_normal' ? { kind: 'normal', mean: 0, std } : symmetricUniform(Math.sqrt(3) * std);
-      if (o.gain !== undefined) label += `(gain=${round(o.gain)})`;
+      if (o.gain !== undefined) label += `(gain=${formatSignificant(o.gain)})`;
       break;
     }
     case 'kaiming_normal':
@@ -96,7 +97,7 @@ export function resolveInit(spec: InitSpec, weightShape: readonly number[], role
   }
   const m = moments(dist, weightShape[0], fanIn);
   const multiplier = spec.multiplier;
-  if (multiplier !== 1) label += ` ×${round(multiplier)}`;
+  if (multiplier !== 1) label += ` ×${formatSignificant(multiplier)}`;
   return { distribution: dist, multiplier, mean: m.mean * multiplier, std: m.std * Math.abs(multiplier), label };
 }
 
@@ -140,6 +141,3 @@ function finiteProduct(x: number, density: number): number {
   return Number.isFinite(x) ? x * density : 0;
 }
 
-function round(x: number): string {
-  return Number(x.toPrecision(3)).toString();
-}

@@ -8,7 +8,7 @@ export function formatNumber(x: number | null | undefined): string {
   if (x === 0) return '0';
   const a = Math.abs(x);
   if (a >= 1e4 || a < 1e-3) return x.toExponential(2);
-  return Number(x.toPrecision(3)).toString();
+  return formatSignificant(x);
 }
 
 /**
@@ -17,4 +17,12 @@ export function formatNumber(x: number | null | undefined): string {
  */
 export function formatPercent(x: number | null | undefined): string {
   return x === null || x === undefined ? '–' : `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
+}
+
+/**
+ * x rounded to `digits` significant digits, without trailing zeros or exponent for the range messages quote:
+ * `formatSignificant(0.022097)` is '0.0221', as fixes and init labels print a std or a gain.
+ */
+export function formatSignificant(x: number, digits = 3): string {
+  return Number(x.toPrecision(digits)).toString();
 }

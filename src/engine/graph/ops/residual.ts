@@ -6,7 +6,7 @@ import { readBias, readInit } from '../../format/parseInit';
 import { childPointer } from '../../format/problem';
 import type { Reader } from '../../format/reader';
 import type { InitSpec } from '../../init/initSpec';
-import { formatStd } from '../../init/recommendInit';
+import { formatSignificant } from '../../report/formatNumber';
 import { type Activation, LINEAR } from '../../math/activation';
 import { nonlinearity, variance } from '../../meanField/signal';
 import type { FindingDraft, LayerOp } from '../layerOp';
@@ -165,7 +165,7 @@ export const residual: LayerOp<ResidualSpec, ResidualNode> = {
       const last = stats.lastWeightOf(first.node.branch);
       out.push({
         code: 'residual-variance-growth', severity: 'warning', path: first.node.path, layer: first.node.index,
-        message: `variance grows ×${perBlock.toFixed(2)} per residual block: output std ${formatStd(blocks[0].inStd)} → ${formatStd(blocks[blocks.length - 1].outStd)} over ${blocks.length} blocks, because each block adds its branch's variance to the shortcut's`,
+        message: `variance grows ×${perBlock.toFixed(2)} per residual block: output std ${formatSignificant(blocks[0].inStd)} → ${formatSignificant(blocks[blocks.length - 1].outStd)} over ${blocks.length} blocks, because each block adds its branch's variance to the shortcut's`,
         fix: last ? { description: `zero-initialize the branch's last layer '${last.name}' so each block starts as the identity (Fixup, SkipInit)`, path: initPointer(last), value: 'zeros', std: 0 } : null,
         alternatives: [],
         related: last ? [{ path: last.initSpec.source === 'layer' ? last.initSpec.path : last.path, message: `the branch's last layer; zero-initialize it to keep the block's variance` }] : [],
