@@ -54,7 +54,7 @@ const SETTINGS = {
 
 /**
  * A throwaway sandbox: temp folder with HOME, XDG folders, user data, extensions and a copy of the workspace.
- * `cleanup()` stops every server started in it and deletes it; it also runs on SIGINT/SIGTERM and on exit.
+ * `cleanup()` stops every server started in it and deletes it; it also runs on SIGINT/SIGTERM/SIGHUP and on exit.
  */
 class Sandbox {
   constructor(name) {
@@ -65,9 +65,19 @@ class Sandbox {
     this.servers = [];
     this.closers = [];
     this.cleaned = false;
-    const onSignal = (sig) => { this.cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143)); };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // Ctrl+C in a terminal sends SIGINT to the whole foreground job, and a launcher (npm, a shell) may forward one more:
+    // the first signal stops everything in order, a second one while that runs must not kill this process before its
+    // servers (each in its own process group, which no terminal signal reaches) are gone, so it hurries the cleanup
+    // instead. SIGHUP (the terminal closed) stops everything too.
+    let stopping = false;
+    const onSignal = (sig) => {
+      const code = 128 + os.constants.signals[sig];
+      if (stopping) { this.cleanupSync(); process.exit(code); }
+      stopping = true;
+      this.cleanup().finally(() => process.exit(code));
+    };
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, onSignal);
+    this.onSignal = onSignal;
     process.once('exit', () => this.cleanupSync());
   }
 
@@ -153,8 +163,13 @@ class Sandbox {
   cleanupSync() {
     if (this.cleaned) return;
     this.cleaned = true;
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeListener(sig, this.onSignal);
     for (const child of this.servers) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }
-    if (!process.env.INIT_INSPECTOR_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
+    // Retried: a browser that is still going down may write into its profile while it is being removed. Never throws,
+    // since it also runs in an 'exit' handler, where an exception would skip the handlers after it.
+    if (!process.env.INIT_INSPECTOR_KEEP) {
+      try { fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }); } catch (err) { console.error(`[sandbox] could not remove ${this.dir}: ${err.message}`); }
+    }
   }
 }
 

@@ -3,16 +3,20 @@
 // headless Debian Chromium:
 //   1. the mocha suite out/test/integration runs inside the extension host against the real `vscode` API;
 //   2. user-level tests (out/test/ui/*.ui.js) act in the workbench page with Playwright;
-//   3. the .vsix that `npm run package` builds is installed with --install-extension and shown to activate.
+//   3. the README's quick start as a user runs it: `npm start` from the clone's root, its URL opened in Chromium, the
+//      examples and "Analyze Network" in the Explorer, then Ctrl+C, after which no process of that run may be left
+//      (scripts/quickstartTest.js);
+//   4. the .vsix that `npm run package` builds is installed with --install-extension and shown to activate.
 // Prints every report, saves screenshots under test-results/, exits non-zero on any failure or timeout, and removes
 // every process and temp folder it made, also when interrupted.
-// Usage: node scripts/run-integration.js [--timeout SECONDS] [--skip-vsix] [--only-ui]
+// Usage: node scripts/run-integration.js [--timeout SECONDS] [--skip-vsix] [--only-ui] [--skip-quickstart] [--only-quickstart]
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const util = require('node:util');
 const { spawnSync } = require('node:child_process');
 const { ROOT, ensureTools, Sandbox } = require('./codeServer');
+const { quickstartTests } = require('./quickstartTest');
 
 const argv = process.argv.slice(2);
 const TIMEOUT_MS = Number(argv[argv.indexOf('--timeout') + 1] || 0) * 1000 || 300000;
@@ -47,7 +51,7 @@ async function extensionHostSuite(sandbox, tools, server) {
   return code;
 }
 
-/** Phase 2 and 3: user-level tests in the workbench page. Returns the number of failures. */
+/** Phase 2 and 4: user-level tests in the workbench page. Returns the number of failures. */
 async function uiTests(sandbox, tools, server, tests, { extensionPath, prefix, emptyWindow = false }) {
   const browser = await sandbox.launchBrowser(tools);
   const page = browser.pages()[0] || await browser.newPage();
@@ -81,6 +85,7 @@ async function main() {
   }
   fs.rmSync(RESULTS, { recursive: true, force: true });
   const tools = ensureTools();
+  const onlyQuickstart = argv.includes('--only-quickstart');
   const sandbox = new Sandbox('it');
   let failed = 0;
   try {
@@ -89,18 +94,25 @@ async function main() {
     const workspace = sandbox.workspace(path.join(ROOT, 'examples'), { ...fixtures, 'package.json': JSON.stringify({ name: 'not-a-network', version: '1.0.0' }, null, 2) });
     // The examples' "$schema": "../schemas/network.schema.json" resolves beside the workspace, as it does in the repository.
     fs.cpSync(path.join(ROOT, 'schemas'), path.join(sandbox.dir, 'schemas'), { recursive: true });
-    const server = await sandbox.startCodeServer(tools, { workspace });
-    log(`code-server up on 127.0.0.1:${server.port}`);
-    if (!argv.includes('--only-ui')) {
-      const code = await extensionHostSuite(sandbox, tools, server);
-      if (code === 'timeout') { console.error(`[integration] TIMEOUT: the extension-host suite did not finish in ${TIMEOUT_MS / 1000} s`); failed++; }
-      else if (code !== 0) failed++;
-      log(`extension-host suite ${code === 0 ? 'passed' : 'FAILED'}`);
+    if (!onlyQuickstart) {
+      const server = await sandbox.startCodeServer(tools, { workspace });
+      log(`code-server up on 127.0.0.1:${server.port}`);
+      if (!argv.includes('--only-ui')) {
+        const code = await extensionHostSuite(sandbox, tools, server);
+        if (code === 'timeout') { console.error(`[integration] TIMEOUT: the extension-host suite did not finish in ${TIMEOUT_MS / 1000} s`); failed++; }
+        else if (code !== 0) failed++;
+        log(`extension-host suite ${code === 0 ? 'passed' : 'FAILED'}`);
+      }
+      log('user-level tests (Playwright in the workbench)');
+      failed += await uiTests(sandbox, tools, server, loadUiTests(), { extensionPath: ROOT, prefix: 'ui-' });
     }
-    log('user-level tests (Playwright in the workbench)');
-    failed += await uiTests(sandbox, tools, server, loadUiTests(), { extensionPath: ROOT, prefix: 'ui-' });
 
-    if (!argv.includes('--skip-vsix')) {
+    if (!argv.includes('--skip-quickstart')) {
+      log('quick start: `npm start` as a user runs it, Chromium on its URL, then Ctrl+C');
+      failed += await quickstartTests({ tools, results: RESULTS, log });
+    }
+
+    if (!onlyQuickstart && !argv.includes('--skip-vsix')) {
       log('packaging the .vsix and installing it into a fresh code-server');
       const vsix = path.join(sandbox.dir, 'init-inspector.vsix');
       const pack = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix],
