@@ -142,6 +142,9 @@ class Sandbox {
     const profile = fs.mkdtempSync(path.join(this.dir, 'chromium-'));
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: tools.chromium, headless: true, viewport: { width: 1500, height: 950 }, env: this.env, colorScheme, args: CHROMIUM_ARGS,
+      // The sandbox's own signal handlers close the browser and then stop code-server gracefully; Playwright's would
+      // exit the process first (and code-server would get SIGKILL from the exit handler instead of SIGTERM).
+      handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
     });
     this.closers.push(() => context.close());
     return context;

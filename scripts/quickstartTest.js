@@ -186,9 +186,12 @@ async function quickstartTests({ tools, results, log = console.log }) {
   let page;
   let before = new Set(); // this runner's descendants before the browser was launched
   // Chromium's processes: what appeared under this runner with the browser, and whatever has the browser's HOME.
+  const chromium = new Map(); // Chromium's processes (also in `seen`, so that killAll reaches them)
   const collectChromium = () => {
-    remember(seen, descendants(process.pid).filter((p) => !before.has(`${p.pid}:${p.start}`) && !seen.has(`${p.pid}:${p.start}`)));
-    remember(seen, processesNaming([`HOME=${browserSandbox.home}`]));
+    const procs = [...descendants(process.pid).filter((p) => !before.has(`${p.pid}:${p.start}`) && !seen.has(`${p.pid}:${p.start}`)),
+      ...processesNaming([`HOME=${browserSandbox.home}`])];
+    remember(seen, procs);
+    remember(chromium, procs);
   };
   try {
     await check(`npm start (as a user, from ${path.basename(ROOT)}/) prints the URL; Chromium shows the examples and "${EXPECT_ENTRY}" on a right-click`, async () => {
@@ -242,29 +245,39 @@ async function quickstartTests({ tools, results, log = console.log }) {
     }).finally(async () => {
       if (browser) collectChromium();
       if (page && failures) await page.screenshot({ path: path.join(results, 'quickstart-FAILED.png') }).catch(() => {});
-      if (browser) await browser.close().catch(() => {});
+      // On success the workbench stays open in Chromium through the Ctrl+C, as a user's tab would.
+      if (browser && failures) { await browser.close().catch(() => {}); browser = undefined; }
     });
 
     if (npm && npm.exitCode === null && npm.signalCode === null) {
-      await check('Ctrl+C (SIGINT to npm start\'s process group) stops npm, code-server, its extension host and Chromium, and removes the temp folder', async () => {
+      await check('Ctrl+C (SIGINT to npm start\'s process group), with the workbench still open in Chromium, stops npm, code-server and its extension host and removes the temp folder; closing Chromium then leaves none of its processes', async () => {
         collectNpmTree(); // whatever started since, up to the last moment
-        const watched = [...seen.values()];
+        if (browser) collectChromium();
+        const watched = [...seen.values()].filter((p) => !chromium.has(`${p.pid}:${p.start}`));
         const exited = exitOf(npm);
         const t0 = Date.now();
         process.kill(-npm.pid, 'SIGINT');
         const { code, signal } = await race(exited, EXIT_TIMEOUT_MS, 'waiting for npm start to exit after SIGINT');
+        const stopMs = Date.now() - t0;
         const problems = [];
         if (!(code === 130 || signal === 'SIGINT')) problems.push(`npm start exited with ${signal ? `signal ${signal}` : `code ${code}`}, not 130 or SIGINT`);
         const left = watched.filter(isAlive);
         if (left.length) problems.push(`still running after npm exited:\n${left.map((p) => `  ${p.pid} ${p.cmd.slice(0, 160)}`).join('\n')}`);
         if (!startDir) problems.push('code-server\'s temp folder was never found (see the first check)');
-        const named = processesNaming([startDir, browserSandbox.dir].filter(Boolean)).filter((p) => !left.some((l) => l.pid === p.pid));
-        if (named.length) problems.push(`processes naming the run's temp folders:\n${named.map((p) => `  ${p.pid} ${p.cmd.slice(0, 160)}`).join('\n')}`);
         if (startDir && fs.existsSync(startDir)) problems.push(`the temp folder of npm start is still there: ${startDir}`);
+        // Then the user closes the browser: none of Chromium's processes may stay.
+        if (browser) { collectChromium(); await browser.close().catch(() => {}); browser = undefined; }
+        const browserProcs = [...chromium.values()];
+        const deadline = Date.now() + 5000;
+        while (browserProcs.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        const browserLeft = browserProcs.filter(isAlive);
+        if (browserLeft.length) problems.push(`Chromium processes still running after the browser closed:\n${browserLeft.map((p) => `  ${p.pid} ${p.cmd.slice(0, 160)}`).join('\n')}`);
+        const named = processesNaming([startDir, browserSandbox.dir].filter(Boolean)).filter((p) => !left.some((l) => l.pid === p.pid) && !browserLeft.some((l) => l.pid === p.pid));
+        if (named.length) problems.push(`processes naming the run's temp folders:\n${named.map((p) => `  ${p.pid} ${p.cmd.slice(0, 160)}`).join('\n')}`);
         if (problems.length) throw new Error(`${problems.join('\n')}\nnpm start's output:\n${tail()}`);
-        const kinds = { chromium: watched.filter((p) => /chrom/i.test(p.cmd)).length, extensionHost: watched.filter((p) => p.cmd.includes('--type=extensionHost')).length };
-        log(`npm start exited (${signal || code}) ${Date.now() - t0} ms after SIGINT; all ${watched.length} processes of the run are gone (${kinds.chromium} Chromium, ${kinds.extensionHost} extension host)`);
-        if (process.env.QUICKSTART_DEBUG) for (const p of watched) console.log(`    ${p.pid} pgid ${p.pgid} ${p.cmd.slice(0, 150)}`);
+        const extensionHosts = watched.filter((p) => p.cmd.includes('--type=extensionHost')).length;
+        log(`npm start exited (${signal || code}) ${stopMs} ms after SIGINT with the workbench open; all ${watched.length} of its processes (${extensionHosts} extension host) and all ${browserProcs.length} Chromium processes are gone`);
+        if (process.env.QUICKSTART_DEBUG) for (const p of [...watched, ...browserProcs]) console.log(`    ${p.pid} pgid ${p.pgid} ${p.cmd.slice(0, 150)}`);
       });
     }
   } finally {

@@ -3,7 +3,8 @@
 import type { WhatIf } from '../src/engine/edit/whatIf';
 import { isValidBatchSize, isValidSeed, RUN_BOUNDS } from '../src/engine/format/bounds';
 import type { Mode } from '../src/engine/report/report';
-import type { HostToWebview, PanelReport, PanelState, RunSettings, WebviewToHost, WeightLayerChoice } from '../src/protocol/panelProtocol';
+import type { PanelReport, PanelState, RunSettings, WebviewToHost, WeightLayerChoice } from '../src/protocol/panelProtocol';
+import { validateHostToWebview } from '../src/protocol/validateHostMessage';
 import { chartCount, destroyAll, fractionsChart, stdChart } from './charts';
 import { h } from './dom';
 import { chartsImage } from './exportImage';
@@ -51,8 +52,12 @@ document.addEventListener('securitypolicyviolation', (e) => {
   document.body.dataset.lastCspViolation = `${e.violatedDirective} ${e.blockedURI}`;
 });
 
-window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
-  const m = event.data;
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const m = validateHostToWebview(event.data);
+  if (!m) {
+    console.warn('[init-inspector] ignored a malformed message from the host', event.data);
+    return;
+  }
   switch (m.type) {
     case 'panelOpened':
       Object.assign(view, { fileName: m.fileName, fileUri: m.fileUri, settings: m.settings, whatIf: m.whatIf, schemes: m.schemes });

@@ -9,7 +9,7 @@ import { isWeightNode } from './graph/ops/weightLayer';
 import { nodeOp } from './graph/registry';
 import { pointerLocator } from './format/pointer';
 import type { Problem } from './format/problem';
-import { CancelledError, runSampled, type SampledLayer } from './sampled/propagate';
+import { CancelledError, runSampled, type SampledLayer } from './sampled/runSampled';
 import { referenceBackend } from './backend/reference/referenceBackend';
 import type { LayerReport, Mode, Report } from './report/report';
 import { applyWhatIf, type WhatIf } from './edit/whatIf';

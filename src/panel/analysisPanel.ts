@@ -140,6 +140,8 @@ export class AnalysisPanel implements vscode.Disposable {
 
   /** Analyzes the file's current text; only the newest run's result is ever posted. */
   async run(): Promise<void> {
+    // An edit can come before the webview's `ready`: the file's own seed and batch size are read first then too.
+    await this.resolveDefaults();
     const runId = ++this.runId;
     this.cancel?.cancel();
     const cancel = new vscode.CancellationTokenSource();

@@ -1,6 +1,7 @@
 // The one contract between the extension host and the analysis panel's webview. Host → webview messages are past
 // tense (what happened), webview → host messages are imperatives (what to do); both sides import these unions and
-// switch on `type`. The host validates every webview → host message (validatePanelMessage.ts) before acting on it.
+// switch on `type`. The host validates every webview → host message (validatePanelMessage.ts) before acting on it,
+// and the webview every host → webview message (validateHostMessage.ts).
 import type { Mode, Report, WhatIf } from '../engine';
 
 /** What the panel asks for: the run's knobs (bounds: RUN_BOUNDS in src/engine/format/bounds.ts). */

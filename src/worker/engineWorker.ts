@@ -4,6 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import { analyze } from '../engine';
 import { type LoadedBackend, loadComputeBackend } from '../kernels/loadComputeBackend';
 import type { Analyze, WorkerToHost } from '../protocol/workerProtocol';
+import { isRecord, ownField } from '../protocol/validateMessage';
 import { validateHostToWorker } from '../protocol/validateWorkerMessage';
 
 /**
@@ -62,8 +63,8 @@ if (port) {
     const message = validateHostToWorker(raw);
     if (!message) {
       // Not a request this worker understands (a mismatched build?): fail it if it names its run, so nothing waits.
-      const id = (raw as { id?: unknown } | null)?.id;
-      if (Number.isSafeInteger(id)) post({ type: 'runFailed', id: id as number, message: 'the engine worker received a malformed request' });
+      const id = isRecord(raw) ? ownField(raw, 'id') : undefined;
+      if (typeof id === 'number' && Number.isSafeInteger(id)) post({ type: 'runFailed', id, message: 'the engine worker received a malformed request' });
       return;
     }
     switch (message.type) {

@@ -7,7 +7,7 @@ import { loadComputeBackend } from '../../src/kernels/loadComputeBackend';
 import { readRepoFile, ROOT } from '../repo';
 
 // The numbers must be the ones the panel shows, so they come from the backend the panel uses.
-const { backend } = loadComputeBackend(path.join(ROOT, 'dist'));
+const { backend, note } = loadComputeBackend(path.join(ROOT, 'dist'));
 
 /** The numbers each walkthrough step quotes, with the report field the panel shows them from (seed 0, mode both). */
 const QUOTED: Record<string, [string, (r: Report) => string][]> = {
@@ -48,6 +48,11 @@ const QUOTED: Record<string, [string, (r: Report) => string][]> = {
 };
 
 suite('the walkthrough quotes the numbers the panel shows', () => {
+  test('the numbers come from the WebAssembly kernels, as in the panel (not the fallback)', () => {
+    assert.equal(note, null);
+    assert.match(backend.name, /^wasm-simd128/);
+  });
+
   for (const [n, step] of EXAMPLE_STEPS.entries()) {
     test(`step ${n + 1} (${step.file})`, () => {
       const text = readRepoFile('media', 'walkthrough', `${n + 1}-${step.id}.md`);

@@ -7,6 +7,7 @@ export interface TensorMoments {
   max: number;
 }
 
+/** The moments of no values: the identity of `mergeMoments`. */
 export const EMPTY_MOMENTS: TensorMoments = { count: 0, mean: 0, m2: 0, min: Infinity, max: -Infinity };
 
 /**

@@ -21,7 +21,7 @@ export function isWhatIfScheme(scheme: string): boolean {
 }
 
 /**
- * The init a what-if gives one dense / conv2d layer: "keep" multiplies the layer's own multiplier; a new scheme comes
+ * The init a what-if gives one layer with a weight: "keep" multiplies the layer's own multiplier; a new scheme comes
  * with its default options, except Kaiming, which takes the layer's activation as its nonlinearity when that is relu
  * or leaky_relu (with the leaky slope as `a`).
  */
@@ -36,7 +36,7 @@ function whatIfInit(layer: WeightLayerSpec, whatIf: WhatIf): InitSpec {
   return { scheme, options, multiplier: whatIf.multiplier, path: childPointer(layer.path, 'init'), source: 'layer' };
 }
 
-/** The network with the what-if applied to every targeted dense / conv2d layer (see `whatIfInit`). */
+/** The network with the what-if applied to every targeted layer with a weight (see `whatIfInit`). */
 export function applyWhatIf(network: NetworkSpec, whatIf: WhatIf): NetworkSpec {
   const visit = (layers: LayerSpec[]): LayerSpec[] => layers.map((layer) => {
     if (layer.layers) return { ...layer, layers: visit(layer.layers) };

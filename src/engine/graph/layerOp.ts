@@ -169,7 +169,7 @@ export interface SampledLayer {
   weightGradientStd: number | null;
 }
 
-/** What an op's sampled passes get from the walker (`sampled/propagate.ts`). */
+/** What an op's sampled passes get from the walker (`sampled/runSampled.ts`). */
 export interface SampledContext {
   readonly batch: number;
   readonly seed: number;

@@ -21,8 +21,18 @@ import { residual } from './ops/residual';
 type AnyOp = SpecOp<any> & Partial<NodeOp<any>>;
 const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout];
 
-const SPEC_OPS = new Map<string, SpecOp>(OPS.map((op) => [op.type, op]));
-const NODE_OPS = new Map<string, NodeOp>(OPS.filter((op): op is AnyOp & NodeOp => op.forward !== undefined).map((op) => [op.op, op]));
+const SPEC_OPS = uniqueBy(OPS, (op) => op.type);
+const NODE_OPS = uniqueBy(OPS.filter((op): op is AnyOp & NodeOp => op.forward !== undefined), (op) => op.op);
+
+/** A map by key that refuses a second op with the same key (two modules claiming one type would silently shadow). */
+function uniqueBy<T>(ops: readonly T[], key: (op: T) => string): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const op of ops) {
+    if (map.has(key(op))) throw new Error(`two ops in the registry claim '${key(op)}'`);
+    map.set(key(op), op);
+  }
+  return map;
+}
 
 /** Every layer type of the file format, in the registry's order. */
 export const LAYER_TYPES: readonly string[] = OPS.map((op) => op.type);

@@ -60,6 +60,7 @@ export interface Finding {
   related: { path: string; message: string }[];
 }
 
+/** Every finding code, in the order the README's findings table and the severity setting list them. */
 export const FINDING_CODES = [
   'zero-init-symmetry', 'constant-init-symmetry', 'vanishing-activations', 'exploding-activations', 'saturated-activations',
   'dead-units', 'vanishing-gradients', 'exploding-gradients', 'residual-variance-growth', 'init-activation-mismatch',

@@ -10,6 +10,7 @@ export interface Budget {
   bytes: number;
 }
 
+/** The default budget of a sampled run: 8 GFLOP per forward pass and 1 GiB held at once (the CLI's and panel's). */
 export const DEFAULT_BUDGET: Budget = { flops: 8e9, bytes: 1024 ** 3 };
 /** Weights are kept for the backward pass when all of them fit in this many bytes; otherwise regenerated. */
 export const WEIGHT_CACHE_BYTES = 128 * 1024 ** 2;
@@ -59,6 +60,7 @@ export function budgetRefusal(cost: CostEstimate, budget: Budget): string | null
   return `sampled run refused: it would need ${reasons.join(' and ')}; showing the analytic prediction only (raise the budget or shrink the batch or the layers)`;
 }
 
+/** Bytes for messages, in binary units: 1.50 GiB, 64.0 MiB, 3.2 KiB. */
 export function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
   if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;

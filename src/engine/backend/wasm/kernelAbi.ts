@@ -74,7 +74,7 @@ export const KERNELS = [
   /** A 32-bit hash of each row r in [r0, r1) of w (`cols` floats a row; their bits, 4 × 4 interleaved FNV-1a lanes
    *  folded together), i32 at out + 4r. */
   { name: 'row_hash', params: i32('w', 'cols', 'r0', 'r1', 'out') },
-  /** compute.ts `im2col` over channels [c0, c1), the geometry at `geom` (CONV_GEOMETRY_FIELDS):
+  /** The backend's `im2col` (computeBackend.ts) over channels [c0, c1), the geometry at `geom` (CONV_GEOMETRY_FIELDS):
    *  cols[(c·kh + i)·kw + j][oy·ow + ox] = x[c][oy·sh + i − padTop][ox·sw + j − padLeft], or 0 outside. */
   { name: 'im2col', params: i32('x', 'cols', 'geom', 'c0', 'c1') },
   /** Its adjoint over channels [c0, c1): dx[c][y][x] += every cols entry im2col read from there. */
@@ -97,6 +97,23 @@ export type KernelArgs<K extends KernelName> = Numbers<ParamsOf<K>>;
 /** The declaration of kernel `name`. */
 export function kernel(name: KernelName): KernelDeclaration {
   return KERNELS.find((k) => k.name === name)!;
+}
+
+/**
+ * The declared kernels of an instantiated module, each checked to be an exported function of the declared arity;
+ * throws, naming the first that is not (a stale or foreign kernels.wasm), so that the caller can fall back.
+ */
+export function kernelExports(instance: WebAssembly.Instance): Record<KernelName, (...args: number[]) => void> {
+  const provided = instance.exports as Record<string, unknown>;
+  const out = {} as Record<KernelName, (...args: number[]) => void>;
+  for (const k of KERNELS) {
+    const f = Object.hasOwn(provided, k.name) ? provided[k.name] : undefined;
+    if (typeof f !== 'function' || f.length !== k.params.length) {
+      throw new Error(`the kernels module does not export ${k.name} with ${k.params.length} parameters (a stale kernels.wasm? run npm run build)`);
+    }
+    out[k.name] = f as (...args: number[]) => void;
+  }
+  return out;
 }
 
 /** The activations the kernels compute, by the code `activate` and `mul_derivative` take as `kind`; others run in JS. */

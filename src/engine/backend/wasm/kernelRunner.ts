@@ -1,5 +1,5 @@
 import type { TensorMoments } from '../tensorMoments';
-import { COUNT_SLOT, kernelImports, LAYOUT, MAX_PARTS, MOMENTS_SLOT, type KernelArgs, type KernelName } from './kernelAbi';
+import { COUNT_SLOT, kernelExports, kernelImports, LAYOUT, MAX_PARTS, MOMENTS_SLOT, type KernelArgs, type KernelName } from './kernelAbi';
 import { WasmHeap } from './wasmHeap';
 
 /**
@@ -16,7 +16,9 @@ export interface KernelThreads {
 const PARTS_PER_THREAD = 4;
 
 /** x rounded up to a multiple of `to`. */
-export const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+export function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}
 
 /** The kernels instantiated on their memory, with what the backend needs to call them on tensors (see createKernelRunner). */
 export interface KernelRunner {
@@ -51,7 +53,7 @@ export interface KernelRunner {
  * thread and `threads`.
  */
 export function createKernelRunner(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: KernelThreads | undefined): KernelRunner {
-  const kernels = new WebAssembly.Instance(module, kernelImports(memory)).exports as unknown as Record<KernelName, (...args: number[]) => void>;
+  const kernels = kernelExports(new WebAssembly.Instance(module, kernelImports(memory)));
   if (memory.buffer.byteLength < LAYOUT.heapBase) memory.grow(Math.ceil((LAYOUT.heapBase - memory.buffer.byteLength) / 65536));
   const heap = new WasmHeap(memory, LAYOUT.heapBase);
   /** Every SharedArrayBuffer object this memory has handed us (a grown shared memory hands out a new one). */

@@ -22,9 +22,11 @@ export interface WeightLayerSpec extends LayerSpec {
   bias: InitSpec | null;
 }
 
-/** A layer with a weight (dense, conv2d, or a residual block's projection shortcut), its init made concrete. */
+/**
+ * A layer with a weight (dense, conv2d, or a residual block's projection shortcut), its init made concrete. `op` is
+ * the op that runs it; any op whose node has these fields is a weight layer to the findings, the report and the cost.
+ */
 export interface WeightNode extends PlanNode {
-  op: 'dense' | 'conv2d';
   /** [units, in] or [filters, in_channels, kh, kw]. */
   weightShape: number[];
   fanIn: number;
@@ -87,7 +89,7 @@ export const WEIGHT_SCHEMA_PROPERTIES = {
 };
 
 /** A weight node with its fans (`computeFans`, PyTorch's rule) and its init and bias resolved for them. */
-export function weightNode(op: 'dense' | 'conv2d', fields: { index: number; path: string; name: string; inShape: number[]; outShape: number[]; weightShape: number[] },
+export function weightNode(op: string, fields: { index: number; path: string; name: string; inShape: number[]; outShape: number[]; weightShape: number[] },
   initSpec: InitSpec, biasSpec: InitSpec | null, activation: Activation, activationPath: string, geometry: ConvGeometry | undefined, isShortcut: boolean): WeightNode {
   const { fanIn, fanOut } = computeFans(fields.weightShape);
   return {
@@ -99,7 +101,7 @@ export function weightNode(op: 'dense' | 'conv2d', fields: { index: number; path
 }
 
 /** Plans a dense or conv2d layer of a file (not a shortcut) and appends it to the execution order. */
-export function planWeightLayer(op: 'dense' | 'conv2d', spec: WeightLayerSpec, ctx: PlanContext, shapes: { inShape: number[]; outShape: number[]; weightShape: number[] }, geometry?: ConvGeometry): WeightNode {
+export function planWeightLayer(op: string, spec: WeightLayerSpec, ctx: PlanContext, shapes: { inShape: number[]; outShape: number[]; weightShape: number[] }, geometry?: ConvGeometry): WeightNode {
   return ctx.push(weightNode(op, { index: ctx.take(), path: spec.path, name: ctx.label, ...shapes }, spec.init, spec.bias, spec.activation, spec.activation.path, geometry, false));
 }
 

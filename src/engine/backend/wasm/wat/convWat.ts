@@ -1,7 +1,7 @@
 import { CONV_GEOMETRY_FIELDS, type KernelName } from '../kernelAbi';
 import { add, get, i32, kernelHeader, locals, mul, offset, set, sub, whileLoop } from './watHelpers';
 
-// The convolution's data movement, compute.ts `im2col` / `col2im` (contracts in kernelAbi.ts), each over a range of
+// The convolution's data movement, the backend's `im2col` / `col2im` (computeBackend.ts) (contracts in kernelAbi.ts), each over a range of
 // channels so that threads can split them. With stride 1 each output row is zeros, a SIMD copy (or add), zeros.
 
 type GeometryField = (typeof CONV_GEOMETRY_FIELDS)[number];

@@ -4,25 +4,45 @@ import { kernel, MOMENTS_SLOT, type KernelName } from '../kernelAbi';
 // expression or a statement; names are locals or parameters, written without their `$`.
 
 /** `(local.get $n)`. */
-export const get = (n: string): string => `(local.get $${n})`;
+export function get(n: string): string {
+  return `(local.get $${n})`;
+}
 /** `(local.set $n x)`. */
-export const set = (n: string, x: string): string => `(local.set $${n} ${x})`;
+export function set(n: string, x: string): string {
+  return `(local.set $${n} ${x})`;
+}
 /** An i32 constant (a number, or hexadecimal text). */
-export const i32 = (n: number | string): string => `(i32.const ${n})`;
+export function i32(n: number | string): string {
+  return `(i32.const ${n})`;
+}
 /** i32 a + b. */
-export const add = (a: string, b: string): string => `(i32.add ${a} ${b})`;
+export function add(a: string, b: string): string {
+  return `(i32.add ${a} ${b})`;
+}
 /** i32 a − b. */
-export const sub = (a: string, b: string): string => `(i32.sub ${a} ${b})`;
+export function sub(a: string, b: string): string {
+  return `(i32.sub ${a} ${b})`;
+}
 /** i32 a·b. */
-export const mul = (a: string, b: string): string => `(i32.mul ${a} ${b})`;
+export function mul(a: string, b: string): string {
+  return `(i32.mul ${a} ${b})`;
+}
 /** f32x4 a + b. */
-export const fadd = (a: string, b: string): string => `(f32x4.add ${a} ${b})`;
+export function fadd(a: string, b: string): string {
+  return `(f32x4.add ${a} ${b})`;
+}
 /** f32x4 a − b. */
-export const fsub = (a: string, b: string): string => `(f32x4.sub ${a} ${b})`;
+export function fsub(a: string, b: string): string {
+  return `(f32x4.sub ${a} ${b})`;
+}
 /** f32x4 a·b. */
-export const fmul = (a: string, b: string): string => `(f32x4.mul ${a} ${b})`;
+export function fmul(a: string, b: string): string {
+  return `(f32x4.mul ${a} ${b})`;
+}
 /** The float32 x in all four lanes (f32.const rounds x as Math.fround does). */
-export const f32Splat = (x: number | string): string => `(f32x4.splat (f32.const ${x}))`;
+export function f32Splat(x: number | string): string {
+  return `(f32x4.splat (f32.const ${x}))`;
+}
 
 /** The declarations of locals `names`, all of one type. */
 export function locals(type: 'i32' | 'f32' | 'f64' | 'v128', names: readonly string[]): string {
@@ -46,9 +66,13 @@ export function whileLoop(label: string, exit: string, body: string): string {
 }
 
 /** The byte just past n floats from byte `base`: base + 4n. */
-export const floatsEnd = (base: string, n: string): string => `(i32.add ${base} (i32.shl ${n} (i32.const 2)))`;
+export function floatsEnd(base: string, n: string): string {
+  return `(i32.add ${base} (i32.shl ${n} (i32.const 2)))`;
+}
 /** The byte just past the whole blocks of `block` floats (a power of two) among n floats from `base`: base + 4·(n − n mod block). */
-export const blocksEnd = (base: string, n: string, block: number): string => `(i32.add ${base} (i32.shl (i32.and ${n} (i32.const ${-block})) (i32.const 2)))`;
+export function blocksEnd(base: string, n: string, block: number): string {
+  return `(i32.add ${base} (i32.shl (i32.and ${n} (i32.const ${-block})) (i32.const 2)))`;
+}
 
 /**
  * Polynomial c₀xᵏ + … + c_k by Horner's rule in f32x4, in the order fill.ts and the Cephes functions use:
@@ -59,15 +83,25 @@ export function horner(coefficients: readonly number[], x: string, constant: (c:
 }
 
 /** v128 x with its high and low 8 bytes swapped (lanes 2, 3 of a f32x4 moved to 0, 1). */
-export const highHalf = (x: string): string => `(i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${x} ${x})`;
+export function highHalf(x: string): string {
+  return `(i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${x} ${x})`;
+}
 /** The four floats of f32x4 x as two f64x2: lanes 0, 1 then lanes 2, 3. */
-export const promoteHalves = (x: string): [string, string] => [`(f64x2.promote_low_f32x4 ${x})`, `(f64x2.promote_low_f32x4 ${highHalf(x)})`];
+export function promoteHalves(x: string): [string, string] {
+  return [`(f64x2.promote_low_f32x4 ${x})`, `(f64x2.promote_low_f32x4 ${highHalf(x)})`];
+}
 /** The four lanes of f32x4 x, as f32 expressions. */
-export const f32Lanes = (x: string): string[] => [0, 1, 2, 3].map((l) => `(f32x4.extract_lane ${l} ${x})`);
+export function f32Lanes(x: string): string[] {
+  return [0, 1, 2, 3].map((l) => `(f32x4.extract_lane ${l} ${x})`);
+}
 /** Lane 0 + lane 1 of f64x2 x. */
-export const f64LaneSum = (x: string): string => `(f64.add (f64x2.extract_lane 0 ${x}) (f64x2.extract_lane 1 ${x}))`;
+export function f64LaneSum(x: string): string {
+  return `(f64.add (f64x2.extract_lane 0 ${x}) (f64x2.extract_lane 1 ${x}))`;
+}
 /** ((lane 0 + lane 1) + lane 2) + lane 3 of i32x4 x. */
-export const i32LaneSum = (x: string): string => [0, 1, 2, 3].map((l) => `(i32x4.extract_lane ${l} ${x})`).reduce((a, b) => `(i32.add ${a} ${b})`);
+export function i32LaneSum(x: string): string {
+  return [0, 1, 2, 3].map((l) => `(i32x4.extract_lane ${l} ${x})`).reduce((a, b) => `(i32.add ${a} ${b})`);
+}
 
 /** Statements folding the lanes of f32x4 `vector` into f32 local `into`: the smallest (`lt`) or largest (`gt`), NaN lanes skipped. */
 export function foldLanes(compare: 'lt' | 'gt', vector: string, into: string): string {
@@ -75,10 +109,14 @@ export function foldLanes(compare: 'lt' | 'gt', vector: string, into: string): s
 }
 
 /** Sets f64 local `n` to 0 unless it is finite (x − x is 0 only for finite x). */
-export const zeroUnlessFinite = (n: string): string => `(if (f64.ne (f64.sub ${get(n)} ${get(n)}) (f64.const 0)) (then ${set(n, '(f64.const 0)')}))`;
+export function zeroUnlessFinite(n: string): string {
+  return `(if (f64.ne (f64.sub ${get(n)} ${get(n)}) (f64.const 0)) (then ${set(n, '(f64.const 0)')}))`;
+}
 
 /** `offset=k ` for a memory access at constant offset k ≠ 0, nothing for 0. */
-export const offset = (k: number): string => (k ? `offset=${k} ` : '');
+export function offset(k: number): string {
+  return (k ? `offset=${k} ` : '');
+}
 
 /**
  * Stores moments at `res` (a MOMENTS_SLOT) from f64 locals: values shifted by `shift` summing to `sum` with squares
