@@ -62,7 +62,8 @@ async function uiTests(sandbox, tools, server, tests, { extensionPath, prefix, e
   for (const t of tests) {
     const start = Date.now();
     try {
-      await Promise.race([t.run({ page, screenshot }), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 120 s')), 120000))]);
+      // Generous: the longest test takes about 65 s on a quiet 2-core machine, and times here drift up to 2×.
+      await Promise.race([t.run({ page, screenshot }), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 240 s')), 240000))]);
       console.log(`  ✔ ${t.name} (${Date.now() - start} ms)`);
     } catch (err) {
       failures++;

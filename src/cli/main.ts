@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, type ComputeBackend, DEFAULT_BUDGET, isValidBatchSize, isValidSeed, type Mode, pointerLocator, type Report, RUN_BOUNDS } from '../engine';
+import { analyze, type ComputeBackend, DEFAULT_BUDGET, isValidBatchSize, isValidSeed, MAX_BUDGET, type Mode, pointerLocator, type Report, RUN_BOUNDS } from '../engine';
 import { loadComputeBackend } from '../kernels/loadComputeBackend';
 import { formatReport } from '../engine/report/formatReport';
 
@@ -14,11 +14,14 @@ Options:
   --mode MODE            sampled | analytic | both (default both)
   --seed N               override the file's seed (${RUN_BOUNDS.seed.min} to ${RUN_BOUNDS.seed.max})
   --batch-size N         override the file's batch_size (${RUN_BOUNDS.batchSize.min} to ${RUN_BOUNDS.batchSize.max})
-  --max-gflop N          refuse sampled runs above N GFLOP per forward pass (default ${DEFAULT_BUDGET.flops / 1e9})
-  --max-memory-mib N     refuse sampled runs above N MiB (default ${DEFAULT_BUDGET.bytes / 1024 ** 2})
+  --max-gflop N          refuse sampled runs above N GFLOP per forward pass (0 to ${MAX_BUDGET.flops / 1e9}, default ${DEFAULT_BUDGET.flops / 1e9})
+  --max-memory-mib N     refuse sampled runs above N MiB (1 to ${MAX_BUDGET.bytes / 1024 ** 2}, default ${DEFAULT_BUDGET.bytes / 1024 ** 2})
   -h, --help             show this help
 
-Exit codes: 0 no error-level finding, 1 error-level findings or problems, 2 invalid input or usage.`;
+FILE is a network description (JSON, comments allowed; a UTF-8 byte-order mark is skipped); it must be a regular file.
+
+Exit codes (as ESLint's): 0 no error-level finding, 1 error-level findings, 2 invalid input (a file that cannot be
+read or has error-level problems) or usage.`;
 
 class UsageError extends Error {}
 
@@ -36,15 +39,13 @@ function parseArgs(argv: string[]): CliOptions | 'help' {
   const [command, ...rest] = argv;
   if (command !== 'analyze') throw new UsageError(command ? `unknown command '${command}'; expected: analyze` : 'missing command; expected: analyze');
   const options: CliOptions = { files: [], json: false, mode: 'both', budget: { ...DEFAULT_BUDGET } };
-  const integer = (flag: string, value: string | undefined, min: number): number => {
-    const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} needs a whole number >= ${min}, got ${value ?? 'nothing'}`);
-    return n;
-  };
-  /** A whole number the engine accepts (`isValid`, within `bounds`), for --seed and --batch-size. */
-  const bounded = (flag: string, value: string | undefined, isValid: (n: unknown) => boolean, bounds: { min: number; max: number }): number => {
-    const n = Number(value);
-    if (value === undefined || !isValid(n)) throw new UsageError(`${flag} needs a whole number from ${bounds.min} to ${bounds.max}, got ${value ?? 'nothing'}`);
+  /**
+   * A whole number in decimal digits within [min, max]: not empty, no sign, exponent, hex or spaces (Number() would
+   * read '' as 0, '0x10' as 16 and '1e3' as 1000, and a seed of 2³² would silently wrap in the generator).
+   */
+  const whole = (flag: string, value: string | undefined, min: number, max: number, isValid: (n: number) => boolean = () => true): number => {
+    const n = value !== undefined && /^[0-9]+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max || !isValid(n)) throw new UsageError(`${flag} needs a whole number from ${min} to ${max}, got ${value === undefined ? 'nothing' : `'${value}'`}`);
     return n;
   };
   for (let i = 0; i < rest.length; i++) {
@@ -57,10 +58,10 @@ function parseArgs(argv: string[]): CliOptions | 'help' {
         options.mode = m;
         break;
       }
-      case '--seed': options.seed = bounded(arg, rest[++i], isValidSeed, RUN_BOUNDS.seed); break;
-      case '--batch-size': options.batchSize = bounded(arg, rest[++i], isValidBatchSize, RUN_BOUNDS.batchSize); break;
-      case '--max-gflop': options.budget.flops = integer(arg, rest[++i], 0) * 1e9; break;
-      case '--max-memory-mib': options.budget.bytes = integer(arg, rest[++i], 1) * 1024 ** 2; break;
+      case '--seed': options.seed = whole(arg, rest[++i], RUN_BOUNDS.seed.min, RUN_BOUNDS.seed.max, isValidSeed); break;
+      case '--batch-size': options.batchSize = whole(arg, rest[++i], RUN_BOUNDS.batchSize.min, RUN_BOUNDS.batchSize.max, isValidBatchSize); break;
+      case '--max-gflop': options.budget.flops = whole(arg, rest[++i], 0, MAX_BUDGET.flops / 1e9) * 1e9; break;
+      case '--max-memory-mib': options.budget.bytes = whole(arg, rest[++i], 1, MAX_BUDGET.bytes / 1024 ** 2) * 1024 ** 2; break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
         options.files.push(arg);
@@ -96,11 +97,8 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     backend = loaded.backend;
   }
   for (const file of options.files) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      err(`${file}: cannot read: ${(e as Error).message}`);
+    const text = readNetworkFile(file, err);
+    if (text === null) {
       code = 2;
       continue;
     }
@@ -112,6 +110,26 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
   }
   if (options.json) out(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
   return code;
+}
+
+/**
+ * The text of a network file as VS Code reads it: UTF-8, a leading byte-order mark skipped. Only a regular file is
+ * read (a FIFO or a device would block or never end; a folder is no file); otherwise, or when it cannot be read, the
+ * reason goes to `err` and the result is null.
+ */
+function readNetworkFile(file: string, err: (s: string) => void): string | null {
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) {
+      err(`${file}: not a regular file (${stat.isDirectory() ? 'a folder' : stat.isFIFO() ? 'a pipe' : 'a device or socket'}); give a network description file`);
+      return null;
+    }
+    const text = fs.readFileSync(file, 'utf8');
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  } catch (e) {
+    err(`${file}: cannot read: ${(e as Error).message}`);
+    return null;
+  }
 }
 
 if (require.main === module) {

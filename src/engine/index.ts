@@ -6,7 +6,7 @@ export type { Report, LayerReport, Finding, Fix, Mode, Severity, FindingCode } f
 export { FINDING_CODES } from './report/report';
 export { RUN_BOUNDS, isValidSeed, isValidBatchSize } from './format/bounds';
 export type { Problem } from './format/problem';
-export { DEFAULT_BUDGET, type Budget } from './sampled/cost';
+export { DEFAULT_BUDGET, MAX_BUDGET, type Budget } from './sampled/cost';
 export { FINDING_THRESHOLDS } from './findings/thresholds';
 export { fixEdits, applyFixes, inlineJson, type TextEdit } from './edit/applyFix';
 export { applyWhatIf, whatIfFixes, isWhatIfScheme, type WhatIf } from './edit/whatIf';

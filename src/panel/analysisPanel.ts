@@ -9,6 +9,8 @@ import { PNG_DATA_URL_PREFIX, validateWebviewToHost } from '../protocol/validate
 
 /** Edits re-analyze after this quiet time. */
 const FOLLOW_DEBOUNCE_MS = 400;
+/** How long an image export waits for the webview to answer with its PNG. */
+const IMAGE_EXPORT_TIMEOUT_MS = 30_000;
 
 /**
  * One analysis panel for one network file: runs the engine in the worker for the file's current text, the panel's
@@ -30,6 +32,7 @@ export class AnalysisPanel implements vscode.Disposable {
   readonly onDidDispose = this.onDisposed.event;
   /** Called with the next report that reaches the webview, or undefined when that run fails. */
   private computedWaiters: ((r: Report | undefined) => void)[] = [];
+  private disposed = false;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -65,11 +68,14 @@ export class AnalysisPanel implements vscode.Disposable {
   }
 
   nextReport(): Promise<Report | undefined> {
+    if (this.disposed) return Promise.resolve(undefined);
     return new Promise((resolve) => this.computedWaiters.push(resolve));
   }
 
+  /** Posts to the webview unless the panel is gone (postMessage on a disposed webview throws). */
   private post(message: HostToWebview): void {
-    void this.panel.webview.postMessage(message);
+    if (this.disposed) return;
+    void this.panel.webview.postMessage(message).then(undefined, () => undefined);
   }
 
   private async receive(raw: unknown): Promise<void> {
@@ -218,8 +224,13 @@ export class AnalysisPanel implements vscode.Disposable {
 
   /** Asks the webview for a PNG of its charts and saves it (to `target`, or where the user picks). */
   exportImage(target: vscode.Uri): Promise<boolean> {
+    if (this.disposed) return Promise.resolve(false);
     return new Promise((resolve) => {
-      this.pendingImage = { target, done: resolve };
+      this.pendingImage?.done(false); // an older request is superseded, never left waiting
+      // A webview that never answers (hidden and discarded, or broken) does not leave the caller waiting forever.
+      const timer = setTimeout(() => { if (this.pendingImage === request) { this.pendingImage = undefined; resolve(false); } }, IMAGE_EXPORT_TIMEOUT_MS);
+      const request = { target, done: (ok: boolean) => { clearTimeout(timer); resolve(ok); } };
+      this.pendingImage = request;
       this.post({ type: 'exportRequested', format: 'png' });
     });
   }
@@ -235,8 +246,14 @@ export class AnalysisPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     clearTimeout(this.followTimer);
     this.cancel?.cancel();
+    // Everything that waits on this panel is answered: no report is coming, and no image.
+    for (const resolve of this.computedWaiters.splice(0)) resolve(undefined);
+    this.pendingImage?.done(false);
+    this.pendingImage = undefined;
     for (const d of this.disposables) d.dispose();
     this.onDisposed.fire();
     this.onDisposed.dispose();

@@ -75,6 +75,16 @@ suite('the analysis panel', () => {
     assert.ok(bytes.length > 20000, `PNG of ${bytes.length} bytes holds the charts`);
   });
 
+  test('closing the panel mid-run answers everything pending: the report (none) and an image export (false)', async () => {
+    const uri = workspaceUri('tanh-0.01-randn.net.json');
+    const pending = analyzeCommand(uri);
+    await waitFor('the panel to open', async () => (panelTabs('tanh-0.01-randn.net.json').length === 1 ? true : undefined));
+    const image = vscode.commands.executeCommand<boolean>('initInspector.exportChartsImage', uri, workspaceUri('never.charts.png'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const settled = await Promise.race([Promise.all([pending, image]), new Promise((r) => setTimeout(() => r('still waiting'), 10000))]);
+    assert.deepEqual(settled, [undefined, false]);
+  });
+
   test('a broken file opens no panel and the message points at its first problem', async () => {
     const uri = workspaceUri('broken-panel.net.json');
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('{ "input": { "shape": [4] }, "layers": [ { "type": "dense" } ] }'));
