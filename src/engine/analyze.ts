@@ -7,7 +7,7 @@ import { parseNetwork } from './format/parseNetwork';
 import { buildPlan, type PlanNode } from './graph/plan';
 import { isWeightNode } from './graph/ops/weightLayer';
 import { nodeOp } from './graph/registry';
-import { pointerLocator } from './format/pointer';
+import { type Location, pointerLocator } from './format/pointer';
 import type { Problem } from './format/problem';
 import { CancelledError, runSampled, type SampledLayer } from './sampled/runSampled';
 import { referenceBackend } from './backend/reference/referenceBackend';
@@ -87,6 +87,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   const showPredicted = mode !== 'sampled' || sampled === null;
   const layers = plan.ordered.map((node) => layerReport(node, sampled?.[node.index] ?? null, showPredicted ? predicted[node.index] : null));
   const findings = diagnose(plan, layers, network.input.std);
+  problems.push(...nonFiniteProblems(layers, pointerLocator(text)));
   return {
     file: options.file ?? null, network: network.name, mode, seed: network.seed, batchSize: network.batchSize, layers, findings, problems,
     backend: backendName, cost: { forwardFlops: cost.forwardFlops, totalFlops: cost.totalFlops, peakBytes: cost.peakBytes, weightCount: cost.weightCount },
@@ -115,3 +116,50 @@ function layerReport(node: PlanNode, s: SampledLayer | null, p: PredictedLayer |
   };
 }
 
+/** Statistics that describe, not measure: never checked for overflow. */
+const STRUCTURAL_FIELDS = new Set(['index', 'outputShape', 'fanIn', 'fanOut']);
+
+/**
+ * A warning for every statistic of the report that is not a finite number (an overflow past the float32 range in the
+ * sampled run or the float64 range in the prediction, or a NaN that followed one), so that no NaN or Infinity reaches
+ * the user without a word: one per statistic, at the layer where it first left the range (the first in execution
+ * order, the last for gradients, which run backward; its index, name, JSON pointer, line and column), counting the
+ * other layers where it is out of range too. The report keeps its shape: the numbers stay
+ * as they are (null in JSON).
+ */
+export function nonFiniteProblems(layers: LayerReport[], locate: (pointer: string) => Location): Problem[] {
+  const found = new Map<string, { layer: LayerReport; value: number; count: number }>();
+  const visit = (layer: LayerReport, value: unknown, field: string): void => {
+    if (typeof value === 'number') {
+      if (Number.isFinite(value)) return;
+      const seen = found.get(field);
+      // Gradients run from the output back: where they first leave the range is the last layer in report order.
+      if (seen) Object.assign(seen, backward(field) ? { layer, value } : {}, { count: seen.count + 1 });
+      else found.set(field, { layer, value, count: 1 });
+    } else if (Array.isArray(value)) {
+      const bad = value.find((v) => typeof v === 'number' && !Number.isFinite(v)) as number | undefined;
+      if (bad !== undefined) visit(layer, bad, field);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, v] of Object.entries(value)) if (!(field === '' && STRUCTURAL_FIELDS.has(key))) visit(layer, v, field ? `${field}.${key}` : key);
+    }
+  };
+  for (const layer of layers) visit(layer, layer, '');
+  return [...found.entries()].map(([field, { layer, value, count }]) => {
+    const loc = locate(layer.path);
+    const what = Number.isNaN(value)
+      ? 'is NaN (undefined: an overflow upstream met 0 or another Infinity)'
+      : `overflowed to ${value} (past the largest ${field.startsWith('predicted.') || field === 'init.std' ? 'float64, about 1.8e308' : 'float32, about 3.4e38, in the sampled tensors'})`;
+    const others = count - 1;
+    const more = others === 0 ? '' : `, and is not finite in ${others} ${backward(field) ? 'earlier' : 'later'} layer${others === 1 ? '' : 's'} too`;
+    return {
+      path: layer.path, line: loc.line, column: loc.column, offset: loc.offset, length: loc.length, severity: 'warning' as const,
+      message: `${field} of layer ${layer.index} '${layer.name}' (${layer.path || '/'}, line ${loc.line}, column ${loc.column}) ${what}${more}; ` +
+        'the report shows it as null: lower the init scale or the input std there',
+    };
+  });
+}
+
+/** Whether a statistic is computed by the backward pass (from the last layer to the first). */
+function backward(field: string): boolean {
+  return /gradient/i.test(field);
+}

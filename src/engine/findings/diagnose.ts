@@ -137,13 +137,13 @@ const CHAIN_SERIES: readonly {
     what: 'activations',
     stds: (chain, layers) => chain.map((n) => layers[n.index].activation?.std ?? layers[n.index].predicted?.activationStd ?? NaN),
     at: (chain, firstStep) => chain[firstStep],
-    message: (v, s) => `output std ${v.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatSignificant(s[0])} to ${formatSignificant(s[s.length - 1])} over ${s.length} layers (×${v.perLayer.toFixed(2)} per layer): activations ${v.kind === 'vanishing' ? 'vanish' : 'explode'}`,
+    message: (v, s) => `output std ${v.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatSignificant(s[0])} ${chainEnd(v, s, 'at layer')}: activations ${v.kind === 'vanishing' ? 'vanish' : 'explode'}`,
   },
   {
     what: 'gradients',
     stds: (chain, layers) => chain.map((n) => layers[n.index].gradient?.std ?? layers[n.index].predicted?.gradientStd ?? NaN).reverse(),
     at: (chain) => chain[0],
-    message: (v, s) => `gradient std ${v.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatSignificant(s[0])} at the last layer to ${formatSignificant(s[s.length - 1])} at the first, over ${s.length} layers (×${v.perLayer.toFixed(2)} per layer): early layers ${v.kind === 'vanishing' ? 'barely learn' : 'get huge updates'}`,
+    message: (v, s) => `gradient std ${v.kind === 'vanishing' ? 'falls' : 'grows'} from ${formatSignificant(s[0])} at the last layer ${chainEnd(v, s, 'layers back at')}: early layers ${v.kind === 'vanishing' ? 'barely learn' : 'get huge updates'}`,
   },
 ];
 
@@ -245,29 +245,57 @@ function scalePointer(node: WeightNode): string {
 }
 
 /**
+ * How a chain message ends: "to 0.02 at the first, over 12 layers (×0.70 per layer)", or, when the series left the
+ * float64 range, where it did ("until it overflows to Infinity 812 layers back of 2000 (×1.45 per layer)").
+ * `where` says how a position in the series reads ("at layer" for activations, "layers back at" for gradients).
+ */
+function chainEnd(v: Verdict, s: number[], where: 'at layer' | 'layers back at'): string {
+  const perLayer = Number.isFinite(v.perLayer) ? ` (×${v.perLayer.toFixed(2)} per layer)` : '';
+  const position = (i: number): string => where === 'at layer' ? `at layer ${i + 1} of ${s.length}` : `${i} layers back of ${s.length}`;
+  if (v.overflowAt !== null) return `until it overflows to Infinity ${position(v.overflowAt)}${perLayer}: the number left the float64 range (about 1.8e308)`;
+  if (v.underflowAt !== null) return `until it reaches 0 ${position(v.underflowAt)}${perLayer} (underflowed, or every unit cut off)`;
+  return where === 'at layer'
+    ? `to ${formatSignificant(s[s.length - 1])} over ${s.length} layers${perLayer}`
+    : `to ${formatSignificant(s[s.length - 1])} at the first, over ${s.length} layers${perLayer}`;
+}
+
+/**
  * Judges a series of stds along a chain (first to last): vanishing when the geometric mean ratio per step is below
  * `vanishingRatioPerLayer` and the whole chain shrinks below `vanishingTotalRatio` (exploding symmetrically), or
  * when it collapses by `collapseRatio` whatever its length. `firstStep` is the first layer whose own step is bad.
+ * A series that overflows to +Infinity is exploding (and one that falls from a positive std to 0 is vanishing)
+ * whatever its length, with `overflowAt` (`underflowAt`) the first index out of range and `perLayer` measured over
+ * the part before it (NaN when there is none); a NaN anywhere else gives no verdict.
  */
-export function chainVerdict(stds: number[]): { kind: 'vanishing' | 'exploding'; perLayer: number; firstStep: number } | null {
+export function chainVerdict(stds: number[]): { kind: 'vanishing' | 'exploding'; perLayer: number; firstStep: number; overflowAt: number | null; underflowAt: number | null } | null {
   const t = FINDING_THRESHOLDS;
   const n = stds.length;
-  if (n < 2 || stds.some((s) => !Number.isFinite(s))) return null;
-  const first = stds[0];
-  const last = stds[n - 1];
-  if (first === 0) return null;
-  const total = last / first;
-  const perLayer = Math.pow(total, 1 / (n - 1));
-  const long = n >= t.minChainLayers;
+  if (n < 2) return null;
   const step = (bad: (r: number) => boolean): number => {
     for (let i = 1; i < n; i++) if (bad(stds[i] / stds[i - 1])) return i - 1;
     return 0;
   };
+  const rate = (end: number): number => end >= 1 && stds[0] > 0 ? Math.pow(stds[end] / stds[0], 1 / end) : NaN;
+  const outside = stds.findIndex((s) => !Number.isFinite(s));
+  if (outside >= 0) {
+    if (stds[outside] !== Infinity) return null;
+    return { kind: 'exploding', perLayer: rate(outside - 1), firstStep: outside === 0 ? 0 : step((r) => r > 1 / t.vanishingRatioPerLayer), overflowAt: outside, underflowAt: null };
+  }
+  const first = stds[0];
+  const last = stds[n - 1];
+  if (first === 0) return null;
+  if (last === 0) {
+    const zero = stds.indexOf(0);
+    return { kind: 'vanishing', perLayer: rate(zero - 1), firstStep: step((r) => r < t.vanishingRatioPerLayer), overflowAt: null, underflowAt: zero };
+  }
+  const total = last / first;
+  const perLayer = Math.pow(total, 1 / (n - 1));
+  const long = n >= t.minChainLayers;
   if ((long && perLayer < t.vanishingRatioPerLayer && total < t.vanishingTotalRatio) || total < t.collapseRatio) {
-    return { kind: 'vanishing', perLayer, firstStep: step((r) => r < t.vanishingRatioPerLayer) };
+    return { kind: 'vanishing', perLayer, firstStep: step((r) => r < t.vanishingRatioPerLayer), overflowAt: null, underflowAt: null };
   }
   if ((long && perLayer > 1 / t.vanishingRatioPerLayer && total > 1 / t.vanishingTotalRatio) || total > 1 / t.collapseRatio) {
-    return { kind: 'exploding', perLayer, firstStep: step((r) => r > 1 / t.vanishingRatioPerLayer) };
+    return { kind: 'exploding', perLayer, firstStep: step((r) => r > 1 / t.vanishingRatioPerLayer), overflowAt: null, underflowAt: null };
   }
   return null;
 }

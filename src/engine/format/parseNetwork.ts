@@ -2,11 +2,13 @@ import { type Node, type ParseError, parseTree, printParseErrorCode } from 'json
 import type { LayerParseContext } from '../graph/layerOp';
 import { LAYER_TYPE_ALIASES, LAYER_TYPES, specOp } from '../graph/registry';
 import { type Defaults, readActivation } from './layerFields';
-import { readBias, readInit } from './parseInit';
+import { checkFloat32, readBias, readInit } from './parseInit';
 import type { InputSpec, LayerSpec, NetworkSpec } from './networkSpec';
-import { Reader } from './reader';
+import { abbreviate, Reader } from './reader';
 import { RUN_BOUNDS } from './bounds';
 import { childPointer, type Problem } from './problem';
+import { JsonWalker, MAX_JSON_DEPTH } from './pointer';
+import { MAX_EXPANDED_LAYERS } from '../graph/plan';
 
 /** The result of parsing: a network when the document is usable, and every problem found either way. */
 export interface ParseResult {
@@ -16,6 +18,13 @@ export interface ParseResult {
 
 /** Largest size accepted for any single dimension; bigger is refused before anything is allocated. */
 export const MAX_DIMENSION = 1 << 24;
+
+/**
+ * Deepest nesting of layer lists (`repeat` and `residual` bodies inside each other; the top-level `layers` is level 1).
+ * The reader, the planner and the walkers recurse once per level, so a bound keeps every one of them far from the
+ * stack limit; real networks nest a handful of levels.
+ */
+export const MAX_LAYER_NESTING = 64;
 
 const TOP_KEYS = ['$schema', 'name', 'description', 'input', 'batch_size', 'seed', 'defaults', 'layers'];
 const COMMON_KEYS = ['type', 'name', 'description'];
@@ -39,16 +48,23 @@ export function parseNetwork(text: string): ParseResult {
 
 /**
  * Whether a JSON text looks like a network description: an object with a `layers` array and an `input` object.
- * Cheap and tolerant of errors elsewhere, for deciding which files the extension treats as networks.
+ * Cheap and tolerant of errors elsewhere, for deciding which files the extension treats as networks: one iterative
+ * scan, O(text length), building no tree (so a huge or deeply nested file costs little and cannot overflow the stack).
  */
 export function isNetworkDescription(text: string): boolean {
-  const root = parseTree(text, [], { allowTrailingComma: true });
-  if (!root || root.type !== 'object') return false;
-  const keys = new Map((root.children ?? []).map((p) => [p.children?.[0]?.value as string, p.children?.[1]?.type]));
-  return keys.get('layers') === 'array' && keys.get('input') === 'object';
+  const walker = new JsonWalker(text);
+  const kinds = new Map<string, string>();
+  let step = walker.next();
+  if (step !== 'object') return false;
+  for (step = walker.next(); step !== 'end'; step = walker.next()) {
+    if (step === 'close' && walker.depth === 0) break;
+    if (step !== 'close' && walker.depth === 1) kinds.set(String(walker.segment(0)), step);
+  }
+  return kinds.get('layers') === 'array' && kinds.get('input') === 'object';
 }
 
 function readDocument(text: string, r: Reader): NetworkSpec | null {
+  if (!checkSize(text, r)) return null;
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   for (const e of errors) r.reportAt(e.offset, e.length, `JSON syntax error: ${syntaxMessage(e)}`);
@@ -67,7 +83,7 @@ function readDocument(text: string, r: Reader): NetworkSpec | null {
   const defaults = readDefaults(r, r.prop(root, 'defaults'));
   const layersNode = r.prop(root, 'layers');
   if (!layersNode) r.report(root, '', 'missing required property "layers" (an array of layers) in the network description');
-  const layers = readLayers(r, layersNode, '/layers', defaults);
+  const layers = readLayers(r, layersNode, '/layers', defaults, 1);
   if (layersNode && layers && layers.length === 0) r.report(layersNode, '/layers', '"layers" at /layers is empty; a network needs at least one layer');
   if (!input || !layers) return null;
   return { name, input, batchSize, seed, layers };
@@ -100,9 +116,20 @@ function readInput(r: Reader, node: Node | undefined, root: Node): InputSpec | u
   }
   const shape = readShape(r, shapeNode, '/input/shape');
   const distribution = r.oneOf(r.prop(obj, 'distribution'), '/input/distribution', 'input distribution', ['normal', 'uniform'] as const) ?? 'normal';
-  const mean = r.number(r.prop(obj, 'mean'), '/input/mean', 'input mean') ?? 0;
-  const std = r.number(r.prop(obj, 'std'), '/input/std', 'input std', { min: 0 }) ?? 1;
-  return shape ? { shape, distribution, mean, std } : undefined;
+  // The input is a float32 tensor: a mean or std past the largest float32 would overflow it (and the mean field).
+  const meanNode = r.prop(obj, 'mean');
+  const stdNode = r.prop(obj, 'std');
+  const mean = r.number(meanNode, '/input/mean', 'input mean');
+  const std = r.number(stdNode, '/input/std', 'input std', { min: 0 });
+  const meanFits = mean === undefined || checkFloat32(r, meanNode, '/input/mean', 'input mean', mean);
+  const stdFits = std === undefined || checkFloat32(r, stdNode, '/input/std', 'input std', std);
+  if (!meanFits || !stdFits) return undefined;
+  // A uniform input is U(mean ± √3·std), filled from its low bound and width 2√3·std: both must fit too.
+  if (distribution === 'uniform' && std !== undefined) {
+    const reach = Math.max(Math.abs(mean ?? 0) + Math.sqrt(3) * std, 2 * Math.sqrt(3) * std);
+    if (!checkFloat32(r, stdNode, '/input/std', 'the uniform input\'s reach max(|mean| + √3·std, 2√3·std)', reach, ` (mean=${mean ?? 0}, std=${std})`)) return undefined;
+  }
+  return shape ? { shape, distribution, mean: mean ?? 0, std: std ?? 1 } : undefined;
 }
 
 function readShape(r: Reader, node: Node, path: string): number[] | undefined {
@@ -130,20 +157,89 @@ function readDefaults(r: Reader, node: Node | undefined): Defaults {
   };
 }
 
-function readLayers(r: Reader, node: Node | undefined, path: string, defaults: Defaults): LayerSpec[] | undefined {
+/**
+ * Refuses, before any tree is built, a text nested deeper than `MAX_JSON_DEPTH` (the tree parser would overflow the
+ * stack), with layer lists nested deeper than `MAX_LAYER_NESTING`, or listing more than `MAX_EXPANDED_LAYERS` layer
+ * objects (the planner would refuse it anyway, after seconds and gigabytes spent on the tree and the specs). One
+ * iterative scan, O(text length); reports at the first bracket or layer past a limit and returns false, else true.
+ */
+function checkSize(text: string, r: Reader): boolean {
+  const walker = new JsonWalker(text);
+  // Per open container: its role, 1 for the root object and layer objects (whose `layers` hold layers), 2 for such a
+  // `layers` array, 0 for anything else; and for roles 1 and 2 the nesting level of the layer list (0 for the root).
+  const roles: number[] = [];
+  const levels: number[] = [];
+  let layerCount = 0;
+  for (let step = walker.next(); step !== 'end'; step = walker.next()) {
+    if (step === 'close') {
+      roles.pop();
+      levels.pop();
+      continue;
+    }
+    if (step === 'scalar') continue;
+    const depth = walker.depth;
+    if (depth >= MAX_JSON_DEPTH) {
+      r.report(undefined, walker.pointer(), `the document nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels at ${abbreviate(walker.pointer())}; `
+        + 'a network description needs far fewer, so flatten it', 'error', { offset: walker.offset, length: 1 });
+      return false;
+    }
+    const parent = depth > 0 ? roles[depth - 1] : 1;
+    const parentLevel = depth > 0 ? levels[depth - 1] : 0;
+    if (step === 'array') {
+      const isLayers = parent === 1 && depth > 0 && !walker.isArrayAt(depth - 1) && walker.segment(depth - 1) === 'layers';
+      roles.push(isLayers ? 2 : 0);
+      levels.push(isLayers ? parentLevel + 1 : 0);
+      continue;
+    }
+    if (parent === 2) {
+      const at = { offset: walker.offset, length: 1 };
+      if (parentLevel > MAX_LAYER_NESTING) {
+        r.report(undefined, walker.pointer(), tooDeepLayersMessage(walker.pointer()), 'error', at);
+        return false;
+      }
+      if (++layerCount > MAX_EXPANDED_LAYERS) {
+        r.report(undefined, walker.pointer(), `the network lists more than ${MAX_EXPANDED_LAYERS} layers (layer objects, counting repeats and residual blocks): `
+          + `the one at ${abbreviate(walker.pointer())} is number ${layerCount}; a network may have at most ${MAX_EXPANDED_LAYERS} layers, `
+          + 'so split it into smaller networks', 'error', at);
+        return false;
+      }
+    }
+    roles.push(depth === 0 || parent === 2 ? 1 : 0);
+    levels.push(parent === 2 ? parentLevel : 0);
+  }
+  return true;
+}
+
+function tooDeepLayersMessage(pointer: string): string {
+  return `layers nested deeper than ${MAX_LAYER_NESTING} levels at ${abbreviate(pointer)}; flatten the structure `
+    + '(for example one repeat with a larger "times" instead of repeats inside repeats)';
+}
+
+/**
+ * Reads a list of layers at nesting `level` (1 for the top-level `layers`, one more inside each repeat or residual);
+ * a list nested deeper than `MAX_LAYER_NESTING` is refused at its first layer. `checkSize` already refuses such
+ * `layers` lists before the tree is built; this check keeps the bound for any list an op reads (whatever its key),
+ * since the reader recurses once per level here and the planner and the walkers once per level after it.
+ */
+function readLayers(r: Reader, node: Node | undefined, path: string, defaults: Defaults, level: number): LayerSpec[] | undefined {
   const items = r.array(node, path, 'layers');
   if (!items) return undefined;
+  if (level > MAX_LAYER_NESTING) {
+    const at = items.length > 0 ? childPointer(path, 0) : path;
+    r.report(items[0] ?? node, at, tooDeepLayersMessage(at));
+    return undefined;
+  }
   const layers: LayerSpec[] = [];
   let ok = true;
   items.forEach((item, i) => {
-    const layer = readLayer(r, item, childPointer(path, i), defaults);
+    const layer = readLayer(r, item, childPointer(path, i), defaults, level);
     if (layer) layers.push(layer);
     else ok = false;
   });
   return ok ? layers : undefined;
 }
 
-function readLayer(r: Reader, node: Node, path: string, defaults: Defaults): LayerSpec | undefined {
+function readLayer(r: Reader, node: Node, path: string, defaults: Defaults, level: number): LayerSpec | undefined {
   const obj = r.object(node, path, 'a layer');
   if (!obj) return undefined;
   const typeNode = r.prop(obj, 'type');
@@ -166,7 +262,7 @@ function readLayer(r: Reader, node: Node, path: string, defaults: Defaults): Lay
       return n;
     },
     positive: (key, what) => r.number(ctx.required(key, what), at(key), key, { integer: true, min: 1, max: MAX_DIMENSION }),
-    readLayers: (n, p) => readLayers(r, n, p, defaults),
+    readLayers: (n, p) => readLayers(r, n, p, defaults, level + 1),
   };
   return op.parse(ctx);
 }

@@ -45,7 +45,7 @@ export class Reader {
       const keyNode = p.children?.[0];
       const key = keyNode?.value as string;
       if (keyNode && !allowed.includes(key)) {
-        this.report(keyNode, childPointer(path, key), `unknown property '${key}' in ${what} at ${path || '/'}; expected one of: ${allowed.join(', ')}`);
+        this.report(keyNode, childPointer(path, key), `unknown property '${abbreviate(key)}' in ${what} at ${path || '/'}; expected one of: ${allowed.join(', ')}`);
       }
     }
   }
@@ -115,7 +115,7 @@ export class Reader {
     if ((options as readonly string[]).includes(s)) return s as T;
     if (Object.prototype.hasOwnProperty.call(aliases, s)) return aliases[s];
     const hint = suggestion(s, [...options, ...Object.keys(aliases)]);
-    this.report(node, path, `unknown ${what} '${s}' at ${path}${hint ? ` (did you mean '${hint}'?)` : ''}; expected one of: ${options.join(', ')}`);
+    this.report(node, path, `unknown ${what} '${abbreviate(s)}' at ${path}${hint ? ` (did you mean '${hint}'?)` : ''}; expected one of: ${options.join(', ')}`);
     return undefined;
   }
 }
@@ -123,7 +123,7 @@ export class Reader {
 /** A short description of a JSON value's kind for messages: "a string ('relu')", "an array". */
 export function describe(node: Node): string {
   switch (node.type) {
-    case 'string': return `a string ('${String(node.value).slice(0, 40)}')`;
+    case 'string': return `a string ('${abbreviate(String(node.value), 40)}')`;
     case 'number': return `the number ${node.value}`;
     case 'boolean': return String(node.value);
     case 'null': return 'null';
@@ -133,17 +133,40 @@ export function describe(node: Node): string {
   }
 }
 
-/** The option closest to `s` by edit distance, when it is close enough to be a likely typo. */
+/** Longest text quoted whole in a message (names, pointers); longer ones are cut, with an ellipsis. */
+export const MAX_QUOTED_LENGTH = 60;
+
+/**
+ * `s` as a message quotes it: whole when at most `max` characters, else its first `max - 1` and an ellipsis, so a
+ * 100,000-character name does not make a 100,000-character message.
+ */
+export function abbreviate(s: string, max = MAX_QUOTED_LENGTH): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** Longest name for which a did-you-mean is looked for; option names are far shorter, so no longer name is a typo. */
+const MAX_SUGGESTED_LENGTH = 64;
+
+/**
+ * The option closest to `s` by edit distance, when it is close enough to be a likely typo (distance at most
+ * max(2, ⌊|s|/3⌋)). Options whose length differs by more than that are skipped without computing the distance (it is
+ * at least the length difference), and names longer than `MAX_SUGGESTED_LENGTH` get none, so the cost is bounded by
+ * options × 64² whatever the text holds.
+ */
 function suggestion(s: string, options: readonly string[]): string | undefined {
+  if (s.length > MAX_SUGGESTED_LENGTH) return undefined;
+  const lower = s.toLowerCase();
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(s.length / 3)) + 1;
   for (const o of options) {
-    const d = editDistance(s.toLowerCase(), o);
+    if (Math.abs(o.length - lower.length) >= bestDistance) continue;
+    const d = editDistance(lower, o);
     if (d < bestDistance) { best = o; bestDistance = d; }
   }
   return best;
 }
 
+/** Levenshtein distance (insertions, deletions and substitutions of one character each cost 1), O(|a|·|b|). */
 function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {

@@ -2,7 +2,10 @@ import type { LayerSpec, NetworkSpec } from '../format/networkSpec';
 import type { PlanContext, PlannedLayers } from './layerOp';
 import { specOp } from './registry';
 
-/** Largest number of layers after expanding `repeat`; beyond it the plan is refused. */
+/**
+ * Largest number of layers after expanding `repeat` (projection shortcuts count as layers); beyond it the plan is
+ * refused. The parser also refuses a file that lists more layer objects than this, before building anything.
+ */
 export const MAX_EXPANDED_LAYERS = 100_000;
 
 /** What every planned node has; each op (`graph/ops/*.ts`) extends it with what it needs to run. */
@@ -36,12 +39,14 @@ export interface PlanError {
 /**
  * Infers every layer's input and output shape, expands `repeat`, makes each init concrete for its fans and numbers
  * the layers in execution order (a residual block after its branch and shortcut), each op by its own `plan`. Shape
- * mismatches are errors at the offending layer; nothing is allocated here.
+ * mismatches are errors at the offending layer; more than `MAX_EXPANDED_LAYERS` layers is an error at the layer that
+ * goes past it, found as soon as it is planned. Nothing is allocated here; work and memory are linear in the number
+ * of planned layers. Recursion goes one level per nested layer list, which the parser bounds (`MAX_LAYER_NESTING`).
  */
 export function buildPlan(network: NetworkSpec): { plan: Plan | null; errors: PlanError[] } {
   const errors: PlanError[] = [];
   const ordered: PlanNode[] = [];
-  const counter = { next: 0, exceeded: false };
+  const counter = { next: 0, exceeded: false, at: '/layers' };
   const planLayers = (layers: LayerSpec[], inShape: number[]): PlannedLayers | null => {
     const nodes: PlanNode[] = [];
     let shape = inShape;
@@ -49,7 +54,10 @@ export function buildPlan(network: NetworkSpec): { plan: Plan | null; errors: Pl
       if (counter.exceeded) return null;
       const ctx: PlanContext = {
         take: () => {
-          if (counter.next >= MAX_EXPANDED_LAYERS) counter.exceeded = true;
+          if (counter.next >= MAX_EXPANDED_LAYERS && !counter.exceeded) {
+            counter.exceeded = true;
+            counter.at = layer.path;
+          }
           return counter.next++;
         },
         fail: (message) => { errors.push({ path: layer.path, message }); return null; },
@@ -59,17 +67,40 @@ export function buildPlan(network: NetworkSpec): { plan: Plan | null; errors: Pl
       };
       const planned = specOp(layer.type).plan(layer, shape, ctx);
       if (!planned) return null;
-      nodes.push(...planned.nodes);
+      // A loop, not push(...spread): spreading 100,000 nodes as arguments overflows V8's stack.
+      for (const node of planned.nodes) nodes.push(node);
       shape = planned.outShape;
     }
     return { nodes, outShape: shape };
   };
   const planned = planLayers(network.layers, network.input.shape);
-  if (counter.exceeded) {
-    errors.push({ path: '/layers', message: `the network expands to more than ${MAX_EXPANDED_LAYERS} layers; reduce "times" in its repeats` });
-  }
+  if (counter.exceeded) errors.push({ path: counter.at, message: tooManyLayersMessage(network.layers) });
   if (!planned || errors.length > 0) return { plan: null, errors };
   return { plan: { nodes: planned.nodes, ordered, inputShape: network.input.shape, batchSize: network.batchSize, seed: network.seed }, errors };
+}
+
+/**
+ * Why a network has more than `MAX_EXPANDED_LAYERS` layers, from what its file lists: how many layer objects, and
+ * whether repeats (with "times" above 1) multiply them; otherwise the projection shortcuts, which plan as layers too.
+ */
+function tooManyLayersMessage(layers: LayerSpec[]): string {
+  let listed = 0;
+  let repeats = false;
+  // Iterative over the nested lists; the parser bounds their nesting anyway.
+  const pending: LayerSpec[][] = [layers];
+  for (let list = pending.pop(); list; list = pending.pop()) {
+    for (const layer of list) {
+      listed++;
+      const nested = (layer as { layers?: unknown }).layers;
+      if (Array.isArray(nested)) pending.push(nested as LayerSpec[]);
+      const times = (layer as { times?: unknown }).times;
+      if (layer.type === 'repeat' && typeof times === 'number' && times > 1) repeats = true;
+    }
+  }
+  const head = `the network has more than ${MAX_EXPANDED_LAYERS} layers, the most a network may have: its file lists ${listed} layers`;
+  if (repeats) return `${head} and its repeats copy them over; reduce "times" in its repeats`;
+  if (listed > MAX_EXPANDED_LAYERS) return `${head}; split the network`;
+  return `${head} and its projection shortcuts plan as one layer each; split the network`;
 }
 
 /** A single planned node as a run (for ops that plan one node). */

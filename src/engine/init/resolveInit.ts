@@ -1,7 +1,7 @@
 import { formatSignificant } from '../report/formatNumber';
 import { calculateGain } from './gain';
 import { computeFans } from './fan';
-import { normalCdf, normalPdf } from '../math/gaussian';
+import { normalCdf, normalPdf, normalTailMoments } from '../math/gaussian';
 import type { InitSpec } from './initSpec';
 
 /** How a resolved init draws its values (before `multiplier`). */
@@ -111,9 +111,8 @@ function kerasTruncated(std: number): InitDistribution {
 }
 
 /**
- * Mean and std of the values a distribution produces. Uniform: std (high − low)/√12. Truncated normal on [a, b]
- * with α = (a − μ)/σ, β = (b − μ)/σ, Z = Φ(β) − Φ(α): mean μ + σ(φ(α) − φ(β))/Z and variance
- * σ²[1 + (αφ(α) − βφ(β))/Z − ((φ(α) − φ(β))/Z)²]. Orthogonal: mean 0, mean square gain²/max(rows, cols) (rows are
+ * Mean and std of the values a distribution produces. Uniform: std (high − low)/√12. Truncated normal: see
+ * `truncatedNormalMoments`. Orthogonal: mean 0, mean square gain²/max(rows, cols) (rows are
  * orthonormal when rows ≤ cols, columns otherwise), with rows = out and cols = fanIn of the flattened weight.
  */
 export function moments(dist: InitDistribution, rows: number, cols: number): { mean: number; std: number } {
@@ -121,17 +120,7 @@ export function moments(dist: InitDistribution, rows: number, cols: number): { m
     case 'constant': return { mean: dist.value, std: 0 };
     case 'normal': return { mean: dist.mean, std: dist.std };
     case 'uniform': return { mean: (dist.low + dist.high) / 2, std: (dist.high - dist.low) / Math.sqrt(12) };
-    case 'truncated_normal': {
-      if (dist.std === 0) return { mean: Math.min(Math.max(dist.mean, dist.a), dist.b), std: 0 };
-      const alpha = (dist.a - dist.mean) / dist.std;
-      const beta = (dist.b - dist.mean) / dist.std;
-      const z = normalCdf(beta) - normalCdf(alpha);
-      const pa = normalPdf(alpha);
-      const pb = normalPdf(beta);
-      const shift = (pa - pb) / z;
-      const variance = dist.std * dist.std * (1 + (finiteProduct(alpha, pa) - finiteProduct(beta, pb)) / z - shift * shift);
-      return { mean: dist.mean + dist.std * shift, std: Math.sqrt(Math.max(0, variance)) };
-    }
+    case 'truncated_normal': return truncatedNormalMoments(dist.mean, dist.std, dist.a, dist.b);
     case 'orthogonal':
       return { mean: 0, std: dist.gain / Math.sqrt(Math.max(rows, cols)) };
   }
@@ -141,3 +130,58 @@ function finiteProduct(x: number, density: number): number {
   return Number.isFinite(x) ? x * density : 0;
 }
 
+/** Below this mass, or below `NARROW_MASS` for an interval narrower than one std, Φ(β) − Φ(α) loses digits. */
+const RELIABLE_MASS = 0.3;
+const NARROW_MASS = 0.01;
+
+/**
+ * Where a truncated normal N(μ, σ²) on [a, b] (σ > 0, a < b) lies, in units of σ: `above` when μ < a (values
+ * a + σ·y), `below` when μ > b (values b − σ·y), y ≥ 0 distributed as a standard normal on [l, l + w] shifted by −l,
+ * with l = distance of the nearer bound from μ and w = (b − a)/σ (computed directly, never as β − α, so that
+ * neither cancels); `around` when μ ∈ [a, b], with the widths `right` = (b − μ)/σ and `left` = (μ − a)/σ.
+ */
+export type TruncatedFrame =
+  | { side: 'above' | 'below'; bound: number; l: number; w: number }
+  | { side: 'around'; right: number; left: number };
+
+/** The frame of a truncated normal (see `TruncatedFrame`); requires σ > 0 and a < b. */
+export function truncatedFrame(mean: number, std: number, a: number, b: number): TruncatedFrame {
+  if (mean < a) return { side: 'above', bound: a, l: (a - mean) / std, w: (b - a) / std };
+  if (mean > b) return { side: 'below', bound: b, l: (mean - b) / std, w: (b - a) / std };
+  return { side: 'around', right: (b - mean) / std, left: (mean - a) / std };
+}
+
+/**
+ * Mean and std of N(μ, σ²) restricted to [a, b] (PyTorch's `trunc_normal_`; Johnson, Kotz & Balakrishnan,
+ * Continuous Univariate Distributions vol. 1, §10.1). With α = (a − μ)/σ, β = (b − μ)/σ, Z = Φ(β) − Φ(α): mean
+ * μ + σ(φ(α) − φ(β))/Z and variance σ²[1 + (αφ(α) − βφ(β))/Z − ((φ(α) − φ(β))/Z)²], used while Z ≥ 0.3 (or
+ * Z ≥ 0.01 over an interval at least σ wide), where it is accurate. Otherwise (far tails, where Z underflows, and
+ * narrow intervals, where it cancels) the moments come from `normalTailMoments` in the frame of `truncatedFrame`,
+ * exact to float64 for any finite parameters; the limit of a vanishing interval is a point mass at the bound nearer
+ * μ. σ = 0 (or a ≥ b, refused by the parser) is the point mass at μ clamped to [a, b].
+ */
+export function truncatedNormalMoments(mean: number, std: number, a: number, b: number): { mean: number; std: number } {
+  if (std === 0 || !(a < b)) return { mean: Math.min(Math.max(mean, a), b), std: 0 };
+  const alpha = (a - mean) / std;
+  const beta = (b - mean) / std;
+  const z = normalCdf(beta) - normalCdf(alpha);
+  if (z >= RELIABLE_MASS || (z >= NARROW_MASS && (b - a) / std >= 1)) {
+    const pa = normalPdf(alpha);
+    const pb = normalPdf(beta);
+    const shift = (pa - pb) / z;
+    const variance = std * std * (1 + (finiteProduct(alpha, pa) - finiteProduct(beta, pb)) / z - shift * shift);
+    return { mean: mean + std * shift, std: Math.sqrt(Math.max(0, variance)) };
+  }
+  const frame = truncatedFrame(mean, std, a, b);
+  const clamp = (x: number): number => Math.min(Math.max(x, a), b);
+  if (frame.side !== 'around') {
+    const t = normalTailMoments(frame.l, frame.w);
+    return { mean: clamp(frame.side === 'above' ? a + std * t.mean : b - std * t.mean), std: std * t.std };
+  }
+  const right = normalTailMoments(0, frame.right);
+  const left = normalTailMoments(0, frame.left);
+  const mass = right.mass + left.mass;
+  const shift = (right.mass * right.mean - left.mass * left.mean) / mass;
+  const second = (right.mass * (right.std * right.std + right.mean * right.mean) + left.mass * (left.std * left.std + left.mean * left.mean)) / mass;
+  return { mean: clamp(mean + std * shift), std: std * Math.sqrt(Math.max(0, second - shift * shift)) };
+}

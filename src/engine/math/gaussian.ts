@@ -45,3 +45,51 @@ export function normalQuantile(p: number): number {
   return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
     (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
+
+/** Nodes and weights of 8-point Gauss–Legendre quadrature on [−1, 1] (Abramowitz & Stegun, table 25.4). */
+const LEGENDRE_NODES = [0.1834346424956498, 0.525532409916329, 0.7966664774136267, 0.9602898564975363];
+const LEGENDRE_WEIGHTS = [0.362683783378362, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763];
+/** Past a drop of 48 in log-density the rest holds e^−48 ≈ 1.4·10⁻²¹ of the mass, below float64's resolution. */
+const TAIL_LOG_DROP = 48;
+
+/**
+ * Mass, mean and std of a standard normal restricted to [l, l + w] (l ≥ 0, w > 0, each possibly huge or tiny), as
+ * offsets from l: y = x − l has density ∝ e^{−g(y)}, g(y) = l·y + y²/2, on [0, w], and
+ * mass = ∫₀^w e^{−g(y)} dy = (Q(l) − Q(l + w))/φ(l) with Q = 1 − Φ. No difference of CDFs is formed, so nothing
+ * cancels or underflows however far in the tail or narrow the interval: the moments come from composite 8-point
+ * Gauss–Legendre quadrature over pieces across which g grows by at most 1 (boundaries y(s) = 2s/(l + √(l² + 2s)), the
+ * root of g(y) = s), up to g = 48, in the variable t = c·y with c = min(max(1, l, 1/w), 10³⁰⁰) so that t spans at least [0, 1]
+ * (variances like w²/12 or 1/l² do not underflow). A point mass (l = ∞) gives mass 0, mean 0, std 0.
+ * Used for the moments of truncated normals whose interval holds too little mass for Φ(β) − Φ(α) (`moments`).
+ */
+export function normalTailMoments(l: number, w: number): { mass: number; mean: number; std: number } {
+  if (!(l < Infinity) || !(w > 0)) return { mass: 0, mean: 0, std: 0 };
+  // Capped so that a subnormal w does not make c infinite.
+  const c = Math.min(Math.max(1, l, 1 / w), 1e300);
+  const k = l / c;
+  // g in the variable t: l·(t/c) + (t/c)²/2; the boundary of g = s in t, written to avoid l² overflowing.
+  const g = (t: number): number => k * t + 0.5 * (t / c) * (t / c);
+  const boundary = (s: number): number => l >= 1 ? c * ((2 * s) / l) / (1 + Math.sqrt(1 + (2 * s) / l / l)) : (c * 2 * s) / (l + Math.sqrt(l * l + 2 * s));
+  const drop = l * w + 0.5 * w * w;
+  const pieces = Math.max(1, Math.ceil(Math.min(drop, TAIL_LOG_DROP)));
+  const end = drop <= TAIL_LOG_DROP ? c * w : boundary(TAIL_LOG_DROP);
+  const integrate = (f: (t: number) => number): number => {
+    let sum = 0;
+    let from = 0;
+    for (let p = 1; p <= pieces; p++) {
+      const to = p === pieces ? end : boundary(p);
+      const half = 0.5 * (to - from);
+      const mid = from + half;
+      for (let i = 0; i < 4; i++) {
+        const d = half * LEGENDRE_NODES[i];
+        sum += half * LEGENDRE_WEIGHTS[i] * (f(mid - d) + f(mid + d));
+      }
+      from = to;
+    }
+    return sum;
+  };
+  const mass = integrate((t) => Math.exp(-g(t)));
+  const mean = integrate((t) => t * Math.exp(-g(t))) / mass;
+  const variance = integrate((t) => (t - mean) * (t - mean) * Math.exp(-g(t))) / mass;
+  return { mass: mass / c, mean: mean / c, std: Math.sqrt(variance) / c };
+}

@@ -136,14 +136,27 @@ export const conv2d: LayerOp<Conv2dSpec, WeightNode> = {
   findings: { chain: 'link' },
 };
 
-/** The fraction of a conv kernel's taps that fall inside the image, averaged over output positions. */
+/**
+ * The fraction of a conv kernel's taps that fall inside the image, averaged over output positions: per axis
+ * inside/(out·kernel) with inside = #{(o, k) : 0 ≤ o·stride + k − pad < size}, o < out, k < kernel, and the product
+ * of the two axes. The count is summed over the shorter of the two ranges, in closed form over the other: for output o
+ * the taps inside are max(0, min(kernel, size + pad − o·stride) − max(0, pad − o·stride)); for tap k the outputs
+ * inside are those with ⌈(pad − k)/stride⌉ ≤ o ≤ ⌊(size − 1 + pad − k)/stride⌋, clipped to [0, out). O(min(out,
+ * kernel)) per axis, integers below 2⁵³, so the value is exactly that of the double loop.
+ */
 export function insideTapFraction(g: ConvGeometry): number {
   const along = (out: number, kernel: number, stride: number, pad: number, size: number): number => {
     let inside = 0;
-    for (let o = 0; o < out; o++) {
+    if (out <= kernel) {
+      for (let o = 0; o < out; o++) {
+        const start = o * stride - pad;
+        inside += Math.max(0, Math.min(kernel, size - start) - Math.max(0, -start));
+      }
+    } else {
       for (let k = 0; k < kernel; k++) {
-        const p = o * stride + k - pad;
-        if (p >= 0 && p < size) inside++;
+        const first = Math.max(0, Math.ceil((pad - k) / stride));
+        const last = Math.min(out - 1, Math.floor((size - 1 + pad - k) / stride));
+        inside += Math.max(0, last - first + 1);
       }
     }
     return inside / (out * kernel);

@@ -42,7 +42,8 @@ export const repeat: SpecOp<RepeatSpec> = {
     for (let t = 0; t < spec.times; t++) {
       const inner = ctx.planLayers(spec.layers, shape);
       if (!inner) return null;
-      nodes.push(...inner.nodes);
+      // A loop, not push(...spread): spreading 100,000 nodes as arguments overflows V8's stack.
+      for (const node of inner.nodes) nodes.push(node);
       shape = inner.outShape;
     }
     return { nodes, outShape: shape };
