@@ -25,12 +25,20 @@ export function pointerSegments(pointer: string): string[] {
 }
 
 /**
- * Returns a function that maps JSON pointers of `text` to their location, parsing the text once. A pointer that does
- * not exist resolves to its nearest existing ancestor (so a fix that adds `init` to a layer points at the layer).
+ * Returns a function that maps JSON pointers of `text` to their location, parsing the text once, at the first lookup.
+ * A pointer that does not exist resolves to its nearest existing ancestor (so a fix that adds `init` to a layer points
+ * at the layer).
  * Never throws: a text nested deeper than `MAX_JSON_DEPTH` is not parsed into a tree (that would overflow the stack);
  * its pointers are resolved by an iterative scan instead, O(text length) per lookup.
  */
 export function pointerLocator(text: string): (pointer: string) => Location {
+  // Built on the first lookup, not before: analyze asks for a locator on every run but uses it only when something
+  // is wrong, and parsing a large text again costs as much as the analysis of a small network.
+  let locate: ((pointer: string) => Location) | undefined;
+  return (pointer: string): Location => (locate ??= buildLocator(text))(pointer);
+}
+
+function buildLocator(text: string): (pointer: string) => Location {
   const lines = new LineIndex(text);
   const at = (offset: number, length: number, segments: string[], used: number): Location => {
     const { line, column } = lines.position(offset);
