@@ -3,10 +3,9 @@
 // more than the webview, so the report itself is checked for its shape (the arrays and fields the panel reads), not
 // value by value.
 import type { HostToWebview, PanelReport, RunSettings, WeightLayerChoice } from './panelProtocol';
-import { isRecord, type MessageValidators, ownField, validateMessage } from './validateMessage';
+import { hasReportShape, isRecord, isRunId, type MessageValidators, ownField, validateMessage } from './validateMessage';
 import { isPointer, validateRunSettings, validateWhatIf } from './validateRunSettings';
 
-const isRunId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isString = (v: unknown): v is string => typeof v === 'string';
 
 /** The what-if a message carries: null, or a valid one; undefined when it is neither. */
@@ -18,9 +17,8 @@ function whatIfField(m: Record<string, unknown>): ReturnType<typeof validateWhat
 
 /** A report with the arrays and fields the panel reads: layers, findings, problems, network, mode, seed, batch size. */
 function isPanelReport(v: unknown): v is PanelReport {
-  if (!isRecord(v)) return false;
-  const arrays = ['layers', 'findings', 'problems'].every((k) => Array.isArray(ownField(v, k)));
-  const layersOk = arrays && (ownField(v, 'layers') as unknown[]).every((l) => isRecord(l) && Number.isInteger(ownField(l, 'index')) && isString(ownField(l, 'name')));
+  if (!hasReportShape(v)) return false;
+  const layersOk = v.layers.every((l) => isRecord(l) && Number.isInteger(ownField(l, 'index')) && isString(ownField(l, 'name')));
   return layersOk && isString(ownField(v, 'network')) && Number.isFinite(ownField(v, 'elapsedMs')) && validateRunSettings({ seed: ownField(v, 'seed'), batchSize: ownField(v, 'batchSize'), mode: ownField(v, 'mode') }) !== null;
 }
 

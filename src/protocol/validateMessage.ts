@@ -32,3 +32,16 @@ export function validateMessage<M extends { type: string }>(validators: MessageV
   const validate: (message: Record<string, unknown>) => M | null = validators[type as M['type']];
   return validate(raw);
 }
+
+/** A run id: both the panel and the engine runner number their runs 1, 2, 3, … */
+export function isRunId(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) > 0;
+}
+
+/**
+ * Whether `value` has an engine report's shape: an object with its layers, findings and problems as arrays. Reports
+ * come from our own engine build, so their shape is checked, not every number in them.
+ */
+export function hasReportShape(value: unknown): value is Record<string, unknown> & Record<'layers' | 'findings' | 'problems', unknown[]> {
+  return isRecord(value) && ['layers', 'findings', 'problems'].every((key) => Array.isArray(ownField(value, key)));
+}

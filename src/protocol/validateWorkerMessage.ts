@@ -4,14 +4,9 @@
 // webview's messages.
 import type { Report } from '../engine';
 import type { AnalyzeOptions, HostToWorker, WorkerToHost } from './workerProtocol';
-import { isRecord, type MessageValidators, ownField, validateMessage } from './validateMessage';
+import { hasReportShape, isRecord, isRunId, type MessageValidators, ownField, validateMessage } from './validateMessage';
 import { isMode, validateWhatIf } from './validateRunSettings';
 import { isValidBatchSize, isValidSeed } from '../engine';
-
-/** A run id: the runner numbers runs 1, 2, 3, … */
-function isRunId(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) > 0;
-}
 
 /** The options of an `analyze` request: each one absent or valid. */
 function validateAnalyzeOptions(value: unknown): AnalyzeOptions | null {
@@ -46,14 +41,6 @@ function validateAnalyzeOptions(value: unknown): AnalyzeOptions | null {
   return options;
 }
 
-/**
- * Whether `value` looks like an engine report: an object with its layers, findings and problems as arrays. The
- * report comes from the same engine build in our own worker, so its shape is checked, not every number in it.
- */
-function isReport(value: unknown): value is Report {
-  return isRecord(value) && ['layers', 'findings', 'problems'].every((key) => Array.isArray(ownField(value, key)));
-}
-
 const hostToWorker: MessageValidators<HostToWorker> = {
   analyze(m) {
     const id = ownField(m, 'id');
@@ -75,7 +62,7 @@ const workerToHost: MessageValidators<WorkerToHost> = {
   runCompleted(m) {
     const id = ownField(m, 'id');
     const report = ownField(m, 'report');
-    return isRunId(id) && isReport(report) ? { type: 'runCompleted', id, report } : null;
+    return isRunId(id) && hasReportShape(report) ? { type: 'runCompleted', id, report: report as unknown as Report } : null;
   },
   runFailed(m) {
     const id = ownField(m, 'id');
