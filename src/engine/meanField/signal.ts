@@ -17,6 +17,10 @@ export interface PredictedLayer {
   deadFraction: number;
   /** True where an assumption of the recursion breaks (pooling, non-zero weight mean, non-Gaussian input). */
   approximate: boolean;
+  /** An attention layer's predicted logit std. */
+  logitStd?: number;
+  /** An output head's expected cross-entropy at init, ln(vocab) + Var(logit)/2. */
+  loss?: number;
 }
 
 /** Moments of a tensor's elements as the recursion carries them from layer to layer. */

@@ -32,6 +32,16 @@ export interface LayerReport {
   gradient: { std: number } | null;
   weightGradient: { std: number; ratio: number | null } | null;
   predicted: PredictedLayer | null;
+  /**
+   * An attention layer's scores at init: the std of its scaled logits (sampled and predicted) and the mean entropy
+   * of its attention over ln(visible keys) (1 is uniform attention, 0 every query on one key); null for other layers.
+   */
+  attention: { logitStd: number | null; entropy: number | null; predictedLogitStd: number | null } | null;
+  /**
+   * An output head's cross-entropy at init against random targets: sampled, predicted (ln(vocab) + Var(logit)/2), and
+   * ln(vocab), the loss of uniform logits; null for other layers.
+   */
+  loss: { sampled: number | null; predicted: number | null; uniform: number } | null;
 }
 
 /** A concrete change that fixes a finding: set the JSON value at `path` (creating the property if needed). */
