@@ -533,9 +533,9 @@ def attention_config(layer, D):
     scale = layer.get('scale', 'inverse_sqrt')
     scale = 1 / math.sqrt(dh) if scale == 'inverse_sqrt' else 1.0 if scale == 'none' else float(scale)
     rot = layer.get('rotary')
-    r = 2 * int(math.floor(dh * rot.get('fraction', 1) / 2)) if rot else 0
+    r = 2 * int(math.floor(dh * rot.get('fraction', 1) / 2)) if rot is not None else 0
     return dict(heads=H, kv_heads=layer.get('kv_heads', H), head_dim=dh, scale=scale, causal=layer.get('causal', False),
-                rotary_dims=r, rotary_base=rot.get('base', 10000) if rot else 10000)
+                rotary_dims=r, rotary_base=rot.get('base', 10000) if rot is not None else 10000)
 
 
 def attention_params(layer, cfg, D, i, seed):
@@ -597,6 +597,7 @@ class Ctx:
         self.defaults = net.get('defaults', {})
         self.counter = 0
         self.stats = {}
+        self.last_embedding = None
 
 
 def conv_geometry(layer, shape):
@@ -847,6 +848,7 @@ def forward_sequence_op(node, x, ctx, extra):
     if t == 'position_embedding':
         E = draw(table_init(layer.get('init', 'pytorch_default')), [layer['positions'], D], seed, stream_weight(i))
         extra['weightStd'] = float(E.std())
+        node['E'] = E
         y = x3 + (E[:T] if layer.get('index', 'position') == 'position' else E[:1])[None]
     elif t == 'rmsnorm':
         g = sample(layer.get('weight', 'ones'), [D, 1], 'weight', seed, stream_weight(i), D, D, 1).astype(np.float64)
@@ -871,7 +873,7 @@ def forward_sequence_op(node, x, ctx, extra):
             W = draw(init, [V, D], seed, stream_weight(i))
             extra['weightStd'] = float(W.std())
         b = draw_bias(bias_init(layer.get('bias', False), None), [V, D], seed, stream_bias(i))
-        node['prm'] = W
+        node['prm'], node['bias'] = W, b
         y = x3 @ W.T + (b if b is not None else 0)
         u = fill_uniform(stream_key(seed, STREAM_TARGETS), B * T, 0, V)
         targets = np.minimum(V - 1, np.floor(u).astype(np.int64)).reshape(B, T)
@@ -928,6 +930,7 @@ def backward_node(node, dy, ctx):
     t = layer['type']
     st = ctx.stats[node['index']]
     st['gradStd'] = float(dy.astype(np.float64).std())
+    node['dy'] = dy
     act, slope = activation_of(node, ctx)
     x = node['x']
     if t in ('dense', 'conv2d'):
@@ -1006,6 +1009,14 @@ def mean_field_dense(net):
 
 
 def run(net):
+    """Every layer's statistics, in execution order."""
+    ctx = simulate(net)['ctx']
+    return [ctx.stats[i] for i in range(ctx.counter)]
+
+
+def simulate(net):
+    """The seeded forward and backward pass: the context (statistics), the planned nodes (with their weights, outputs
+    and output gradients), the input and the upstream gradient."""
     ctx = Ctx(net)
     inp = net['input']
     key = stream_key(ctx.seed, STREAM_INPUT)
@@ -1014,22 +1025,19 @@ def run(net):
         nodes, _ = plan(net['layers'], ctx, {'tokens': inp['tokens'], 'vocab': inp['vocab']})
         u = fill_uniform(key, ctx.batch * inp['tokens'], 0, inp['vocab'])
         x = np.minimum(inp['vocab'] - 1, np.floor(u).astype(np.int64)).reshape(ctx.batch, inp['tokens'])
-        return propagate(nodes, x, ctx)
-    nodes, _ = plan(net['layers'], ctx, inp['shape'])
-    n = ctx.batch * int(np.prod(inp['shape']))
-    if inp.get('distribution', 'normal') == 'uniform':
-        half = math.sqrt(3) * inp.get('std', 1.0)
-        x = fill_uniform(key, n, inp.get('mean', 0.0) - half, inp.get('mean', 0.0) + half)
     else:
-        x = fill_normal(key, n, inp.get('mean', 0.0), inp.get('std', 1.0))
-    return propagate(nodes, x.reshape(ctx.batch, -1), ctx)
-
-
-def propagate(nodes, x, ctx):
+        nodes, _ = plan(net['layers'], ctx, inp['shape'])
+        n = ctx.batch * int(np.prod(inp['shape']))
+        if inp.get('distribution', 'normal') == 'uniform':
+            half = math.sqrt(3) * inp.get('std', 1.0)
+            x = fill_uniform(key, n, inp.get('mean', 0.0) - half, inp.get('mean', 0.0) + half)
+        else:
+            x = fill_normal(key, n, inp.get('mean', 0.0), inp.get('std', 1.0))
+        x = x.reshape(ctx.batch, -1)
     out = forward(nodes, x, ctx)
     up = fill_normal(stream_key(ctx.seed, STREAM_UPSTREAM), out.size, 0.0, 1.0).reshape(out.shape)
     backward(nodes, up, ctx)
-    return [ctx.stats[i] for i in range(ctx.counter)]
+    return dict(ctx=ctx, nodes=nodes, input=x, upstream=up)
 
 
 def main():
