@@ -9,6 +9,12 @@ normal noise at the output, and the statistics (float64). Also predicts every de
 using numpy's own Gauss-Hermite rule. Writes golden.json beside this file; test/engine/golden.test.ts compares the
 engine against it.
 
+The transformer ops of issue 12 (token-id inputs, embedding, position_embedding, rmsnorm, attention with MHA / MQA /
+GQA, causal masks, rotary and fused qkv, gated_mlp, lm_head, parallel_residual, gelu_new, and dense / dropout /
+layernorm on [T, F] sequences) follow PyTorch's and Hugging Face's published definitions; gradcheck_transformer.py
+checks their backward passes by central differences, and crosscheck_torch_numpy.py runs the same networks through
+real PyTorch with the same weights (make_torch_fixtures.py's interpreter).
+
     python3 test/golden/make_golden.py
 """
 import json
