@@ -77,7 +77,7 @@ def load(m, node, ctx, B):
         u = mg.fill_uniform(mg.stream_key(ctx.seed, mg.STREAM_TARGETS), B * T, 0, V)
         m.targets = torch.tensor(np.minimum(V - 1, np.floor(u).astype(np.int64)).reshape(B, T))
     elif isinstance(m, mt.Dropout):
-        m.mask = torch.tensor(node['mask']).reshape(m.shape if hasattr(m, 'shape') else (B, -1))
+        m.mask = torch.tensor(node['mask']).reshape([B] + node['in_shape'])
 
 
 def rel(a, b):
@@ -94,8 +94,6 @@ def crosscheck(name, net):
     assert len(model.nodes) == len(nodes), (len(model.nodes), len(nodes))
     for i, m in enumerate(model.nodes):
         assert m.layer_type == nodes[i]['layer']['type']
-        if isinstance(m, mt.Dropout):
-            m.shape = [B] + nodes[i]['in_shape']
         load(m, nodes[i], ctx, B)
     inp = net['input']
     x = torch.tensor(sim['input']) if 'tokens' in inp else torch.tensor(sim['input']).reshape([B] + inp['shape'])

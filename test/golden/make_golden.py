@@ -367,7 +367,6 @@ def dphi(name, x, slope):
     raise ValueError(name)
 
 
-
 # ---------------------------------------------------------------- transformer ops (PyTorch / Hugging Face definitions)
 # Pure float64 functions of float32-valued arrays; the nodes below round their outputs to float32 like the engine.
 # Every backward pass here is checked against central differences of its forward pass by gradcheck_transformer.py.
@@ -393,6 +392,14 @@ def draw(spec, shape, seed, stream):
     """A weight of `shape` [out, in] as float64 values of its float32 draws."""
     rows, cols = shape[0], int(np.prod(shape[1:]))
     return sample(spec, shape, 'weight', seed, stream, rows * cols, rows, cols).astype(np.float64).reshape(shape)
+
+
+def draw_bias(spec, weight_shape, seed, stream):
+    """A bias of weight_shape[0] values, with the fans of its weight (as nn.Linear's bias bound 1/√fan_in)."""
+    if spec is None:
+        return None
+    n = weight_shape[0]
+    return sample(spec, weight_shape, 'bias', seed, stream, n, 1, n).astype(np.float64)
 
 
 def rope_tables(T, r, base):
@@ -571,14 +578,6 @@ def attention_params(layer, cfg, D, i, seed):
     bspec = bias_init(layer['out_bias'] if 'out_bias' in layer else layer.get('bias'), oinit)
     prm['bo'] = draw_bias(bspec, shape, seed, stream_part_bias(i, 3))
     return prm
-
-
-def draw_bias(spec, weight_shape, seed, stream):
-    """A bias of weight_shape[0] values, with the fans of its weight (as nn.Linear's bias bound 1/√fan_in)."""
-    if spec is None:
-        return None
-    n = weight_shape[0]
-    return sample(spec, weight_shape, 'bias', seed, stream, n, 1, n).astype(np.float64)
 
 
 def gated_mlp_params(layer, D, i, seed):
@@ -791,9 +790,10 @@ def forward_node(node, x, ctx):
         x64 = x.astype(np.float64)
         if t == 'layernorm':
             # per token over F on a [T, F] sequence; over the whole sample otherwise
-            axes = (1,); xr = x64.reshape(B, node['in_shape'][0], -1) if len(node['in_shape']) == 2 else x64
             if len(node['in_shape']) == 2:
-                axes = (2,)
+                xr = x64.reshape(B, node['in_shape'][0], -1); axes = (2,)
+            else:
+                xr = x64; axes = (1,)
         else:
             c = node['in_shape'][0]
             xr = x64.reshape(B, c, -1); axes = (0, 2)
@@ -875,8 +875,7 @@ def forward_sequence_op(node, x, ctx, extra):
         if layer.get('tied', False):
             W = node['tied_to']['E']
         else:
-            init = layer.get('init', 'pytorch_default')
-            W = draw(init, [V, D], seed, stream_weight(i))
+            W = draw(layer.get('init', 'pytorch_default'), [V, D], seed, stream_weight(i))
             extra['weightStd'] = float(W.std())
         b = draw_bias(bias_init(layer.get('bias', False), None), [V, D], seed, stream_bias(i))
         node['prm'], node['bias'] = W, b
@@ -921,7 +920,6 @@ def backward_sequence_op(node, dy, ctx):
         if not layer.get('tied', False):
             st['weightGradStd'] = float(np.einsum('btv,btd->vd', d3, node['x'].astype(np.float64).reshape(B, T, D)).std())
     return dx.astype(F32).reshape(B, -1)
-
 
 
 def backward(nodes, dy, ctx):

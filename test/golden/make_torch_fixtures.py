@@ -172,9 +172,9 @@ class RMSNorm(Op):
 
     def __init__(self, layer, D):
         super().__init__()
-        self.weight = nn.Parameter(torch.empty(D, 1))
-        init_(self.weight, layer.get('weight', 'ones'))
-        self.weight = nn.Parameter(self.weight.detach()[:, 0].clone())
+        w = torch.empty(D, 1)  # as a [D, 1] matrix, so that an init needing fans has them; ones and constants do not
+        init_(w, layer.get('weight', 'ones'))
+        self.weight = nn.Parameter(w[:, 0].clone())
         self.eps = layer.get('eps', 1e-6)
 
     def forward(self, x):
