@@ -1,15 +1,20 @@
 #!/usr/bin/env node
-// The compute-core benchmarks (bench/workloadSpecs.js), each side by side with NumPy float32 (2 OpenBLAS threads) on
-// this machine in one invocation, printing medians and ratios (engine ÷ NumPy; below 1 the engine is faster):
+// The benchmarks (bench/workloadSpecs.js), each side by side with NumPy float32 (w1 to w3) and PyTorch float32 (w1,
+// w4), both on 2 OpenBLAS threads, on this machine in one invocation, printing medians and ratios (engine ÷ NumPy,
+// engine ÷ PyTorch; below 1 the engine is faster):
 //   whole process  wall time from spawning the process to its exit: `node bench/engineOnce.js <id>` (Node start,
-//                  engine and kernel load, worker threads, the run) against `python3 bench/workloads_numpy.py
-//                  --once <id>` (Python start, NumPy import, the run); runs interleaved;
-//   in process     the run alone, median over --runs repeated runs in one warm process (NumPy likewise).
-// Also the peak resident memory of the engine's W1 process.
-//   npm run build && npm run compile-tests && node bench/workloads.js [--runs N] [--reference] [w1 w2 …]
-// --reference adds the TypeScript reference backend to the in-process table (slow: about a minute).
+//                  engine and kernel load, worker threads, the run) against `python3 bench/workloads_numpy.py --once
+//                  <id>` (Python start, NumPy import, the run) and `/usr/bin/python3 bench/workloads_torch.py --once
+//                  <id>` (Python start, torch import, the run); the three interleaved run by run;
+//   in process     the run alone, median over --runs repeated runs in one warm process (NumPy and PyTorch likewise).
+// Also the peak resident memory of the engine's W1 and W4 processes.
+//   npm run build && npm run compile-tests && node bench/workloads.js [--runs N] [--reference] [--no-torch] [w1 w4 …]
+// --reference adds the TypeScript reference backend to the in-process table (slow: about a minute, more with w4);
+// --no-torch skips PyTorch (Debian's python3-torch with /usr/bin/python3: apt-get install python3-torch
+// libopenblas0-pthread).
 'use strict';
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 const { analyze } = require(path.join(ROOT, 'out', 'src', 'engine', 'index.js'));
@@ -22,13 +27,21 @@ const runs = Number(argv[argv.indexOf('--runs') + 1]) || 5;
 const chosen = WORKLOADS.filter((w) => argv.includes(w.id));
 const workloads = chosen.length > 0 ? chosen : WORKLOADS;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const ratio = (engine, numpy) => `${(engine / numpy).toFixed(2)}×`;
+const ratio = (engine, other) => `${(engine / other).toFixed(2)}×`;
 
 // OpenBLAS as the perf notes measured it: 2 threads, no core-type or L2 overrides (they slow a current OpenBLAS).
 const env = { ...process.env, OPENBLAS_NUM_THREADS: '2' };
 delete env.OPENBLAS_CORETYPE;
 delete env.OPENBLAS_L2_SIZE;
 const NUMPY = path.join(__dirname, 'workloads_numpy.py');
+const TORCH = path.join(__dirname, 'workloads_torch.py');
+/** Debian's Python, the one python3-torch installs into (a pyenv `python3` does not see it). */
+const TORCH_PYTHON = '/usr/bin/python3';
+const NUMPY_IDS = ['w1', 'w1fwd', 'w2', 'w3'];
+const TORCH_IDS = ['w1', 'w4'];
+const hasTorch = !argv.includes('--no-torch') && fs.existsSync(TORCH_PYTHON)
+  && spawnSync(TORCH_PYTHON, ['-c', 'import torch'], { env }).status === 0;
+if (!hasTorch && !argv.includes('--no-torch')) console.log('(PyTorch not found: /usr/bin/python3 cannot import torch; its columns stay empty)\n');
 
 /** Wall time of one process, from spawn to exit, and its stdout. */
 function timeProcess(command, args) {
@@ -39,27 +52,35 @@ function timeProcess(command, args) {
   return { ms, stdout: result.stdout };
 }
 
+const cell = (ms) => (ms === undefined ? '—' : `${ms.toFixed(0)} ms`);
+const ratioCell = (engine, other, target) => (other === undefined ? '—' : `${ratio(engine, other)}${target !== undefined ? ` (≤ ${target}×)` : ''}`);
+
 console.log(`Whole processes, median of ${runs} (engine: WebAssembly backend, ${loadComputeBackend(path.join(ROOT, 'dist')).backend.name}):\n`);
-console.log('| workload | NumPy f32, 2 threads | engine | ratio | target |');
-console.log('|---|---|---|---|---|');
-let w1Peak = null;
+console.log('| workload | NumPy f32, 2 threads | PyTorch f32, 2 threads | engine | engine ÷ NumPy (target) | engine ÷ PyTorch (target) |');
+console.log('|---|---|---|---|---|---|');
+const peaks = {};
 for (const w of workloads) {
-  const engine = [], numpy = [];
+  const engine = [], numpy = [], torch = [];
   for (let i = 0; i < runs; i++) {
     const e = timeProcess(process.execPath, [path.join(__dirname, 'engineOnce.js'), w.id]);
     engine.push(e.ms);
-    if (w.id === 'w1') w1Peak = Math.max(w1Peak ?? 0, JSON.parse(e.stdout).peakRssMiB);
-    numpy.push(timeProcess('python3', [NUMPY, '--once', w.id]).ms);
+    peaks[w.id] = Math.max(peaks[w.id] ?? 0, JSON.parse(e.stdout).peakRssMiB);
+    if (NUMPY_IDS.includes(w.id)) numpy.push(timeProcess('python3', [NUMPY, '--once', w.id]).ms);
+    if (hasTorch && TORCH_IDS.includes(w.id)) torch.push(timeProcess(TORCH_PYTHON, [TORCH, '--once', w.id]).ms);
   }
-  const [e, n] = [median(engine), median(numpy)];
-  console.log(`| ${w.label} | ${n.toFixed(0)} ms | ${e.toFixed(0)} ms | ${ratio(e, n)} | ≤ ${w.target}× |`);
+  const e = median(engine);
+  const n = numpy.length > 0 ? median(numpy) : undefined;
+  const t = torch.length > 0 ? median(torch) : undefined;
+  console.log(`| ${w.label} | ${cell(n)} | ${cell(t)} | ${cell(e)} | ${ratioCell(e, n, w.target)} | ${ratioCell(e, t, w.torchTarget)} |`);
 }
 
-const inProcess = JSON.parse(spawnSync('python3', [NUMPY, '--runs', String(runs), ...workloads.map((w) => w.id)], { env, encoding: 'utf8' }).stdout);
+const inProcess = (python, script, ids) => (ids.length === 0 ? {} : JSON.parse(spawnSync(python, [script, '--runs', String(runs), ...ids], { env, encoding: 'utf8' }).stdout));
+const numpyIn = inProcess('python3', NUMPY, workloads.map((w) => w.id).filter((id) => NUMPY_IDS.includes(id)));
+const torchIn = hasTorch ? inProcess(TORCH_PYTHON, TORCH, workloads.map((w) => w.id).filter((id) => TORCH_IDS.includes(id))) : {};
 const backends = [loadComputeBackend(path.join(ROOT, 'dist')).backend, ...(argv.includes('--reference') ? [referenceBackend] : [])];
-console.log(`\nIn one warm process, the run alone, median of ${runs}:\n`);
-console.log(`| workload | NumPy f32, 2 threads | ${backends.map((b) => b.name).join(' | ')} |`);
-console.log(`|---|---|${backends.map(() => '---').join('|')}|`);
+console.log(`\nIn one warm process, the run alone, median of ${runs} (ratios to NumPy, then to PyTorch):\n`);
+console.log(`| workload | NumPy f32, 2 threads | PyTorch f32, 2 threads | ${backends.map((b) => b.name).join(' | ')} |`);
+console.log(`|---|---|---|${backends.map(() => '---').join('|')}|`);
 for (const w of workloads) {
   const cells = backends.map((backend) => {
     const times = [];
@@ -69,8 +90,10 @@ for (const w of workloads) {
       times.push(performance.now() - t);
     }
     const m = median(times);
-    return `${m.toFixed(0)} ms (${ratio(m, inProcess[w.id])})`;
+    const ratios = [numpyIn[w.id], torchIn[w.id]].filter((x) => x !== undefined).map((x) => ratio(m, x));
+    return `${m.toFixed(0)} ms${ratios.length > 0 ? ` (${ratios.join(', ')})` : ''}`;
   });
-  console.log(`| ${w.label} | ${inProcess[w.id].toFixed(0)} ms | ${cells.join(' | ')} |`);
+  console.log(`| ${w.label} | ${cell(numpyIn[w.id])} | ${cell(torchIn[w.id])} | ${cells.join(' | ')} |`);
 }
-if (w1Peak !== null) console.log(`\nPeak resident memory of the engine's W1 process: ${w1Peak.toFixed(0)} MiB (one layer's weights are 64 MiB, all six 384 MiB).`);
+const notes = { w1: "one layer's weights are 64 MiB, all six 384 MiB", w4: 'target under 400 MiB' };
+for (const id of Object.keys(peaks)) if (notes[id]) console.log(`\nPeak resident memory of the engine's ${id.toUpperCase()} process: ${peaks[id].toFixed(0)} MiB (${notes[id]}).`);
