@@ -27,7 +27,8 @@ function sigmoid(x: number): number {
 
 /**
  * φ(x) for one value, matching torch.nn.functional: gelu is the exact x·Φ(x), gelu_new GPT-2's tanh approximation
- * ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (F.gelu(approximate='tanh'), Hendrycks & Gimpel, 2016), elu has α = 1,
+ * ½x(1 + tanh(u)), u = √(2/π)(x + 0.044715x³) (F.gelu(approximate='tanh'), Hendrycks & Gimpel, 2016), computed as
+ * the equal x/(1 + e^{−2u}) (½(1 + tanh u) = sigmoid(2u)), which does not cancel for negative x; elu has α = 1,
  * softplus has β = 1 and returns x above the threshold 20.
  */
 export function activate(act: Activation, x: number): number {
@@ -38,7 +39,7 @@ export function activate(act: Activation, x: number): number {
     case 'leaky_relu': return x > 0 ? x : act.negativeSlope * x;
     case 'sigmoid': return sigmoid(x);
     case 'gelu': return x * normalCdf(x);
-    case 'gelu_new': return 0.5 * x * (1 + Math.tanh(GELU_TANH_C * (x + 0.044715 * x * x * x)));
+    case 'gelu_new': return x * sigmoid(2 * GELU_TANH_C * (x + 0.044715 * x * x * x));
     case 'silu': return x * sigmoid(x);
     case 'elu': return x > 0 ? x : Math.expm1(x);
     case 'selu': return x > 0 ? SELU_LAMBDA * x : SELU_LAMBDA * SELU_ALPHA * Math.expm1(x);
@@ -56,8 +57,10 @@ export function derivative(act: Activation, x: number): number {
     case 'sigmoid': { const s = sigmoid(x); return s * (1 - s); }
     case 'gelu': return normalCdf(x) + x * normalPdf(x);
     case 'gelu_new': {
-      const t = Math.tanh(GELU_TANH_C * (x + 0.044715 * x * x * x));
-      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_TANH_C * (1 + 3 * 0.044715 * x * x);
+      // With s = sigmoid(2u) = ½(1 + tanh u): φ′ = s + 2x·s(1 − s)·u′, 1 − s = 1/(1 + e^{2u}) without cancelling.
+      const e = Math.exp(-2 * GELU_TANH_C * (x + 0.044715 * x * x * x));
+      const s = 1 / (1 + e);
+      return s + 2 * x * s * (1 / (1 + 1 / e)) * GELU_TANH_C * (1 + 3 * 0.044715 * x * x);
     }
     case 'silu': { const s = sigmoid(x); return s + x * s * (1 - s); }
     case 'elu': return x > 0 ? 1 : Math.exp(x);

@@ -117,7 +117,7 @@ export function kernelExports(instance: WebAssembly.Instance): Record<KernelName
 }
 
 /** The activations the kernels compute, by the code `activate` and `mul_derivative` take as `kind`; others run in JS. */
-export const ACTIVATION_CODES = { linear: 0, relu: 1, leaky_relu: 2, tanh: 3, sigmoid: 4 } as const satisfies Partial<Record<ActivationName, number>>;
+export const ACTIVATION_CODES = { linear: 0, relu: 1, leaky_relu: 2, tanh: 3, sigmoid: 4, gelu: 5, gelu_new: 6, silu: 7 } as const satisfies Partial<Record<ActivationName, number>>;
 export type KernelActivation = keyof typeof ACTIVATION_CODES;
 
 /** The kernels' code for activation `name`, or undefined when they do not compute it. */
