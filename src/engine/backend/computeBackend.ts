@@ -35,10 +35,10 @@ export interface ComputeBackend {
    */
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void;
   /**
-   * Moments (float64) of the m×n product A·B (A m×k, B k×n, row-major) without storing it: the dense weight gradient
-   * dW = dpreᵀ·x, which can be far larger than anything else the run holds.
+   * Moments (float64) of the m×n product op(A)·B (op(A) m×k, A stored k×m when `transA`; B k×n; row-major)
+   * without storing it: the dense weight gradient dW = dpreᵀ·x, which can be far larger than anything else the run holds.
    */
-  gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array): TensorMoments;
+  gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array, transA?: boolean): TensorMoments;
   /** out[i] ← mean + std·zᵢ in float32, zᵢ the standard normals of the stream with key `key` (`fill.ts`), bit for bit. */
   fillNormal(key: number, out: Float32Array, mean: number, std: number): void;
   /** out[i] ← low + (high − low)·uᵢ in float32, uᵢ the uniforms on [0, 1) of stream `key` (`fill.ts`), bit for bit. */
@@ -63,6 +63,8 @@ export interface ComputeBackend {
   activate(act: Activation, x: Float32Array, y: Float32Array): void;
   /** g[i] ← g[i]·φ′(z[i]), z the pre-activation (`activation.ts` `derivative`, to float32 rounding). */
   multiplyByDerivative(act: Activation, z: Float32Array, g: Float32Array): void;
+  /** out[c·rows + r] ← x[r·cols + c]: the cols × rows transpose of a rows × cols tensor. */
+  transpose(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
   /** cols[(c·kh + i)·kw + j][oy·ow + ox] ← x[c][oy·sh + i − padTop][ox·sw + j − padLeft], zero outside. */
   im2col(x: Float32Array, g: ConvGeometry, cols: Float32Array): void;
   /** The adjoint of im2col: dx[c][y][x] += every cols entry that im2col read from there. */

@@ -14,8 +14,11 @@ export const referenceBackend: ComputeBackend = {
   allocate: (length) => new Float32Array(length),
   release: () => undefined,
   gemm,
-  gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array): TensorMoments {
-    return blockedGemmMoments(referenceBackend, m, n, k, a, b);
+  gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array, transA = false): TensorMoments {
+    if (!transA) return blockedGemmMoments(referenceBackend, m, n, k, a, b);
+    const at = new Float32Array(m * k);
+    transpose(a, k, m, at);
+    return blockedGemmMoments(referenceBackend, m, n, k, at, b);
   },
   fillNormal: (key, out, mean, std) => fillNormalChunks(key, out, mean, std),
   fillUniform: (key, out, low, high) => fillUniformChunks(key, out, low, high - low),
@@ -38,9 +41,15 @@ export const referenceBackend: ComputeBackend = {
   distinctRows: countDistinctRows,
   activate: activateInto,
   multiplyByDerivative,
+  transpose,
   im2col,
   col2im,
 };
+
+/** out[c·rows + r] = x[r·cols + c]. */
+function transpose(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
+}
 
 /** C ← op(A)·op(B) (+ C); see `ComputeBackend.gemm`. Loop orders keep the innermost loop on contiguous rows. */
 function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void {

@@ -84,6 +84,8 @@ export const KERNELS = [
   { name: 'activate', params: i32('kind', 'x', 'y', 'n', 'slopeBits', 'scratch') },
   /** g ← g·φ′(z) over n floats, z the pre-activation, as `activate`. */
   { name: 'mul_derivative', params: i32('kind', 'z', 'g', 'n', 'slopeBits', 'scratch') },
+  /** y[c·ldy + r] = x[r·cols + c] for the rows r in [r0, r1) of x (row-major, `cols` floats a row). */
+  { name: 'transpose', params: i32('x', 'y', 'cols', 'ldy', 'r0', 'r1') },
 ] as const satisfies readonly KernelDeclaration[];
 
 export type KernelName = (typeof KERNELS)[number]['name'];

@@ -96,12 +96,13 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     try {
       let aAt: number;
       if (transA) {
-        // A is stored k×m: transpose it into the staging copy (it is the small operand wherever the engine asks for it).
+        // A is stored k×m: transposed into the staging copy by the transpose kernel, padded with zeros.
         aAt = heap.allocate(mp * kp * 4);
         staged.push(aAt);
+        transposeInto(a, k, m, aAt, kp);
         const dst = view(aAt, mp * kp);
-        dst.fill(0);
-        for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) dst[i * kp + p] = a[p * m + i];
+        if (kp > k) for (let i = 0; i < m; i++) dst.fill(0, i * kp + k, (i + 1) * kp);
+        dst.fill(0, m * kp);
       } else {
         aAt = operand(a, m, k, mp, kp, staged);
       }
@@ -134,7 +135,16 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
    * Moments of A·B fused into the GEMM (gemm_nn_moments: blocks of the product are reduced in registers, never
    * stored), columns split over the threads; shapes the kernel cannot take unpadded (m % 4, n % 8) go block by block.
    */
-  function gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array): TensorMoments {
+  function gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array, transA = false): TensorMoments {
+    if (transA && m > 0 && k > 0) {
+      const at = backend.allocate(m * k);
+      try {
+        transpose(a, k, m, at);
+        return gemmMoments(m, n, k, at, b);
+      } finally {
+        backend.release(at);
+      }
+    }
     if (m === 0 || n === 0 || k === 0 || m % GEMM_NN_TILE.rows !== 0 || n % GEMM_NN_TILE.cols !== 0) return blockedGemmMoments(backend, m, n, k, a, b);
     const staged: number[] = [];
     try {
@@ -265,6 +275,28 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     }
   }
 
+  /** The transpose kernel: y (at byte `yAt`, row stride ldy) ← the cols × rows transpose of x, row ranges over the threads. */
+  function transposeInto(x: Float32Array, rows: number, cols: number, yAt: number, ldy: number): void {
+    if (rows === 0 || cols === 0) return;
+    const src = inMemory(x.length === rows * cols ? x : x.subarray(0, rows * cols));
+    try {
+      const ranges = split(rows, 4, rows * cols >= PARALLEL_MIN_ELEMENTS ? 8 : Infinity);
+      runParts('transpose', ranges.map(([r0, r1]) => [src.at, yAt, cols, ldy, r0, r1]));
+    } finally {
+      src.done();
+    }
+  }
+
+  function transpose(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+    const dst = inMemory(out.length === rows * cols ? out : out.subarray(0, rows * cols), false);
+    try {
+      transposeInto(x, rows, cols, dst.at, rows);
+      if (!own(out)) out.set(view(dst.at, rows * cols));
+    } finally {
+      dst.done();
+    }
+  }
+
   /** im2col / col2im over channel ranges, with the geometry written where the kernels read it. */
   function conv(kernel: 'im2col' | 'col2im', from: Float32Array, to: Float32Array, g: ConvGeometry, accumulate: boolean): void {
     const src = inMemory(from);
@@ -298,6 +330,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     distinctRows,
     activate: (act, x, y) => elementwise('activate', act, x, y, false),
     multiplyByDerivative: (act, z, g) => elementwise('mul_derivative', act, z, g, true),
+    transpose,
     im2col: (x, g, cols) => conv('im2col', x, cols, g, false),
     col2im: (cols, g, dx) => conv('col2im', cols, dx, g, true),
   };

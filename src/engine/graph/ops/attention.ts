@@ -11,7 +11,7 @@ import { emptySoftmaxStats, maskedSoftmax, softmaxBackward } from '../../math/so
 import { variance } from '../../meanField/signal';
 import type { LayerOp, LayerParseContext } from '../layerOp';
 import { describeShape, type PlanNode, single } from '../plan';
-import { type LinearPart, partInputGradient, projectPart, transpose } from './projection';
+import { type LinearPart, partInputGradient, projectPart } from './projection';
 
 /** How the scores q·k are scaled: 1/√head_dim (default), not at all (T5), or by a given number. */
 export type AttentionScale = 'inverse_sqrt' | 'none' | number;
@@ -262,7 +262,7 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     run.backend.gemm(false, false, rows, H * dh, width, dy, wo, dConcat, false);
     run.backend.release(wo);
     // The output projection's weight gradient dWo = dyᵀ·concat, as the layer's weight gradient.
-    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(width, H * dh, rows, transpose(dy, rows, width), concat));
+    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(width, H * dh, rows, dy, concat, true));
     if (!needInput) {
       run.backend.release(dConcat);
       return new Float32Array(0);

@@ -51,9 +51,7 @@ export const dense: LayerOp<DenseSpec, WeightNode> = {
     const units = node.weightShape[0];
     return backwardWeightLayer(node, dy, tape, run, needInput, (w, x, dpre, dx) => {
       if (w) run.backend.gemm(false, false, B, node.fanIn, units, dpre, w, dx, false);
-      const dpreT = new Float32Array(units * B);
-      for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) dpreT[u * B + s] = dpre[s * units + u];
-      return run.backend.gemmMoments(units, node.fanIn, B, dpreT, x);
+      return run.backend.gemmMoments(units, node.fanIn, B, dpre, x, true);
     });
   },
 

@@ -9,7 +9,7 @@ import { activationMoments } from '../../math/activationMoments';
 import { variance } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, rowsPerSample, single } from '../plan';
-import { type LinearPart, partInputGradient, projectPart, transpose } from './projection';
+import { type LinearPart, partInputGradient, projectPart } from './projection';
 
 export interface GatedMlpSpec extends LayerSpec {
   type: 'gated_mlp';
@@ -132,7 +132,7 @@ export const gatedMlp: LayerOp<GatedMlpSpec, GatedMlpNode> = {
     const [gate, up, down] = node.projections;
     const { g, u, h } = tape.saved as { g: Float32Array; u: Float32Array; h: Float32Array };
     // The down projection's weight gradient dW = dyᵀ·h, as the layer's.
-    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(down.rows, down.cols, rows, transpose(dy, rows, down.rows), h));
+    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(down.rows, down.cols, rows, dy, h, true));
     if (!needInput) return new Float32Array(0);
     const wd = run.partWeight(node, down.part, down.init, down.rows, down.cols);
     const dh = new Float32Array(rows * down.cols);

@@ -12,7 +12,6 @@ import { sampleInit } from '../../init/sampleInit';
 import type { LayerOp, SampledContext } from '../layerOp';
 import { describeShape, rowsPerSample, single } from '../plan';
 import { type EmbeddingNode, embeddingTable } from './embedding';
-import { transpose } from './projection';
 import { planWeightLayer, type WeightNode } from './weightLayer';
 
 export interface LmHeadSpec extends LayerSpec {
@@ -109,7 +108,7 @@ export const lmHead: LayerOp<LmHeadSpec, LmHeadNode> = {
   backward(node, dy, tape, run, needInput) {
     const rows = run.batch * rowsPerSample(node.inShape);
     const [vocab, width] = node.weightShape;
-    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(vocab, width, rows, transpose(dy, rows, vocab), tape.x));
+    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(vocab, width, rows, dy, tape.x, true));
     if (!needInput) return new Float32Array(0);
     const { w } = headWeights(node, run);
     const dx = new Float32Array(rows * width);

@@ -32,10 +32,3 @@ export function partInputGradient(run: SampledContext, node: PlanNode, p: Linear
   run.backend.gemm(false, false, rows, p.cols, p.rows, dy, w, dx, accumulate);
   run.backend.release(w);
 }
-
-/** The [cols, rows] transpose of a [rows, cols] row-major tensor (the dy that `gemmMoments` reads as dyᵀ). */
-export function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = x[r * cols + c];
-  return t;
-}

@@ -4,6 +4,7 @@ import { convKernels } from './convWat';
 import { fillKernels } from './fillWat';
 import { gemmKernels } from './gemmWat';
 import { statsKernels } from './statsWat';
+import { transposeKernels } from './transposeWat';
 
 /**
  * The kernels' WebAssembly module as WAT text: the memory import and every kernel of kernelAbi.ts, in its order (the
@@ -11,7 +12,7 @@ import { statsKernels } from './statsWat';
  * assembles it into dist/kernels.wasm; nothing binary is committed.
  */
 export function kernelsWat(): string {
-  const fields: Record<KernelName, string> = { ...gemmKernels(), ...fillKernels(), ...statsKernels(), ...convKernels(), ...activationKernels() };
+  const fields: Record<KernelName, string> = { ...gemmKernels(), ...fillKernels(), ...statsKernels(), ...convKernels(), ...activationKernels(), ...transposeKernels() };
   const m = KERNEL_MEMORY;
   const memory = `(import "${m.module}" "${m.name}" (memory ${m.initialPages} ${m.maximumPages}${m.shared ? ' shared' : ''}))`;
   return `(module\n  ${memory}${KERNEL_NAMES.map((name) => fields[name]).join('')}\n)\n`;
