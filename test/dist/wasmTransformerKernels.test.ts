@@ -15,6 +15,21 @@ function normals(n: number, seed: number, std = 1): Float32Array {
 }
 
 suite('WebAssembly kernels of the transformer ops against the TypeScript reference', () => {
+  test('x·Wᵀ with B packed transposed (A with 32 rows or more) agrees with the reference, odd shapes, in place or copied', () => {
+    for (const [m, n, k] of [[32, 8, 4], [33, 17, 5], [37, 9, 259], [100, 30, 1], [64, 1, 300], [512, 72, 65]]) {
+      for (const accumulate of [false, true]) for (const inPlace of [false, true]) {
+        const a = normals(m * k, m), b = normals(n * k, n), init = normals(m * n, k);
+        const expected = new Float32Array(init);
+        referenceBackend.gemm(false, true, m, n, k, a, b, expected, accumulate);
+        const [aw, bw, cw] = inPlace ? [a, b, init].map((t) => { const w = wasm.allocate(t.length); w.set(t); return w; }) : [a, b, new Float32Array(init)];
+        wasm.gemm(false, true, m, n, k, aw, bw, cw, accumulate);
+        const tolerance = 1e-5 * Math.sqrt(k) * 8;
+        for (let i = 0; i < m * n; i++) assertClose(cw[i], expected[i], 0, tolerance, `${m}×${n}×${k}${accumulate ? '+' : ''}${inPlace ? ' in place' : ''} C[${i}]`);
+        if (inPlace) for (const t of [aw, bw, cw]) wasm.release(t);
+      }
+    }
+  });
+
   test('transpose equals the reference exactly, odd shapes, in place or copied', () => {
     for (const [rows, cols] of [[1, 1], [1, 7], [7, 1], [4, 4], [5, 9], [13, 4], [64, 768], [130, 257], [512, 3]]) {
       const x = normals(rows * cols, rows + cols);

@@ -86,6 +86,9 @@ export const KERNELS = [
   { name: 'mul_derivative', params: i32('kind', 'z', 'g', 'n', 'slopeBits', 'scratch') },
   /** y[c·ldy + r] = x[r·cols + c] for the rows r in [r0, r1) of x (row-major, `cols` floats a row). */
   { name: 'transpose', params: i32('x', 'y', 'cols', 'ldy', 'r0', 'r1') },
+  /** C ← A·Bᵀ (`overwrite` ≠ 0) or C += A·Bᵀ as gemm_nn, but B stored N×K (row stride K, as A's): each K block of B is
+   *  packed transposed, so the product runs on gemm_nn's 4 × 8 blocks. GEMM_NN_TILE divides M and N; 4 divides K and kc. */
+  { name: 'gemm_nt_packed', params: i32('a', 'b', 'c', 'M', 'N', 'K', 'ld', 'kc', 'pack', 'overwrite') },
 ] as const satisfies readonly KernelDeclaration[];
 
 export type KernelName = (typeof KERNELS)[number]['name'];

@@ -17,6 +17,8 @@ export function createKernelMemory(): WebAssembly.Memory {
 
 /** Below this many multiply-adds a GEMM stays on one thread (handing work over costs more than it saves). */
 const PARALLEL_MIN_WORK = 1 << 20;
+/** From this many rows of A on, A·Bᵀ packs B transposed for gemm_nn's blocks (below, gemm_nt's dot products read B once). */
+const NT_PACKED_MIN_ROWS = 32;
 /** gemm_nn's depth of K blocks, and the bytes of its per-part packing buffer. */
 const NN_KC = 256, NN_PACK_BYTES = gemmPackBytes(NN_KC);
 /** Below this many elements, fills and statistics stay on one thread. */
@@ -87,10 +89,12 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
 
   function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void {
     if ((transA && transB) || m === 0 || n === 0 || k === 0) return referenceBackend.gemm(transA, transB, m, n, k, a, b, c, accumulate);
-    // Padded to the kernels' tiles. NN: B is K×N (B and C share the row stride). NT: B is N×K.
+    // Padded to the kernels' tiles. NN: B is K×N (B and C share the row stride). NT: B is N×K, multiplied by dot
+    // products (gemm_nt) when A has few rows, else packed transposed into gemm_nn's blocks (gemm_nt_packed).
     const nn = !transB;
-    const mp = roundUp(m, nn ? GEMM_NN_TILE.rows : GEMM_NT_TILE.rows);
-    const np = roundUp(n, nn ? GEMM_NN_TILE.cols : GEMM_NT_TILE.cols);
+    const packed = nn || m >= NT_PACKED_MIN_ROWS;
+    const mp = roundUp(m, packed ? GEMM_NN_TILE.rows : GEMM_NT_TILE.rows);
+    const np = roundUp(n, packed ? GEMM_NN_TILE.cols : GEMM_NT_TILE.cols);
     const kp = nn ? k : roundUp(k, GEMM_NT_TILE.depth);
     const staged: number[] = [];
     try {
@@ -107,17 +111,18 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
         aAt = operand(a, m, k, mp, kp, staged);
       }
       const bAt = nn ? operand(b, k, n, k, np, staged) : operand(b, n, k, np, kp, staged);
-      // gemm_nn can overwrite C; gemm_nt always adds to it, so C starts zeroed there.
+      // gemm_nn and gemm_nt_packed can overwrite C; gemm_nt always adds to it, so C starts zeroed there.
       const cDirect = own(c) && m === mp && n === np;
-      if (cDirect && !accumulate && !nn) c.fill(0, 0, m * n);
-      const cAt = cDirect ? c.byteOffset : operand(c, m, n, mp, np, staged, accumulate ? 'copy' : nn ? 'none' : 'zeros');
-      // Column ranges: whole packing units for NN, whole tiles for NT.
-      const block = nn ? GEMM_NN_TILE.packCols : GEMM_NT_TILE.cols;
+      if (cDirect && !accumulate && !packed) c.fill(0, 0, m * n);
+      const cAt = cDirect ? c.byteOffset : operand(c, m, n, mp, np, staged, accumulate ? 'copy' : packed ? 'none' : 'zeros');
+      // Column ranges: whole packing units for the packed kernels, whole tiles for gemm_nt.
+      const block = packed ? GEMM_NN_TILE.packCols : GEMM_NT_TILE.cols;
       const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(np, block, 2 * block) : [[0, np] as [number, number]];
-      if (nn) {
+      if (packed) {
         const pack = heap.allocate(ranges.length * NN_PACK_BYTES);
         staged.push(pack);
-        runParts('gemm_nn', ranges.map(([j0, j1], part) => [aAt, bAt + j0 * 4, cAt + j0 * 4, mp, j1 - j0, kp, np, NN_KC, pack + part * NN_PACK_BYTES, accumulate ? 0 : 1]));
+        const kernel = nn ? 'gemm_nn' : 'gemm_nt_packed';
+        runParts(kernel, ranges.map(([j0, j1], part) => [aAt, bAt + j0 * (nn ? 1 : kp) * 4, cAt + j0 * 4, mp, j1 - j0, kp, np, NN_KC, pack + part * NN_PACK_BYTES, accumulate ? 0 : 1]));
       } else {
         runParts('gemm_nt', ranges.map(([j0, j1]) => [aAt, bAt + j0 * kp * 4, cAt + j0 * 4, mp, j1 - j0, kp, np]));
       }

@@ -29,10 +29,11 @@ function tree(xs: string[]): string {
  * block of C, still in registers, to float64 sums of (c − shift) and (c − shift)², shift the product's first value
  * (0 if not finite): mean = shift + S/n, M2 = Q − S²/n.
  */
-function gemmNN(moments: boolean): string {
+function gemmNN(moments: boolean, transB = false): string {
   const cs = range(R).flatMap((r) => range(V).map((v) => `c${r}${v}`));
-  const ints = ['i', 'j', 'k0', 'kb', 'pb', 'pc', 'pend', 'lda', 'ldb', 'panels', 's', 'src', 'dst', 'rows', ...range(R).map((r) => `pa${r}`)];
-  const vecs = ['av', ...range(V).map((v) => `bv${v}`), ...(moments ? ['sv', 'qv', 'mv', 'mn', 'mx', ...range(2 * R * V).map((k) => `d${k}`)] : []), ...cs];
+  const ints = ['i', 'j', 'k0', 'kb', 'pb', 'pc', 'pend', 'lda', 'ldb', 'panels', 's', 'src', 'dst', 'rows', 'c4', ...range(R).map((r) => `pa${r}`)];
+  const vecs = ['av', ...range(V).map((v) => `bv${v}`), ...(moments ? ['sv', 'qv', 'mv', 'mn', 'mx', ...range(2 * R * V).map((k) => `d${k}`)] : []), ...cs,
+    ...(transB ? ['t0', 't1', 't2', 't3', 'u0', 'u1', 'u2', 'u3'] : [])];
   const rowC = (r: number): string => add(get('pc'), mul(i32(r), get('ldb')));
   let load = '', zero = '', store = '', kbody = '';
   for (let r = 0; r < R; r++) {
@@ -67,7 +68,7 @@ function gemmNN(moments: boolean): string {
   const head = moments
     ? `${kernelHeader('gemm_nn_moments')}
     ${locals('i32', ['c', 'overwrite', 'first'])} ${locals('f64', ['cnt', 'shift', 'sum', 'sq'])} ${locals('f32', ['min', 'max'])}`
-    : kernelHeader('gemm_nn');
+    : kernelHeader(transB ? 'gemm_nt_packed' : 'gemm_nn');
   const finish = moments ? `
     ${set('min', '(f32.const inf)')} ${set('max', '(f32.const -inf)')}
     ${foldLanes('lt', get('mn'), 'min')}
@@ -75,6 +76,36 @@ function gemmNN(moments: boolean): string {
     ${set('sum', f64LaneSum(get('sv')))} ${set('sq', f64LaneSum(get('qv')))}
     ${storeMoments(get('res'), { shift: 'shift', sum: 'sum', squares: 'sq', count: 'cnt', min: 'min', max: 'max' })}` : '';
   const panelBytes = 4 * GEMM_NN_TILE.cols;
+  // B stored N×K (gemm_nt_packed): each panel column c is row j + 8s + c of B; 4 columns × 4 depths at a time are
+  // loaded as 4 vectors along K and transposed by shuffles into 4 rows of the panel.
+  const shuffle = (l: number[], x: string, y: string): string => `(i8x16.shuffle ${l.flatMap((lane) => [0, 1, 2, 3].map((b) => 4 * lane + b)).join(' ')} ${get(x)} ${get(y)})`;
+  const packTransposed = `
+        ${set('s', i32(0))}
+        (loop $tpanels
+          ${set('c4', i32(0))}
+          (loop $tcols
+            ${set('src', add(get('b'), mul(add(mul(add(add(get('j'), mul(get('s'), i32(GEMM_NN_TILE.cols))), get('c4')), get('K')), get('k0')), i32(4))))}
+            ${set('dst', add(get('pack'), mul(add(mul(mul(get('s'), get('kb')), i32(GEMM_NN_TILE.cols)), get('c4')), i32(4))))}
+            ${set('rows', get('kb'))}
+            (loop $tk
+              ${set('t0', `(v128.load ${get('src')})`)}
+              ${set('t1', `(v128.load ${add(get('src'), get('lda'))})`)}
+              ${set('t2', `(v128.load ${add(get('src'), mul(get('lda'), i32(2)))})`)}
+              ${set('t3', `(v128.load ${add(get('src'), mul(get('lda'), i32(3)))})`)}
+              ${set('u0', shuffle([0, 4, 1, 5], 't0', 't1'))} ${set('u1', shuffle([2, 6, 3, 7], 't0', 't1'))}
+              ${set('u2', shuffle([0, 4, 1, 5], 't2', 't3'))} ${set('u3', shuffle([2, 6, 3, 7], 't2', 't3'))}
+              (v128.store ${get('dst')} ${shuffle([0, 1, 4, 5], 'u0', 'u2')})
+              (v128.store offset=${panelBytes} ${get('dst')} ${shuffle([2, 3, 6, 7], 'u0', 'u2')})
+              (v128.store offset=${2 * panelBytes} ${get('dst')} ${shuffle([0, 1, 4, 5], 'u1', 'u3')})
+              (v128.store offset=${3 * panelBytes} ${get('dst')} ${shuffle([2, 3, 6, 7], 'u1', 'u3')})
+              ${set('src', add(get('src'), i32(16)))}
+              ${set('dst', add(get('dst'), i32(4 * panelBytes)))}
+              ${set('rows', sub(get('rows'), i32(4)))}
+              (br_if $tk ${get('rows')}))
+            ${set('c4', add(get('c4'), i32(4)))}
+            (br_if $tcols (i32.lt_u ${get('c4')} ${i32(GEMM_NN_TILE.cols)})))
+          ${set('s', add(get('s'), i32(1)))}
+          (br_if $tpanels (i32.lt_u ${get('s')} ${get('panels')})))`;
   return `
   ${head}
     ${locals('i32', ints)} ${locals('v128', vecs)}
@@ -89,6 +120,7 @@ function gemmNN(moments: boolean): string {
       (loop $cols
         ;; pack B[k0 .. k0+kb, j .. j+16) (or the last 8 columns) as panels [2][kb][8]
         ${set('panels', `(select ${i32(2)} ${i32(1)} (i32.ge_u ${sub(get('N'), get('j'))} ${i32(GEMM_NN_TILE.packCols)}))`)}
+        ${transB ? packTransposed : `
         ${set('src', add(add(get('b'), mul(get('k0'), get('ldb'))), mul(get('j'), i32(4))))}
         ${set('dst', get('pack'))}
         ${set('rows', get('kb'))}
@@ -100,7 +132,7 @@ function gemmNN(moments: boolean): string {
           ${set('src', add(get('src'), get('ldb')))}
           ${set('dst', add(get('dst'), i32(panelBytes)))}
           ${set('rows', sub(get('rows'), i32(1)))}
-          (br_if $pack ${get('rows')}))
+          (br_if $pack ${get('rows')}))`}
         ${set('s', i32(0))}
         (loop $panel
           ${set('i', i32(0))}
@@ -176,6 +208,6 @@ function gemmNT(): string {
 }
 
 /** The GEMM kernels as WAT module fields, by name. */
-export function gemmKernels(): Record<Extract<KernelName, 'gemm_nn' | 'gemm_nn_moments' | 'gemm_nt'>, string> {
-  return { gemm_nn: gemmNN(false), gemm_nn_moments: gemmNN(true), gemm_nt: gemmNT() };
+export function gemmKernels(): Record<Extract<KernelName, 'gemm_nn' | 'gemm_nn_moments' | 'gemm_nt' | 'gemm_nt_packed'>, string> {
+  return { gemm_nn: gemmNN(false), gemm_nn_moments: gemmNN(true), gemm_nt: gemmNT(), gemm_nt_packed: gemmNN(false, true) };
 }
