@@ -1,4 +1,5 @@
 import type { Activation } from '../math/activation';
+import type { Rotary } from '../math/rotary';
 import type { TensorMoments } from './tensorMoments';
 
 /** Geometry of a 2-D convolution on one sample (NCHW without N), for im2col / col2im. */
@@ -15,6 +16,31 @@ export interface ConvGeometry {
   outHeight: number;
   outWidth: number;
 }
+
+/** The shape of a scaled dot-product attention over a batch of sequences (see `attentionForward`). */
+export interface AttentionShape {
+  batch: number;
+  tokens: number;
+  heads: number;
+  /** Key/value heads; query head h reads kv head ⌊h/(heads/kvHeads)⌋ (HF repeat_kv). */
+  kvHeads: number;
+  headDim: number;
+  causal: boolean;
+  /** The number the scores q·k are multiplied by. */
+  scale: number;
+}
+
+/**
+ * Where a tensor keeps its heads: head j's vector for row r = b·tokens + t is data[r·stride + offset + j·headDim ...
+ * + headDim]. A fused qkv projection [rows, (heads + 2·kvHeads)·headDim] holds q, k and v at three offsets.
+ */
+export interface HeadsView {
+  data: Float32Array;
+  stride: number;
+  offset: number;
+}
+
+export { ATTENTION_ROW_STATS } from '../math/softmax';
 
 /**
  * The compute kernels the sampled engine needs, on row-major float32 tensors. The TypeScript reference backend
@@ -65,6 +91,24 @@ export interface ComputeBackend {
   multiplyByDerivative(act: Activation, z: Float32Array, g: Float32Array): void;
   /** out[c·rows + r] ← x[r·cols + c]: the cols × rows transpose of a rows × cols tensor. */
   transpose(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  /**
+   * Multi-head scaled dot-product attention, forward (Vaswani et al., 2017, as HF eager attention): for every batch b
+   * and head h, with g = ⌊h/(heads/kvHeads)⌋, S = scale·q_h·k_gᵀ ([tokens, tokens]; j > i masked when causal),
+   * P = softmax(S) over each row's visible keys, out_h = P·v_g. Writes the heads' outputs into `out` and each row's
+   * statistics (ATTENTION_ROW_STATS) into rowStats; P itself is not kept.
+   */
+  attentionForward(shape: AttentionShape, q: HeadsView, k: HeadsView, v: HeadsView, out: HeadsView, rowStats: Float32Array): void;
+  /**
+   * Its backward pass from dOut (the gradient at `out`) and the forward's row statistics, P recomputed: dP = dOut_h·v_gᵀ,
+   * dS = scale·P ⊙ (dP − rowsum(P ⊙ dP)), dq_h = dS·k_g, dk_g = Σ_h dSᵀ·q_h, dv_g = Σ_h Pᵀ·dOut_h (sums over the
+   * heads sharing kv head g). Overwrites dq, dk and dv at their heads.
+   */
+  attentionBackward(shape: AttentionShape, q: HeadsView, k: HeadsView, v: HeadsView, rowStats: Float32Array, dOut: HeadsView, dq: HeadsView, dk: HeadsView, dv: HeadsView): void;
+  /**
+   * Rotary position embedding in place (`math/rotary.ts`: HF rotate_half) on `heads` heads of each of `rows` rows,
+   * token position = row mod tokens; direction −1 rotates back (for gradients).
+   */
+  rotary(x: HeadsView, heads: number, headDim: number, rows: number, tokens: number, rotary: Rotary, direction: 1 | -1): void;
   /** cols[(c·kh + i)·kw + j][oy·ow + ox] ← x[c][oy·sh + i − padTop][ox·sw + j − padLeft], zero outside. */
   im2col(x: Float32Array, g: ConvGeometry, cols: Float32Array): void;
   /** The adjoint of im2col: dx[c][y][x] += every cols entry that im2col read from there. */

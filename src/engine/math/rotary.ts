@@ -27,22 +27,25 @@ export function rotaryAngles(rotary: Rotary, tokens: number): { cos: Float64Arra
 }
 
 /**
- * Rotates, in place, `vectors` rows of length `stride` laid out as [groups, tokens, stride] (one head's vectors per
- * group); `direction` −1 applies the inverse rotation (for gradients).
+ * Rotates, in place, `heads` head vectors of each of `rows` rows of x: head j of row r starts at
+ * r·stride + offset + j·headDim, its token position is r mod tokens; `direction` −1 applies the inverse rotation
+ * (for gradients). Float64 arithmetic, rounded to float32 once.
  */
-export function applyRotary(x: Float32Array, angles: { cos: Float64Array; sin: Float64Array }, rotary: Rotary, tokens: number, stride: number, direction: 1 | -1): void {
+export function rotateHeads(x: Float32Array, stride: number, offset: number, heads: number, headDim: number, rows: number, tokens: number,
+  angles: { cos: Float64Array; sin: Float64Array }, rotary: Rotary, direction: 1 | -1): void {
   const half = rotary.dims / 2;
-  const rows = x.length / stride;
   for (let r = 0; r < rows; r++) {
     const t = r % tokens;
-    const base = r * stride;
-    for (let j = 0; j < half; j++) {
-      const c = angles.cos[t * half + j];
-      const s = direction * angles.sin[t * half + j];
-      const x1 = x[base + j];
-      const x2 = x[base + half + j];
-      x[base + j] = x1 * c - x2 * s;
-      x[base + half + j] = x2 * c + x1 * s;
+    for (let h = 0; h < heads; h++) {
+      const base = r * stride + offset + h * headDim;
+      for (let j = 0; j < half; j++) {
+        const c = angles.cos[t * half + j];
+        const s = direction * angles.sin[t * half + j];
+        const x1 = x[base + j];
+        const x2 = x[base + half + j];
+        x[base + j] = x1 * c - x2 * s;
+        x[base + half + j] = x2 * c + x1 * s;
+      }
     }
   }
 }

@@ -4,6 +4,7 @@ import { fillNormalChunks, fillUniformChunks } from '../../random/fill';
 import { blockedGemmMoments } from '../blockedGemmMoments';
 import { countDistinctRows } from '../../sampled/layerStats';
 import type { TensorMoments } from '../tensorMoments';
+import { referenceAttentionBackward, referenceAttentionForward, referenceRotary } from './referenceAttention';
 
 /**
  * The reference compute backend: plain TypeScript loops on Float32Array, written for clarity first and cache order
@@ -42,6 +43,9 @@ export const referenceBackend: ComputeBackend = {
   activate: activateInto,
   multiplyByDerivative,
   transpose,
+  attentionForward: (shape, q, k, v, out, rowStats) => referenceAttentionForward(gemm, shape, q, k, v, out, rowStats),
+  attentionBackward: (shape, q, k, v, _rowStats, dOut, dq, dk, dv) => referenceAttentionBackward(gemm, shape, q, k, v, dOut, dq, dk, dv),
+  rotary: referenceRotary,
   im2col,
   col2im,
 };

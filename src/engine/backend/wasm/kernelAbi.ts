@@ -89,6 +89,15 @@ export const KERNELS = [
   /** C ← A·Bᵀ (`overwrite` ≠ 0) or C += A·Bᵀ as gemm_nn, but B stored N×K (row stride K, as A's): each K block of B is
    *  packed transposed, so the product runs on gemm_nn's 4 × 8 blocks. GEMM_NN_TILE divides M and N; 4 divides K and kc. */
   { name: 'gemm_nt_packed', params: i32('a', 'b', 'c', 'M', 'N', 'K', 'ld', 'kc', 'pack', 'overwrite') },
+  /** The backend's attentionForward (computeBackend.ts) for the (batch, head) pairs b·heads + h in [p0, p1), the
+   *  ATTENTION_GEOMETRY_FIELDS at `geom`; `ws` is this part's attentionWorkspaceBytes(…, 'forward'). */
+  { name: 'attention_forward', params: i32('geom', 'p0', 'p1', 'ws') },
+  /** The backend's attentionBackward for the (batch, kv head) groups b·kv_heads + g in [p0, p1) (each writes its
+   *  heads' dq and its own dk, dv, so groups never share an output); `ws` as attentionWorkspaceBytes(…, 'backward'). */
+  { name: 'attention_backward', params: i32('geom', 'p0', 'p1', 'ws') },
+  /** The backend's rotary on rows [r0, r1) of x (row stride ld floats), `heads` heads of headDim floats from x, the
+   *  first 2·half of each rotated; `table` holds float64 cosines then (signed) sines, [tokens, half] each. */
+  { name: 'rotary', params: i32('x', 'ld', 'r0', 'r1', 'tokens', 'heads', 'headDim', 'half', 'table') },
 ] as const satisfies readonly KernelDeclaration[];
 
 export type KernelName = (typeof KERNELS)[number]['name'];
@@ -119,6 +128,23 @@ export function kernelExports(instance: WebAssembly.Instance): Record<KernelName
     out[k.name] = f as (...args: number[]) => void;
   }
   return out;
+}
+
+// One 4-byte scratch seen as float32 and as int32, for the conversions below (a pair of new arrays per call cost 0.8 s
+// of a 100,000-layer run). The engine runs on one thread per realm, so a module-level scratch is never shared.
+const SCRATCH_F32 = new Float32Array(1);
+const SCRATCH_I32 = new Int32Array(SCRATCH_F32.buffer);
+
+/** The bits of float32(x) as an i32 (how the kernels take float arguments). */
+export function f32Bits(x: number): number {
+  SCRATCH_F32[0] = x;
+  return SCRATCH_I32[0];
+}
+
+/** The float32 whose bits are `bits` (as an i32). */
+export function bitsF32(bits: number): number {
+  SCRATCH_I32[0] = bits;
+  return SCRATCH_F32[0];
 }
 
 /** The activations the kernels compute, by the code `activate` and `mul_derivative` take as `kind`; others run in JS. */
@@ -164,6 +190,24 @@ export const HISTOGRAM_SLOT = { lo: 0, scale: 8, counts: 16, lanes: 4 } as const
 export const CONV_GEOMETRY_FIELDS = [
   'channels', 'height', 'width', 'kernelHeight', 'kernelWidth', 'strideHeight', 'strideWidth', 'padTop', 'padLeft', 'outHeight', 'outWidth',
 ] as const satisfies readonly (keyof ConvGeometry)[];
+
+/**
+ * What attention_forward and attention_backward read at `geom`, one i32 each, in this order: the shape (tokens, head
+ * dimension, heads, kv heads, causal 0 or 1, the score scale as float32 bits); then byte offsets and row strides
+ * (floats) of q, k, v and o (the heads' outputs; in the backward pass, their gradient), of the row statistics, and
+ * of dq, dk, dv. Head h's vector of row b·tokens + t of q starts at float t·ldq + h·headDim (k, v: kv head g).
+ */
+export const ATTENTION_GEOMETRY_FIELDS = [
+  'tokens', 'headDim', 'heads', 'kvHeads', 'causal', 'scaleBits', 'q', 'ldq', 'k', 'ldk', 'v', 'ldv', 'o', 'ldo', 'rowStats', 'dq', 'lddq', 'dk', 'lddk', 'dv', 'lddv',
+] as const;
+/** Floats per query row in attention's row statistics (computeBackend.ts `ATTENTION_ROW_STATS` describes them). */
+export { ATTENTION_ROW_STATS } from '../computeBackend';
+
+/** The bytes of one part's attention workspace: forward 5 [Tp, dhp] and 2 [Tp, Tp] matrices, backward 8 and 4 (Tp, dhp: tokens and headDim rounded up to 8). */
+export function attentionWorkspaceBytes(tokens: number, headDim: number, pass: 'forward' | 'backward'): number {
+  const tp = Math.ceil(tokens / 8) * 8, dhp = Math.ceil(headDim / 8) * 8;
+  return pass === 'forward' ? 4 * (5 * tp * dhp + 2 * tp * tp) : 4 * (8 * tp * dhp + 4 * tp * tp);
+}
 
 /** gemm_nn(_moments)'s register block of C (rows × cols) and its packing unit of B's columns (two 8-column panels). */
 export const GEMM_NN_TILE = { rows: 4, cols: 8, packCols: 16 } as const;

@@ -6,9 +6,10 @@ import { groupDistinctRows } from '../../sampled/layerStats';
 import { referenceBackend } from '../reference/referenceBackend';
 import { mergeMoments, type TensorMoments } from '../tensorMoments';
 import {
-  activationCode, CONV_GEOMETRY_FIELDS, GEMM_NN_TILE, GEMM_NT_TILE, gemmPackBytes, HISTOGRAM_SLOT, KERNEL_MEMORY, LAYOUT, resultSlot, scratchSlot, type KernelArgs, type KernelName,
+  activationCode, bitsF32, CONV_GEOMETRY_FIELDS, f32Bits, GEMM_NN_TILE, GEMM_NT_TILE, gemmPackBytes, HISTOGRAM_SLOT, KERNEL_MEMORY, LAYOUT, resultSlot, scratchSlot, type KernelArgs, type KernelName,
 } from './kernelAbi';
 import { createKernelRunner, roundUp, type KernelThreads } from './kernelRunner';
+import { createWasmAttention } from './wasmAttention';
 
 /** The shared memory the kernels import (KERNEL_MEMORY): one 64 KiB page to start, room for 4 GiB. */
 export function createKernelMemory(): WebAssembly.Memory {
@@ -24,22 +25,6 @@ const NN_KC = 256, NN_PACK_BYTES = gemmPackBytes(NN_KC);
 /** Below this many elements, fills and statistics stay on one thread. */
 const PARALLEL_MIN_ELEMENTS = 1 << 16;
 
-// One 4-byte scratch seen as float32 and as int32, for the conversions below (a pair of new arrays per call cost 0.8 s
-// of a 100,000-layer run). The engine runs on one thread per realm, so a module-level scratch is never shared.
-const SCRATCH_F32 = new Float32Array(1);
-const SCRATCH_I32 = new Int32Array(SCRATCH_F32.buffer);
-
-/** The bits of float32(x) as an i32 (how the kernels take float arguments). */
-function f32Bits(x: number): number {
-  SCRATCH_F32[0] = x;
-  return SCRATCH_I32[0];
-}
-
-/** The float32 whose bits are `bits` (as an i32). */
-function bitsF32(bits: number): number {
-  SCRATCH_I32[0] = bits;
-  return SCRATCH_F32[0];
-}
 
 /** The smallest float32 ≥ x (for x < lo ⟺ x < that, x float32). */
 function f32AtLeast(x: number): number {
@@ -85,7 +70,8 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
   if (!module || !wasmSimdSupported()) return null;
   const memory = options.memory ?? createKernelMemory();
   const threads = options.threads;
-  const { heap, view, own, runParts, split, operand, inMemory, readMoments, readCount } = createKernelRunner(module, memory, threads);
+  const runner = createKernelRunner(module, memory, threads);
+  const { heap, view, own, runParts, split, operand, inMemory, readMoments, readCount } = runner;
 
   function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void {
     if ((transA && transB) || m === 0 || n === 0 || k === 0) return referenceBackend.gemm(transA, transB, m, n, k, a, b, c, accumulate);
@@ -336,6 +322,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     activate: (act, x, y) => elementwise('activate', act, x, y, false),
     multiplyByDerivative: (act, z, g) => elementwise('mul_derivative', act, z, g, true),
     transpose,
+    ...createWasmAttention(runner),
     im2col: (x, g, cols) => conv('im2col', x, cols, g, false),
     col2im: (cols, g, dx) => conv('col2im', cols, dx, g, true),
   };

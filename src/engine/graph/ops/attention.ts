@@ -6,8 +6,9 @@ import { readBias, readInit } from '../../format/parseInit';
 import type { InitSpec } from '../../init/initSpec';
 import { resolveInit } from '../../init/resolveInit';
 import { LINEAR } from '../../math/activation';
-import { applyRotary, type Rotary, rotaryAngles } from '../../math/rotary';
-import { emptySoftmaxStats, maskedSoftmax, softmaxBackward } from '../../math/softmax';
+import type { Rotary } from '../../math/rotary';
+import { ATTENTION_ROW_STATS, attentionStatistics } from '../../math/softmax';
+import type { AttentionShape, HeadsView } from '../../backend/computeBackend';
 import { variance } from '../../meanField/signal';
 import type { LayerOp, LayerParseContext } from '../layerOp';
 import { describeShape, type PlanNode, single } from '../plan';
@@ -194,124 +195,68 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
   },
 
   forward(node, x, run) {
-    const B = run.batch;
-    const T = node.inShape[0];
-    const rows = B * T;
+    const rows = run.batch * node.inShape[0];
     const { heads: H, kvHeads: G, headDim: dh } = node;
-    const qh = run.tensor(B * H * T * dh);
-    const kh = run.tensor(B * G * T * dh);
-    const vh = run.tensor(B * G * T * dh);
+    // q, k and v stay where their projections wrote them (one fused tensor, or three): the kernels read heads in place.
+    let views: [HeadsView, HeadsView, HeadsView];
     if (node.projections.length === 2) {
-      const fused = projectPart(run, node, node.projections[0], x, rows);
-      toHeads(fused, qh, B, T, H, dh, (H + 2 * G) * dh, 0);
-      toHeads(fused, kh, B, T, G, dh, (H + 2 * G) * dh, H * dh);
-      toHeads(fused, vh, B, T, G, dh, (H + 2 * G) * dh, (H + G) * dh);
-      run.backend.release(fused);
+      const fused = projectPart(run, node, node.projections[0], x, rows, run.tensor(rows * node.projections[0].rows));
+      const stride = (H + 2 * G) * dh;
+      views = [{ data: fused, stride, offset: 0 }, { data: fused, stride, offset: H * dh }, { data: fused, stride, offset: (H + G) * dh }];
     } else {
-      const heads = [qh, kh, vh];
-      node.projections.slice(0, 3).forEach((p, i) => {
-        const y = projectPart(run, node, p, x, rows);
-        toHeads(y, heads[i], B, T, i === 0 ? H : G, dh, p.rows, 0);
-        run.backend.release(y);
-      });
+      const [q, k, v] = node.projections.slice(0, 3).map((p) => ({ data: projectPart(run, node, p, x, rows, run.tensor(rows * p.rows)), stride: p.rows, offset: 0 }));
+      views = [q, k, v];
     }
+    const shape = attentionShape(node, run.batch);
     if (node.rotary) {
-      const angles = rotaryAngles(node.rotary, T);
-      applyRotary(qh, angles, node.rotary, T, dh, 1);
-      applyRotary(kh, angles, node.rotary, T, dh, 1);
+      run.backend.rotary(views[0], H, dh, rows, shape.tokens, node.rotary, 1);
+      run.backend.rotary(views[1], G, dh, rows, shape.tokens, node.rotary, 1);
     }
-    const p = run.tensor(B * H * T * T);
     const concat = run.tensor(rows * H * dh);
-    const scores = run.backend.allocate(T * T);
-    const head = run.backend.allocate(T * dh);
-    const stats = emptySoftmaxStats();
-    try {
-      for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
-        const g = Math.floor(h / (H / G));
-        const q = qh.subarray(((b * H + h) * T) * dh, ((b * H + h + 1) * T) * dh);
-        const k = kh.subarray(((b * G + g) * T) * dh, ((b * G + g + 1) * T) * dh);
-        const v = vh.subarray(((b * G + g) * T) * dh, ((b * G + g + 1) * T) * dh);
-        run.backend.gemm(false, true, T, T, dh, q, k, scores, false);
-        for (let i = 0; i < scores.length; i++) scores[i] *= node.scale;
-        const ph = p.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
-        maskedSoftmax(scores, ph, T, T, node.causal, stats);
-        run.backend.gemm(false, false, T, dh, T, ph, v, head, false);
-        for (let t = 0; t < T; t++) concat.set(head.subarray(t * dh, (t + 1) * dh), (b * T + t) * H * dh + h * dh);
-      }
-    } finally {
-      run.backend.release(scores);
-      run.backend.release(head);
-    }
+    const rowStats = run.tensor(run.batch * H * shape.tokens * ATTENTION_ROW_STATS);
+    run.backend.attentionForward(shape, ...views, { data: concat, stride: H * dh, offset: 0 }, rowStats);
     const y = projectPart(run, node, node.projections[node.projections.length - 1], concat, rows, run.tensor(rows * node.width));
-    const mean = stats.logitSum / stats.logitCount;
-    const logitStd = Math.sqrt(Math.max(0, stats.logitSquares / stats.logitCount - mean * mean));
-    const entropy = stats.entropyRows > 0 ? stats.entropyRatioSum / stats.entropyRows : 1;
-    run.record(node, { x, pre: y, out: y, saved: { qh, kh, vh, p, concat } satisfies AttentionTape }, LINEAR, { attention: { logitStd, entropy } });
+    const attention = attentionStatistics(rowStats, run.batch * H, shape.tokens, node.causal);
+    run.record(node, { x, pre: y, out: y, saved: { views, concat, rowStats } satisfies AttentionTape }, LINEAR, { attention });
     return y;
   },
 
   backward(node, dy, tape, run, needInput) {
-    const B = run.batch;
-    const T = node.inShape[0];
-    const rows = B * T;
+    const rows = run.batch * node.inShape[0];
     const { heads: H, kvHeads: G, headDim: dh, width } = node;
-    const { qh, kh, vh, p, concat } = tape.saved as AttentionTape;
+    const { views, concat, rowStats } = tape.saved as AttentionTape;
     const o = node.projections[node.projections.length - 1];
+    // The output projection's weight gradient dWo = dyᵀ·concat, as the layer's weight gradient.
+    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(width, H * dh, rows, dy, concat, true));
+    if (!needInput) return new Float32Array(0);
     const wo = run.partWeight(node, o.part, o.init, o.rows, o.cols);
     const dConcat = run.backend.allocate(rows * H * dh);
     run.backend.gemm(false, false, rows, H * dh, width, dy, wo, dConcat, false);
     run.backend.release(wo);
-    // The output projection's weight gradient dWo = dyᵀ·concat, as the layer's weight gradient.
-    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(width, H * dh, rows, dy, concat, true));
-    if (!needInput) {
-      run.backend.release(dConcat);
-      return new Float32Array(0);
+    const shape = attentionShape(node, run.batch);
+    const fused = node.projections.length === 2;
+    // dq, dk, dv where the projections' input gradient reads them: one fused [rows, (H + 2·G)·dh] tensor, or three.
+    const grads = fused ? [run.backend.allocate(rows * node.projections[0].rows)] : node.projections.slice(0, 3).map((p) => run.backend.allocate(rows * p.rows));
+    try {
+      const stride = (H + 2 * G) * dh;
+      const [dq, dk, dv]: HeadsView[] = fused
+        ? [{ data: grads[0], stride, offset: 0 }, { data: grads[0], stride, offset: H * dh }, { data: grads[0], stride, offset: (H + G) * dh }]
+        : grads.map((data, i) => ({ data, stride: node.projections[i].rows, offset: 0 }));
+      try {
+        run.backend.attentionBackward(shape, ...views, rowStats, { data: dConcat, stride: H * dh, offset: 0 }, dq, dk, dv);
+      } finally {
+        run.backend.release(dConcat);
+      }
+      if (node.rotary) {
+        run.backend.rotary(dq, H, dh, rows, shape.tokens, node.rotary, -1);
+        run.backend.rotary(dk, G, dh, rows, shape.tokens, node.rotary, -1);
+      }
+      const dx = new Float32Array(rows * width);
+      grads.forEach((d, i) => partInputGradient(run, node, node.projections[i], d, rows, dx, i > 0));
+      return dx;
+    } finally {
+      for (const d of grads) run.backend.release(d);
     }
-    const dq = new Float32Array(qh.length);
-    const dk = new Float32Array(kh.length);
-    const dv = new Float32Array(vh.length);
-    const dHead = new Float32Array(T * dh);
-    const dp = new Float32Array(T * T);
-    const dqHead = new Float32Array(T * dh);
-    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
-      const g = Math.floor(h / (H / G));
-      const qRange = [((b * H + h) * T) * dh, ((b * H + h + 1) * T) * dh];
-      const kvRange = [((b * G + g) * T) * dh, ((b * G + g + 1) * T) * dh];
-      for (let t = 0; t < T; t++) dHead.set(dConcat.subarray((b * T + t) * H * dh + h * dh, (b * T + t) * H * dh + (h + 1) * dh), t * dh);
-      const ph = p.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
-      const v = vh.subarray(kvRange[0], kvRange[1]);
-      const k = kh.subarray(kvRange[0], kvRange[1]);
-      const q = qh.subarray(qRange[0], qRange[1]);
-      run.backend.gemm(false, true, T, T, dh, dHead, v, dp, false);
-      run.backend.gemm(true, false, T, dh, T, ph, dHead, dv.subarray(kvRange[0], kvRange[1]), true);
-      softmaxBackward(ph, dp, T, T, node.scale);
-      run.backend.gemm(false, false, T, dh, T, dp, k, dqHead, false);
-      dq.set(dqHead, qRange[0]);
-      run.backend.gemm(true, false, T, dh, T, dp, q, dk.subarray(kvRange[0], kvRange[1]), true);
-    }
-    run.backend.release(dConcat);
-    if (node.rotary) {
-      const angles = rotaryAngles(node.rotary, T);
-      applyRotary(dq, angles, node.rotary, T, dh, -1);
-      applyRotary(dk, angles, node.rotary, T, dh, -1);
-    }
-    const dx = new Float32Array(rows * width);
-    if (node.projections.length === 2) {
-      const fused = node.projections[0];
-      const dFused = new Float32Array(rows * fused.rows);
-      fromHeads(dq, dFused, B, T, H, dh, fused.rows, 0);
-      fromHeads(dk, dFused, B, T, G, dh, fused.rows, H * dh);
-      fromHeads(dv, dFused, B, T, G, dh, fused.rows, (H + G) * dh);
-      partInputGradient(run, node, fused, dFused, rows, dx, false);
-    } else {
-      [dq, dk, dv].forEach((d, i) => {
-        const proj = node.projections[i];
-        const flat = new Float32Array(rows * proj.rows);
-        fromHeads(d, flat, B, T, i === 0 ? H : G, dh, proj.rows, 0);
-        partInputGradient(run, node, proj, flat, rows, dx, i > 0);
-      });
-    }
-    return dx;
   },
 
   cost: (node, tally, batch) => {
@@ -321,37 +266,25 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
       tally.largestWeight = Math.max(tally.largestWeight, p.rows * p.cols);
       tally.gemmFlops += 2 * batch * tokens * p.rows * p.cols;
     }
-    // Scores and P·V: 2 GEMMs of tokens²·head_dim per head; kept: q, k, v by head, P and the concatenated heads.
+    // Scores and P·V: 2 GEMMs of tokens²·head_dim per head; kept: q, k, v, the concatenated heads and the row
+    // statistics (P is recomputed by the backward pass).
     tally.gemmFlops += 4 * batch * node.heads * tokens * tokens * node.headDim;
-    tally.keptFloats += batch * tokens * ((node.heads + 2 * node.kvHeads) * node.headDim + node.heads * tokens + node.heads * node.headDim);
+    tally.keptFloats += batch * tokens * ((node.heads + 2 * node.kvHeads) * node.headDim + node.heads * node.headDim + node.heads * ATTENTION_ROW_STATS);
   },
   outputActivation: () => null,
   findings: { chain: 'link' },
 };
 
-/** What an attention layer keeps for its backward pass: q, k, v by head ([batch, heads, tokens, head_dim]), P, the concatenated heads. */
+/** What an attention layer keeps for its backward pass: where q, k and v are, the concatenated heads, the row statistics. */
 interface AttentionTape {
-  qh: Float32Array;
-  kh: Float32Array;
-  vh: Float32Array;
-  p: Float32Array;
+  views: [HeadsView, HeadsView, HeadsView];
   concat: Float32Array;
+  rowStats: Float32Array;
 }
 
-/** Copies columns [offset, offset + heads·dim) of a [batch·tokens, stride] tensor into [batch, heads, tokens, dim]. */
-function toHeads(src: Float32Array, dst: Float32Array, B: number, T: number, heads: number, dim: number, stride: number, offset: number): void {
-  for (let b = 0; b < B; b++) for (let h = 0; h < heads; h++) for (let t = 0; t < T; t++) {
-    const from = (b * T + t) * stride + offset + h * dim;
-    dst.set(src.subarray(from, from + dim), ((b * heads + h) * T + t) * dim);
-  }
-}
-
-/** The inverse of `toHeads`: writes [batch, heads, tokens, dim] into columns [offset, …) of [batch·tokens, stride]. */
-function fromHeads(src: Float32Array, dst: Float32Array, B: number, T: number, heads: number, dim: number, stride: number, offset: number): void {
-  for (let b = 0; b < B; b++) for (let h = 0; h < heads; h++) for (let t = 0; t < T; t++) {
-    const from = ((b * heads + h) * T + t) * dim;
-    dst.set(src.subarray(from, from + dim), (b * T + t) * stride + offset + h * dim);
-  }
+/** The attention's shape for the backend's kernels. */
+function attentionShape(node: AttentionNode, batch: number): AttentionShape {
+  return { batch, tokens: node.inShape[0], heads: node.heads, kvHeads: node.kvHeads, headDim: node.headDim, causal: node.causal, scale: node.scale };
 }
 
 function optionalPositive(ctx: LayerParseContext, key: string): number | null | undefined {

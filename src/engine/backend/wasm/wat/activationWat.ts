@@ -1,5 +1,5 @@
 import { ACTIVATION_CODES, LAYOUT, type KernelActivation, type KernelName } from '../kernelAbi';
-import { blocksEnd, f32Splat, fadd, floatsEnd, fmul, fsub, get, horner, kernelHeader, locals, set, whileLoop } from './watHelpers';
+import { blocksEnd, expf, f32Splat, fadd, floatsEnd, fmul, fsub, get, horner, kernelHeader, locals, set, whileLoop } from './watHelpers';
 
 // The elementwise activations (contracts in kernelAbi.ts), 4 floats at a time, chosen by their ACTIVATION_CODES kind.
 // tanh: Cephes tanhf (|x| < 0.625: x + x³·P(x²); else 1 − 2/(e^{2|x|} + 1), sign restored); sigmoid 1/(1 + e^{−x});
@@ -9,17 +9,10 @@ import { blocksEnd, f32Splat, fadd, floatsEnd, fmul, fsub, get, horner, kernelHe
 // silu x·sigmoid(x); gelu_new x·sigmoid(2u), u = √(2/π)(x + 0.044715x³) (= ½x(1 + tanh u) without cancelling);
 // gelu x·Φ(x), Φ(x) = ½·erfc(−x/√2) by the Chebyshev fit of math/gaussian.ts `erfc` (Numerical Recipes' erfcc).
 
-const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
 const TANH_POLY = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1];
 
 /** e^(local `ex`) into local `ex` (uses ne, r). */
-const exp = [
-  set('ex', `(f32x4.max (f32x4.min ${get('ex')} ${f32Splat(88)}) ${f32Splat(-87)})`),
-  set('ne', `(f32x4.floor ${fadd(fmul(get('ex'), f32Splat(Math.LOG2E)), f32Splat(0.5))})`),
-  set('r', fsub(fsub(get('ex'), fmul(get('ne'), f32Splat(0.693359375))), fmul(get('ne'), f32Splat(-2.12194440e-4)))),
-  set('ex', fadd(fadd(fmul(horner(EXP_POLY, get('r')), fmul(get('r'), get('r'))), get('r')), f32Splat(1))),
-  set('ex', fmul(get('ex'), `(i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s ${get('ne')}) (i32x4.splat (i32.const 127))) (i32.const 23))`)),
-].join('\n');
+const exp = expf('ex', 'ne', 'r');
 
 /** tanh(local `a`) into local `t` (uses ex, ne, r, ax, zs, m). */
 const tanh = [

@@ -1,5 +1,6 @@
 import { KERNEL_MEMORY, KERNEL_NAMES, type KernelName } from '../kernelAbi';
 import { activationKernels } from './activationWat';
+import { attentionKernels } from './attentionWat';
 import { convKernels } from './convWat';
 import { fillKernels } from './fillWat';
 import { gemmKernels } from './gemmWat';
@@ -12,7 +13,7 @@ import { transposeKernels } from './transposeWat';
  * assembles it into dist/kernels.wasm; nothing binary is committed.
  */
 export function kernelsWat(): string {
-  const fields: Record<KernelName, string> = { ...gemmKernels(), ...fillKernels(), ...statsKernels(), ...convKernels(), ...activationKernels(), ...transposeKernels() };
+  const fields: Record<KernelName, string> = { ...gemmKernels(), ...fillKernels(), ...statsKernels(), ...convKernels(), ...activationKernels(), ...transposeKernels(), ...attentionKernels() };
   const m = KERNEL_MEMORY;
   const memory = `(import "${m.module}" "${m.name}" (memory ${m.initialPages} ${m.maximumPages}${m.shared ? ' shared' : ''}))`;
   return `(module\n  ${memory}${KERNEL_NAMES.map((name) => fields[name]).join('')}\n)\n`;

@@ -82,6 +82,24 @@ export function horner(coefficients: readonly number[], x: string, constant: (c:
   return coefficients.slice(1).reduce((p, c) => fadd(fmul(p, x), constant(c)), constant(coefficients[0]));
 }
 
+/** Cephes expf's polynomial for e^r on [−ln 2/2, ln 2/2], highest power first (S. Moshier, Cephes Math Library). */
+const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+
+/**
+ * Statements computing e^x on f32x4 local `x` in place, as Cephes expf: x = n·ln 2 + r (ln 2 in two parts), e^r by
+ * its degree-6 polynomial, 2ⁿ from the exponent bits; the argument clamped to [−87, 88]. Within a few float32 ulps
+ * of e^x. `n` and `r` are f32x4 locals it uses.
+ */
+export function expf(x: string, n: string, r: string): string {
+  return [
+    set(x, `(f32x4.max (f32x4.min ${get(x)} ${f32Splat(88)}) ${f32Splat(-87)})`),
+    set(n, `(f32x4.floor ${fadd(fmul(get(x), f32Splat(Math.LOG2E)), f32Splat(0.5))})`),
+    set(r, fsub(fsub(get(x), fmul(get(n), f32Splat(0.693359375))), fmul(get(n), f32Splat(-2.12194440e-4)))),
+    set(x, fadd(fadd(fmul(horner(EXP_POLY, get(r)), fmul(get(r), get(r))), get(r)), f32Splat(1))),
+    set(x, fmul(get(x), `(i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s ${get(n)}) (i32x4.splat (i32.const 127))) (i32.const 23))`)),
+  ].join('\n');
+}
+
 /** v128 x with its high and low 8 bytes swapped (lanes 2, 3 of a f32x4 moved to 0, 1). */
 export function highHalf(x: string): string {
   return `(i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${x} ${x})`;
