@@ -57,6 +57,18 @@ export interface NodeOp<N extends PlanNode = PlanNode> {
    * (`tape`); an empty array when `needInput` is false and the op can skip it.
    */
   backward(node: N, dy: Float32Array, tape: TapeEntry, run: SampledContext, needInput: boolean): Float32Array;
+  /**
+   * The fields of its tape entry (`x`, `pre`, `out`) that `backward` reads, directly or through `saved` (default:
+   * all three). The sampled run hands a forward tensor's memory back once the forward pass is done with it and no
+   * backward pass will read it, so an op that reads less lets the run hold less.
+   */
+  backwardReads?(node: N): readonly TapeField[];
+  /**
+   * Writes the node's output again into `out` from its tape entry, bit for bit as the forward pass made it (e.g. an
+   * elementwise nonlinearity of the kept pre-activation). When given, the run lets go of the output once the forward
+   * pass is done with it and remakes it for the backward passes that read it, instead of holding it in between.
+   */
+  rematerialize?(node: N, tape: TapeEntry, out: Float32Array, run: SampledContext): void;
   /** Adds the node's own costs (weights, GEMM FLOPs, extra kept tensors) to the tally; outputs are counted for it. */
   cost?(node: N, tally: CostTally, batch: number): void;
   /** The nonlinearity at the node's output (judged for saturation and dead units), or null when it applies none. */
@@ -157,6 +169,9 @@ export interface PredictContext {
   factors(node: PlanNode): { backwardFactor: number; postDerivative: number };
 }
 
+/** The tensors of a tape entry that a backward pass may read (see `NodeOp.backwardReads`). */
+export type TapeField = 'x' | 'pre' | 'out';
+
 /** What the forward pass keeps of a node for its backward pass; `saved` is the op's own (mask, argmax, 1/σ). */
 export interface TapeEntry {
   x: Float32Array;
@@ -193,8 +208,21 @@ export interface SampledContext {
   readonly batch: number;
   readonly seed: number;
   readonly backend: ComputeBackend;
-  /** A tensor in the backend's memory, released when the run ends; contents unset. */
+  /**
+   * A tensor in the backend's memory for the node whose forward pass is running; contents unset. The run hands it
+   * back after that node's backward pass, or earlier once the forward pass is done with it (`forwardDone`) and no
+   * backward pass reads it (`NodeOp.backwardReads`).
+   */
   tensor(length: number): Float32Array;
+  /** Tells the run that the forward pass no longer reads `t` (a branch's output, once added into a block's sum). */
+  forwardDone(t: Float32Array): void;
+  /**
+   * A tensor in the backend's memory for a gradient that `backward` returns (or passes to `backwardNodes`); the
+   * run hands it back once the next backward pass has read it. Contents unset.
+   */
+  gradient(length: number): Float32Array;
+  /** Hands back a tensor from `gradient` that is no longer needed (a no-op for any other array, and when repeated). */
+  dropGradient(t: Float32Array): void;
   /** Records the node's forward tensors and statistics (of `entry.pre` and `entry.out`, judged for `act`). */
   record(node: PlanNode, entry: TapeEntry, act: Activation, extra?: { distinctUnits?: number; weightStd?: number; attention?: AttentionStats; loss?: number }): void;
   /** The node's weights, generated from their own stream (or cached). */
@@ -215,6 +243,10 @@ export interface SampledContext {
   result(node: PlanNode): SampledLayer;
   forwardNodes(nodes: PlanNode[], x: Float32Array): Float32Array;
   forwardNode(node: PlanNode, x: Float32Array): Float32Array;
+  /**
+   * The backward pass of a list of nodes from dy at its output (dy stays the caller's); returns the gradient at its
+   * input, which the caller drops (`dropGradient`) once read.
+   */
   backwardNodes(nodes: PlanNode[], dy: Float32Array, needInput: boolean): Float32Array;
   backwardNode(node: PlanNode, dy: Float32Array, needInput: boolean): Float32Array;
 }

@@ -1,5 +1,5 @@
 import type { ComputeBackend } from '../backend/computeBackend';
-import type { AttentionStats, SampledContext, SampledLayer, TapeEntry } from '../graph/layerOp';
+import type { AttentionStats, SampledContext, SampledLayer, TapeEntry, TapeField } from '../graph/layerOp';
 import type { ResolvedInit } from '../init/resolveInit';
 import type { WeightNode } from '../graph/ops/weightLayer';
 import { type Plan, type PlanNode, rowsPerSample, sizeOf } from '../graph/plan';
@@ -13,6 +13,9 @@ import { fillTokenIds } from '../random/tokenIds';
 import { outputStats } from './layerStats';
 
 export type { SampledLayer } from '../graph/layerOp';
+
+/** What a backward pass reads when its op does not say (`NodeOp.backwardReads`). */
+const ALL_TAPE_FIELDS: readonly TapeField[] = ['x', 'pre', 'out'];
 
 export interface SampledOptions {
   input: { mean: number; std: number; distribution: 'normal' | 'uniform' };
@@ -35,7 +38,9 @@ export class CancelledError extends Error {
  * the std of the gradient with respect to every layer's output and of every weight gradient. Deterministic: each
  * tensor's values come from its own stream (`Stream`), so the same plan and seed give the same numbers bit for bit.
  * Weights are generated per layer and, unless `cacheWeights`, regenerated for the backward pass, so memory holds one
- * layer's weights at a time.
+ * layer's weights at a time. Forward tensors belong to the node that made them and go back to the backend after its
+ * backward pass, or as soon as the forward pass is done with them when no backward pass reads them; gradients go back
+ * once the next backward pass has read them. So the run holds what the backward passes need, not every activation.
  */
 export function runSampled(plan: Plan, backend: ComputeBackend, options: SampledOptions): SampledLayer[] {
   return new SampledRun(plan, backend, options).run();
@@ -48,8 +53,25 @@ class SampledRun implements SampledContext {
   private readonly tape: (TapeEntry | undefined)[] = [];
   private readonly results: SampledLayer[] = [];
   private readonly weightCache = new Map<number, { w: Float32Array; b: Float32Array | null }>();
-  /** Tensors from the backend's `allocate` that live until the run ends (the forward pass's, kept for the backward). */
-  private readonly owned: Float32Array[] = [];
+  /** Forward tensors from the backend's `allocate`, by the index of the node that made them (−1: the run's own). */
+  private readonly owned = new Map<number, Set<Float32Array>>();
+  /** The node owning each forward tensor still held. */
+  private readonly ownerOf = new Map<Float32Array, number>();
+  /** How many tape entries a backward pass will read each forward tensor from. */
+  private readonly readers = new Map<Float32Array, number>();
+  /** Forward tensors the forward pass is done with. */
+  private readonly forwardFinished = new Set<Float32Array>();
+  /** The tensors each node's tape entry holds for its backward pass. */
+  private readonly tapeReads: (Float32Array[] | undefined)[] = [];
+  /** The nodes whose forward pass is running, innermost last (a residual block's branch inside the block). */
+  private readonly running: PlanNode[] = [];
+  /** Gradient tensors from `gradient` still held. */
+  private readonly gradients = new Set<Float32Array>();
+  /** Outputs let go of between the passes (`NodeOp.rematerialize`), by the node that remakes them; then what it remade. */
+  private readonly dropped = new Map<Float32Array, PlanNode>();
+  private readonly remade = new Map<Float32Array, Float32Array>();
+  /** Every node by its index. */
+  private readonly nodeAt = new Map<number, PlanNode>();
   private done = 0;
   private readonly totalSteps: number;
 
@@ -57,6 +79,7 @@ class SampledRun implements SampledContext {
     this.batch = plan.batchSize;
     this.seed = plan.seed;
     this.totalSteps = 2 * plan.ordered.length;
+    for (const node of plan.ordered) this.nodeAt.set(node.index, node);
   }
 
   run(): SampledLayer[] {
@@ -75,20 +98,63 @@ class SampledRun implements SampledContext {
       const out = this.forwardNodes(this.plan.nodes, x);
       const upstream = this.tensor(out.length);
       this.backend.fillNormal(streamKey(this.plan.seed, Stream.upstreamGradient), upstream, 0, 1);
-      this.backwardNodes(this.plan.nodes, upstream, false);
+      this.dropGradient(this.backwardNodes(this.plan.nodes, upstream, false));
     } finally {
       for (const { w } of this.weightCache.values()) this.backend.release(w);
       this.weightCache.clear();
-      for (const t of this.owned) this.backend.release(t);
-      this.owned.length = 0;
+      for (const t of this.ownerOf.keys()) this.backend.release(t);
+      this.ownerOf.clear();
+      this.owned.clear();
+      for (const t of this.gradients) this.backend.release(t);
+      this.gradients.clear();
     }
     return this.results;
   }
 
-  tensor(length: number): Float32Array {
+  tensor(length: number, owner = this.running.length > 0 ? this.running[this.running.length - 1].index : -1): Float32Array {
     const t = this.backend.allocate(length);
-    this.owned.push(t);
+    if (!this.owned.has(owner)) this.owned.set(owner, new Set());
+    this.owned.get(owner)!.add(t);
+    this.ownerOf.set(t, owner);
     return t;
+  }
+
+  forwardDone(t: Float32Array): void {
+    const owner = this.ownerOf.get(t);
+    if (owner === undefined) return;
+    this.forwardFinished.add(t);
+    if (!this.readers.get(t)) {
+      this.releaseTensor(t);
+      return;
+    }
+    // An output its node can remake is let go of until a backward pass reads it.
+    const node = this.nodeAt.get(owner);
+    const tape = node ? this.tape[node.index] : undefined;
+    if (node && tape && tape.out === t && tape.pre !== t && nodeOp(node.op).rematerialize) {
+      this.releaseTensor(t);
+      this.dropped.set(t, node);
+    }
+  }
+
+  /** Hands a forward tensor back to the backend (once). */
+  private releaseTensor(t: Float32Array): void {
+    const owner = this.ownerOf.get(t);
+    if (owner === undefined) return;
+    this.ownerOf.delete(t);
+    this.owned.get(owner)?.delete(t);
+    this.forwardFinished.delete(t);
+    this.readers.delete(t);
+    this.backend.release(t);
+  }
+
+  gradient(length: number): Float32Array {
+    const t = this.backend.allocate(length);
+    this.gradients.add(t);
+    return t;
+  }
+
+  dropGradient(t: Float32Array): void {
+    if (this.gradients.delete(t)) this.backend.release(t);
   }
 
   private step(): void {
@@ -98,12 +164,22 @@ class SampledRun implements SampledContext {
 
   forwardNodes(nodes: PlanNode[], x: Float32Array): Float32Array {
     let h = x;
-    for (const node of nodes) h = this.forwardNode(node, h);
+    for (const node of nodes) {
+      const next = this.forwardNode(node, h);
+      // An output made inside this list is read by the next node only (the caller's x may be read again).
+      if (h !== x && next !== h) this.forwardDone(h);
+      h = next;
+    }
     return h;
   }
 
   forwardNode(node: PlanNode, x: Float32Array): Float32Array {
-    return nodeOp(node.op).forward(node, x, this);
+    this.running.push(node);
+    try {
+      return nodeOp(node.op).forward(node, x, this);
+    } finally {
+      this.running.pop();
+    }
   }
 
   weights(node: WeightNode): { w: Float32Array; b: Float32Array | null } {
@@ -156,6 +232,9 @@ class SampledRun implements SampledContext {
 
   record(node: PlanNode, entry: TapeEntry, act: Activation, extra: { distinctUnits?: number; weightStd?: number; attention?: AttentionStats; loss?: number } = {}): void {
     this.tape[node.index] = entry;
+    const reads = new Set((nodeOp(node.op).backwardReads?.(node) ?? ALL_TAPE_FIELDS).map((f) => entry[f]));
+    this.tapeReads[node.index] = [...reads];
+    for (const t of reads) this.readers.set(t, (this.readers.get(t) ?? 0) + 1);
     const pre = this.backend.moments(entry.pre);
     this.results[node.index] = {
       preActivation: { mean: pre.mean, std: momentsStd(pre) },
@@ -176,15 +255,39 @@ class SampledRun implements SampledContext {
 
   backwardNodes(nodes: PlanNode[], dy: Float32Array, needInput: boolean): Float32Array {
     let g = dy;
-    for (let i = nodes.length - 1; i >= 0; i--) g = this.backwardNode(nodes[i], g, needInput || i > 0);
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const next = this.backwardNode(nodes[i], g, needInput || i > 0);
+      if (g !== dy && next !== g) this.dropGradient(g);
+      g = next;
+    }
     return g;
   }
 
-  /** Records the gradient std at the node's output, runs its op's backward, and drops its tape. */
+  /**
+   * Records the gradient std at the node's output, runs its op's backward, drops its tape and hands back the forward
+   * tensors the node made: every backward pass that reads them (its own and those of the nodes after it) is done.
+   */
   backwardNode(node: PlanNode, dy: Float32Array, needInput: boolean): Float32Array {
     this.results[node.index].gradientStd = momentsStd(this.backend.moments(dy));
-    const dx = nodeOp(node.op).backward(node, dy, this.tape[node.index]!, this, needInput);
+    const tape = this.tape[node.index]!;
+    for (const field of ALL_TAPE_FIELDS) {
+      const producer = this.dropped.get(tape[field]);
+      if (!producer) continue;
+      // Remade once (owned by its producer, whose backward pass comes after every reader's) and shared by the readers.
+      let again = this.remade.get(tape[field]);
+      if (!again) {
+        again = this.tensor(tape[field].length, producer.index);
+        nodeOp(producer.op).rematerialize!(producer, this.tape[producer.index]!, again, this);
+        this.remade.set(tape[field], again);
+      }
+      tape[field] = again;
+    }
+    const dx = nodeOp(node.op).backward(node, dy, tape, this, needInput);
     this.tape[node.index] = undefined;
+    for (const t of this.tapeReads[node.index] ?? []) this.readers.set(t, (this.readers.get(t) ?? 1) - 1);
+    this.tapeReads[node.index] = undefined;
+    for (const t of [...(this.owned.get(node.index) ?? [])]) this.releaseTensor(t);
+    this.owned.delete(node.index);
     this.step();
     return dx;
   }

@@ -23,6 +23,9 @@ function harness(plan: Plan): SampledContext {
     seed: plan.seed,
     backend: referenceBackend,
     tensor: (length) => new Float32Array(length),
+    forwardDone: () => undefined,
+    gradient: (length) => new Float32Array(length),
+    dropGradient: () => undefined,
     record(node, entry) {
       tapes.set(node.index, entry);
       results.set(node.index, { gradientStd: NaN, weightStd: null, weightGradientStd: null } as unknown as SampledLayer);

@@ -251,7 +251,7 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
         run.backend.rotary(dq, H, dh, rows, shape.tokens, node.rotary, -1);
         run.backend.rotary(dk, G, dh, rows, shape.tokens, node.rotary, -1);
       }
-      const dx = new Float32Array(rows * width);
+      const dx = run.gradient(rows * width);
       grads.forEach((d, i) => partInputGradient(run, node, node.projections[i], d, rows, dx, i > 0));
       return dx;
     } finally {
@@ -259,6 +259,8 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     }
   },
 
+  // The backward pass reads what the forward pass saved: q, k, v, the concatenated heads, the row statistics.
+  backwardReads: () => [],
   cost: (node, tally, batch) => {
     const tokens = node.inShape[0];
     for (const p of node.projections) {

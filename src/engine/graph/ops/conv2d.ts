@@ -6,7 +6,7 @@ import type { Node } from 'jsonc-parser';
 import { single, sizeOf } from '../plan';
 import type { LayerOp } from '../layerOp';
 import { backwardWeightLayer, costWeightLayer, forwardWeightLayer, parseWeightFields, planWeightLayer, predictWeightLayer,
-  WEIGHT_SCHEMA_PROPERTIES, type WeightLayerSpec, type WeightNode } from './weightLayer';
+  rematerializeWeightLayer, WEIGHT_SCHEMA_PROPERTIES, weightLayerBackwardReads, type WeightLayerSpec, type WeightNode } from './weightLayer';
 
 /** A 2-D convolution, as torch.nn.Conv2d (NCHW), W of shape [filters, in_channels, kh, kw]. */
 export interface Conv2dSpec extends WeightLayerSpec {
@@ -128,6 +128,8 @@ export const conv2d: LayerOp<Conv2dSpec, WeightNode> = {
     });
   },
 
+  backwardReads: weightLayerBackwardReads,
+  rematerialize: rematerializeWeightLayer,
   cost(node, tally, batch) {
     const spatial = node.outShape[1] * node.outShape[2];
     costWeightLayer(node, tally, batch, spatial, node.fanIn * spatial);

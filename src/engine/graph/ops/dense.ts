@@ -1,7 +1,7 @@
 import { describeShape, rowsPerSample, single } from '../plan';
 import type { LayerOp } from '../layerOp';
 import { backwardWeightLayer, costWeightLayer, forwardWeightLayer, parseWeightFields, planWeightLayer, predictWeightLayer,
-  WEIGHT_SCHEMA_PROPERTIES, type WeightLayerSpec, type WeightNode } from './weightLayer';
+  rematerializeWeightLayer, WEIGHT_SCHEMA_PROPERTIES, weightLayerBackwardReads, type WeightLayerSpec, type WeightNode } from './weightLayer';
 
 /** A fully connected layer, as torch.nn.Linear: y = φ(x·Wᵀ + b), W of shape [units, in_features]. */
 export interface DenseSpec extends WeightLayerSpec {
@@ -55,6 +55,8 @@ export const dense: LayerOp<DenseSpec, WeightNode> = {
     });
   },
 
+  backwardReads: weightLayerBackwardReads,
+  rematerialize: rematerializeWeightLayer,
   cost: (node, tally, batch) => costWeightLayer(node, tally, batch, rowsPerSample(node.inShape), 0),
   outputActivation: (node) => node.activation,
   findings: { chain: 'link' },

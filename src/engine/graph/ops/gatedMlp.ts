@@ -148,11 +148,13 @@ export const gatedMlp: LayerOp<GatedMlpSpec, GatedMlpNode> = {
       dg[i] = dh[i] * u[i];
     }
     run.backend.multiplyByDerivative(node.activation, g, dg);
-    const dx = new Float32Array(rows * gate.cols);
+    const dx = run.gradient(rows * gate.cols);
     partInputGradient(run, node, gate, dg, rows, dx, false);
     partInputGradient(run, node, up, du, rows, dx, true);
     return dx;
   },
+  // The backward pass reads what the forward pass saved: gate and up pre-activations and their product.
+  backwardReads: () => [],
 
   cost: (node, tally, batch) => {
     const rows = batch * rowsPerSample(node.inShape);

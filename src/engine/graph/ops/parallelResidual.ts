@@ -105,19 +105,23 @@ export const parallelResidual: LayerOp<ParallelResidualSpec, ParallelResidualNod
     for (const branch of node.branches) {
       const y = run.forwardNodes(branch, x);
       for (let i = 0; i < out.length; i++) out[i] += y[i];
+      if (y !== x) run.forwardDone(y);
     }
     run.record(node, { x, pre: out, out }, LINEAR);
     return out;
   },
 
   backward(node, dy, _tape, run) {
-    const dx = Float32Array.from(dy);
+    const dx = run.gradient(dy.length);
+    dx.set(dy);
     for (const branch of node.branches) {
       const g = run.backwardNodes(branch, dy, true);
       for (let i = 0; i < dx.length; i++) dx[i] += g[i];
+      if (g !== dy) run.dropGradient(g);
     }
     return dx;
   },
+  backwardReads: () => [],
 
   cost: (node, tally, batch) => { tally.keptFloats += batch * sizeOf(node.outShape); },
   outputActivation: () => null,

@@ -126,6 +126,7 @@ export const residual: LayerOp<ResidualSpec, ResidualNode> = {
     const shortcut = node.shortcut ? run.forwardNode(node.shortcut, x) : x;
     const sum = run.tensor(branch.length);
     for (let i = 0; i < sum.length; i++) sum[i] = shortcut[i] + branch[i];
+    for (const t of [branch, shortcut]) if (t !== x) run.forwardDone(t);
     const out = node.activation.name === 'linear' ? sum : run.tensor(sum.length);
     if (out !== sum) run.backend.activate(node.activation, sum, out);
     run.record(node, { x, pre: sum, out }, node.activation);
@@ -133,15 +134,22 @@ export const residual: LayerOp<ResidualSpec, ResidualNode> = {
   },
 
   backward(node, dy, tape, run) {
-    const dsum = new Float32Array(dy);
-    run.backend.multiplyByDerivative(node.activation, tape.pre, dsum);
+    // After a linear sum the gradient of the sum is dy itself.
+    let dsum = dy;
+    if (node.activation.name !== 'linear') {
+      dsum = run.gradient(dy.length);
+      dsum.set(dy);
+      run.backend.multiplyByDerivative(node.activation, tape.pre, dsum);
+    }
     const branch = run.backwardNodes(node.branch, dsum, true);
     const shortcut = node.shortcut ? run.backwardNode(node.shortcut, dsum, true) : dsum;
-    const dx = new Float32Array(branch.length);
+    const dx = run.gradient(branch.length);
     for (let i = 0; i < dx.length; i++) dx[i] = branch[i] + shortcut[i];
+    for (const g of [branch, shortcut, dsum]) if (g !== dy) run.dropGradient(g);
     return dx;
   },
 
+  backwardReads: (node) => (node.activation.name === 'linear' ? [] : ['pre']),
   // The block keeps its sum beside its output for the backward pass.
   cost: (node, tally, batch) => { tally.keptFloats += batch * sizeOf(node.outShape); },
   outputActivation: (node) => node.activation,

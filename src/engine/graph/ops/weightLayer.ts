@@ -9,7 +9,7 @@ import type { InitSpec } from '../../init/initSpec';
 import { type ResolvedInit, resolveInit } from '../../init/resolveInit';
 import type { Activation } from '../../math/activation';
 import { nonlinearity, type Signal, variance } from '../../meanField/signal';
-import type { CostTally, LayerParseContext, PlanContext, PredictContext, SampledContext, TapeEntry } from '../layerOp';
+import type { CostTally, LayerParseContext, PlanContext, PredictContext, SampledContext, TapeEntry, TapeField } from '../layerOp';
 import { type PlanNode, rowsPerSample, sizeOf } from '../plan';
 
 // What dense and conv2d layers (and residual projection shortcuts) share: a weight with an init, a bias, and a
@@ -176,19 +176,33 @@ export function forwardWeightLayer(node: WeightNode, x: Float32Array, run: Sampl
  */
 export function backwardWeightLayer(node: WeightNode, dy: Float32Array, tape: TapeEntry, run: SampledContext, needInput: boolean,
   gradients: (w: Float32Array | null, x: Float32Array, dpre: Float32Array, dx: Float32Array) => TensorMoments): Float32Array {
-  const dpre = run.backend.allocate(dy.length);
+  // Without a nonlinearity dpre is dy itself.
+  const linear = node.activation.name === 'linear';
+  const dpre = linear ? dy : run.backend.allocate(dy.length);
   try {
-    dpre.set(dy);
-    run.backend.multiplyByDerivative(node.activation, tape.pre, dpre);
+    if (!linear) {
+      dpre.set(dy);
+      run.backend.multiplyByDerivative(node.activation, tape.pre, dpre);
+    }
     const w = needInput || run.holdsWeights(node) ? run.weights(node).w : null;
-    const dx = new Float32Array(needInput ? tape.x.length : 0);
+    const dx = needInput ? run.gradient(tape.x.length).fill(0) : new Float32Array(0);
     const dwMoments = gradients(w && needInput ? w : null, tape.x, dpre, dx);
     if (w) run.dropWeights(node, { w, b: null }, 'backward');
     run.result(node).weightGradientStd = momentsStd(dwMoments);
     return dx;
   } finally {
-    run.backend.release(dpre);
+    if (!linear) run.backend.release(dpre);
   }
+}
+
+/** A weight layer's output remade from its kept pre-activation: φ(pre), by the same kernel as the forward pass. */
+export function rematerializeWeightLayer(node: WeightNode, tape: TapeEntry, out: Float32Array, run: SampledContext): void {
+  run.backend.activate(node.activation, tape.pre, out);
+}
+
+/** What a weight layer's backward pass reads: its input (for dW) and, behind a nonlinearity, its pre-activation. */
+export function weightLayerBackwardReads(node: WeightNode): readonly TapeField[] {
+  return node.activation.name === 'linear' ? ['x'] : ['x', 'pre'];
 }
 
 /**
