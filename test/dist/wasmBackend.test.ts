@@ -99,7 +99,7 @@ suite('WebAssembly fills and statistics against the TypeScript reference', () =>
 
   test('moments, histograms, saturated and dead counts, distinct rows agree with the reference', () => {
     const cases: Float32Array[] = [];
-    for (const n of [1, 5, 8, 13, 4096, 65536 + 13, 500000]) {
+    for (const n of [1, 5, 8, 13, 4096, 65536 + 13, 500000, (1 << 19) + 4099]) {
       const x = new Float32Array(n);
       referenceBackend.fillNormal(streamKey(1, n), x, 0.3, 1.5);
       cases.push(x);

@@ -22,8 +22,13 @@ const PARALLEL_MIN_WORK = 1 << 20;
 const NT_PACKED_MIN_ROWS = 32;
 /** gemm_nn's depth of K blocks, and the bytes of its per-part packing buffer. */
 const NN_KC = 256, NN_PACK_BYTES = gemmPackBytes(NN_KC);
-/** Below this many elements, fills and statistics stay on one thread. */
+/** Below this many elements, fills and activations stay on one thread. */
 const PARALLEL_MIN_ELEMENTS = 1 << 16;
+/**
+ * Below this many elements, one pass over memory (moments, histograms, counts, row hashes, transposes) stays on one
+ * thread: it takes well under a millisecond, less than the handoff can cost when the other thread is busy or asleep.
+ */
+const PARALLEL_MIN_STREAM = 1 << 19;
 
 
 /** The smallest float32 ≥ x (for x < lo ⟺ x < that, x float32). */
@@ -169,7 +174,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
   function overElements<K extends KernelName, T>(x: Float32Array, args: (at: number, i0: number, i1: number, res: number) => KernelArgs<K>, kernel: K, read: (res: number, i0: number, i1: number) => T): T[] {
     const src = inMemory(x);
     try {
-      const ranges = split(x.length, 8, PARALLEL_MIN_ELEMENTS);
+      const ranges = split(x.length, 8, PARALLEL_MIN_STREAM);
       runParts(kernel, ranges.map(([i0, i1], part) => args(src.at + i0 * 4, i0, i1, resultSlot(part))));
       return ranges.map(([i0, i1], part) => read(resultSlot(part), i0, i1));
     } finally {
@@ -187,7 +192,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     const counts = new Array<number>(bins).fill(0);
     if (x.length === 0) return counts;
     const src = inMemory(x);
-    const ranges = split(x.length, 8, PARALLEL_MIN_ELEMENTS);
+    const ranges = split(x.length, 8, PARALLEL_MIN_STREAM);
     // One HISTOGRAM_SLOT area per part, each a whole number of cache lines.
     const slot = HISTOGRAM_SLOT.counts + roundUp(HISTOGRAM_SLOT.lanes * (bins + 1) * 4, 64);
     const area = heap.allocate(slot * ranges.length);
@@ -223,7 +228,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     if (units === 0 || batch === 0) return referenceBackend.countDeadUnits(z, batch, units);
     const src = inMemory(z);
     try {
-      const ranges = split(units, 4, batch * units >= PARALLEL_MIN_ELEMENTS ? 8 : Infinity);
+      const ranges = split(units, 4, batch * units >= PARALLEL_MIN_STREAM ? 8 : Infinity);
       runParts('count_dead', ranges.map(([u0, u1], part) => [src.at, batch, units, u0, u1, resultSlot(part)]));
       return ranges.reduce((s, _, part) => s + readCount(resultSlot(part)), 0);
     } finally {
@@ -236,7 +241,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     const src = inMemory(w.subarray(0, rows * cols));
     const out = heap.allocate(rows * 4);
     try {
-      const ranges = split(rows, 1, rows * cols >= PARALLEL_MIN_ELEMENTS ? 2 : Infinity);
+      const ranges = split(rows, 1, rows * cols >= PARALLEL_MIN_STREAM ? 2 : Infinity);
       runParts('row_hash', ranges.map(([r0, r1]) => [src.at, cols, r0, r1, out]));
       return groupDistinctRows(w, rows, cols, bias, new Int32Array(memory.buffer, out, rows).slice());
     } finally {
@@ -271,7 +276,7 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     if (rows === 0 || cols === 0) return;
     const src = inMemory(x.length === rows * cols ? x : x.subarray(0, rows * cols));
     try {
-      const ranges = split(rows, 4, rows * cols >= PARALLEL_MIN_ELEMENTS ? 8 : Infinity);
+      const ranges = split(rows, 4, rows * cols >= PARALLEL_MIN_STREAM ? 8 : Infinity);
       runParts('transpose', ranges.map(([r0, r1]) => [src.at, yAt, cols, ldy, r0, r1]));
     } finally {
       src.done();
