@@ -83,10 +83,16 @@ const backward: Record<KernelActivation, string> = {
   silu: `${sigmoid} ${set('t', fmul(get('gv'), fmul(get('t'), fadd(f32Splat(1), fmul(get('a'), fmul(get('ex'), get('t')))))))}`,
 };
 
+/** The vector locals the bodies use (besides `slope`). */
+const VECTOR_LOCALS = ['a', 'gv', 't', 'ex', 'ne', 'r', 'ax', 'zs', 'm', 's'];
+/** A body on the second vector of a turn: its locals renamed x → x_2 (`slope` is shared). */
+const second = (body: string): string => body.replace(new RegExp(`\\$(${VECTOR_LOCALS.join('|')})\\b`, 'g'), '$$$1_2');
+/** Each activation's code and body, in code order. */
+const byCode = (bodies: Record<KernelActivation, string>): [number, string][] => (Object.entries(ACTIVATION_CODES) as [KernelActivation, number][])
+  .sort((a, b) => a[1] - b[1]).map(([name, code]) => [code, bodies[name]]);
 /** The body for local `kind`: one `if` per activation code, in code order. */
-const dispatch = (bodies: Record<KernelActivation, string>): string => (Object.entries(ACTIVATION_CODES) as [KernelActivation, number][])
-  .sort((a, b) => a[1] - b[1])
-  .map(([name, code]) => `(if (i32.eq ${get('kind')} (i32.const ${code})) (then ${bodies[name]}))`).join('\n');
+const dispatch = (bodies: Record<KernelActivation, string>): string => byCode(bodies)
+  .map(([code, body]) => `(if (i32.eq ${get('kind')} (i32.const ${code})) (then ${body}))`).join('\n');
 
 /**
  * One kernel over arrays `input` and `output` (its second and third parameters): `bodies[kind]` computes local t;
@@ -94,7 +100,7 @@ const dispatch = (bodies: Record<KernelActivation, string>): string => (Object.e
  * scratch (input at scratch, g at scratch + 16), one padded step.
  */
 function elementwise(name: Extract<KernelName, 'activate' | 'mul_derivative'>, input: string, output: string, bodies: Record<KernelActivation, string>, withG: boolean): string {
-  const vecs = ['a', 'gv', 't', 'slope', 'ex', 'ne', 'r', 'ax', 'zs', 'm', 's'];
+  const vecs = [...VECTOR_LOCALS, 'slope', ...VECTOR_LOCALS.map((v) => `${v}_2`)];
   return `
   ${kernelHeader(name)}
     ${locals('i32', ['p', 'q', 'end', 'vend', 'rest'])} ${locals('v128', vecs)}
@@ -102,12 +108,22 @@ function elementwise(name: Extract<KernelName, 'activate' | 'mul_derivative'>, i
     ${set('p', get(input))} ${set('q', get(output))}
     ${set('end', floatsEnd(get(input), get('n')))}
     ${set('vend', blocksEnd(get(input), get('n'), 4))}
-    ${whileLoop('each', `(i32.ge_u ${get('p')} ${get('vend')})`, `
+    ;; one loop per kind, so that each loop holds only its own activation's work, two vectors a turn (two
+    ;; independent chains in flight), then the last vector alone
+    ${byCode(bodies).map(([code, body]) => `(if (i32.eq ${get('kind')} (i32.const ${code})) (then
+      ${whileLoop(`pairs${code}`, `(i32.ge_u (i32.add ${get('p')} (i32.const 16)) ${get('vend')})`, `
+        ${set('a', `(v128.load ${get('p')})`)} ${set('a_2', `(v128.load offset=16 ${get('p')})`)}
+        ${withG ? `${set('gv', `(v128.load ${get('q')})`)} ${set('gv_2', `(v128.load offset=16 ${get('q')})`)}` : ''}
+        ${body}
+        ${second(body)}
+        (v128.store ${get('q')} ${get('t')}) (v128.store offset=16 ${get('q')} ${get('t_2')})
+        ${set('p', `(i32.add ${get('p')} (i32.const 32))`)} ${set('q', `(i32.add ${get('q')} (i32.const 32))`)}`)}
+      (if (i32.lt_u ${get('p')} ${get('vend')}) (then
         ${set('a', `(v128.load ${get('p')})`)}
         ${withG ? set('gv', `(v128.load ${get('q')})`) : ''}
-        ${dispatch(bodies)}
+        ${body}
         (v128.store ${get('q')} ${get('t')})
-      ${set('p', `(i32.add ${get('p')} (i32.const 16))`)} ${set('q', `(i32.add ${get('q')} (i32.const 16))`)}`)}
+        ${set('p', `(i32.add ${get('p')} (i32.const 16))`)} ${set('q', `(i32.add ${get('q')} (i32.const 16))`)}))))`).join('\n')}
     ${set('rest', `(i32.sub ${get('end')} ${get('p')})`)}
     (if ${get('rest')} (then
       (memory.fill ${get('scratch')} (i32.const 0) (i32.const ${LAYOUT.scratchBytes}))

@@ -92,11 +92,14 @@ const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.166579589
  */
 export function expf(x: string, n: string, r: string): string {
   return [
-    set(x, `(f32x4.max (f32x4.min ${get(x)} ${f32Splat(88)}) ${f32Splat(-87)})`),
+    // pmin/pmax (one instruction each; wasm's min/max take several): NaN stays NaN, being the first operand.
+    set(x, `(f32x4.pmax (f32x4.pmin ${get(x)} ${f32Splat(88)}) ${f32Splat(-87)})`),
     set(n, `(f32x4.floor ${fadd(fmul(get(x), f32Splat(Math.LOG2E)), f32Splat(0.5))})`),
     set(r, fsub(fsub(get(x), fmul(get(n), f32Splat(0.693359375))), fmul(get(n), f32Splat(-2.12194440e-4)))),
     set(x, fadd(fadd(fmul(horner(EXP_POLY, get(r)), fmul(get(r), get(r))), get(r)), f32Splat(1))),
-    set(x, fmul(get(x), `(i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s ${get(n)}) (i32x4.splat (i32.const 127))) (i32.const 23))`)),
+    // 2ⁿ: n + 127 is a small whole number, so adding 2²³ puts it in the low mantissa bits, which the shift moves
+    // into the exponent (cheaper than a saturating truncation).
+    set(x, fmul(get(x), `(i32x4.shl ${fadd(get(n), f32Splat(8388608 + 127))} (i32.const 23))`)),
   ].join('\n');
 }
 
