@@ -111,6 +111,8 @@ export const conv2d: LayerOp<Conv2dSpec, WeightNode> = {
       const outSize = units * spatial;
       const cols = run.backend.allocate(fanIn * spatial);
       const dw = new Float32Array(units * fanIn);
+      // col2im adds into dx.
+      if (w) dx.fill(0);
       try {
         for (let s = 0; s < run.batch; s++) {
           const dpreS = dpre.subarray(s * outSize, (s + 1) * outSize);

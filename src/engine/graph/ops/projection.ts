@@ -1,7 +1,7 @@
 import type { ResolvedInit } from '../../init/resolveInit';
 import type { SampledContext } from '../layerOp';
 import type { PlanNode } from '../plan';
-import { addRowBias } from './weightLayer';
+import { addRowBias, isZeroInit } from './weightLayer';
 
 // What ops with several linear maps share (attention's q, k, v, o; a gated MLP's gate, up, down): each is an
 // nn.Linear on the last axis whose weight and bias are drawn from the op's part streams and regenerated on use.
@@ -22,7 +22,7 @@ export function projectPart(run: SampledContext, node: PlanNode, p: LinearPart, 
   const y = into ?? run.backend.allocate(rows * p.rows);
   run.backend.gemm(false, true, rows, p.rows, p.cols, x, w, y, false);
   run.backend.release(w);
-  if (p.bias) addRowBias(y, run.partBias(node, p.part, p.bias, p.rows), rows, p.rows);
+  if (p.bias && !isZeroInit(p.bias)) addRowBias(y, run.partBias(node, p.part, p.bias, p.rows), rows, p.rows);
   return y;
 }
 

@@ -148,10 +148,12 @@ export function forwardWeightLayer(node: WeightNode, x: Float32Array, run: Sampl
   const outSize = sizeOf(node.outShape);
   const pre = run.tensor(B * outSize);
   linear(w, pre);
-  if (b && node.outShape.length === 2) {
+  // A zero bias adds nothing.
+  const addBias = b !== null && node.bias !== null && !isZeroInit(node.bias);
+  if (addBias && node.outShape.length === 2) {
     // A sequence [tokens, units]: the unit is the last axis.
     addRowBias(pre, b, B * node.outShape[0], units);
-  } else if (b) {
+  } else if (addBias) {
     const per = outSize / units;
     for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) {
       const bias = b[u];
@@ -170,8 +172,8 @@ export function forwardWeightLayer(node: WeightNode, x: Float32Array, run: Sampl
 }
 
 /**
- * Sampled backward of a weight layer: dpre = dy·φ′(pre), then the op's `gradients` give dx (into `dx`, when
- * needed) and the moments of dW. W is regenerated only when dx is needed or it is still held (dW does not use it):
+ * Sampled backward of a weight layer: dpre = dy·φ′(pre), then the op's `gradients` give dx (into `dx`, a gradient
+ * tensor with unset contents, when needed) and the moments of dW. W is regenerated only when dx is needed or it is still held (dW does not use it):
  * not for the network's first layer. Records std(dW).
  */
 export function backwardWeightLayer(node: WeightNode, dy: Float32Array, tape: TapeEntry, run: SampledContext, needInput: boolean,
@@ -185,7 +187,7 @@ export function backwardWeightLayer(node: WeightNode, dy: Float32Array, tape: Ta
       run.backend.multiplyByDerivative(node.activation, tape.pre, dpre);
     }
     const w = needInput || run.holdsWeights(node) ? run.weights(node).w : null;
-    const dx = needInput ? run.gradient(tape.x.length).fill(0) : new Float32Array(0);
+    const dx = needInput ? run.gradient(tape.x.length) : new Float32Array(0);
     const dwMoments = gradients(w && needInput ? w : null, tape.x, dpre, dx);
     if (w) run.dropWeights(node, { w, b: null }, 'backward');
     run.result(node).weightGradientStd = momentsStd(dwMoments);
@@ -220,6 +222,11 @@ export function costWeightLayer(node: WeightNode, tally: CostTally, batch: numbe
     const n = Math.min(node.weightShape[0], node.fanIn);
     tally.initFlops += 4 * m * n * n;
   }
+}
+
+/** Whether an init makes every value 0 (a zero bias, whose addition can be skipped). */
+export function isZeroInit(init: ResolvedInit): boolean {
+  return init.distribution.kind === 'constant' && init.mean === 0;
 }
 
 /** x[r·cols + c] += b[c] for every row r: a bias on the last axis. */

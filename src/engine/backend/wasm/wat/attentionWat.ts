@@ -256,7 +256,7 @@ function forward(): string {
           (br_if $mDone (i32.ge_s ${get('j')} ${get('vis')}))
           ${set('mask', visibleLanes)}
           ${set('x', `(v128.and (v128.load (i32.add ${get('srow')} (i32.shl ${get('j')} (i32.const 2)))) ${get('mask')})`)}
-          ${set('mv', `(f32x4.max ${get('mv')} (v128.bitselect ${get('x')} (f32x4.splat (f32.const -inf)) ${get('mask')}))`)}
+          ${set('mv', `(f32x4.pmax ${get('mv')} (v128.bitselect ${get('x')} (f32x4.splat (f32.const -inf)) ${get('mask')}))`)}
           ${set('sv', `(f32x4.add ${get('sv')} ${get('x')})`)}
           ${set('j', `(i32.add ${get('j')} (i32.const 4))`)}
           (br $mLoop)))
