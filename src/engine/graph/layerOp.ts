@@ -258,5 +258,6 @@ export interface CostTally {
   weightCount: number;
   largestWeight: number;
   keptFloats: number;
+  /** The largest scratch a layer holds while it runs, in floats (conv2d's im2col buffer, attention's workspaces). */
   largestCols: number;
 }

@@ -39,7 +39,7 @@ export interface CostEstimate {
  * (`NodeOp.cost`): dense 2·B·in·out FLOPs,
  * conv2d 2·B·filters·(C·kh·kw)·Ho·Wo, orthogonal init ≈ 4·m·n² (Householder QR and forming Q), backward twice the
  * forward GEMMs. Bytes: 4 per float32 of every kept activation (input, pre-activation and output), the weights,
- * two gradient buffers of the widest layer and the largest im2col buffer.
+ * two gradient buffers of the widest layer and the largest scratch (an im2col buffer, attention's workspaces).
  */
 export function estimateCost(plan: Plan): CostEstimate {
   const b = plan.batchSize;

@@ -272,6 +272,10 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     // statistics (P is recomputed by the backward pass).
     tally.gemmFlops += 4 * batch * node.heads * tokens * tokens * node.headDim;
     tally.keptFloats += batch * tokens * ((node.heads + 2 * node.kvHeads) * node.headDim + node.heads * node.headDim + node.heads * ATTENTION_ROW_STATS);
+    // While a pass runs: the kernels' workspaces, about 8·T·head_dim + 4·T² floats for each of up to 8 parts (the
+    // WebAssembly backend holds at most 256 MiB of them at once, unless one part alone needs more).
+    const workspace = 8 * tokens * node.headDim + 4 * tokens * tokens;
+    tally.largestCols = Math.max(tally.largestCols, Math.max(workspace, Math.min(8 * workspace, 64 * 2 ** 20)));
   },
   outputActivation: () => null,
   findings: { chain: 'link' },
