@@ -9,7 +9,7 @@ The same work as the engine's sampled run (bench/workloadSpecs.js): the weights 
 pass from unit-normal noise at the output, and per layer in the engine's order (layernorm, attention, residual sum,
 layernorm, dense, dense, residual sum for a block) the statistics it reports: float64 mean, std, min and max of the
 pre-activation and the output (float32 reductions here, float64 in the engine), a 40-bin histogram of the output over the same rounded range, the saturated fraction
-(tanh), the weight's std; backward the std of the gradient at every layer's output and of every weight gradient the
+(tanh), each dense weight's std; backward the std of the gradient at every layer's output and of every weight gradient the
 engine reports (each dense weight, and attention's output projection); attention's logit std over the visible
 scaled logits and its mean entropy over ln(visible keys). Only the weights whose gradient is reported require one
 (the engine does not form dW of the qkv projection either), so neither side does work the other skips.
@@ -131,8 +131,6 @@ class Block:
             entropy = -(P * torch.log(P.clamp_min(1e-30))).sum(-1)
             n = visible.sum(-1).float()
             (entropy[..., n > 1] / torch.log(n[n > 1])).mean().item()
-            for w in (self.c_attn, self.c_proj):
-                moments(w)
         return self.record(y)
 
     def mlp(self, x):
