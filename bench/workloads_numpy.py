@@ -11,11 +11,9 @@ runs one workload once (bench/workloads.js times that whole process from the out
     python3 bench/workloads_numpy.py --runs 3 w1 w1fwd w2 w3
     python3 bench/workloads_numpy.py --once w1
 """
-import json
-import sys
-import time
-
 import numpy as np
+
+from workload_runner import main
 
 
 def stats(pre, out, act):
@@ -84,25 +82,5 @@ WORKLOADS = {
 }
 
 
-def main():
-    args = sys.argv[1:]
-    if args[:1] == ['--once']:
-        WORKLOADS[args[1]]()
-        return
-    runs = 3
-    if '--runs' in args:
-        runs = int(args[args.index('--runs') + 1])
-        del args[args.index('--runs'):args.index('--runs') + 2]
-    result = {}
-    for name in args or list(WORKLOADS):
-        times = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            WORKLOADS[name]()
-            times.append((time.perf_counter() - t) * 1000)
-        result[name] = float(np.median(times))
-    print(json.dumps(result))
-
-
 if __name__ == '__main__':
-    main()
+    main(WORKLOADS)

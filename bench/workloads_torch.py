@@ -20,13 +20,12 @@ process from the outside).
     OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/workloads_torch.py --runs 3 w1 w4
     OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/workloads_torch.py --once w4
 """
-import json
 import math
-import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from workload_runner import main
 
 BINS = 40
 
@@ -165,27 +164,7 @@ def gpt2(blocks=12, batch=4, tokens=128, width=768, heads=12, hidden=3072):
 WORKLOADS = {'w1': mlp, 'w4': gpt2}
 
 
-def main():
+if __name__ == '__main__':
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    args = sys.argv[1:]
-    if args[:1] == ['--once']:
-        WORKLOADS[args[1]]()
-        return
-    runs = 3
-    if '--runs' in args:
-        runs = int(args[args.index('--runs') + 1])
-        del args[args.index('--runs'):args.index('--runs') + 2]
-    result = {}
-    for name in args or list(WORKLOADS):
-        times = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            WORKLOADS[name]()
-            times.append((time.perf_counter() - t) * 1000)
-        result[name] = sorted(times)[len(times) // 2]
-    print(json.dumps(result))
-
-
-if __name__ == '__main__':
-    main()
+    main(WORKLOADS)

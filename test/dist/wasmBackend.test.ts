@@ -6,7 +6,7 @@ import { loadComputeBackend } from '../../src/kernels/loadComputeBackend';
 import { referenceBackend } from '../../src/engine/backend/reference/referenceBackend';
 import { Rng } from '../../src/engine/random/rng';
 import { streamKey } from '../../src/engine/random/fill';
-import { assertClose, readRepoBytes, readRepoFile, ROOT } from '../repo';
+import { assertClose, assertProductMoments, readRepoBytes, readRepoFile, ROOT } from '../repo';
 
 const { backend: wasm } = loadComputeBackend(path.join(ROOT, 'dist'));
 
@@ -219,12 +219,7 @@ suite('WebAssembly fills and statistics against the TypeScript reference', () =>
       const w = wasm.gemmMoments(m, n, k, a, b);
       const r = referenceBackend.gemmMoments(m, n, k, a, b);
       for (const [name, got] of [['wasm', w], ['reference', r]] as const) {
-        const what = `${name} ${m}×${n}×${k}`;
-        assert.equal(got.count, e.count, what);
-        assertClose(got.mean, e.mean, 1e-4, 1e-5, `${what} mean`);
-        assertClose(got.m2, e.m2, 1e-4, 0, `${what} M2`);
-        assertClose(got.min, e.min, 1e-5, 1e-5, `${what} min`);
-        assertClose(got.max, e.max, 1e-5, 1e-5, `${what} max`);
+        assertProductMoments(got, e, `${name} ${m}×${n}×${k}`);
       }
     }
   });
