@@ -40,8 +40,6 @@ export interface HeadsView {
   offset: number;
 }
 
-export { ATTENTION_ROW_STATS } from '../math/softmax';
-
 /**
  * The compute kernels the sampled engine needs, on row-major float32 tensors. The TypeScript reference backend
  * implements them plainly; faster backends (WebAssembly SIMD) implement the same contract and are tested against it.
@@ -95,7 +93,7 @@ export interface ComputeBackend {
    * Multi-head scaled dot-product attention, forward (Vaswani et al., 2017, as HF eager attention): for every batch b
    * and head h, with g = ⌊h/(heads/kvHeads)⌋, S = scale·q_h·k_gᵀ ([tokens, tokens]; j > i masked when causal),
    * P = softmax(S) over each row's visible keys, out_h = P·v_g. Writes the heads' outputs into `out` and each row's
-   * statistics (ATTENTION_ROW_STATS) into rowStats; P itself is not kept.
+   * statistics (`math/softmax.ts` ATTENTION_ROW_STATS) into rowStats; P itself is not kept.
    */
   attentionForward(shape: AttentionShape, q: HeadsView, k: HeadsView, v: HeadsView, out: HeadsView, rowStats: Float32Array): void;
   /**

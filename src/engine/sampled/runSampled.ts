@@ -59,8 +59,6 @@ class SampledRun implements SampledContext {
   private readonly ownerOf = new Map<Float32Array, number>();
   /** How many tape entries a backward pass will read each forward tensor from. */
   private readonly readers = new Map<Float32Array, number>();
-  /** Forward tensors the forward pass is done with. */
-  private readonly forwardFinished = new Set<Float32Array>();
   /** The tensors each node's tape entry holds for its backward pass. */
   private readonly tapeReads: (Float32Array[] | undefined)[] = [];
   /** The nodes whose forward pass is running, innermost last (a residual block's branch inside the block). */
@@ -111,7 +109,12 @@ class SampledRun implements SampledContext {
     return this.results;
   }
 
-  tensor(length: number, owner = this.running.length > 0 ? this.running[this.running.length - 1].index : -1): Float32Array {
+  tensor(length: number): Float32Array {
+    return this.ownedTensor(length, this.running.length > 0 ? this.running[this.running.length - 1].index : -1);
+  }
+
+  /** A forward tensor owned by node `owner` (−1: the run). */
+  private ownedTensor(length: number, owner: number): Float32Array {
     const t = this.backend.allocate(length);
     if (!this.owned.has(owner)) this.owned.set(owner, new Set());
     this.owned.get(owner)!.add(t);
@@ -122,7 +125,6 @@ class SampledRun implements SampledContext {
   forwardDone(t: Float32Array): void {
     const owner = this.ownerOf.get(t);
     if (owner === undefined) return;
-    this.forwardFinished.add(t);
     if (!this.readers.get(t)) {
       this.releaseTensor(t);
       return;
@@ -142,7 +144,6 @@ class SampledRun implements SampledContext {
     if (owner === undefined) return;
     this.ownerOf.delete(t);
     this.owned.get(owner)?.delete(t);
-    this.forwardFinished.delete(t);
     this.readers.delete(t);
     this.backend.release(t);
   }
@@ -276,7 +277,7 @@ class SampledRun implements SampledContext {
       // Remade once (owned by its producer, whose backward pass comes after every reader's) and shared by the readers.
       let again = this.remade.get(tape[field]);
       if (!again) {
-        again = this.tensor(tape[field].length, producer.index);
+        again = this.ownedTensor(tape[field].length, producer.index);
         nodeOp(producer.op).rematerialize!(producer, this.tape[producer.index]!, again, this);
         this.remade.set(tape[field], again);
       }
@@ -284,7 +285,10 @@ class SampledRun implements SampledContext {
     }
     const dx = nodeOp(node.op).backward(node, dy, tape, this, needInput);
     this.tape[node.index] = undefined;
-    for (const t of this.tapeReads[node.index] ?? []) this.readers.set(t, (this.readers.get(t) ?? 1) - 1);
+    for (const t of this.tapeReads[node.index] ?? []) {
+      const n = this.readers.get(t);
+      if (n !== undefined) this.readers.set(t, n - 1);
+    }
     this.tapeReads[node.index] = undefined;
     for (const t of [...(this.owned.get(node.index) ?? [])]) this.releaseTensor(t);
     this.owned.delete(node.index);

@@ -200,8 +200,6 @@ export const CONV_GEOMETRY_FIELDS = [
 export const ATTENTION_GEOMETRY_FIELDS = [
   'tokens', 'headDim', 'heads', 'kvHeads', 'causal', 'scaleBits', 'q', 'ldq', 'k', 'ldk', 'v', 'ldv', 'o', 'ldo', 'rowStats', 'dq', 'lddq', 'dk', 'lddk', 'dv', 'lddv',
 ] as const;
-/** Floats per query row in attention's row statistics (computeBackend.ts `ATTENTION_ROW_STATS` describes them). */
-export { ATTENTION_ROW_STATS } from '../computeBackend';
 
 /** The bytes of one part's attention workspace: forward 5 [Tp, dhp] and 2 [Tp, Tp] matrices, backward 8 and 4 (Tp, dhp: tokens and headDim rounded up to 8). */
 export function attentionWorkspaceBytes(tokens: number, headDim: number, pass: 'forward' | 'backward'): number {

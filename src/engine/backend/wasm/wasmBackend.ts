@@ -30,7 +30,6 @@ const PARALLEL_MIN_ELEMENTS = 1 << 16;
  */
 const PARALLEL_MIN_STREAM = 1 << 19;
 
-
 /** The smallest float32 ≥ x (for x < lo ⟺ x < that, x float32). */
 function f32AtLeast(x: number): number {
   const r = Math.fround(x);

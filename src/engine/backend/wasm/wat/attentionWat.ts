@@ -1,4 +1,5 @@
-import { ATTENTION_GEOMETRY_FIELDS, ATTENTION_ROW_STATS, type KernelName } from '../kernelAbi';
+import { ATTENTION_ROW_STATS } from '../../../math/softmax';
+import { ATTENTION_GEOMETRY_FIELDS, type KernelName } from '../kernelAbi';
 import { expf, get, i32, kernelHeader, locals, offset, set } from './watHelpers';
 
 // Scaled dot-product attention, one (batch, head) pair (forward) or one (batch, kv head) group (backward) at a time,
