@@ -1,5 +1,6 @@
 import { type Activation, canDie } from '../math/activation';
 import { activationMoments } from '../math/activationMoments';
+import { activationKernel } from '../math/activationKernel';
 import { gaussianExpectation } from '../math/gaussHermite';
 import { normalCdf } from '../math/gaussian';
 
@@ -34,6 +35,16 @@ export interface Signal {
   sharedVariance: number;
   /** Whether an approximation upstream already shaped these moments (it makes every later layer approximate). */
   approximate?: boolean;
+  /**
+   * For a sequence: E[x_t·x_t′], the cross-moment of one unit in two different tokens of a sample (undefined: the
+   * tokens are independent, mean²). What attention averages over (Noci et al., 2022: tokens align with depth).
+   */
+  cross?: number;
+}
+
+/** E[x_t·x_t′] of two different tokens (mean² when they are independent). */
+export function crossMoment(s: Signal): number {
+  return s.cross ?? s.mean * s.mean;
 }
 
 /** Var x = E[x²] − (E x)², never negative. */
@@ -51,8 +62,10 @@ export function passThrough(s: Signal, approximate: boolean): Omit<PredictedLaye
  * φ applied to a Gaussian N(μ, σ²): output moments, E[φ′²], saturated probability, and the probability that a
  * ReLU-family unit is dead for the whole batch, E_s[Φ(−s/σ_e)^B] with the shared part s ~ N(μ, σ²_shared) and the
  * per-sample part of variance σ_e² = σ² − σ²_shared (Poole et al., 2016, for the moments by Gauss–Hermite quadrature).
+ * Given the covariance of two tokens' pre-activations (sequences), also their outputs' cross-moment
+ * (`activationKernel`).
  */
-export function nonlinearity(act: Activation, mu: number, preVariance: number, shared: number, batch: number): { signal: Signal; derivativeSecond: number; saturated: number; dead: number } {
+export function nonlinearity(act: Activation, mu: number, preVariance: number, shared: number, batch: number, preCovariance?: number): { signal: Signal; derivativeSecond: number; saturated: number; dead: number } {
   const sigma = Math.sqrt(preVariance);
   const m = activationMoments(act, mu, sigma);
   let dead = 0;
@@ -63,8 +76,9 @@ export function nonlinearity(act: Activation, mu: number, preVariance: number, s
       : gaussianExpectation((u) => normalCdf(-u / individual) ** batch, mu, Math.sqrt(shared));
   }
   const linear = act.name === 'linear';
+  const cross = preCovariance === undefined ? undefined : activationKernel(act, mu, preVariance, preCovariance);
   return {
-    signal: { mean: m.mean, second: m.secondMoment, gaussian: linear, sharedVariance: linear ? shared : 0 },
+    signal: { mean: m.mean, second: m.secondMoment, gaussian: linear, sharedVariance: linear ? shared : 0, ...(cross !== undefined ? { cross } : {}) },
     derivativeSecond: m.derivativeSecondMoment,
     saturated: m.saturatedProbability,
     dead,

@@ -51,6 +51,8 @@ export interface Fix {
   value: unknown;
   /** The weight std the new value implies for the layer's fan, when it is an init. */
   std?: number;
+  /** Further values the same fix sets (every block's output projection, say), applied together with the first. */
+  also?: { path: string; value: unknown }[];
 }
 
 export interface Finding {
@@ -74,6 +76,7 @@ export interface Finding {
 export const FINDING_CODES = [
   'zero-init-symmetry', 'constant-init-symmetry', 'vanishing-activations', 'exploding-activations', 'saturated-activations',
   'dead-units', 'vanishing-gradients', 'exploding-gradients', 'residual-variance-growth', 'init-activation-mismatch',
+  'residual-stream-growth', 'attention-entropy-collapse', 'output-loss-above-uniform', 'post-ln-gradient-imbalance',
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 

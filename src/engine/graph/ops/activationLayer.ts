@@ -1,9 +1,9 @@
 import { readActivation } from '../../format/layerFields';
 import type { ActivationRef, LayerSpec } from '../../format/networkSpec';
 import { ACTIVATION_NAMES, type Activation } from '../../math/activation';
-import { nonlinearity, variance } from '../../meanField/signal';
+import { crossMoment, nonlinearity, variance } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
-import { type PlanNode, single } from '../plan';
+import { type PlanNode, rowsPerSample, single } from '../plan';
 
 export interface ActivationLayerSpec extends LayerSpec {
   type: 'activation';
@@ -38,7 +38,8 @@ export const activationLayer: LayerOp<ActivationLayerSpec, ActivationNode> = {
   plan: (spec, inShape, ctx) => single(ctx.push({ op: 'activation', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, activation: spec.activation })),
 
   predict(node, s, ctx) {
-    const out = nonlinearity(node.activation, s.mean, variance(s), s.sharedVariance, ctx.batch);
+    const preCovariance = node.inShape.length === 2 ? crossMoment(s) - s.mean * s.mean : undefined;
+    const out = nonlinearity(node.activation, s.mean, variance(s), s.sharedVariance, ctx.batch * rowsPerSample(node.inShape), preCovariance);
     ctx.record(node, { preActivationStd: Math.sqrt(variance(s)), activationMean: out.signal.mean, activationStd: Math.sqrt(variance(out.signal)), chi: null,
       saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !s.gaussian && node.activation.name !== 'linear' }, out.derivativeSecond);
     return out.signal;

@@ -8,10 +8,10 @@ import { resolveInit } from '../../init/resolveInit';
 import { LINEAR } from '../../math/activation';
 import { applyRotary, type Rotary, rotaryAngles } from '../../math/rotary';
 import { emptySoftmaxStats, maskedSoftmax, softmaxBackward } from '../../math/softmax';
-import { variance } from '../../meanField/signal';
+import { crossMoment } from '../../meanField/signal';
 import type { LayerOp, LayerParseContext } from '../layerOp';
 import { describeShape, type PlanNode, single } from '../plan';
-import { type LinearPart, partInputGradient, projectPart, transpose } from './projection';
+import { type LinearPart, partInputGradient, projectedMoments, projectPart, transpose } from './projection';
 
 /** How the scores q·k are scaled: 1/√head_dim (default), not at all (T5), or by a given number. */
 export type AttentionScale = 'inverse_sqrt' | 'none' | number;
@@ -37,7 +37,6 @@ export interface AttentionSpec extends LayerSpec {
 /** One projection of an attention layer; its part (random streams) is q, k, v, o = 0, 1, 2, 3, a fused qkv 0. */
 export interface Projection extends LinearPart {
   name: 'q' | 'k' | 'v' | 'qkv' | 'o';
-  initSpec: InitSpec;
 }
 
 export interface AttentionNode extends PlanNode {
@@ -61,10 +60,10 @@ export interface AttentionNode extends PlanNode {
  * scores S = scale·q_h·k_gᵀ with the causal mask, P = softmax(S), head outputs P·v_g concatenated, y = o·Woᵀ + bo.
  * A fused qkv (GPT-2's c_attn) is one weight [(heads + 2·kv_heads)·head_dim, width]. Backward through every step
  * (softmax: ds = p ⊙ (dp − Σ p·dp)). Records the logits' std and the mean attention entropy over ln(visible keys).
- * Mean field (approximate): with input E[x²] = m₂, Var q = width·σ_q²·m₂ + σ²_bq (k, v likewise), the logits have
- * std s = scale·√(head_dim·Var q·Var k); softmax weights with log-normal spread give Σ_j p_j² ≈ min(1, e^{s²}/n) over
- * n visible keys, so a head's output has variance Var v·(ρ + (1 − ρ)·Σp²) for token correlation ρ (0 here: random
- * tokens), averaged over positions; y has variance heads·head_dim·σ_o²·that + σ²_bo.
+ * Mean field (approximate): q, k, v moments by `projectedMoments`, carrying two tokens' cross-moment X (tokens align
+ * with depth; Noci et al., 2022); the logits' std √(scale²·head_dim·E[q²]·E[k²]) (≈ width·σ² for normalized inputs);
+ * the softmax's overlaps by `attentionWeights` from the spread a query sees across its keys; the heads average the
+ * values, E[o²] = X_v + (E[v²] − X_v)·Σp², and the output projection maps those moments.
  */
 export const attention: LayerOp<AttentionSpec, AttentionNode> = {
   type: 'attention',
@@ -157,40 +156,33 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
   },
 
   predict(node, s, ctx) {
-    const m2 = s.second;
     const tokens = node.inShape[0];
-    const moments = (p: Projection): { variance: number; mean: number } => {
-      const bVar = p.bias ? p.bias.std ** 2 : 0;
-      return { variance: p.cols * (p.init.std ** 2 * m2 + p.init.mean ** 2 * variance(s)) + bVar, mean: p.cols * p.init.mean * s.mean + (p.bias ? p.bias.mean : 0) };
-    };
+    const cross = crossMoment(s);
     const [qp, kp, vp] = node.projections.length === 4 ? node.projections : [node.projections[0], node.projections[0], node.projections[0]];
-    const q = moments(qp);
-    const k = moments(kp);
-    const v = moments(vp);
     const o = node.projections[node.projections.length - 1];
-    const logitVariance = node.scale ** 2 * node.headDim * (q.variance + q.mean ** 2) * (k.variance + k.mean ** 2) - (node.scale * node.headDim * q.mean * k.mean) ** 2;
-    // Σp² over n visible keys for log-normal softmax weights, averaged over the query positions.
-    let concentration = 0;
-    for (let t = 0; t < tokens; t++) {
-      const n = node.causal ? t + 1 : tokens;
-      concentration += Math.min(1, Math.exp(logitVariance) / n);
-    }
-    concentration /= tokens;
-    const headVariance = v.variance * concentration;
-    const headSecond = headVariance + v.mean ** 2;
-    const outBias = o.bias ? o.bias.std ** 2 : 0;
-    const outVariance = o.cols * (o.init.std ** 2 * headSecond + o.init.mean ** 2 * headVariance) + outBias;
-    const outMean = o.cols * o.init.mean * v.mean + (o.bias ? o.bias.mean : 0);
+    const q = projectedMoments(qp, s.mean, s.second, cross);
+    const k = projectedMoments(kp, s.mean, s.second, cross);
+    const v = projectedMoments(vp, s.mean, s.second, cross);
+    // Scores over every (query, key) pair, and as one query sees them across its keys: a component the keys share
+    // (their cross-moment) shifts all of a query's logits alike, which the softmax ignores.
+    const logitVariance = Math.max(0, node.scale ** 2 * node.headDim * q.second * k.second - (node.scale * node.headDim * q.mean * k.mean) ** 2);
+    const spread = node.scale ** 2 * node.headDim * q.second * Math.max(0, k.second - k.cross);
+    const { own, pairs } = attentionWeights(tokens, node.causal, spread);
+    // Head outputs Σ_j p_tj·v_j: E[o_t²] = X + (S − X)·Σ_j p_tj², E[o_t·o_t′] = X + (S − X)·Σ_j p_tj·p_t′j.
+    const headSecond = v.cross + (v.second - v.cross) * own;
+    const headCross = v.cross + (v.second - v.cross) * pairs;
+    const y = projectedMoments(o, v.mean, headSecond, headCross);
+    const outVariance = Math.max(0, y.second - y.mean ** 2);
     const std = Math.sqrt(outVariance);
     // Backward through the value path (the score path carries little gradient while the logits are small):
-    // Var(d concat) = width·E[Wo²]·Var(dy); each kv head gathers Pᵀ·d head from heads/kv_heads heads, Σ_i P_ij² =
-    // the concentration on average; Var(dx) = kv_heads·head_dim·E[Wv²]·Var(dv).
+    // Var(d concat) = width·E[Wo²]·Var(dy); each kv head gathers Pᵀ·d head from heads/kv_heads heads, Σ_t p_tj² =
+    // the mean concentration; Var(dx) = kv_heads·head_dim·E[Wv²]·Var(dv).
     const wo2 = o.init.std ** 2 + o.init.mean ** 2;
     const wv2 = vp.init.std ** 2 + vp.init.mean ** 2;
-    const backwardFactor = o.rows * wo2 * concentration * (node.heads / node.kvHeads) * node.kvHeads * node.headDim * wv2;
-    ctx.record(node, { preActivationStd: std, activationMean: outMean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0, approximate: true,
-      logitStd: Math.sqrt(Math.max(0, logitVariance)) }, backwardFactor);
-    return { mean: outMean, second: outVariance + outMean ** 2, gaussian: true, sharedVariance: 0, approximate: true };
+    const backwardFactor = o.rows * wo2 * own * node.heads * node.headDim * wv2;
+    ctx.record(node, { preActivationStd: std, activationMean: y.mean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0, approximate: true,
+      logitStd: Math.sqrt(logitVariance) }, backwardFactor);
+    return { mean: y.mean, second: y.second, gaussian: true, sharedVariance: 0, approximate: true, cross: y.cross };
   },
 
   forward(node, x, run) {
@@ -328,6 +320,30 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
   outputActivation: () => null,
   findings: { chain: 'link' },
 };
+
+/**
+ * The softmax weights' overlaps at init, averaged over the sequence: `own` = mean over queries t of Σ_j p_tj², and
+ * `pairs` = mean over query pairs t ≠ t′ of Σ_j p_tj·p_t′j. With logits of spread s² across a query's n visible keys
+ * the weights are log-normal, Σ_j p_tj² ≈ min(1, e^{s²}/n) (uniform attention gives 1/n), and two queries' weights
+ * are independent, Σ_j p_tj·p_t′j ≈ 1/max(n_t, n_t′) (n_t = t + 1 when causal, T otherwise).
+ */
+export function attentionWeights(tokens: number, causal: boolean, spread: number): { own: number; pairs: number } {
+  const growth = Math.exp(Math.min(spread, 700));
+  let own = 0;
+  for (let t = 0; t < tokens; t++) own += Math.min(1, growth / (causal ? t + 1 : tokens));
+  own /= tokens;
+  if (tokens < 2) return { own, pairs: own };
+  let pairs: number;
+  if (causal) {
+    // Σ over t < t′ of 1/(t′ + 1) = Σ_{t′} t′/(t′ + 1).
+    let sum = 0;
+    for (let t = 1; t < tokens; t++) sum += t / (t + 1);
+    pairs = sum / ((tokens * (tokens - 1)) / 2);
+  } else {
+    pairs = 1 / tokens;
+  }
+  return { own, pairs };
+}
 
 /** What an attention layer keeps for its backward pass: q, k, v by head ([batch, heads, tokens, head_dim]), P, the concatenated heads. */
 interface AttentionTape {

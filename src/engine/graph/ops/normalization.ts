@@ -89,7 +89,9 @@ export function normalizationOp(kind: NormNode['op'], description: string): Laye
     predict(node, s, ctx) {
       const v = variance(s);
       ctx.record(node, { preActivationStd: 1, activationMean: 0, activationStd: Math.sqrt(v / (v + node.eps)), chi: null, saturatedFraction: 0, deadFraction: 0, approximate: false }, 1 / (v + node.eps));
-      return { mean: 0, second: v / (v + node.eps), gaussian: s.gaussian, sharedVariance: 0 };
+      // A sequence keeps the correlation of two tokens (each is divided by about the same std).
+      const cross = s.cross !== undefined && v > 0 ? ((s.cross - s.mean * s.mean) / v) * (v / (v + node.eps)) : undefined;
+      return { mean: 0, second: v / (v + node.eps), gaussian: s.gaussian, sharedVariance: 0, ...(cross !== undefined ? { cross } : {}) };
     },
     forward(node, x, run) {
       const out = run.tensor(x.length);

@@ -1,7 +1,7 @@
 import type { LayerSpec } from '../../format/networkSpec';
 import { childPointer } from '../../format/problem';
 import { LINEAR } from '../../math/activation';
-import { variance } from '../../meanField/signal';
+import { crossMoment, variance } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single, sizeOf } from '../plan';
 
@@ -80,9 +80,12 @@ export const parallelResidual: LayerOp<ParallelResidualSpec, ParallelResidualNod
     let mean = s.mean;
     let v = variance(s);
     let shared = s.sharedVariance;
+    // Cross-moments of two tokens add over the paths, with the products of their means (independent at init).
+    let cross = crossMoment(s);
     let approximate = false;
     for (const branch of node.branches) {
       const out = ctx.predictNodes(branch, s);
+      cross += crossMoment(out) + 2 * mean * out.mean;
       mean += out.mean;
       v += variance(out);
       shared += out.sharedVariance;
@@ -90,7 +93,7 @@ export const parallelResidual: LayerOp<ParallelResidualSpec, ParallelResidualNod
     }
     const std = Math.sqrt(v);
     ctx.record(node, { preActivationStd: std, activationMean: mean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0, approximate }, 1);
-    return { mean, second: v + mean * mean, gaussian: false, sharedVariance: shared, approximate };
+    return { mean, second: v + mean * mean, gaussian: false, sharedVariance: shared, approximate, cross };
   },
 
   predictBackward(node, g, ctx) {
