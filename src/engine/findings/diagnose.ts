@@ -4,7 +4,7 @@ import type { Plan, PlanNode } from '../graph/plan';
 import { nodeOp, nodeOps } from '../graph/registry';
 import { initPointer, isWeightNode, type WeightNode } from '../graph/ops/weightLayer';
 import { FINDING_THRESHOLDS } from './thresholds';
-import { transformerFindings } from './transformerFindings';
+import { isPreNormBlock, transformerFindings } from './transformerFindings';
 import { recommendInit, roundStd } from '../init/recommendInit';
 import { formatSignificant } from '../report/formatNumber';
 import type { Finding, Fix, LayerReport } from '../report/report';
@@ -162,7 +162,8 @@ const CHAIN_SERIES: readonly {
 function mainPathChains(nodes: PlanNode[]): PlanNode[][] {
   const chains: PlanNode[][] = [[]];
   for (const n of nodes) {
-    const role = nodeOp(n.op).findings.chain;
+    // A pre-norm block adds a fixed variance to the stream (residual-stream-growth judges it): not a link.
+    const role = isPreNormBlock(n) ? 'transparent' : nodeOp(n.op).findings.chain;
     if (isWeightNode(n) && n.init.std === 0) chains.push([]);
     else if (role === 'link') chains[chains.length - 1].push(n);
     else if (role === 'cut') chains.push([]);

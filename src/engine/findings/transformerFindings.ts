@@ -36,20 +36,22 @@ export function transformerFindings(plan: Plan, layers: LayerReport[], inputStd:
   // post-norm (the block is followed by one).
   const nodes = plan.nodes;
   const preRuns: { blocks: PlanNode[]; before: number }[] = [];
-  const postRuns: PlanNode[][] = [];
+  // Post-norm runs keep each block with the normalization after it, whose output is the stream the next block reads.
+  const postRuns: { block: PlanNode; norm: PlanNode }[][] = [];
   let lastPre = -2;
   let lastPost = -3;
   for (let i = 0; i < nodes.length; i++) {
     const branches = residualBranches(nodes[i]);
     if (!branches) continue;
-    if (branches.every((b) => b.length > 0 && nodeOp(b[0].op).findings.normalizes === true)) {
+    if (isPreNormBlock(nodes[i])) {
       if (lastPre === i - 1) preRuns[preRuns.length - 1].blocks.push(nodes[i]);
       else preRuns.push({ blocks: [nodes[i]], before: i > 0 ? std(nodes[i - 1]) : inputStd });
       lastPre = i;
     } else if (i + 1 < nodes.length && nodeOp(nodes[i + 1].op).findings.normalizes === true) {
       // block, norm, block, norm, …
-      if (lastPost === i - 2) postRuns[postRuns.length - 1].push(nodes[i]);
-      else postRuns.push([nodes[i]]);
+      const entry = { block: nodes[i], norm: nodes[i + 1] };
+      if (lastPost === i - 2) postRuns[postRuns.length - 1].push(entry);
+      else postRuns.push([entry]);
       lastPost = i;
     }
   }
@@ -70,18 +72,22 @@ export function transformerFindings(plan: Plan, layers: LayerReport[], inputStd:
     });
   }
 
-  for (const blocks of postRuns) {
-    if (blocks.length < 2) continue;
-    const first = grad(blocks[0]);
-    const last = grad(blocks[blocks.length - 1]);
+  for (const run of postRuns) {
+    if (run.length < 2) continue;
+    const blocks = run.map((e) => e.block);
+    // The gradient with respect to the normalized stream after each block (before the norm it carries the norm's 1/σ).
+    const first = grad(run[0].norm);
+    const last = grad(run[run.length - 1].norm);
     const ratio = last / first;
     const limit = FINDING_THRESHOLDS.postNormGradientRatio;
     if (!(ratio > limit || ratio < 1 / limit)) continue;
-    const beta = (8 * blocks.length) ** -0.25;
-    const fix = outputProjectionFix(blocks, beta, `scale every residual branch's output projection by DeepNet's β = (8·${blocks.length})^−¼ = ${formatSignificant(beta)}`);
+    // DeepNet's N counts layers of two sublayers (attention and MLP), each a residual block here.
+    const layersOfTwo = Math.ceil(blocks.length / 2);
+    const beta = (8 * layersOfTwo) ** -0.25;
+    const fix = outputProjectionFix(blocks, beta, `scale every residual branch's output projection by DeepNet's β = (8·${layersOfTwo})^−¼ = ${formatSignificant(beta)}`);
     out.push({
       code: 'post-ln-gradient-imbalance', severity: 'warning', path: blocks[0].path, layer: blocks[0].index,
-      message: `the gradient std is ${formatSignificant(first)} at the first of ${blocks.length} post-norm blocks and ${formatSignificant(last)} at the last (×${formatSignificant(ratio)}): each normalization after a residual sum divides the gradient by √(1 + the variance its branch added), so the blocks learn at very different rates`,
+      message: `the gradient std is ${formatSignificant(first)} after the first of ${blocks.length} post-norm blocks and ${formatSignificant(last)} after the last (×${formatSignificant(ratio)}): each normalization after a residual sum divides the gradient by √(1 + the variance its branch added), so the blocks learn at very different rates`,
       fix, alternatives: [], related: [],
     });
   }
@@ -120,6 +126,12 @@ export function transformerFindings(plan: Plan, layers: LayerReport[], inputStd:
     }
   }
   return out;
+}
+
+/** A residual block (identity shortcut) each of whose branches starts with a normalization: a pre-norm block. */
+export function isPreNormBlock(node: PlanNode): boolean {
+  const branches = residualBranches(node);
+  return branches !== null && branches.every((b) => b.length > 0 && nodeOp(b[0].op).findings.normalizes === true);
 }
 
 /** The branches of a residual block on the main path (identity shortcut), else null. */

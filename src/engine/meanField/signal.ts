@@ -20,7 +20,7 @@ export interface PredictedLayer {
   approximate: boolean;
   /** An attention layer's predicted logit std. */
   logitStd?: number;
-  /** An output head's expected cross-entropy at init, ln(vocab) + Var(logit)/2. */
+  /** An output head's expected cross-entropy at init (ln(vocab) + Var(logit)/2 for small logits). */
   loss?: number;
 }
 

@@ -38,7 +38,8 @@ export interface LayerReport {
    */
   attention: { logitStd: number | null; entropy: number | null; predictedLogitStd: number | null } | null;
   /**
-   * An output head's cross-entropy at init against random targets: sampled, predicted (ln(vocab) + Var(logit)/2), and
+   * An output head's cross-entropy at init against random targets: sampled, predicted (E[logsumexp] of Gaussian
+   * logits, ln(vocab) + Var(logit)/2 while the logits are small), and
    * ln(vocab), the loss of uniform logits; null for other layers.
    */
   loss: { sampled: number | null; predicted: number | null; uniform: number } | null;

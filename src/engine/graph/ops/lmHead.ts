@@ -4,6 +4,7 @@ import type { LayerSpec } from '../../format/networkSpec';
 import { readBias, readInit } from '../../format/parseInit';
 import type { InitSpec } from '../../init/initSpec';
 import { LINEAR } from '../../math/activation';
+import { expectedLogSumExp } from '../../math/logSumExp';
 import { variance } from '../../meanField/signal';
 import { streamKey } from '../../random/fill';
 import { Stream } from '../../random/rng';
@@ -33,8 +34,8 @@ export interface LmHeadNode extends WeightNode {
  * `lm_head`: logits = x·Wᵀ (+ b) over the vocabulary, W [vocab, width]: its own weight, or the embedding's table
  * when tied (tie_word_embeddings: the same values). Records the mean cross-entropy against target tokens drawn
  * uniformly (`Stream.targets`), CE = logsumexp(z) − z_target. At init the logits are near Gaussian with std s, so the
- * expected loss is ln(vocab) + s²/2 (E[logsumexp] of n i.i.d. N(μ, s²) is μ + ln n + s²/2 for large n): an init
- * whose s is not small starts training far above the uniform guess's ln(vocab). Backward as a dense layer.
+ * expected loss is E[logsumexp] − μ (`expectedLogSumExp`; ln(vocab) + s²/2 while e^{s²} ≪ vocab): an init whose s
+ * is not small starts training far above the uniform guess's ln(vocab). Backward as a dense layer.
  */
 export const lmHead: LayerOp<LmHeadSpec, LmHeadNode> = {
   type: 'lm_head',
@@ -89,7 +90,7 @@ export const lmHead: LayerOp<LmHeadSpec, LmHeadNode> = {
     const preVariance = fanIn * (wVar * s.second + node.init.mean ** 2 * variance(s)) + (node.bias ? node.bias.std ** 2 : 0);
     const std = Math.sqrt(preVariance);
     ctx.record(node, { preActivationStd: std, activationMean: preMean, activationStd: std, chi: fanIn * wVar, saturatedFraction: 0, deadFraction: 0,
-      approximate: node.init.mean !== 0, loss: Math.log(node.weightShape[0]) + preVariance / 2 }, node.weightShape[0] * (wVar + node.init.mean ** 2));
+      approximate: node.init.mean !== 0, loss: expectedLogSumExp(node.weightShape[0], preMean, std) - preMean }, node.weightShape[0] * (wVar + node.init.mean ** 2));
     return { mean: preMean, second: preVariance + preMean ** 2, gaussian: true, sharedVariance: 0 };
   },
 

@@ -12,6 +12,7 @@ import { crossMoment, nonlinearity, variance } from '../../meanField/signal';
 import type { FindingDraft, LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, rowsPerSample, single, sizeOf } from '../plan';
 import { FINDING_THRESHOLDS } from '../../findings/thresholds';
+import { nodeOp } from '../registry';
 import { initPointer, weightNode, type WeightNode } from './weightLayer';
 
 /** A learned projection shortcut: a dense layer, or a strided 1×1 conv, without activation. */
@@ -157,10 +158,14 @@ export const residual: LayerOp<ResidualSpec, ResidualNode> = {
       const out: FindingDraft[] = [];
       const blocks: { node: ResidualNode; ratio: number; inStd: number; outStd: number }[] = [];
       let prev = stats.inputStd;
-      for (const node of siblings) {
-        if (node.op === 'residual' && !(node as ResidualNode).shortcut) blocks.push({ node: node as ResidualNode, ratio: (stats.outputStd(node) / prev) ** 2, inStd: prev, outStd: stats.outputStd(node) });
+      siblings.forEach((node, i) => {
+        // Pre-norm blocks (the branch starts with a normalization) add a fixed variance, not a multiple, and a
+        // normalization right after a block (post-norm) resets it: findings/transformerFindings.ts judges both.
+        const normalizes = (n: PlanNode | undefined): boolean => n !== undefined && nodeOp(n.op).findings.normalizes === true;
+        const normed = node.op === 'residual' && (normalizes((node as ResidualNode).branch[0]) || normalizes(siblings[i + 1]));
+        if (node.op === 'residual' && !(node as ResidualNode).shortcut && !normed) blocks.push({ node: node as ResidualNode, ratio: (stats.outputStd(node) / prev) ** 2, inStd: prev, outStd: stats.outputStd(node) });
         prev = stats.outputStd(node);
-      }
+      });
       if (blocks.length < 2) return out;
       const perBlock = Math.pow(blocks.reduce((p, b) => p * b.ratio, 1), 1 / blocks.length);
       if (perBlock <= FINDING_THRESHOLDS.residualVarianceGrowth) return out;
