@@ -10,9 +10,13 @@ import {
 } from './kernelAbi';
 import { createKernelRunner, roundUp, type KernelThreads } from './kernelRunner';
 
-/** The shared memory the kernels import (KERNEL_MEMORY): one 64 KiB page to start, room for 4 GiB. */
-export function createKernelMemory(): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: KERNEL_MEMORY.initialPages, maximum: KERNEL_MEMORY.maximumPages, shared: KERNEL_MEMORY.shared });
+/**
+ * The shared memory the kernels import (KERNEL_MEMORY): one 64 KiB page to start, room for 4 GiB, or for
+ * `maximumBytes` (rounded down to whole pages) when the caller caps it lower.
+ */
+export function createKernelMemory(maximumBytes = KERNEL_MEMORY.maximumPages * 65536): WebAssembly.Memory {
+  const maximum = Math.max(KERNEL_MEMORY.initialPages, Math.min(KERNEL_MEMORY.maximumPages, Math.floor(maximumBytes / 65536)));
+  return new WebAssembly.Memory({ initial: KERNEL_MEMORY.initialPages, maximum, shared: KERNEL_MEMORY.shared });
 }
 
 /** Below this many multiply-adds a GEMM stays on one thread (handing work over costs more than it saves). */
