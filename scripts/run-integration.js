@@ -113,7 +113,7 @@ async function main() {
       if (!argv.includes('--only-ui')) {
         // Workspace trust on, and the folder never trusted: VS Code's restricted mode, without its startup prompt.
         const restricted = await sandbox.startCodeServer(tools, { workspace, label: 'restricted', trust: true,
-          settings: { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never', 'security.workspace.trust.emptyWindow': false } });
+          settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never', 'security.workspace.trust.emptyWindow': false } });
         const code = await extensionHostSuite(sandbox, tools, restricted, 'restricted');
         if (code !== 0) failed++;
         log(`restricted-mode suite ${code === 0 ? 'passed' : `FAILED (${code})`}`);

@@ -23,7 +23,7 @@ suite('restricted mode (a workspace folder that is not trusted)', () => {
 
   test('warnings, hovers, quick fixes and the panel work, and write nothing', async () => {
     const before = await snapshot();
-    const uri = workspaceUri('tanh-0.01-randn.net.json');
+    const uri = workspaceUri('zero-init.net.json');
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
     const diagnostics = await waitFor('the warnings', () => {
