@@ -8,8 +8,8 @@ import { hasReportShape, isRecord, isRunId, type MessageValidators, ownField, va
 import { isMode, validateWhatIf } from './validateRunSettings';
 import { isValidBatchSize, isValidSeed } from '../engine';
 
-/** The options of an `analyze` request: each one absent or valid. */
-function validateAnalyzeOptions(value: unknown): AnalyzeOptions | null {
+/** The options of an `analyze` request (to the engine process or its worker): each one absent or valid. */
+export function validateAnalyzeOptions(value: unknown): AnalyzeOptions | null {
   if (!isRecord(value)) return null;
   const options: AnalyzeOptions = {};
   const mode = ownField(value, 'mode');

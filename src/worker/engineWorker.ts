@@ -1,5 +1,6 @@
-// The engine in a long-lived worker thread (see analysisRunner.ts), so a long sampled run never blocks the extension
-// host; runs arrive one at a time and stop between layers when their shared cancel flag is raised.
+// The engine in a long-lived worker thread of the engine process (engineProcess.ts, forked by analysisRunner.ts), so
+// that process's main thread stays free to relay; runs arrive one at a time and stop between layers when their shared
+// cancel flag is raised.
 import { parentPort } from 'node:worker_threads';
 import { analyze } from '../engine';
 import { type LoadedBackend, loadComputeBackend } from '../kernels/loadComputeBackend';
