@@ -37,6 +37,17 @@ const NETWORKS: Record<string, unknown> = {
   'a million units (distinct-units sort)': { input: { shape: [2] }, batch_size: 2, layers: [dense(1000000, 'kaiming_normal')] },
   'residual, projection, layernorm, dropout': { input: { shape: [1024] }, batch_size: 64, layers: [{ type: 'repeat', times: 4, layers: [{ type: 'residual', shortcut: { type: 'projection', init: 'xavier_normal' },
     layers: [{ type: 'layernorm' }, dense(1024, 'kaiming_normal', 'gelu'), { type: 'dropout', rate: 0.1 }, dense(1024, 'zeros', 'linear')] }] }] },
+  'transformer: embedding, attention, gated MLP, tied head': { input: { tokens: 128, vocab: 32000 }, batch_size: 2, layers: [
+    { type: 'embedding', vocab: 32000, units: 512, init: { scheme: 'normal', std: 0.02 } },
+    { type: 'repeat', times: 2, layers: [
+      { type: 'residual', layers: [{ type: 'layernorm' }, { type: 'attention', heads: 8, kv_heads: 2, causal: true, rotary: {}, init: { scheme: 'normal', std: 0.02 } }] },
+      { type: 'residual', layers: [{ type: 'layernorm' }, { type: 'gated_mlp', hidden: 1376, init: { scheme: 'normal', std: 0.02 } }] }] },
+    { type: 'layernorm' }, { type: 'lm_head', vocab: 32000, tied: true }] },
+  'transformer: fused qkv, long sequence, untied head': { input: { shape: [512, 256] }, batch_size: 2, layers: [
+    { type: 'position_embedding', positions: 512 },
+    { type: 'residual', layers: [{ type: 'layernorm' }, { type: 'attention', heads: 4, causal: true, fused_qkv: true }] },
+    { type: 'residual', layers: [{ type: 'layernorm' }, dense(1024, 'xavier_normal', 'gelu_new'), dense(256, 'xavier_normal', 'linear')] },
+    { type: 'lm_head', vocab: 5000 }] },
 };
 
 /** Runs one network's sampled pass in a fresh process and measures its peak (see memory/peakProbe.ts). */

@@ -59,6 +59,11 @@ export interface NodeOp<N extends PlanNode = PlanNode> {
   backward(node: N, dy: Float32Array, tape: TapeEntry, run: SampledContext, needInput: boolean): Float32Array;
   /** Adds the node's own costs (weights, GEMM FLOPs, extra kept tensors) to the tally; outputs are counted for it. */
   cost?(node: N, tally: CostTally, batch: number): void;
+  /**
+   * Floats the node holds at once beyond the tape and its weights, forward or backward, whichever is more (its
+   * temporaries), for ops the cost estimate's generic rule does not describe (`sampled/cost.ts`).
+   */
+  transientFloats?(node: N, batch: number): number;
   /** The nonlinearity at the node's output (judged for saturation and dead units), or null when it applies none. */
   outputActivation?(node: N): Activation | null;
   /** Nested node lists (a residual block's branch), for walkers that look at the structure. */

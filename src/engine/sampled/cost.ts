@@ -120,6 +120,8 @@ function transientFloats(node: PlanNode, batch: number): number {
   const inFloats = batch * sizeOf(node.inShape);
   const outFloats = batch * sizeOf(node.outShape);
   const gradients = inFloats + outFloats + 2 * Math.max(inFloats, outFloats);
+  const own = nodeOp(node.op).transientFloats?.(node, batch);
+  if (own !== undefined) return gradients + own;
   if (!hasWeight(node)) return gradients;
   const rows = node.weightShape[0];
   const fanIn = node.fanIn;
@@ -129,9 +131,11 @@ function transientFloats(node: PlanNode, batch: number): number {
   const distinct = 4 * rows + 65537;
   const g = node.geometry;
   if (!g) {
-    const forward = staged(batch, fanIn, false) + staged(rows, fanIn) + staged(batch, rows);
-    const dx = staged(batch, rows) + staged(rows, fanIn) + staged(batch, fanIn, false);
-    const dw = outFloats + staged(rows, batch, false) + staged(batch, fanIn, false) + 2 * Math.max(MOMENTS_BLOCK_FLOATS, fanIn);
+    // A dense layer on a sequence multiplies batch·tokens rows.
+    const m = batch * (node.inShape.length === 2 ? node.inShape[0] : 1);
+    const forward = staged(m, fanIn, false) + staged(rows, fanIn) + staged(m, rows);
+    const dx = staged(m, rows) + staged(rows, fanIn) + staged(m, fanIn, false);
+    const dw = outFloats + staged(rows, m, false) + staged(m, fanIn, false) + 2 * Math.max(MOMENTS_BLOCK_FLOATS, fanIn);
     return gradients + Math.max(init, forward, distinct, dx, dw);
   }
   const spatial = g.outHeight * g.outWidth;

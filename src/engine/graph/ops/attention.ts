@@ -317,6 +317,20 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     tally.gemmFlops += 4 * batch * node.heads * tokens * tokens * node.headDim;
     tally.keptFloats += batch * tokens * ((node.heads + 2 * node.kvHeads) * node.headDim + node.heads * tokens + node.heads * node.headDim);
   },
+  /**
+   * Forward: one projection's output (rows × its width), a head's scores and output; backward: d concat, dq, dk, dv,
+   * a flat copy of one of them (the fused one: all three), dyᵀ, and a head's dP and dq, plus the projection weight
+   * in flight and its staged copies (≈ 2 weights).
+   */
+  transientFloats(node, batch) {
+    const rows = batch * node.inShape[0];
+    const T = node.inShape[0];
+    const qkv = (node.heads + 2 * node.kvHeads) * node.headDim;
+    const widest = Math.max(...node.projections.map((p) => p.rows * p.cols));
+    const forward = rows * qkv + T * T + T * node.headDim;
+    const backward = rows * node.heads * node.headDim + 2 * rows * qkv + rows * node.width + T * T + T * node.headDim;
+    return Math.max(forward, backward) + 2 * widest;
+  },
   outputActivation: () => null,
   findings: { chain: 'link' },
 };

@@ -107,6 +107,10 @@ export const embedding: LayerOp<EmbeddingSpec, EmbeddingNode> = {
     tally.weightCount += weights;
     tally.largestWeight = Math.max(tally.largestWeight, weights);
   },
+  /** The table (the weight in flight) and the row sums of its gradient (float64, at most one row per token). */
+  transientFloats(node, batch) {
+    return node.weightShape[0] * node.weightShape[1] + 2 * batch * node.inShape[0] * node.weightShape[1];
+  },
   outputActivation: () => null,
   findings: { chain: 'cut' },
 };

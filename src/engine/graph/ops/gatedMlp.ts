@@ -163,6 +163,12 @@ export const gatedMlp: LayerOp<GatedMlpSpec, GatedMlpNode> = {
     }
     tally.keptFloats += 3 * rows * node.projections[0].rows;
   },
+  /** Backward: dyᵀ, dh, φ(g), du and dg (rows × hidden each), plus a projection weight in flight and its staged copy. */
+  transientFloats(node, batch) {
+    const rows = batch * rowsPerSample(node.inShape);
+    const hidden = node.projections[0].rows;
+    return rows * node.projections[2].rows + 4 * rows * hidden + 2 * hidden * node.projections[0].cols;
+  },
   outputActivation: () => null,
   findings: { chain: 'link' },
 };

@@ -125,6 +125,12 @@ export const lmHead: LayerOp<LmHeadSpec, LmHeadNode> = {
     tally.largestWeight = Math.max(tally.largestWeight, weights);
     tally.gemmFlops += 2 * batch * rowsPerSample(node.inShape) * weights;
   },
+  /** dyᵀ (rows × vocab), the target ids, dx, and the table in flight with its staged copy. */
+  transientFloats(node, batch) {
+    const rows = batch * rowsPerSample(node.inShape);
+    const [vocab, width] = node.weightShape;
+    return rows * vocab + rows + rows * width + 2 * vocab * width;
+  },
   outputActivation: () => null,
   findings: { chain: 'cut' },
 };
