@@ -76,10 +76,46 @@ const imageLayers: fc.Arbitrary<unknown[]> = fc.tuple(
   flatLayers(0),
 ).map(([convs, bridge, head]) => [...convs, bridge, ...head]);
 
+/**
+ * A sequence network of width `width` over `tokens` tokens: width-keeping layers on [tokens, width] (attention of every
+ * kind, gated MLPs, norms, position embeddings, dense, residual and parallel blocks), optionally an output head.
+ */
+function sequenceLayers(width: number, tokens: number, embedded: boolean): fc.Arbitrary<unknown[]> {
+  const divisors = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
+  const attention = fc.constantFrom(...divisors(width)).chain((heads) => fc.record({
+    type: fc.constant('attention'), heads: fc.constant(heads), kv_heads: fc.constantFrom(...divisors(heads)), causal: fc.boolean(),
+    scale: fc.oneof(fc.constantFrom('inverse_sqrt', 'none'), fc.double({ min: 0.01, max: 4, noNaN: true })), init, out_init: init,
+    bias: fc.oneof(fc.constant(false), biasInit), fused_qkv: fc.boolean(), rotary: fc.record({ fraction: fc.double({ min: 0.2, max: 1, noNaN: true }), base: fc.constantFrom(100, 10000) }, { requiredKeys: [] }),
+  }, { requiredKeys: ['type', 'heads'] }));
+  const keeping = fc.oneof(
+    { weight: 3, arbitrary: attention },
+    fc.record({ type: fc.constant('gated_mlp'), hidden: fc.integer({ min: 1, max: 12 }), activation: fc.constantFrom('silu', 'gelu', 'gelu_new', 'relu'), init, down_init: init,
+      bias: fc.oneof(fc.constant(false), biasInit) }, { requiredKeys: ['type', 'hidden'] }),
+    fc.record({ type: fc.constant('dense'), units: fc.constant(width), activation, init }, { requiredKeys: ['type', 'units'] }),
+    fc.constantFrom({ type: 'layernorm' }, { type: 'rmsnorm' }, { type: 'activation', activation: 'gelu_new' }, { type: 'dropout', rate: 0.2 }),
+    fc.record({ type: fc.constant('position_embedding'), positions: fc.integer({ min: tokens, max: tokens + 4 }), index: fc.constantFrom('position', 'zero'), init }, { requiredKeys: ['type', 'positions'] }),
+  );
+  const block = fc.oneof(
+    { weight: 3, arbitrary: keeping },
+    fc.record({ type: fc.constant('residual'), layers: fc.array(keeping, { minLength: 1, maxLength: 3 }) }),
+    fc.record({ type: fc.constant('parallel_residual'), branches: fc.array(fc.array(keeping, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 3 }) }),
+  );
+  const head = fc.oneof(fc.constant([]), fc.record({ type: fc.constant('lm_head'), vocab: fc.integer({ min: 1, max: 30 }), init }, { requiredKeys: ['type', 'vocab'] }).map((h) => [h]),
+    ...(embedded ? [fc.constant([{ type: 'lm_head', vocab: 'tied' }])] : []));
+  return fc.tuple(fc.array(block, { minLength: 1, maxLength: 4 }), head).map(([blocks, h]) => [...blocks, ...h]);
+}
+
+/** A sequence network: token ids through an embedding, or feature vectors [tokens, width]. */
+const sequenceNetwork: fc.Arbitrary<Record<string, unknown>> = fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 20 }), fc.boolean())
+  .chain(([width, tokens, vocab, ids]) => sequenceLayers(width, tokens, ids).map((layers) => ids
+    ? { input: { tokens, vocab }, layers: [{ type: 'embedding', vocab, units: width }, ...layers.map((l) => ((l as { vocab?: unknown }).vocab === 'tied' ? { type: 'lm_head', vocab, tied: true } : l))] }
+    : { input: { shape: [tokens, width] }, layers }));
+
 /** A network description that may still fail to plan (a kernel larger than the image), never to parse. */
 export const network: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.record({ input: fc.record({ shape: fc.tuple(fc.integer({ min: 1, max: 12 })) }), layers: flatLayers(2) }),
   fc.record({ input: fc.record({ shape: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 })) }), layers: imageLayers }),
+  sequenceNetwork,
 ).chain((base) => fc.record({
   batch_size: fc.integer({ min: 1, max: 6 }),
   seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
