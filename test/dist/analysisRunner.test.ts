@@ -22,8 +22,11 @@ suite('the analysis runner keeps one engine worker (dist/engineWorker.js)', () =
   teardown(() => runner.dispose());
 
   test('runs reuse the worker, and a cancelled run stops between layers without replacing it', async () => {
-    const first = await runner.run({ text: lecture, options: { mode: 'both' } }, () => undefined, token());
+    const { report: first, engineMs } = await runner.run({ text: lecture, options: { mode: 'both' } }, () => undefined, token());
     assert.equal(first.layers.length, 6);
+    // The engine's own time for the run: the worker's reading of its analyze() call, within the engine's own timings' sum.
+    const { parseMs, analyticMs, sampledMs } = first.timings;
+    assert.ok(engineMs >= parseMs + analyticMs + sampledMs && Number.isFinite(engineMs), `engine ${engineMs} ms, timings ${JSON.stringify(first.timings)}`);
     const thread = runner.workerThreadId;
     assert.ok(thread !== null);
 
@@ -31,7 +34,7 @@ suite('the analysis runner keeps one engine worker (dist/engineWorker.js)', () =
     let progressed = 0;
     const cancelled = runner.run({ text: lecture, options: { mode: 'both' } }, () => { if (++progressed === 1) cancel.cancel(); }, cancel);
     await assert.rejects(cancelled, AnalysisCancelled);
-    const after = await runner.run({ text: lecture, options: { mode: 'both', seed: 0 } }, () => undefined, token());
+    const { report: after } = await runner.run({ text: lecture, options: { mode: 'both', seed: 0 } }, () => undefined, token());
     assert.equal(runner.workerThreadId, thread, 'the same worker served every run');
     assert.deepEqual(after.layers.map((l) => l.activation!.std), first.layers.map((l) => l.activation!.std));
   });
@@ -39,7 +42,7 @@ suite('the analysis runner keeps one engine worker (dist/engineWorker.js)', () =
   test('runs queued behind each other all complete, in order', async () => {
     const seeds = [1, 2, 3];
     const reports = await Promise.all(seeds.map((seed) => runner.run({ text: lecture, options: { mode: 'sampled', seed, batchSize: 4 } }, () => undefined, token())));
-    reports.forEach((r, i) => assert.equal(r.seed, seeds[i]));
+    reports.forEach((r, i) => assert.equal(r.report.seed, seeds[i]));
   });
 
   test('a worker that dies fails its run with the reason, and the next run gets a fresh worker', async () => {
@@ -48,7 +51,7 @@ suite('the analysis runner keeps one engine worker (dist/engineWorker.js)', () =
     // Simulate a crash of the worker.
     await (runner as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await assert.rejects(running, /the engine worker stopped/);
-    const next = await runner.run({ text: lecture, options: { mode: 'analytic' } }, () => undefined, token());
+    const { report: next } = await runner.run({ text: lecture, options: { mode: 'analytic' } }, () => undefined, token());
     assert.equal(next.layers.length, 6);
     assert.notEqual(runner.workerThreadId, thread);
   });
