@@ -11,12 +11,13 @@ const ORIGIN_TEXT: Record<Origin, string> = { predicted: 'predicted', previous: 
 /**
  * The report's problems and findings as a list, each one a button that asks `reveal` to show its JSON pointer in the
  * editor; a check mark when there is nothing to report. The list's data-codes attribute holds the finding codes (for
- * tests). With `previous` (a newer what-if's sampled run is pending and `r` is its prediction), the prediction's lines
- * are marked "predicted" and the previous run's other lines "previous run", so the list says which lines are still old.
+ * tests). With `predicted` (`r` is a prediction whose sampled run is pending), its lines are marked "predicted"; with
+ * `previous` (the last run's report), that run's other lines follow, marked "previous run": the list says which lines
+ * are still old.
  */
-export function renderFindings(list: HTMLElement, r: PanelReport, reveal: (path: string) => void, previous: PanelReport | null = null): void {
+export function renderFindings(list: HTMLElement, r: PanelReport, reveal: (path: string) => void, previous: PanelReport | null = null, predicted = previous !== null): void {
   const items: HTMLElement[] = [];
-  const origin: Origin | null = previous ? 'predicted' : null;
+  const origin: Origin | null = predicted ? 'predicted' : null;
   for (const p of r.problems) {
     items.push(findingItem('error', 'invalid-network', `${p.line}:${p.column} ${p.message}`, null, p.path, reveal, origin));
   }

@@ -77,7 +77,7 @@ document.addEventListener('securitypolicyviolation', (e) => {
 });
 
 /** Counts an event in a data-* attribute of #app (for tests: predictions drawn, runs started, …). */
-function count(name: 'predictionsDrawn' | 'runsStarted' | 'runsCancelled'): void {
+function count(name: 'predictionsDrawn' | 'runsStarted' | 'runsDrawn'): void {
   app.dataset[name] = String(Number(app.dataset[name] ?? '0') + 1);
 }
 
@@ -142,6 +142,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       // The what-if loop, measured where the user sees it: from the request to these charts drawn.
       if (requested !== undefined) app.dataset.whatifLoopMs = String(Math.round(drawn - requested));
       app.dataset.charts = String(chartCount());
+      count('runsDrawn');
       saveState(); // after drawing: the charts come first
       return;
     }
@@ -154,7 +155,6 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     case 'analysisCancelled':
       if (m.runId < view.latestRun) return;
       hideProgress();
-      count('runsCancelled');
       if (view.prediction) view.prediction.sampledPending = false;
       setStatus('Analysis cancelled: showing nothing new; press Re-run to try again.');
       app.dataset.state = 'cancelled';
@@ -365,7 +365,7 @@ function renderReport(): void {
   const refused = view.prediction ? null : r.sampledRefused;
   banner.hidden = !refused;
   banner.textContent = refused ?? '';
-  renderFindings(document.getElementById('findings')!, r, (path) => post({ type: 'revealPath', path }), previous);
+  renderFindings(document.getElementById('findings')!, r, (path) => post({ type: 'revealPath', path }), previous, view.prediction !== null);
   const theme = chartTheme();
   stdChart(document.getElementById('chart-std') as HTMLCanvasElement, r.layers, theme, 'activation', pending);
   stdChart(document.getElementById('chart-grad') as HTMLCanvasElement, r.layers, theme, 'gradient', pending);

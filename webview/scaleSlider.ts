@@ -2,25 +2,11 @@
 // prediction follows on every animation frame; a sampled run starts only when it rests (no movement for REST_MS, or the
 // pointer let go), so a drag never queues runs up.
 import { h } from './dom';
+import { positionOf, scaleAt, SCALE_RANGE } from './scale';
 import { onInput, onRelease, setValue, setValueText, slider } from './toolkit';
-
-/** The slider's range, in log10 of the scale: ×0.01 to ×100 in steps of 10^0.05 (about ×1.12). */
-export const SCALE_RANGE = { min: -2, max: 2, step: 0.05 } as const;
 
 /** How long the slider must rest (no movement) before a sampled run starts. */
 export const REST_MS = 300;
-
-/** The scale at slider position `position` (log10), to two significant digits (×0.50, ×2.0, ×3.2). */
-export function scaleAt(position: number): number {
-  return Number((10 ** position).toPrecision(2));
-}
-
-/** The slider position (log10, clamped to the range) nearest to `scale`; ×0 sits at the left end. */
-export function positionOf(scale: number): number {
-  if (!(scale > 0)) return SCALE_RANGE.min;
-  const raw = Math.round(Math.log10(scale) / SCALE_RANGE.step) * SCALE_RANGE.step;
-  return Math.min(SCALE_RANGE.max, Math.max(SCALE_RANGE.min, Number(raw.toFixed(2))));
-}
 
 const valueText = (scale: number): string => `scale times ${scale}`;
 

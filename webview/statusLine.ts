@@ -31,7 +31,7 @@ export function timingsText(t: PanelTimings): string {
  */
 export function statusLine(r: PanelReport, whatIf: WhatIf | null, timings: PanelTimings | null, pending: 'sampled' | 'drag' | null): Node[] {
   const what = pending
-    ? [r.network, `prediction drawn${whatIf ? ` for ${describeWhatIf(whatIf)}` : ' for the file\'s own inits'}`, pending === 'drag' ? 'sampled run when the slider rests' : 'sampled run pending…']
+    ? [r.network, `prediction drawn${whatIf ? ` for ${describeWhatIf(whatIf)}` : ' for the file\'s own inits'}`, pending === 'drag' ? 'the run starts when the slider rests' : 'sampled run pending…']
     : [r.network, MODE_NAMES[r.mode], `seed ${r.seed}`, `batch ${r.batchSize}`, `${r.layers.length} layers`,
       r.cost ? `${(r.cost.forwardFlops / 1e9).toFixed(2)} GFLOP/pass` : null, r.backend, whatIf ? describeWhatIf(whatIf) : null];
   const nodes: Node[] = [document.createTextNode(what.filter(Boolean).join(' · '))];

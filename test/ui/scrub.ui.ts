@@ -6,8 +6,8 @@ function panelFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
 }
 
-/** A counter the panel keeps on #app (predictions drawn, runs started, runs cancelled). */
-async function counter(frame: FrameLocator, name: 'predictions-drawn' | 'runs-started' | 'runs-cancelled'): Promise<number> {
+/** A counter the panel keeps on #app (predictions drawn, sampled runs started, runs whose report was drawn). */
+async function counter(frame: FrameLocator, name: 'predictions-drawn' | 'runs-started' | 'runs-drawn'): Promise<number> {
   return Number(await frame.locator('#app').getAttribute(`data-${name}`) ?? '0');
 }
 
@@ -48,7 +48,7 @@ export const tests: UiTest[] = [
       await page.keyboard.press('Control+B'); // the side bar hidden: the panel gets the whole width, as in the screenshots
       await page.waitForTimeout(1000);
       const slider = frame.getByRole('slider', { name: /Scale/ });
-      const [predictions0, runs0, cancelled0] = [await counter(frame, 'predictions-drawn'), await counter(frame, 'runs-started'), await counter(frame, 'runs-cancelled')];
+      const [predictions0, runs0, drawn0] = [await counter(frame, 'predictions-drawn'), await counter(frame, 'runs-started'), await counter(frame, 'runs-drawn')];
       const sampledBefore = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}').sampled;
 
       // Grab the thumb at ×1 and drag it right in small moves, one every frame or so, without resting.
@@ -81,9 +81,9 @@ export const tests: UiTest[] = [
       assert.equal(await frame.locator('#chart-std').getAttribute('data-pending'), 'false');
       const predictions = await counter(frame, 'predictions-drawn') - predictions0;
       const runs = await counter(frame, 'runs-started') - runs0;
-      const cancelled = await counter(frame, 'runs-cancelled') - cancelled0;
+      const drawn = await counter(frame, 'runs-drawn') - drawn0;
       console.log(`      (a drag of ${moves} moves in two strokes: ${predictionsMid} predictions drawn and ${runsMid} sampled runs started in the first stroke; ` +
-        `${predictions} predictions and ${runs} sampled runs (${cancelled} cancelled) in all)`);
+        `${predictions} predictions and ${runs} sampled runs in all, of which ${drawn} finished and were drawn, the others cancelled by a newer what-if)`);
       assert.ok(predictionsMid >= 5, `the prediction followed the drag: ${predictionsMid} drawn`);
       // A loaded machine may pause the drag long enough for the slider to rest (a run that the next move cancels), but
       // runs never follow the moves: one per rest at most, and one at the release.
