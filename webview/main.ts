@@ -135,6 +135,8 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       const drawn = performance.now();
       const requested = view.runRequestedAt;
       view.runRequestedAt = undefined;
+      // A result with no start before it answers the panel's `ready` by showing the last one again: that request is done.
+      if (requested === undefined) view.requestedAt = undefined;
       const timings = { engineMs: m.engineMs, transferMs: requested === undefined ? null : Math.max(0, arrived - requested - m.engineMs), drawMs: drawn - arrived };
       view.timings = timings;
       renderStatus();
@@ -156,7 +158,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       if (m.runId < view.latestRun) return;
       hideProgress();
       if (view.prediction) view.prediction.sampledPending = false;
-      setStatus('Analysis cancelled: showing nothing new; press Re-run to try again.');
+      setStatus(view.prediction
+        ? 'Sampled run cancelled: the prediction drawn is the new one, the hollow sampled points the previous run\'s; press Re-run to run it.'
+        : 'Analysis cancelled: showing nothing new; press Re-run to try again.');
       app.dataset.state = 'cancelled';
       return;
     case 'whatIfApplied':

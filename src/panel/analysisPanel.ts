@@ -329,6 +329,7 @@ export class AnalysisPanel implements vscode.Disposable {
     this.disposed = true;
     clearTimeout(this.followTimer);
     this.cancel?.cancel();
+    this.predictionCancel?.cancel();
     // Everything that waits on this panel is answered: no report is coming, and no image.
     for (const resolve of this.computedWaiters.splice(0)) resolve(undefined);
     this.pendingImage?.done(false);

@@ -77,7 +77,7 @@ export interface AnalysisComputed {
 /**
  * Host → webview: the mean-field prediction (an analytic report, computed in milliseconds) for request `runId`, with
  * the settings and what-if it was computed for. It comes before the sampled run's `analysisComputed`; `sampledPending`
- * says whether one is on its way for this request (false while the scale slider is dragged, and in analytic mode).
+ * says whether one is on its way for this request (false for the previews asked for while the scale slider moves).
  */
 export interface PredictionComputed {
   type: 'predictionComputed';
@@ -92,7 +92,7 @@ export interface PredictionComputed {
  * Where the time of a panel run went: the engine's own time (in the engine worker), the rest of the way from the
  * webview's request to the result's arrival (messages webview → host → worker and back, the host's work; for a run the
  * host started, such as after an edit of the file, from the arrival of its `analysisStarted`; null until the webview
- * has drawn the result), and the time the webview took to draw it (null until then).
+ * has drawn the result, and for a result shown again), and the time the webview took to draw it (null until then).
  */
 export interface PanelTimings {
   engineMs: number;
