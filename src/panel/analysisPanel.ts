@@ -181,12 +181,13 @@ export class AnalysisPanel implements vscode.Disposable {
     const { settings, whatIf } = this;
     const options: AnalyzeOptions = { mode: settings.mode, seed: settings.seed, batchSize: settings.batchSize, whatIf, file: vscode.workspace.asRelativePath(this.fileUri) };
     const current = (): boolean => runId === this.runId && doc.version === version;
-    // The sampled run goes to its worker first, so that the prediction's few milliseconds never delay it.
-    const sampled = previewOnly ? undefined : this.runSampled({ runId, version, settings, whatIf }, text, options, current);
+    // The prediction is asked for first: its few milliseconds in the prediction worker then come before the sampled
+    // run takes every core, and delay that run by no more than posting a message does.
     const predicted = settings.mode === 'sampled' || (!previewOnly && settings.mode === 'analytic')
       ? undefined // sampled mode shows no prediction; in analytic mode the run itself is the prediction
       : this.predict(text, options, current, (report) => ({ type: 'predictionComputed', runId, report, settings, whatIf, sampledPending: !previewOnly }));
-    await Promise.all([sampled, predicted]);
+    const sampled = previewOnly ? undefined : this.runSampled({ runId, version, settings, whatIf }, text, options, current);
+    await Promise.all([predicted, sampled]);
   }
 
   /** Previews the current what-if (a prediction only); previews never pile up: one is in flight, the latest waits. */
