@@ -10,7 +10,9 @@
 //   4. the .vsix that `npm run package` builds is installed with --install-extension and shown to activate.
 // Prints every report, saves screenshots under test-results/, exits non-zero on any failure or timeout, and removes
 // every process and temp folder it made, also when interrupted.
-// Usage: node scripts/run-integration.js [--timeout SECONDS] [--skip-vsix] [--only-ui] [--skip-quickstart] [--only-quickstart]
+// Usage: node scripts/run-integration.js [--timeout SECONDS] [--skip-vsix] [--only-ui] [--ui-grep TEXT] [--skip-quickstart]
+//                                        [--only-quickstart]
+// --ui-grep runs only the user-level tests whose name contains TEXT.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -81,7 +83,11 @@ async function uiTests(sandbox, tools, server, tests, { extensionPath, prefix, e
 
 function loadUiTests() {
   const dir = path.join(ROOT, 'out', 'test', 'ui');
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.ui.js')).sort().flatMap((f) => require(path.join(dir, f)).tests);
+  const grep = argv.includes('--ui-grep') ? argv[argv.indexOf('--ui-grep') + 1] : '';
+  const tests = fs.readdirSync(dir).filter((f) => f.endsWith('.ui.js')).sort().flatMap((f) => require(path.join(dir, f)).tests);
+  const chosen = tests.filter((t) => t.name.includes(grep));
+  if (chosen.length === 0) throw new Error(`no user-level test's name contains "${grep}"`);
+  return chosen;
 }
 
 async function main() {

@@ -2,20 +2,24 @@ import { formatNumber, formatPercent } from '../src/engine/report/formatNumber';
 import type { PanelReport } from '../src/protocol/panelProtocol';
 import { h } from './dom';
 
-/** The report's layers as a table, one row per layer in execution order, each sampled statistic beside its prediction. */
-export function renderLayerTable(table: HTMLElement, r: PanelReport): void {
+/**
+ * The report's layers as a table, one row per layer in execution order, each sampled statistic beside its prediction.
+ * With `pending`, the sampled columns are the previous run's (marked so) and the predicted ones already the new what-if's.
+ */
+export function renderLayerTable(table: HTMLElement, r: PanelReport, pending = false): void {
+  const sampledClass = pending ? 'num pending' : 'num';
   const head = h('tr', {}, ...['#', 'layer', 'output', 'init (std)', 'std sampled', 'std predicted', 'grad sampled', 'grad predicted', 'saturated', 'dead', 'distinct units'].map((t) => h('th', {}, t)));
   const rows = r.layers.map((l) => h('tr', { 'data-index': String(l.index) },
     h('td', {}, String(l.index + 1)),
     h('td', { title: l.path }, `${l.name === l.type ? l.type : `${l.name} (${l.type})`}${l.activationFunction && l.activationFunction !== 'linear' ? ` · ${l.activationFunction}` : ''}`),
     h('td', {}, `[${l.outputShape.join('×')}]`),
     h('td', {}, l.init ? `${l.init.label} (${formatNumber(l.init.std)})${l.init.source === 'assumed' ? ' *' : ''}` : ''),
-    h('td', { class: 'num', 'data-field': 'std' }, formatNumber(l.activation?.std)),
+    h('td', { class: sampledClass, 'data-field': 'std' }, formatNumber(l.activation?.std)),
     h('td', { class: 'num', 'data-field': 'predicted-std' }, `${formatNumber(l.predicted?.activationStd)}${l.predicted?.approximate ? ' ~' : ''}`),
-    h('td', { class: 'num' }, formatNumber(l.gradient?.std)),
+    h('td', { class: sampledClass }, formatNumber(l.gradient?.std)),
     h('td', { class: 'num' }, formatNumber(l.predicted?.gradientStd)),
-    h('td', { class: 'num' }, formatPercent(l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction)),
-    h('td', { class: 'num' }, formatPercent(l.activation?.deadFraction ?? l.predicted?.deadFraction)),
-    h('td', { class: 'num' }, l.activation?.distinctUnits != null ? String(l.activation.distinctUnits) : '')));
-  table.replaceChildren(h('thead', {}, head), h('tbody', {}, ...rows));
+    h('td', { class: l.activation ? sampledClass : 'num' }, formatPercent(l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction)),
+    h('td', { class: l.activation ? sampledClass : 'num' }, formatPercent(l.activation?.deadFraction ?? l.predicted?.deadFraction)),
+    h('td', { class: sampledClass }, l.activation?.distinctUnits != null ? String(l.activation.distinctUnits) : '')));
+  table.replaceChildren(...(pending ? [h('caption', {}, 'Sampled columns (dimmed) are from the previous run until the new one finishes.')] : []), h('thead', {}, head), h('tbody', {}, ...rows));
 }

@@ -4,7 +4,7 @@
 // webview's messages.
 import type { Report } from '../engine';
 import type { AnalyzeOptions, HostToWorker, WorkerToHost } from './workerProtocol';
-import { hasReportShape, isRecord, isRunId, type MessageValidators, ownField, validateMessage } from './validateMessage';
+import { hasReportShape, isDuration, isRecord, isRunId, type MessageValidators, ownField, validateMessage } from './validateMessage';
 import { isMode, validateWhatIf } from './validateRunSettings';
 import { isValidBatchSize, isValidSeed } from '../engine';
 
@@ -62,7 +62,8 @@ const workerToHost: MessageValidators<WorkerToHost> = {
   runCompleted(m) {
     const id = ownField(m, 'id');
     const report = ownField(m, 'report');
-    return isRunId(id) && hasReportShape(report) ? { type: 'runCompleted', id, report: report as unknown as Report } : null;
+    const engineMs = ownField(m, 'engineMs');
+    return isRunId(id) && hasReportShape(report) && isDuration(engineMs) ? { type: 'runCompleted', id, report: report as unknown as Report, engineMs } : null;
   },
   runFailed(m) {
     const id = ownField(m, 'id');

@@ -17,9 +17,15 @@ export class AnalysisCancelled extends Error {
   }
 }
 
+/** A finished run: its report, and the wall time of the engine's `analyze()` call in the worker. */
+export interface RunResult {
+  report: Report;
+  engineMs: number;
+}
+
 interface Pending {
   message: AnalyzeRun;
-  resolve(report: Report): void;
+  resolve(result: RunResult): void;
   reject(err: Error): void;
   onProgress(fraction: number): void;
   cancelled: boolean;
@@ -55,9 +61,9 @@ export class AnalysisRunner {
   }
 
   /** Analyzes `request.text` in the engine process; rejects with AnalysisCancelled once `cancelled` fires. */
-  run(request: Pick<AnalyzeRun, 'text' | 'options'>, onProgress: (fraction: number) => void, cancelled: { onCancellationRequested(listener: () => void): unknown }): Promise<Report> {
+  run(request: Pick<AnalyzeRun, 'text' | 'options'>, onProgress: (fraction: number) => void, cancelled: { onCancellationRequested(listener: () => void): unknown }): Promise<RunResult> {
     const id = this.nextId++;
-    return new Promise<Report>((resolve, reject) => {
+    return new Promise<RunResult>((resolve, reject) => {
       const message: AnalyzeRun = { type: 'analyze', id, text: request.text, options: request.options };
       const entry: Pending = { message, resolve, reject, onProgress, cancelled: false };
       this.pending.set(id, entry);
@@ -117,7 +123,7 @@ export class AnalysisRunner {
         if (!entry.cancelled) entry.onProgress(message.fraction);
         return;
       case 'runCompleted':
-        this.settle(entry, message.report);
+        this.settle(entry, { report: message.report, engineMs: message.engineMs });
         return;
       case 'runFailed':
         this.settle(entry, new Error(message.message));
@@ -133,7 +139,7 @@ export class AnalysisRunner {
   }
 
   /** Finishes a run (a cancelled one was already rejected: its late result is dropped). */
-  private settle(entry: Pending, outcome: Report | Error): void {
+  private settle(entry: Pending, outcome: RunResult | Error): void {
     this.pending.delete(entry.message.id);
     clearTimeout(entry.watchdog);
     if (entry.cancelled) return;

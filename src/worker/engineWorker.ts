@@ -39,6 +39,7 @@ if (port) {
       return;
     }
     try {
+      const started = performance.now();
       const report = analyze(request.text, {
         ...request.options,
         backend: backendFor(request),
@@ -51,9 +52,10 @@ if (port) {
           return cancelled();
         },
       });
+      const engineMs = performance.now() - started;
       if (loaded && loaded.memoryBytes() > KEEP_MEMORY_BYTES) unload();
       // A run cancelled at a layer boundary returns a report without its sampled pass: it is not a result.
-      post(cancelled() ? { type: 'runCancelled', id: request.id } : { type: 'runCompleted', id: request.id, report });
+      post(cancelled() ? { type: 'runCancelled', id: request.id } : { type: 'runCompleted', id: request.id, report, engineMs });
     } catch (err) {
       // A kernel that failed may have left a thread or the memory unusable: start afresh next time.
       unload();

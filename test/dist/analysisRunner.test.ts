@@ -33,7 +33,7 @@ suite('the analysis runner keeps one engine process (dist/engineProcess.js)', ()
   teardown(() => runner.dispose());
 
   test('the engine runs in a process of its own, with its V8 flags and memory cap, not in this one', async () => {
-    const report = await runner.run({ text: lecture, options: { mode: 'sampled', batchSize: 4 } }, () => undefined, token());
+    const { report } = await runner.run({ text: lecture, options: { mode: 'sampled', batchSize: 4 } }, () => undefined, token());
     assert.match(report.backend!, /^wasm-simd128/);
     const pid = runner.enginePid;
     assert.ok(pid !== null && pid !== process.pid);
@@ -46,8 +46,11 @@ suite('the analysis runner keeps one engine process (dist/engineProcess.js)', ()
   });
 
   test('runs reuse the process, and a cancelled run stops at a layer boundary without replacing it', async () => {
-    const first = await runner.run({ text: lecture, options: { mode: 'both' } }, () => undefined, token());
+    const { report: first, engineMs } = await runner.run({ text: lecture, options: { mode: 'both' } }, () => undefined, token());
     assert.equal(first.layers.length, 6);
+    // The engine's own time for the run: the worker's reading of its analyze() call, within the engine's own timings' sum.
+    const { parseMs, analyticMs, sampledMs } = first.timings;
+    assert.ok(engineMs >= parseMs + analyticMs + sampledMs && Number.isFinite(engineMs), `engine ${engineMs} ms, timings ${JSON.stringify(first.timings)}`);
     const pid = runner.enginePid;
     assert.ok(pid !== null);
 
@@ -55,7 +58,7 @@ suite('the analysis runner keeps one engine process (dist/engineProcess.js)', ()
     let progressed = 0;
     const cancelled = runner.run({ text: lecture, options: { mode: 'both' } }, () => { if (++progressed === 1) cancel.cancel(); }, cancel);
     await assert.rejects(cancelled, AnalysisCancelled);
-    const after = await runner.run({ text: lecture, options: { mode: 'both', seed: 0 } }, () => undefined, token());
+    const { report: after } = await runner.run({ text: lecture, options: { mode: 'both', seed: 0 } }, () => undefined, token());
     assert.equal(runner.enginePid, pid, 'the same process served every run (the watchdog never had to kill it)');
     assert.deepEqual(after.layers.map((l) => l.activation!.std), first.layers.map((l) => l.activation!.std));
   });
@@ -72,14 +75,14 @@ suite('the analysis runner keeps one engine process (dist/engineProcess.js)', ()
     cancel.cancel();
     const newer = runner.run({ text: lecture, options: { mode: 'sampled', batchSize: 4 } }, () => undefined, token());
     await assert.rejects(old, AnalysisCancelled);
-    assert.equal((await newer).layers.length, 6);
+    assert.equal((await newer).report.layers.length, 6);
     assert.equal(runner.enginePid, pid, 'the old run stopped by itself, within the watchdog\'s grace');
   });
 
   test('runs queued behind each other all complete, in order', async () => {
     const seeds = [1, 2, 3];
     const reports = await Promise.all(seeds.map((seed) => runner.run({ text: lecture, options: { mode: 'sampled', seed, batchSize: 4 } }, () => undefined, token())));
-    reports.forEach((r, i) => assert.equal(r.seed, seeds[i]));
+    reports.forEach((r, i) => assert.equal(r.report.seed, seeds[i]));
   });
 
   test('an engine process killed mid-run (SIGKILL) fails its run with the reason, and the next run starts a fresh one', async () => {
@@ -93,7 +96,7 @@ suite('the analysis runner keeps one engine process (dist/engineProcess.js)', ()
     await assert.rejects(running, /the engine process stopped \(killed by SIGKILL\)/);
     assert.equal(runner.enginePid, null);
     const restarted = Date.now();
-    const next = await runner.run({ text: lecture, options: { mode: 'sampled', batchSize: 4 } }, () => undefined, token());
+    const { report: next } = await runner.run({ text: lecture, options: { mode: 'sampled', batchSize: 4 } }, () => undefined, token());
     console.log(`      (a fresh engine process served the next sampled run ${Date.now() - restarted} ms after the kill)`);
     assert.equal(next.layers.length, 6);
     assert.match(next.backend!, /^wasm-simd128/);
