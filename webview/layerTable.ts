@@ -8,7 +8,9 @@ import { h } from './dom';
  */
 export function renderLayerTable(table: HTMLElement, r: PanelReport, pending = false): void {
   const sampledClass = pending ? 'num pending' : 'num';
-  const head = h('tr', {}, ...['#', 'layer', 'output', 'init (std)', 'std sampled', 'std predicted', 'grad sampled', 'grad predicted', 'saturated', 'dead', 'distinct units'].map((t) => h('th', {}, t)));
+  const transformer = r.layers.some((l) => l.attention || l.loss);
+  const head = h('tr', {}, ...['#', 'layer', 'output', 'init (std)', 'std sampled', 'std predicted', 'grad sampled', 'grad predicted', 'saturated', 'dead', 'distinct units',
+    ...(transformer ? ['attention / loss at init'] : [])].map((t) => h('th', {}, t)));
   const rows = r.layers.map((l) => h('tr', { 'data-index': String(l.index) },
     h('td', {}, String(l.index + 1)),
     h('td', { title: l.path }, `${l.name === l.type ? l.type : `${l.name} (${l.type})`}${l.activationFunction && l.activationFunction !== 'linear' ? ` · ${l.activationFunction}` : ''}`),
@@ -20,6 +22,28 @@ export function renderLayerTable(table: HTMLElement, r: PanelReport, pending = f
     h('td', { class: 'num' }, formatNumber(l.predicted?.gradientStd)),
     h('td', { class: l.activation ? sampledClass : 'num' }, formatPercent(l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction)),
     h('td', { class: l.activation ? sampledClass : 'num' }, formatPercent(l.activation?.deadFraction ?? l.predicted?.deadFraction)),
-    h('td', { class: sampledClass }, l.activation?.distinctUnits != null ? String(l.activation.distinctUnits) : '')));
+    h('td', { class: sampledClass }, l.activation?.distinctUnits != null ? String(l.activation.distinctUnits) : ''),
+    ...(transformer ? [h('td', { class: sampledClass, title: scoresTitle(l) }, scoresText(l))] : [])));
   table.replaceChildren(...(pending ? [h('caption', {}, 'Sampled columns (dimmed) are from the previous run until the new one finishes.')] : []), h('thead', {}, head), h('tbody', {}, ...rows));
+}
+
+type PanelLayer = PanelReport['layers'][number];
+
+/** An attention layer's logit std and entropy, or an output head's loss against ln(vocab) (sampled, else predicted). */
+function scoresText(l: PanelLayer): string {
+  if (l.attention) {
+    const logit = l.attention.logitStd ?? l.attention.predictedLogitStd;
+    return `logit std ${formatNumber(logit)}${l.attention.logitStd === null ? ' (predicted)' : ''}${l.attention.entropy !== null ? ` · entropy ${formatNumber(l.attention.entropy)}` : ''}`;
+  }
+  if (l.loss) {
+    const loss = l.loss.sampled ?? l.loss.predicted;
+    return loss === null ? '' : `loss ${loss.toFixed(2)}${l.loss.sampled === null ? ' (predicted)' : ''} · ln V ${l.loss.uniform.toFixed(2)}`;
+  }
+  return '';
+}
+
+function scoresTitle(l: PanelLayer): string {
+  if (l.attention) return 'std of the scaled attention logits; mean attention entropy over ln(visible tokens): 1 is uniform attention, 0 every query on one token';
+  if (l.loss) return `expected cross-entropy at init (predicted ${l.loss.predicted?.toFixed(3) ?? '–'}) against ln(vocab), the loss of uniform logits`;
+  return '';
 }
