@@ -1,8 +1,8 @@
 import type { LayerSpec } from '../../format/networkSpec';
 import { LINEAR } from '../../math/activation';
-import { variance } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { type PlanNode, single, sizeOf } from '../plan';
+import { predictNormalization } from './normMeanField';
 
 // The two normalizations at init (γ = 1, β = 0, batch statistics as in training mode). They differ only in the groups
 // of elements normalized together: batchnorm one per feature (per channel over N·H·W), layernorm one per sample.
@@ -16,6 +16,11 @@ export interface NormSpec extends LayerSpec {
 export interface NormNode extends PlanNode {
   op: 'batchnorm' | 'layernorm';
   eps: number;
+}
+
+/** How many elements one group normalizes together: batchnorm a unit over the batch and positions, layernorm a sample. */
+function groupSize(kind: NormNode['op'], batch: number, shape: number[]): number {
+  return kind === 'layernorm' ? sizeOf(shape) : batch * (sizeOf(shape) / shape[0]);
 }
 
 /** Index sets normalized together: batchnorm one per feature or channel, layernorm one per sample. */
@@ -86,11 +91,7 @@ export function normalizationOp(kind: NormNode['op'], description: string): Laye
       return { type: kind, path: ctx.path, name: ctx.name, eps };
     },
     plan: (spec, inShape, ctx) => single(ctx.push({ op: kind, index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, eps: spec.eps })),
-    predict(node, s, ctx) {
-      const v = variance(s);
-      ctx.record(node, { preActivationStd: 1, activationMean: 0, activationStd: Math.sqrt(v / (v + node.eps)), chi: null, saturatedFraction: 0, deadFraction: 0, approximate: false }, 1 / (v + node.eps));
-      return { mean: 0, second: v / (v + node.eps), gaussian: s.gaussian, sharedVariance: 0 };
-    },
+    predict: (node, s, ctx) => predictNormalization(node, s, ctx, { kind, groupSize: groupSize(kind, ctx.batch, node.inShape), eps: node.eps, gain: { mean: 1, std: 0 } }),
     forward(node, x, run) {
       const out = run.tensor(x.length);
       const invStd = normalize(kind, x, out, run.batch, node.inShape, node.eps);

@@ -1,0 +1,16 @@
+// How far a mean-field prediction may be from a sampled run: relative bounds, how they compound from layer to layer,
+// and when a layer counts as approximate.
+
+/**
+ * A prediction within this relative distance of the sampled value counts as exact (issue 12: "within 10% of the
+ * median sampled value over 5 seeds"); beyond it the layer is marked approximate and the bound is reported.
+ */
+export const EXACT_WITHIN = 0.1;
+
+/**
+ * The bound of a product of two quantities each off by at most a and b relatively: (1 + a)·(1 + b) − 1. Used along
+ * a chain (a layer's output from its input's, a gradient from the one above it and the factor between them).
+ */
+export function compoundBounds(a: number, b: number): number {
+  return (1 + a) * (1 + b) - 1;
+}

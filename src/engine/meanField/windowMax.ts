@@ -1,0 +1,96 @@
+import { maxOfNormalsRule } from '../math/maxOfNormals';
+import { type ElementLaw, sharedRule, unitMoments, withWindow } from './elementLaw';
+
+// Second-order statistics of max pooling with overlapping windows (stride < size), where neighbouring outputs share
+// inputs: what a global average after it and the gradient coming back through it depend on.
+
+/**
+ * P(two windows of k elements that share j have their max at the same element) = j/(2k − j): the max of the union
+ * of 2k − j exchangeable continuous elements is equally likely to be any of them, and both maxima coincide exactly
+ * when it lies in the shared part.
+ */
+export function sameArgmaxProbability(k: number, j: number): number {
+  return j <= 0 ? 0 : j / (2 * k - j);
+}
+
+/**
+ * Cov(y₁, y₂ | s) averaged over s, for y₁ = max over window 1, y₂ = max over window 2, windows of k elements of one
+ * unit sharing j, elements value(s, e) of a monotone law whose e are independent given s:
+ * y₁ = value(s, max(A, C)), y₂ = value(s, max(B, C)) with C the max over the shared j, A and B over the others, all
+ * independent, so E[y₁y₂ | s] = E_C[h(C)²] with h(c) = E_A[value(s, max(A, c))]. Quadrature: Gauss–Hermite in s,
+ * the max-of-normals rule in C and A. j = k gives Var(y | s), j = 0 gives 0.
+ */
+export function overlappingMaxCovariance(law: ElementLaw, k: number, j: number): number {
+  if (j <= 0) return 0;
+  const w = law.window;
+  const outer = sharedRule(law);
+  if (j >= k) {
+    let sum = 0;
+    for (let i = 0; i < outer.nodes.length; i++) {
+      const u = unitMoments(withWindow(law, w * k), outer.nodes[i]);
+      sum += outer.weights[i] * (u.second - u.mean * u.mean);
+    }
+    return sum;
+  }
+  const shared = maxOfNormalsRule(w * j);
+  const rest = maxOfNormalsRule(w * (k - j));
+  const whole = withWindow(law, w * k);
+  let sum = 0;
+  for (let i = 0; i < outer.nodes.length; i++) {
+    const s = outer.nodes[i];
+    let cross = 0;
+    for (let c = 0; c < shared.nodes.length; c++) {
+      let h = 0;
+      for (let a = 0; a < rest.nodes.length; a++) h += rest.weights[a] * law.value(s, Math.max(rest.nodes[a], shared.nodes[c]));
+      cross += shared.weights[c] * h * h;
+    }
+    const mean = unitMoments(whole, s).mean;
+    sum += outer.weights[i] * (cross - mean * mean);
+  }
+  return sum;
+}
+
+/** The pairs of output positions of a pooling, by how many input elements their windows share. */
+export interface WindowPairs {
+  /** Output positions per channel. */
+  positions: number;
+  /** For each overlap j > 0 between two different windows, the number of ordered pairs of positions. */
+  overlaps: Map<number, number>;
+}
+
+/**
+ * Counts, over ordered pairs of different output positions of an oh×ow pooling grid with kh×kw windows and strides
+ * (sh, sw), how many share j inputs: offsets (dy, dx) occur (oh − |dy|)·(ow − |dx|) times and share
+ * max(0, kh − |dy|·sh)·max(0, kw − |dx|·sw) inputs.
+ */
+export function windowPairs(oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): WindowPairs {
+  const overlaps = new Map<number, number>();
+  for (let dy = -(oh - 1); dy <= oh - 1; dy++) {
+    const rows = Math.max(0, kh - Math.abs(dy) * sh);
+    if (rows === 0) continue;
+    for (let dx = -(ow - 1); dx <= ow - 1; dx++) {
+      const cols = Math.max(0, kw - Math.abs(dx) * sw);
+      if (cols === 0 || (dy === 0 && dx === 0)) continue;
+      const j = rows * cols;
+      overlaps.set(j, (overlaps.get(j) ?? 0) + (oh - Math.abs(dy)) * (ow - Math.abs(dx)));
+    }
+  }
+  return { positions: oh * ow, overlaps };
+}
+
+/**
+ * E_s Var(mean of a channel's max-pooled outputs | s) = (1/n²)·Σ_{p,q} Cov(y_p, y_q | s): the within-unit variance
+ * a global average pooling after an overlapping max pooling keeps, from `overlappingMaxCovariance` per overlap.
+ */
+export function maxPoolChannelAverageVariance(law: ElementLaw, k: number, pairs: WindowPairs): number {
+  let sum = pairs.positions * overlappingMaxCovariance(law, k, k);
+  for (const [j, count] of pairs.overlaps) sum += count * overlappingMaxCovariance(law, k, j);
+  return sum / (pairs.positions * pairs.positions);
+}
+
+/** Σ over ordered pairs of different windows of P(same argmax), plus one per window: E[Σ_p m_p²], m_p windows whose max is p. */
+export function sameArgmaxPairs(k: number, pairs: WindowPairs): number {
+  let sum = pairs.positions;
+  for (const [j, count] of pairs.overlaps) sum += count * sameArgmaxProbability(k, j);
+  return sum;
+}
