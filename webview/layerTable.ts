@@ -1,4 +1,4 @@
-import { formatNumber, formatPercent } from '../src/engine/report/formatNumber';
+import { formatApproximate, formatNumber, formatPercent } from '../src/engine/report/formatNumber';
 import type { PanelReport } from '../src/protocol/panelProtocol';
 import { h } from './dom';
 
@@ -11,11 +11,16 @@ export function renderLayerTable(table: HTMLElement, r: PanelReport): void {
     h('td', {}, `[${l.outputShape.join('×')}]`),
     h('td', {}, l.init ? `${l.init.label} (${formatNumber(l.init.std)})${l.init.source === 'assumed' ? ' *' : ''}` : ''),
     h('td', { class: 'num', 'data-field': 'std' }, formatNumber(l.activation?.std)),
-    h('td', { class: 'num', 'data-field': 'predicted-std' }, `${formatNumber(l.predicted?.activationStd)}${l.predicted?.approximate ? ' ~' : ''}`),
+    h('td', { class: 'num', 'data-field': 'predicted-std', title: approximateTitle(l.predicted?.approximate) }, `${formatNumber(l.predicted?.activationStd)}${formatApproximate(l.predicted?.approximate, l.predicted?.approximateBy)}`),
     h('td', { class: 'num' }, formatNumber(l.gradient?.std)),
-    h('td', { class: 'num' }, formatNumber(l.predicted?.gradientStd)),
+    h('td', { class: 'num', 'data-field': 'predicted-gradient', title: approximateTitle(l.predicted?.approximate) }, `${formatNumber(l.predicted?.gradientStd)}${formatApproximate(l.predicted?.approximate, l.predicted?.gradientApproximateBy)}`),
     h('td', { class: 'num' }, formatPercent(l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction)),
     h('td', { class: 'num' }, formatPercent(l.activation?.deadFraction ?? l.predicted?.deadFraction)),
     h('td', { class: 'num' }, l.activation?.distinctUnits != null ? String(l.activation.distinctUnits) : '')));
   table.replaceChildren(h('thead', {}, head), h('tbody', {}, ...rows));
+}
+
+/** The tooltip of an approximate prediction's cell. */
+function approximateTitle(approximate: boolean | undefined): string | undefined {
+  return approximate ? 'approximate: a sampled run may be off by up to the percentage shown (? when unknown)' : undefined;
 }

@@ -14,3 +14,15 @@ export const EXACT_WITHIN = 0.1;
 export function compoundBounds(a: number, b: number): number {
   return (1 + a) * (1 + b) - 1;
 }
+
+/**
+ * The bound of a dense or conv layer's own prediction (`predictWeightLayer`, which marks a layer with a non-zero
+ * weight mean or a stride approximate). A stride changes neither the forward moments (each output is a full sum of
+ * fanIn·inside taps) nor the average backward factor (fanOut·inside/stride counts every (output, tap) pair once): 0.
+ * A non-zero weight mean μ adds μ·Σ_i x_i to every unit, whose variance the recursion takes as fanIn·μ²·Var(x) —
+ * exact when the input's units are uncorrelated within a sample (0), unknown (NaN) when they are not (after a layer
+ * with a non-zero weight mean or a constant init, whose units share a common part: `correlatedUnits`).
+ */
+export function weightLayerBound(weightMean: number, inputCorrelatedUnits: boolean): number {
+  return weightMean !== 0 && inputCorrelatedUnits ? NaN : 0;
+}

@@ -24,15 +24,16 @@ export interface PredictedLayer {
   /**
    * How far the output mean and std of a sampled run may be from the prediction, relative (0.25: by 25%; the mean
    * relative to the std). When an op records, the bound of its output given its input's (`Signal.approximateBy`);
-   * left out, the walker takes the input's. Always set in the walker's result.
+   * left out, the walker takes the input's. Always set in the walker's result, with the finite-size scatter of one
+   * run included (`finiteSize.ts`); null when unknown (an approximation without a bound upstream).
    */
-  approximateBy?: number;
+  approximateBy?: number | null;
   /**
    * How far the gradient std of a sampled run may be from the prediction, relative. When an op records, the bound of
    * its own backward factor Var(dx)/Var(dy) in std (left out: the input's bound for a factor through φ′ or a
    * normalization, else 0); in the walker's result, that compounded over every layer downstream.
    */
-  gradientApproximateBy?: number;
+  gradientApproximateBy?: number | null;
 }
 
 /** A nonlinearity's input: the output is φ(z), z of law `pre`. */
@@ -55,8 +56,18 @@ export interface Signal {
   sharedVariance: number;
   /** Whether an approximation upstream already shaped these moments (it makes every later layer approximate). */
   approximate?: boolean;
-  /** The relative bound of these moments so far (see `PredictedLayer.approximateBy`). */
+  /** The relative bound of these moments so far from the recursion's own approximations (NaN: unknown). */
   approximateBy?: number;
+  /**
+   * Whether different units of one sample share a common part (a weight layer with a non-zero weight mean or a
+   * constant init adds the same μ·Σx to all of them), which a later non-zero weight mean sums coherently. Set by the
+   * walker.
+   */
+  correlatedUnits?: boolean;
+  /** Relative variance of the variance of one sampled run around these moments, from finite widths (`finiteSize.ts`). */
+  scatter?: number;
+  /** The std of one sampled run's mean around this mean, relative to the std (`finiteSize.ts`). */
+  meanScatter?: number;
   /** The elements' law where it is known exactly (see `elementLaw.ts`); Gaussian signals have it implicitly. */
   law?: ElementLaw;
   /** Set on a nonlinearity's output: what it applied to what (a max pooling after it needs E[φ′²] at window maxima). */

@@ -1,4 +1,4 @@
-import { maxOfNormalsRule } from '../math/maxOfNormals';
+import { maxOfNormalsHermite } from '../math/maxOfNormals';
 import { type ElementLaw, sharedRule, unitMoments, withWindow } from './elementLaw';
 
 // Second-order statistics of max pooling with overlapping windows (stride < size), where neighbouring outputs share
@@ -32,8 +32,9 @@ export function overlappingMaxCovariance(law: ElementLaw, k: number, j: number):
     }
     return sum;
   }
-  const shared = maxOfNormalsRule(w * j);
-  const rest = maxOfNormalsRule(w * (k - j));
+  // The product of two rules is costly; Gauss–Hermite with 32 nodes is smooth enough for max(a, c)'s kink here.
+  const shared = maxOfNormalsHermite(w * j, 32);
+  const rest = maxOfNormalsHermite(w * (k - j), 32);
   const whole = withWindow(law, w * k);
   let sum = 0;
   for (let i = 0; i < outer.nodes.length; i++) {
