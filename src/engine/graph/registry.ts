@@ -10,6 +10,7 @@ import { dropout } from './ops/dropout';
 import { flatten } from './ops/flatten';
 import { globalAvgPool } from './ops/globalAvgPool';
 import { layernorm } from './ops/layernorm';
+import { rmsnorm } from './ops/rmsnorm';
 import { maxpool2d } from './ops/maxpool2d';
 import { repeat } from './ops/repeat';
 import { residual } from './ops/residual';
@@ -19,7 +20,7 @@ import { residual } from './ops/residual';
 // `npm run schema` to regenerate schemas/network.schema.json.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each op is typed by its own module; the registry only dispatches
 type AnyOp = SpecOp<any> & Partial<NodeOp<any>>;
-const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout];
+const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, rmsnorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout];
 
 const SPEC_OPS = uniqueBy(OPS, (op) => op.type);
 const NODE_OPS = uniqueBy(OPS.filter((op): op is AnyOp & NodeOp => op.forward !== undefined), (op) => op.op);
