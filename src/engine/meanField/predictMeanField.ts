@@ -2,7 +2,8 @@ import type { PredictContext } from '../graph/layerOp';
 import { type Plan, type PlanNode, sizeOf } from '../graph/plan';
 import { nodeOp } from '../graph/registry';
 import { isWeightNode } from '../graph/ops/weightLayer';
-import { compoundBounds, EXACT_WITHIN, weightLayerBound } from './approximation';
+import { insideTapFraction } from '../graph/ops/conv2d';
+import { compoundBounds, EXACT_WITHIN, sampleSumVariance, weightLayerBound } from './approximation';
 import { backwardScatter, forwardScatter, type ScatterNode, scatterBound, unitsAndPositions } from './finiteSize';
 import type { PredictedLayer, Signal } from './signal';
 
@@ -49,48 +50,10 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
     },
     predictNodes(nodes, signal) {
       let s = signal;
-      for (const node of nodes) {
-        const upstream = s.approximate ?? false;
-        const inBound = s.approximateBy ?? 0;
-        const op = nodeOp(node.op);
-        let out = op.predict(node, s, ctx);
-        const p = predicted[node.index];
-        // An op that marks itself approximate without saying by how much leaves the bound unknown; a weight layer's is
-        // known (weightLayerBound) until predictWeightLayer records it itself.
-        const weight = isWeightNode(node) ? node : undefined;
-        const ownWeight = weight && p.approximate && p.approximateBy === undefined ? weightLayerBound(weight.init.mean, s.correlatedUnits ?? false) : undefined;
-        if (ownWeight !== undefined) p.approximate = !(ownWeight <= EXACT_WITHIN);
-        const bound = p.approximateBy ?? (ownWeight !== undefined ? compoundBounds(inBound, ownWeight) : p.approximate ? NaN : inBound);
-        const act = op.outputActivation?.(node);
-        const nonlinear = act !== undefined && act !== null && act.name !== 'linear';
-        // A factor through φ′ or a normalization's 1/σ depends on the predicted input distribution; a linear map's does not.
-        factorBounds[node.index] = p.gradientApproximateBy ?? (p.approximate && ownWeight === undefined ? NaN : nonlinear || op.findings.normalizes === true ? inBound : 0);
-        const producer = out !== s && out.producer !== s.producer ? out.producer : undefined;
-        const scatterNode: ScatterNode = {
-          inShape: node.inShape, outShape: node.outShape, normalizes: op.findings.normalizes === true,
-          weight: weight ? { fanIn: weight.fanIn, fanOut: weight.fanOut } : undefined,
-          derivativeOf: producer && nonlinear ? { activation: producer.activation, pre: producer.pre } : undefined,
-        };
-        scatterNodes[node.index] = scatterNode;
-        inputScatters[node.index] = s.scatter ?? 0;
-        const { scatter, meanScatter } = forwardScatter(scatterNode, s, out, { scatter: s.scatter ?? 0, meanScatter: s.meanScatter ?? 0 }, plan.batchSize);
-        p.approximateBy = compoundBounds(bound, scatterBound(scatter, meanScatter));
-        p.gradientApproximateBy = undefined;
-        p.approximate ||= upstream || !(bound <= EXACT_WITHIN);
-        if (out !== s) {
-          // A consumer may change this node's backward factor (a max pooling, the factor through φ′; a global average,
-          // an overlapping pooling's): for an op with its own backward walk (a residual block), the derivative after its sum.
-          const f = factors[node.index];
-          const rescaleBackward = op.predictBackward ? (r: number): void => { f.postDerivative *= r; } : (r: number): void => { f.backwardFactor *= r; };
-          out = { ...out, producer, rescaleBackward };
-        }
-        // Units share a common part after a non-zero weight mean or a constant init; zero-mean random weights mix it away.
-        const correlatedUnits = weight ? weight.init.mean !== 0 || weight.init.std === 0 : s.correlatedUnits;
-        s = { ...out, approximate: p.approximate, approximateBy: bound, scatter, meanScatter, correlatedUnits };
-      }
+      for (const node of nodes) s = predictOne(node, s);
       return s;
     },
-    predictNode: (node, signal) => nodeOp(node.op).predict(node, signal, ctx),
+    predictNode: (node, signal) => predictOne(node, signal),
     backwardNodes(nodes: PlanNode[], g: number): number {
       const saved = handed;
       let grad = g;
@@ -127,6 +90,47 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
     },
     factors: (node) => factors[node.index],
   };
+  /** Predicts one node from its input signal, with the walker's bookkeeping: bounds, scatter, the backward handles. */
+  function predictOne(node: PlanNode, s: Signal): Signal {
+    const upstream = s.approximate ?? false;
+    const inBound = s.approximateBy ?? 0;
+    const op = nodeOp(node.op);
+    let out = op.predict(node, s, ctx);
+    const p = predicted[node.index];
+    // An op that marks itself approximate without saying by how much leaves the bound unknown; a weight layer's is
+    // known (weightLayerBound) until predictWeightLayer records it itself.
+    const weight = isWeightNode(node) ? node : undefined;
+    const ownWeight = weight && p.approximate && p.approximateBy === undefined ? weightLayerBound(weight, s, weight.geometry ? insideTapFraction(weight.geometry) : 1) : undefined;
+    if (ownWeight !== undefined) p.approximate = !(ownWeight <= EXACT_WITHIN);
+    const bound = p.approximateBy ?? (ownWeight !== undefined ? compoundBounds(inBound, ownWeight) : p.approximate ? NaN : inBound);
+    const act = op.outputActivation?.(node);
+    const nonlinear = act !== undefined && act !== null && act.name !== 'linear';
+    // A factor through φ′ or a normalization's 1/σ depends on the predicted input distribution; a linear map's does not.
+    factorBounds[node.index] = p.gradientApproximateBy ?? (p.approximate && ownWeight === undefined ? NaN : nonlinear || op.findings.normalizes === true ? inBound : 0);
+    const producer = out !== s && out.producer !== s.producer ? out.producer : undefined;
+    const scatterNode: ScatterNode = {
+      inShape: node.inShape, outShape: node.outShape, normalizes: op.findings.normalizes === true,
+      weight: weight ? { fanIn: weight.fanIn, fanOut: weight.fanOut } : undefined,
+      derivativeOf: producer && nonlinear ? { activation: producer.activation, pre: producer.pre } : undefined,
+    };
+    scatterNodes[node.index] = scatterNode;
+    inputScatters[node.index] = s.scatter ?? 0;
+    const { scatter, meanScatter } = forwardScatter(scatterNode, s, out, { scatter: s.scatter ?? 0, meanScatter: s.meanScatter ?? 0 }, plan.batchSize);
+    p.approximateBy = compoundBounds(bound, scatterBound(scatter, meanScatter));
+    p.gradientApproximateBy = undefined;
+    p.approximate ||= upstream || !(bound <= EXACT_WITHIN);
+    if (out !== s) {
+      // A consumer may change this node's backward factor (a max pooling, the factor through φ′; a global average,
+      // an overlapping pooling's): for an op with its own backward walk (a residual block), the derivative after its sum.
+      const f = factors[node.index];
+      const rescaleBackward = op.predictBackward ? (r: number): void => { f.postDerivative *= r; } : (r: number): void => { f.backwardFactor *= r; };
+      out = { ...out, producer, rescaleBackward };
+    }
+    // Units share a common part after a non-zero weight mean or a constant init; zero-mean random weights mix it away.
+    const correlatedUnits = weight ? weight.init.mean !== 0 || weight.init.std === 0 : s.correlatedUnits;
+    const sumVariance = weight && correlatedUnits ? sampleSumVariance(weight, s) : weight ? undefined : s.sampleSumVariance;
+    return { ...out, approximate: p.approximate, approximateBy: bound, scatter, meanScatter, correlatedUnits, sampleSumVariance: sumVariance };
+  }
   // The input batch's own mean scatters by 1/√N stds.
   const signal: Signal = { mean: input.mean, second: input.std ** 2 + input.mean ** 2, gaussian: input.distribution === 'normal', sharedVariance: 0,
     meanScatter: 1 / Math.sqrt(plan.batchSize * sizeOf(plan.inputShape)) };

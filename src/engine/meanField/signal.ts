@@ -64,6 +64,8 @@ export interface Signal {
    * walker.
    */
   correlatedUnits?: boolean;
+  /** Var over the batch of Σ of one sample's elements, where units are correlated and it is known (`sampleSumVariance`). */
+  sampleSumVariance?: number;
   /** Relative variance of the variance of one sampled run around these moments, from finite widths (`finiteSize.ts`). */
   scatter?: number;
   /** The std of one sampled run's mean around this mean, relative to the std (`finiteSize.ts`). */
