@@ -70,3 +70,26 @@ export function wideGaussianRule(mu: number, sigma: number): ProbabilityRule {
   const norm = 1 / (sigma * Math.sqrt(2 * Math.PI));
   return compositeRule(breaks, (z) => norm * Math.exp(-0.5 * ((z - mu) / sigma) ** 2));
 }
+
+/**
+ * A rule for E[f(S)], S ~ N(0, 1), where f changes fast near `kink` over a width `width` (a unit's mean after φ
+ * as a function of its shared offset: relu's kink smoothed by the own part's spread): composite 4-point
+ * Gauss–Legendre on [−8, 8] (the rest holds 10⁻¹⁵ of the mass) in unit panels, with extra breaks at kink ± width·2^k
+ * (k = −3…3). Gauss–Hermite
+ * spaces its nodes too far apart when width is small and misses such a step by up to a node's weight.
+ */
+export function steepNormalRule(kink: number, width: number): ProbabilityRule {
+  const breaks = new Set<number>();
+  for (let t = -8; t <= 8; t++) breaks.add(t);
+  if (Number.isFinite(kink) && Math.abs(kink) < 8) {
+    breaks.add(kink);
+    for (let k = -3; k <= 3; k++) {
+      for (const sign of [-1, 1]) {
+        const b = kink + sign * width * 2 ** k;
+        if (b > -8 && b < 8) breaks.add(b);
+      }
+    }
+  }
+  const sorted = [...breaks].sort((a, b) => a - b);
+  return compositeRule(sorted, (t) => Math.exp(-0.5 * t * t) / Math.sqrt(2 * Math.PI));
+}

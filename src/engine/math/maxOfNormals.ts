@@ -1,5 +1,4 @@
 import { compositeRule, type ProbabilityRule } from './compositeRule';
-import { standardNormalRule } from './gaussHermite';
 import { normalCdf, normalPdf } from './gaussian';
 
 const cache = new Map<number, ProbabilityRule>();
@@ -26,26 +25,6 @@ export function maxOfNormalsRule(k: number): ProbabilityRule {
   for (const w of rule.weights) total += w;
   for (let i = 0; i < rule.weights.length; i++) rule.weights[i] /= total;
   cache.set(k, rule);
-  return rule;
-}
-
-const hermiteCache = new Map<string, ProbabilityRule>();
-
-/**
- * A cheaper rule for the same max of k normals: n-point Gauss–Hermite nodes t_i = √2·x_i with weights
- * w_i/√π·k·Φ(t_i)^{k−1}, renormalized. For smooth integrands (or a double integral where the composite rule's
- * 288² nodes would cost too much); cached per (k, n).
- */
-export function maxOfNormalsHermite(k: number, n: number): ProbabilityRule {
-  const key = `${k}:${n}`;
-  let rule = hermiteCache.get(key);
-  if (!rule) {
-    const normal = standardNormalRule(n);
-    const weights = normal.weights.map((w, i) => (k === 1 ? w : w * k * normalCdf(normal.nodes[i]) ** (k - 1)));
-    const total = weights.reduce((a, b) => a + b, 0);
-    rule = { nodes: normal.nodes, weights: weights.map((w) => w / total) };
-    hermiteCache.set(key, rule);
-  }
   return rule;
 }
 

@@ -1,6 +1,7 @@
 import { type Activation, activate, derivative } from '../math/activation';
 import { activationMoments } from '../math/activationMoments';
-import type { ProbabilityRule } from '../math/compositeRule';
+import { normalCdf, normalPdf } from '../math/gaussian';
+import { type ProbabilityRule, steepNormalRule } from '../math/compositeRule';
 import { standardNormalRule } from '../math/gaussHermite';
 import { maxOfNormalsCdf, maxOfNormalsRule } from '../math/maxOfNormals';
 
@@ -220,19 +221,53 @@ export function deadProbability(law: ElementLaw, batch: number): number {
 }
 
 /**
+ * The rule over a unit's shared s for functions of μ + σ_s·s smoothed by the own spread σ_e (a unit's mean after φ, the
+ * probability that it is ≤ 0): refined around s* = −μ/σ_s, where relu's kink sits, to the width max(σ_e, w)/σ_s,
+ * w = 0 for the relu family and 1 for the smooth activations (`steepNormalRule`).
+ */
+export function unitOffsetRule(act: Activation, mean: number, sharedStd: number, individualStd: number): ProbabilityRule {
+  const piecewise = act.name === 'relu' || act.name === 'leaky_relu';
+  const width = Math.max(individualStd, piecewise ? 0 : 1, 1e-12 * sharedStd) / sharedStd;
+  // Features half a standard deviation wide or wider are smooth enough for Gauss–Hermite.
+  if (width >= 0.5) return standardNormalRule(SHARED_NODES);
+  // A layer asks for the same rule several times (its dead fraction, the shared variance, the scatter of φ′).
+  const kink = -mean / sharedStd;
+  const hit = recentRules.find((r) => r.kink === kink && r.width === width);
+  if (hit) return hit.rule;
+  const rule = steepNormalRule(kink, width);
+  recentRules.unshift({ kink, width, rule });
+  recentRules.length = Math.min(recentRules.length, 4);
+  return rule;
+}
+
+/** E relu(N(c, σ²)) = c·Φ(c/σ) + σ·φ(c/σ), σ > 0. */
+function reluMean(c: number, sigma: number): number {
+  const t = c / sigma;
+  return c * normalCdf(t) + sigma * normalPdf(t);
+}
+
+/** The last few refined rules (a bounded cache: the engine runs on one thread per realm). */
+const recentRules: { kink: number; width: number; rule: ProbabilityRule }[] = [];
+
+/**
  * Var_s(E[φ(μ + σ_s·s + σ_e·e) | s]) for a Gaussian pre-activation: how much of φ's output varies from unit to unit
- * (its weights' draw) rather than from element to element. 0 when σ_s = 0. Gauss–Hermite in s (32 nodes), the
- * inner mean E[φ(N(μ + σ_s·s, σ_e²))] by `activationMoments` (closed forms for the relu family).
+ * (its weights' draw) rather than from element to element. 0 when σ_s = 0. The inner mean E[φ(N(μ + σ_s·s, σ_e²))]
+ * by `activationMoments` (closed forms for the relu family), the outer over s by `unitOffsetRule`: when σ_e ≪ σ_s
+ * relu's unit means are nearly a kinked function of s, which 16-node Gauss–Hermite missed by a tenth.
  */
 export function sharedVarianceAfter(act: Activation, mean: number, sharedVariance: number, individualVariance: number): number {
   if (!(sharedVariance > 0)) return 0;
   if (act.name === 'linear') return sharedVariance;
-  const { nodes, weights } = standardNormalRule(SHARED_NODES);
   const sharedStd = Math.sqrt(sharedVariance);
   const individualStd = Math.sqrt(Math.max(0, individualVariance));
+  const { nodes, weights } = unitOffsetRule(act, mean, sharedStd, individualStd);
   let m = 0, m2 = 0;
+  const a = act.name === 'leaky_relu' ? act.negativeSlope : 0;
+  const piecewise = (act.name === 'relu' || act.name === 'leaky_relu') && individualStd > 0;
   for (let i = 0; i < nodes.length; i++) {
-    const g = activationMoments(act, mean + sharedStd * nodes[i], individualStd).mean;
+    const c = mean + sharedStd * nodes[i];
+    // relu's mean in closed form, E relu(N(c, σ²)) = c·Φ(c/σ) + σ·φ(c/σ) (leaky: minus a times the mirrored one).
+    const g = piecewise ? reluMean(c, individualStd) - a * reluMean(-c, individualStd) : activationMoments(act, c, individualStd).mean;
     m += weights[i] * g;
     m2 += weights[i] * g * g;
   }

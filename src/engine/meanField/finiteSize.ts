@@ -1,5 +1,7 @@
 import { sizeOf } from '../graph/plan';
 import { type Activation, derivative } from '../math/activation';
+import { standardNormalRule } from '../math/gaussHermite';
+import { normalCdf } from '../math/gaussian';
 import { type ElementLaw, ownRule, probabilityAbove, sharedRule } from './elementLaw';
 import { type Signal, variance } from './signal';
 
@@ -81,19 +83,27 @@ export function backwardScatter(node: ScatterNode, inputScatter: number, batch: 
   return scatter;
 }
 
-/** Var(mean of φ′(z)² over a layer)/E[φ′(z)²]²: units' means Var_s E[φ′² | s]/n plus elements' Var(φ′²)/N. */
+/** Gauss–Hermite nodes for the own part of a Gaussian pre-activation here: a scatter estimate needs no more. */
+const SCATTER_OWN_NODES = 16;
+
+/**
+ * Var(mean of φ′(z)² over a layer)/E[φ′(z)²]²: units' means Var_s E[φ′² | s]/n plus elements' Var(φ′²)/N. For a
+ * Gaussian z = μ + σ_s·s + σ_e·e and the relu family, E[φ′² | s] = a² + (1 − a²)·Φ((μ + σ_s·s)/σ_e); otherwise
+ * quadrature in e (16 Gauss–Hermite nodes for a Gaussian z, the law's own rule else).
+ */
 function derivativeScatter(law: ElementLaw, act: Activation, units: number, elements: number): number {
   if (act.name === 'linear') return 0;
+  const g = law.gaussian;
   const outer = sharedRule(law);
-  const own = ownRule(law);
-  const piecewise = (act.name === 'relu' || act.name === 'leaky_relu') && law.monotone;
+  const own = g ? standardNormalRule(SCATTER_OWN_NODES) : ownRule(law);
+  const piecewise = act.name === 'relu' || act.name === 'leaky_relu';
   const a = act.name === 'leaky_relu' ? act.negativeSlope : 0;
   let mean = 0, meanSquare = 0, second = 0;
   for (let i = 0; i < outer.nodes.length; i++) {
     const s = outer.nodes[i];
     let m = 0, m2 = 0;
-    if (piecewise) {
-      const p = probabilityAbove(law, s, 0);
+    if (piecewise && (g || law.monotone)) {
+      const p = g ? (g.individualStd > 0 ? normalCdf((g.mean + g.sharedStd * s) / g.individualStd) : g.mean + g.sharedStd * s > 0 ? 1 : 0) : probabilityAbove(law, s, 0);
       m = a * a + (1 - a * a) * p;
       m2 = a ** 4 + (1 - a ** 4) * p;
     } else {

@@ -1,8 +1,7 @@
 import { type Activation, canDie } from '../math/activation';
 import { activationMoments } from '../math/activationMoments';
-import { gaussianExpectation } from '../math/gaussHermite';
 import { normalCdf } from '../math/gaussian';
-import { activationLaw, deadProbability, derivativeSecondMoment, type ElementLaw, gaussianLaw, isMonotone, lawMoments, sharedVarianceAfter } from './elementLaw';
+import { activationLaw, deadProbability, derivativeSecondMoment, type ElementLaw, gaussianLaw, isMonotone, lawMoments, sharedVarianceAfter, unitOffsetRule } from './elementLaw';
 
 /** The mean-field prediction for one layer. */
 export interface PredictedLayer {
@@ -115,7 +114,8 @@ export function passThrough(s: Signal, approximate: boolean): Omit<PredictedLaye
 /**
  * φ applied to a Gaussian N(μ, σ²) whose part s ~ N(μ, σ²_shared) is shared by each unit: output moments, E[φ′²],
  * saturated probability, and the probability that a ReLU-family unit is dead for the whole batch,
- * E_s[Φ(−s/σ_e)^B] with σ_e² = σ² − σ²_shared (Poole et al., 2016, for the moments by Gauss–Hermite quadrature).
+ * E_s[Φ(−s/σ_e)^B] with σ_e² = σ² − σ²_shared, over s by `unitOffsetRule` (Poole et al., 2016, for the moments
+ * by Gauss–Hermite quadrature).
  * The output's shared variance is Var_s E[φ(s + e) | s] (`sharedVarianceAfter`): a unit's mean after φ still
  * differs from unit to unit, which a later average over positions or a batchnorm per channel sees. The output
  * carries its law φ(z) and its producer (for a max pooling's backward pass).
@@ -127,9 +127,14 @@ export function nonlinearity(act: Activation, mu: number, preVariance: number, s
   let dead = 0;
   if (canDie(act.name)) {
     const individual = Math.sqrt(Math.max(0, preVariance - shared));
-    dead = individual === 0
-      ? (Math.sqrt(shared) === 0 ? (mu <= 0 ? 1 : 0) : normalCdf(-mu / Math.sqrt(shared)))
-      : gaussianExpectation((u) => normalCdf(-u / individual) ** batch, mu, Math.sqrt(shared));
+    const sharedStd = Math.sqrt(Math.max(0, shared));
+    if (individual === 0) dead = sharedStd === 0 ? (mu <= 0 ? 1 : 0) : normalCdf(-mu / sharedStd);
+    else if (sharedStd === 0) dead = normalCdf(-mu / individual) ** batch;
+    else {
+      // Φ(−u/σ_e)^B is a steep step in the unit's offset u when σ_e ≪ σ_shared: the refined rule of unitOffsetRule.
+      const rule = unitOffsetRule(act, mu, sharedStd, individual);
+      for (let i = 0; i < rule.nodes.length; i++) dead += rule.weights[i] * normalCdf(-(mu + sharedStd * rule.nodes[i]) / individual) ** batch;
+    }
   }
   const linear = act.name === 'linear';
   const pre = gaussianLaw(mu, sharedPart, preVariance - sharedPart);

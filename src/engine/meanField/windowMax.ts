@@ -1,4 +1,4 @@
-import { maxOfNormalsHermite } from '../math/maxOfNormals';
+import { maxOfNormalsRule } from '../math/maxOfNormals';
 import { type ElementLaw, sharedRule, unitMoments, withWindow } from './elementLaw';
 
 // Second-order statistics of max pooling with overlapping windows (stride < size), where neighbouring outputs share
@@ -18,7 +18,8 @@ export function sameArgmaxProbability(k: number, j: number): number {
  * unit sharing j, elements value(s, e) of a monotone law whose e are independent given s:
  * y₁ = value(s, max(A, C)), y₂ = value(s, max(B, C)) with C the max over the shared j, A and B over the others, all
  * independent, so E[y₁y₂ | s] = E_C[h(C)²] with h(c) = E_A[value(s, max(A, c))]. Quadrature: Gauss–Hermite in s,
- * the max-of-normals rule in C and A. j = k gives Var(y | s), j = 0 gives 0.
+ * the composite max-of-normals rule in C and A (which share nodes: prefix sums make it O(nodes) per s). j = k gives
+ * Var(y | s), j = 0 gives 0.
  */
 export function overlappingMaxCovariance(law: ElementLaw, k: number, j: number): number {
   if (j <= 0) return 0;
@@ -32,17 +33,25 @@ export function overlappingMaxCovariance(law: ElementLaw, k: number, j: number):
     }
     return sum;
   }
-  // The product of two rules is costly; Gauss–Hermite with 32 nodes is smooth enough for max(a, c)'s kink here.
-  const shared = maxOfNormalsHermite(w * j, 32);
-  const rest = maxOfNormalsHermite(w * (k - j), 32);
+  // C and A share the composite rule's nodes (in increasing order), so h at every node of C is one pass of prefix
+  // sums: h(c_i) = value(s, c_i)·P(A ≤ c_i) + Σ_{a_m > c_i} p_m·value(s, a_m), the rule applied to a ↦ value(s, max(a, c)).
+  const shared = maxOfNormalsRule(w * j);
+  const rest = maxOfNormalsRule(w * (k - j));
   const whole = withWindow(law, w * k);
+  const nodes = rest.nodes;
+  const values = new Float64Array(nodes.length);
+  const tail = new Float64Array(nodes.length + 1);
   let sum = 0;
   for (let i = 0; i < outer.nodes.length; i++) {
     const s = outer.nodes[i];
+    for (let m = 0; m < nodes.length; m++) values[m] = law.value(s, nodes[m]);
+    tail[nodes.length] = 0;
+    for (let m = nodes.length - 1; m >= 0; m--) tail[m] = tail[m + 1] + rest.weights[m] * values[m];
+    let below = 0;
     let cross = 0;
-    for (let c = 0; c < shared.nodes.length; c++) {
-      let h = 0;
-      for (let a = 0; a < rest.nodes.length; a++) h += rest.weights[a] * law.value(s, Math.max(rest.nodes[a], shared.nodes[c]));
+    for (let c = 0; c < nodes.length; c++) {
+      below += rest.weights[c];
+      const h = values[c] * below + tail[c + 1];
       cross += shared.weights[c] * h * h;
     }
     const mean = unitMoments(whole, s).mean;

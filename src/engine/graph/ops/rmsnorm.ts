@@ -34,9 +34,16 @@ export const rmsnorm: LayerOp<RmsNormSpec, NormNode> = {
         description: 'The gain\'s init, one value per feature of the last axis: ones (default), zeros, or { "scheme": constant | normal | uniform | truncated_normal, … }.',
         oneOf: [
           { enum: ['ones', 'zeros'] },
-          { type: 'object', required: ['scheme'], properties: {
-            scheme: { enum: [...GAIN_SCHEMES] }, multiplier: { type: 'number' }, value: { type: 'number' }, mean: { type: 'number' }, std: { type: 'number', minimum: 0 },
-            low: { type: 'number' }, high: { type: 'number' }, a: { type: 'number' }, b: { type: 'number' },
+          { type: 'object', required: ['scheme'], additionalProperties: false, properties: {
+            scheme: { enum: [...GAIN_SCHEMES], description: 'The init scheme of the gain.' },
+            multiplier: { type: 'number', description: 'Scales the sampled values. Default 1.' },
+            value: { type: 'number', description: 'constant: the value of every gain.' },
+            mean: { type: 'number', description: 'normal / truncated_normal: mean (default 0).' },
+            std: { type: 'number', minimum: 0, description: 'normal / truncated_normal: standard deviation (default 1).' },
+            low: { type: 'number', description: 'uniform: lower bound (default 0).' },
+            high: { type: 'number', description: 'uniform: upper bound (default 1).' },
+            a: { type: 'number', description: 'truncated_normal: lower bound, absolute (default -2).' },
+            b: { type: 'number', description: 'truncated_normal: upper bound, absolute (default 2).' },
           } },
         ],
       },
