@@ -92,7 +92,6 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
   };
   /** Predicts one node from its input signal, with the walker's bookkeeping: bounds, scatter, the backward handles. */
   function predictOne(node: PlanNode, s: Signal): Signal {
-    const upstream = s.approximate ?? false;
     const inBound = s.approximateBy ?? 0;
     const op = nodeOp(node.op);
     let out = op.predict(node, s, ctx);
@@ -100,13 +99,13 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
     // An op that marks itself approximate without saying by how much leaves the bound unknown; a weight layer's is
     // known (weightLayerBound) until predictWeightLayer records it itself.
     const weight = isWeightNode(node) ? node : undefined;
-    const ownWeight = weight && p.approximate && p.approximateBy === undefined ? weightLayerBound(weight, s, weight.geometry ? insideTapFraction(weight.geometry) : 1) : undefined;
-    if (ownWeight !== undefined) p.approximate = !(ownWeight <= EXACT_WITHIN);
-    const bound = p.approximateBy ?? (ownWeight !== undefined ? compoundBounds(inBound, ownWeight) : p.approximate ? NaN : inBound);
+    const flagged = p.approximate;
+    const ownWeight = weight && flagged && p.approximateBy === undefined ? weightLayerBound(weight, s, weight.geometry ? insideTapFraction(weight.geometry) : 1) : undefined;
+    const bound = p.approximateBy ?? (ownWeight !== undefined ? compoundBounds(inBound, ownWeight) : flagged ? NaN : inBound);
     const act = op.outputActivation?.(node);
     const nonlinear = act !== undefined && act !== null && act.name !== 'linear';
     // A factor through φ′ or a normalization's 1/σ depends on the predicted input distribution; a linear map's does not.
-    factorBounds[node.index] = p.gradientApproximateBy ?? (p.approximate && ownWeight === undefined ? NaN : nonlinear || op.findings.normalizes === true ? inBound : 0);
+    factorBounds[node.index] = p.gradientApproximateBy ?? (flagged && ownWeight === undefined ? NaN : nonlinear || op.findings.normalizes === true ? inBound : 0);
     const producer = out !== s && out.producer !== s.producer ? out.producer : undefined;
     const scatterNode: ScatterNode = {
       inShape: node.inShape, outShape: node.outShape, normalizes: op.findings.normalizes === true,
@@ -118,7 +117,6 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
     const { scatter, meanScatter } = forwardScatter(scatterNode, s, out, { scatter: s.scatter ?? 0, meanScatter: s.meanScatter ?? 0 }, plan.batchSize);
     p.approximateBy = compoundBounds(bound, scatterBound(scatter, meanScatter));
     p.gradientApproximateBy = undefined;
-    p.approximate ||= upstream || !(bound <= EXACT_WITHIN);
     if (out !== s) {
       // A consumer may change this node's backward factor (a max pooling, the factor through φ′; a global average,
       // an overlapping pooling's): for an op with its own backward walk (a residual block), the derivative after its sum.
@@ -129,7 +127,7 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
     // Units share a common part after a non-zero weight mean or a constant init; zero-mean random weights mix it away.
     const correlatedUnits = weight ? weight.init.mean !== 0 || weight.init.std === 0 : s.correlatedUnits;
     const sumVariance = weight && correlatedUnits ? sampleSumVariance(weight, s) : weight ? undefined : s.sampleSumVariance;
-    return { ...out, approximate: p.approximate, approximateBy: bound, scatter, meanScatter, correlatedUnits, sampleSumVariance: sumVariance };
+    return { ...out, approximateBy: bound, scatter, meanScatter, correlatedUnits, sampleSumVariance: sumVariance };
   }
   // The input batch's own mean scatters by 1/√N stds.
   const signal: Signal = { mean: input.mean, second: input.std ** 2 + input.mean ** 2, gaussian: input.distribution === 'normal', sharedVariance: 0,
@@ -141,7 +139,8 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
   handed = { bound: 0, scatter: 2 / (plan.batchSize * units * positions) };
   ctx.backwardNodes(plan.nodes, 1);
   for (const p of predicted) {
-    p.approximate ||= !(p.approximateBy! <= EXACT_WITHIN) || !(p.gradientApproximateBy! <= EXACT_WITHIN);
+    // Approximate: a sampled run may be off by more than 10% (or by an unknown amount) in its output or its gradient.
+    p.approximate = !(p.approximateBy! <= EXACT_WITHIN) || !(p.gradientApproximateBy! <= EXACT_WITHIN);
     // Unknown bounds (NaN) read as null in the report's JSON.
     if (Number.isNaN(p.approximateBy)) p.approximateBy = null;
     if (Number.isNaN(p.gradientApproximateBy)) p.gradientApproximateBy = null;

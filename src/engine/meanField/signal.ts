@@ -53,8 +53,6 @@ export interface Signal {
    * over the batch, a conv channel over the batch and every position), from its weights' draw.
    */
   sharedVariance: number;
-  /** Whether an approximation upstream already shaped these moments (it makes every later layer approximate). */
-  approximate?: boolean;
   /** The relative bound of these moments so far from the recursion's own approximations (NaN: unknown). */
   approximateBy?: number;
   /**
@@ -71,6 +69,13 @@ export interface Signal {
   meanScatter?: number;
   /** The elements' law where it is known exactly (see `elementLaw.ts`); Gaussian signals have it implicitly. */
   law?: ElementLaw;
+  /**
+   * The variance over units of the correlation between the own parts of two elements of one unit at spatial lag
+   * (dy, dx): a conv's filter, drawn once, correlates neighbouring outputs by Σ W_k·W_{k+δ}/Σ W², zero on average but
+   * not for one filter (`convLagCorrelationVariance`). Elementwise ops and per-unit normalizations keep it; a max
+   * pooling turns it into per-unit offsets.
+   */
+  lagCorrelationVariance?(dy: number, dx: number): number;
   /** Set on a nonlinearity's output: what it applied to what (a max pooling after it needs E[φ′²] at window maxima). */
   producer?: Producer;
   /**

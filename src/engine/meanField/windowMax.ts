@@ -1,3 +1,5 @@
+import { compositeRule, type ProbabilityRule } from '../math/compositeRule';
+import { normalCdf, normalPdf } from '../math/gaussian';
 import { maxOfNormalsRule } from '../math/maxOfNormals';
 import { type ElementLaw, sharedRule, unitMoments, withWindow } from './elementLaw';
 
@@ -103,4 +105,46 @@ export function sameArgmaxPairs(k: number, pairs: WindowPairs): number {
   let sum = pairs.positions;
   for (const [j, count] of pairs.overlaps) sum += count * sameArgmaxProbability(k, j);
   return sum;
+}
+
+const tieRules = new Map<number, ProbabilityRule>();
+
+/**
+ * The per-unit offset a max pooling makes of a conv's per-filter neighbour correlations (`lagCorrelationVariance`):
+ * for standard normal e's with small correlations ρ_ij, ∂E[g(max e)]/∂ρ_ij = E[∂_i∂_j g(max e)] = −c_k with
+ * c_k = ∫ g′(t)·φ(t)²·Φ(t)^{k−2} dt (Price's theorem; the two elements tie at the top), so one unit's mean of its
+ * maxima moves by −c_k·Σ_{i<j} ρ_ij. Its variance over units, Σ_δ n_δ²·Var ρ_δ·E_s[c_k(s)²] with n_δ = (kh − |dy|)·
+ * (kw − |dx|) pairs of the window at lag δ, is shared by the unit's elements. g = value(s, ·) of the (monotone, window 1)
+ * law; g′ by central differences.
+ */
+export function maxPoolCorrelationOffsetVariance(law: ElementLaw, kh: number, kw: number, lagVariance: (dy: number, dx: number) => number): number {
+  const k = kh * kw;
+  if (k < 2 || law.window !== 1) return 0;
+  let pairs = 0;
+  for (let dy = 0; dy < kh; dy++) for (let dx = -(kw - 1); dx < kw; dx++) {
+    if (dy === 0 && dx <= 0) continue;
+    const n = (kh - dy) * (kw - Math.abs(dx));
+    pairs += n * n * lagVariance(dy, dx);
+  }
+  if (!(pairs > 0)) return 0;
+  let rule = tieRules.get(k);
+  if (!rule) {
+    const breaks: number[] = [];
+    for (let t = -9; t <= 9 + 1e-9; t += 0.25) breaks.push(t);
+    rule = compositeRule(breaks, (t) => normalPdf(t) ** 2 * normalCdf(t) ** (k - 2));
+    tieRules.set(k, rule);
+  }
+  const outer = sharedRule(law);
+  const h = 1e-4;
+  let c2 = 0;
+  for (let i = 0; i < outer.nodes.length; i++) {
+    const s = outer.nodes[i];
+    let c = 0;
+    for (let m = 0; m < rule.nodes.length; m++) {
+      const t = rule.nodes[m];
+      c += rule.weights[m] * (law.value(s, t + h) - law.value(s, t - h)) / (2 * h);
+    }
+    c2 += outer.weights[i] * c * c;
+  }
+  return pairs * c2;
 }

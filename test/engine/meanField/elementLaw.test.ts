@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { activationLaw, derivativeSecondMoment, gaussianLaw, lawMoments, maxLaw, normalizePerUnit, sharedVarianceAfter } from '../../../src/engine/meanField/elementLaw';
-import { overlappingMaxCovariance, sameArgmaxProbability } from '../../../src/engine/meanField/windowMax';
+import { maxPoolCorrelationOffsetVariance, overlappingMaxCovariance, sameArgmaxProbability } from '../../../src/engine/meanField/windowMax';
 import { Rng } from '../../../src/engine/random/rng';
 import { activationMoments } from '../../../src/engine/math/activationMoments';
 import { assertClose } from '../../repo';
@@ -107,4 +107,14 @@ suite('element laws: the shared and own parts through nonlinearities, normalizat
       assertClose(overlappingMaxCovariance(gaussianLaw(0, 0, 1), k, j), cov, 0, 0.015, `covariance k=${k} j=${j}`);
     }
   });
+
+  test('a filter\'s neighbour correlation ρ moves the mean of its maxima by −c_k·Σρ: c_k = E[M_k]/(k(k − 1)) (equicorrelated max √(1 − ρ)·M_k)', () => {
+    const law = gaussianLaw(0, 0, 1);
+    // One pair (a 1×2 window): Var = Var ρ·c₂², c₂ = E[M₂]/2 = 1/(2√π).
+    assertClose(maxPoolCorrelationOffsetVariance(law, 1, 2, () => 0.01), 0.01 / (4 * Math.PI), 1e-6);
+    // 2×2: lags (0, 1) and (1, 0) twice each, (1, ±1) once; with equal Var ρ the 6 pairs' shifts add with those counts.
+    const c4 = 1.0293754 / 12;
+    assertClose(maxPoolCorrelationOffsetVariance(law, 2, 2, () => 0.01), 0.01 * c4 * c4 * (4 + 4 + 1 + 1), 1e-5);
+  });
 });
+

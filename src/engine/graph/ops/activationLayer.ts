@@ -43,7 +43,8 @@ export const activationLayer: LayerOp<ActivationLayerSpec, ActivationNode> = {
     const out = applyActivation(node.activation, s, ctx.batch);
     ctx.record(node, { preActivationStd: Math.sqrt(variance(s)), activationMean: out.signal.mean, activationStd: Math.sqrt(variance(out.signal)), chi: null,
       saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !out.exact }, out.derivativeSecond);
-    return out.signal;
+    // Elementwise: neighbouring elements stay as correlated as their pre-activations were.
+    return { ...out.signal, lagCorrelationVariance: s.lagCorrelationVariance };
   },
 
   forward(node, x, run) {

@@ -76,7 +76,8 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
     preActivationStd: Math.sqrt(Math.max(0, x.second - x.mean * x.mean)), activationMean: out.mean, activationStd: outStd,
     chi: null, saturatedFraction: 0, deadFraction: 0, approximate: !exact, approximateBy: forwardBound, gradientApproximateBy: (1 + inBound) * (1 + own) - 1,
   }, (g.kind === 'rmsnorm' ? gainSecond : 1) * factor);
-  return out;
+  // Normalizing per unit or per sample rescales own parts alike: their correlations stay.
+  return { ...out, lagCorrelationVariance: s.lagCorrelationVariance };
 }
 
 /** (N − r)/(N − κ): the projection's share of E|dy|² times E[σ²/σ̂²] (see `predictNormalization`), for N > κ + 1. */

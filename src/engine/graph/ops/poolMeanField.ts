@@ -1,6 +1,6 @@
 import { derivativeSecondMoment, gaussianLaw, isMonotone, lawMoments, maxLaw } from '../../meanField/elementLaw';
 import { passThrough, type Signal, lawOf, variance } from '../../meanField/signal';
-import { maxPoolChannelAverageVariance, sameArgmaxPairs, windowPairs } from '../../meanField/windowMax';
+import { maxPoolChannelAverageVariance, maxPoolCorrelationOffsetVariance, sameArgmaxPairs, windowPairs } from '../../meanField/windowMax';
 import type { PredictContext } from '../layerOp';
 import type { PoolKind, PoolNode } from './pooling';
 
@@ -12,7 +12,8 @@ import type { PoolKind, PoolNode } from './pooling';
  *   Var(y) = σ²_shared + E_s Var(x | s)/k (independent e), or the `channelAverageVariance` an overlapping max
  *   pooling before a global average provides. A Gaussian law stays Gaussian with its own part divided by k.
  * - Max of k elements: for a monotone law, max_j value(s, e_j) = value(s, max_j e_j) with the max of k normals
- *   (Gaussian order statistics, `maxOfNormalsRule`): exact moments. Otherwise (gelu, silu, an unknown law) the
+ *   (Gaussian order statistics, `maxOfNormalsRule`): exact moments; a conv's per-filter neighbour correlations
+ *   add a per-unit offset (`maxPoolCorrelationOffsetVariance`). Otherwise (gelu, silu, an unknown law) the
  *   Gaussian of the same moments stands in, marked approximate by as much as the max moves the moments.
  * - Backward, exact in expectation for independent gradients: Var(dx) = Var(dy)·n_windows/n_inputs for max pooling
  *   (each window's gradient lands on one input) and n_windows/(n_inputs·k) for average pooling (1/H²W² global);
@@ -44,6 +45,12 @@ export function predictPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: Pred
     const out: Signal = maxed
       ? { ...lawMoments(maxed), gaussian: false, law: maxed }
       : { mean: s.mean, second: s.second, gaussian: false, sharedVariance: shared };
+    if (maxed && s.lagCorrelationVariance) {
+      // One filter's neighbour correlations move its maxima's mean: a per-unit offset.
+      const offset = maxPoolCorrelationOffsetVariance(law, node.size[0], node.size[1], s.lagCorrelationVariance);
+      out.sharedVariance += offset;
+      out.second += offset;
+    }
     // Without the input's law the Gaussian of its moments stands in: off by at most as much as the max moves them.
     const own = known && maxed ? 0 : relativeChange(s, out);
     const bound = (1 + inBound) * (1 + own) - 1;

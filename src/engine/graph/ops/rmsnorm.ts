@@ -56,7 +56,7 @@ export const rmsnorm: LayerOp<RmsNormSpec, NormNode> = {
     const weightNode = r.prop(obj, 'weight');
     let weight: InitSpec | undefined = { scheme: 'ones', options: {}, multiplier: 1, path: childPointer(path, 'weight'), source: 'assumed' };
     if (weightNode) {
-      weight = readInit(r, weightNode, ctx.at('weight'), 'layer', 'bias');
+      weight = readInit(r, weightNode, ctx.at('weight'), 'layer', 'weight');
       if (weight && !(GAIN_SCHEMES as readonly string[]).includes(weight.scheme)) {
         r.report(weightNode, ctx.at('weight'), `the rmsnorm weight init at ${ctx.at('weight')} cannot be ${weight.scheme}: a 1-D gain has no fan; expected one of: ${GAIN_SCHEMES.join(', ')}`);
         weight = undefined;
