@@ -32,7 +32,8 @@ const SHARED_NODES = 32;
 export function gaussianLaw(mean: number, sharedVariance: number, individualVariance: number): ElementLaw {
   const sharedStd = Math.sqrt(Math.max(0, sharedVariance));
   const individualStd = Math.sqrt(Math.max(0, individualVariance));
-  return { value: (s, e) => mean + sharedStd * s + individualStd * e, shared: sharedStd > 0, window: 1, monotone: true, gaussian: { mean, sharedStd, individualStd } };
+  // An offset a thousandth of the own spread (a mean that rounding left) moves nothing the quadratures resolve.
+  return { value: (s, e) => mean + sharedStd * s + individualStd * e, shared: sharedStd > 1e-3 * individualStd, window: 1, monotone: true, gaussian: { mean, sharedStd, individualStd } };
 }
 
 /** Whether φ is nondecreasing (everything but gelu and silu, which dip below 0, and a leaky_relu with negative slope). */
@@ -230,12 +231,15 @@ export function unitOffsetRule(act: Activation, mean: number, sharedStd: number,
   const width = Math.max(individualStd, piecewise ? 0 : 1, 1e-12 * sharedStd) / sharedStd;
   // Features half a standard deviation wide or wider are smooth enough for Gauss–Hermite.
   if (width >= 0.5) return standardNormalRule(SHARED_NODES);
-  // A layer asks for the same rule several times (its dead fraction, the shared variance, the scatter of φ′).
-  const kink = -mean / sharedStd;
-  const hit = recentRules.find((r) => r.kink === kink && r.width === width);
+  // A layer asks for the same rule several times (its dead fraction, the shared variance), and layers deep in a
+  // network for nearly the same one. The breaks need not sit exactly at the kink: the width rounds to a power of 2
+  // and the kink to an eighth of it (the finest panel), so that the rule is reused.
+  const rounded = 2 ** Math.round(Math.log2(width));
+  const kink = Math.round((-mean / sharedStd) / (rounded / 8)) * (rounded / 8);
+  const hit = recentRules.find((r) => r.kink === kink && r.width === rounded);
   if (hit) return hit.rule;
-  const rule = steepNormalRule(kink, width);
-  recentRules.unshift({ kink, width, rule });
+  const rule = steepNormalRule(kink, rounded);
+  recentRules.unshift({ kink, width: rounded, rule });
   recentRules.length = Math.min(recentRules.length, 4);
   return rule;
 }
@@ -260,6 +264,13 @@ export function sharedVarianceAfter(act: Activation, mean: number, sharedVarianc
   if (act.name === 'linear') return sharedVariance;
   const sharedStd = Math.sqrt(sharedVariance);
   const individualStd = Math.sqrt(Math.max(0, individualVariance));
+  if (sharedStd < 1e-3 * individualStd) {
+    // A tiny offset (a mean that rounding left): to first order the unit's mean moves by E[φ′(z)]·s.
+    const rule = standardNormalRule(16);
+    let slope = 0;
+    for (let i = 0; i < rule.nodes.length; i++) slope += rule.weights[i] * derivative(act, mean + individualStd * rule.nodes[i]);
+    return slope * slope * sharedVariance;
+  }
   const { nodes, weights } = unitOffsetRule(act, mean, sharedStd, individualStd);
   let m = 0, m2 = 0;
   const a = act.name === 'leaky_relu' ? act.negativeSlope : 0;
