@@ -1,4 +1,4 @@
-import { formatNumber, formatPercent } from '../src/engine/report/formatNumber';
+import { formatApproximate, formatNumber, formatPercent } from '../src/engine/report/formatNumber';
 import type { PanelReport } from '../src/protocol/panelProtocol';
 import { h } from './dom';
 
@@ -17,9 +17,9 @@ export function renderLayerTable(table: HTMLElement, r: PanelReport, pending = f
     h('td', {}, `[${l.outputShape.join('×')}]`),
     h('td', {}, l.init ? `${l.init.label} (${formatNumber(l.init.std)})${l.init.source === 'assumed' ? ' *' : ''}` : ''),
     h('td', { class: sampledClass, 'data-field': 'std' }, formatNumber(l.activation?.std)),
-    h('td', { class: 'num', 'data-field': 'predicted-std' }, `${formatNumber(l.predicted?.activationStd)}${l.predicted?.approximate ? ' ~' : ''}`),
+    h('td', { class: 'num', 'data-field': 'predicted-std', title: approximateTitle(l.predicted?.approximate) }, `${formatNumber(l.predicted?.activationStd)}${formatApproximate(l.predicted?.approximate, l.predicted?.approximateBy)}`),
     h('td', { class: sampledClass }, formatNumber(l.gradient?.std)),
-    h('td', { class: 'num' }, formatNumber(l.predicted?.gradientStd)),
+    h('td', { class: 'num', 'data-field': 'predicted-gradient', title: approximateTitle(l.predicted?.approximate) }, `${formatNumber(l.predicted?.gradientStd)}${formatApproximate(l.predicted?.approximate, l.predicted?.gradientApproximateBy)}`),
     h('td', { class: l.activation ? sampledClass : 'num' }, formatPercent(l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction)),
     h('td', { class: l.activation ? sampledClass : 'num' }, formatPercent(l.activation?.deadFraction ?? l.predicted?.deadFraction)),
     h('td', { class: sampledClass }, l.activation?.distinctUnits != null ? String(l.activation.distinctUnits) : ''),
@@ -46,4 +46,9 @@ function scoresTitle(l: PanelLayer): string {
   if (l.attention) return 'std of the scaled attention logits; mean attention entropy over ln(visible tokens): 1 is uniform attention, 0 every query on one token';
   if (l.loss) return `expected cross-entropy at init (predicted ${l.loss.predicted?.toFixed(3) ?? '–'}) against ln(vocab), the loss of uniform logits`;
   return '';
+}
+
+/** The tooltip of an approximate prediction's cell. */
+function approximateTitle(approximate: boolean | undefined): string | undefined {
+  return approximate ? 'approximate: a sampled run may be off by up to the percentage shown (? when unknown)' : undefined;
 }

@@ -14,6 +14,7 @@ import { gatedMlp } from './ops/gatedMlp';
 import { globalAvgPool } from './ops/globalAvgPool';
 import { layernorm } from './ops/layernorm';
 import { lmHead } from './ops/lmHead';
+import { rmsnorm } from './ops/rmsnorm';
 import { maxpool2d } from './ops/maxpool2d';
 import { parallelResidual } from './ops/parallelResidual';
 import { positionEmbedding } from './ops/positionEmbedding';
@@ -25,7 +26,7 @@ import { residual } from './ops/residual';
 // `npm run schema` to regenerate schemas/network.schema.json.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each op is typed by its own module; the registry only dispatches
 type AnyOp = SpecOp<any> & Partial<NodeOp<any>>;
-const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout,
+const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, rmsnorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout,
   embedding, positionEmbedding, attention, gatedMlp, parallelResidual, lmHead];
 
 const SPEC_OPS = uniqueBy(OPS, (op) => op.type);

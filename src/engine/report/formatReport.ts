@@ -1,6 +1,6 @@
 import type { Location } from '../format/pointer';
 import type { Finding, Report } from './report';
-import { formatNumber, formatPercent } from './formatNumber';
+import { formatApproximate, formatNumber, formatPercent } from './formatNumber';
 
 
 /**
@@ -19,9 +19,9 @@ export function formatReport(report: Report, locate: (pointer: string) => Locati
       `[${l.outputShape.join('×')}]`,
       l.init ? `${l.init.label} (${formatNumber(l.init.std)})${l.init.source === 'assumed' ? ' *' : ''}` : '',
       formatNumber(l.activation?.std),
-      `${formatNumber(l.predicted?.activationStd)}${l.predicted?.approximate ? ' ~' : ''}`,
+      `${formatNumber(l.predicted?.activationStd)}${formatApproximate(l.predicted?.approximate, l.predicted?.approximateBy)}`,
       formatNumber(l.gradient?.std),
-      formatNumber(l.predicted?.gradientStd),
+      `${formatNumber(l.predicted?.gradientStd)}${formatApproximate(l.predicted?.approximate, l.predicted?.gradientApproximateBy)}`,
       formatPercent(l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction),
       formatPercent(l.activation?.deadFraction ?? l.predicted?.deadFraction),
     ]);
@@ -32,7 +32,7 @@ export function formatReport(report: Report, locate: (pointer: string) => Locati
     for (const r of rows) lines.push(fmt(r));
     const legend: string[] = [];
     if (report.layers.some((l) => l.init?.source === 'assumed')) legend.push('* no init declared: PyTorch default assumed');
-    if (report.layers.some((l) => l.predicted?.approximate)) legend.push('~ approximate prediction');
+    if (report.layers.some((l) => l.predicted?.approximate)) legend.push('~±x% approximate prediction: a sampled run may be off by up to x% (~? by an unknown amount)');
     if (legend.length) lines.push(`  ${legend.join('; ')}`);
     for (const l of report.layers) {
       const a = l.attention;

@@ -84,6 +84,13 @@ export const KERNELS = [
   { name: 'activate', params: i32('kind', 'x', 'y', 'n', 'slopeBits', 'scratch') },
   /** g ← g·φ′(z) over n floats, z the pre-activation, as `activate`. */
   { name: 'mul_derivative', params: i32('kind', 'z', 'g', 'n', 'slopeBits', 'scratch') },
+  /** The backend's `normalize` (computeBackend.ts) over groups [g0, g1): group g is the `segments` runs of `length`
+   *  floats at offset g·groupStride + s·segmentStride (in floats) of x, x̂ written at the same offsets of xhat, and
+   *  y = x̂·gain[i] at those of y when gain ≠ 0; 1/σ_g as f64 at inv + 8g; eps is the f64 whose bits are epsHi:epsLo;
+   *  `center` 0 for rmsnorm (no mean). */
+  { name: 'normalize', params: i32('x', 'xhat', 'y', 'gain', 'inv', 'g0', 'g1', 'segments', 'length', 'groupStride', 'segmentStride', 'epsLo', 'epsHi', 'center') },
+  /** The backend's `normalizeBackward` over groups [g0, g1), laid out as `normalize`'s; gain 0 for none. */
+  { name: 'normalize_backward', params: i32('xhat', 'dy', 'gain', 'inv', 'dx', 'g0', 'g1', 'segments', 'length', 'groupStride', 'segmentStride', 'center') },
 ] as const satisfies readonly KernelDeclaration[];
 
 export type KernelName = (typeof KERNELS)[number]['name'];

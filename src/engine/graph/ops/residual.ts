@@ -8,7 +8,9 @@ import type { Reader } from '../../format/reader';
 import type { InitSpec } from '../../init/initSpec';
 import { formatSignificant } from '../../report/formatNumber';
 import { type Activation, LINEAR } from '../../math/activation';
-import { crossMoment, nonlinearity, variance } from '../../meanField/signal';
+import { crossMoment, variance } from '../../meanField/signal';
+import { residualOutput, sumBound } from '../../meanField/residualSum';
+import { activationKernel } from '../../math/activationKernel';
 import type { FindingDraft, LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, rowsPerSample, single, sizeOf } from '../plan';
 import { FINDING_THRESHOLDS } from '../../findings/thresholds';
@@ -104,14 +106,15 @@ export const residual: LayerOp<ResidualSpec, ResidualNode> = {
     const shortcut = node.shortcut ? ctx.predictNode(node.shortcut, s) : s;
     const mean = shortcut.mean + branch.mean;
     const sumVariance = variance(shortcut) + variance(branch);
-    const gaussian = shortcut.gaussian && branch.gaussian;
     // Tokens: the two paths' cross-moments add (at init each is independent of the other's weights).
     const cross = node.outShape.length === 2 ? crossMoment(shortcut) + crossMoment(branch) + 2 * shortcut.mean * branch.mean : undefined;
-    const out = nonlinearity(node.activation, mean, sumVariance, shortcut.sharedVariance + branch.sharedVariance, ctx.batch * rowsPerSample(node.outShape),
-      cross === undefined ? undefined : cross - mean * mean);
+    const out = residualOutput(node.activation, shortcut, branch, ctx.batch * rowsPerSample(node.outShape));
+    const withCross = cross === undefined ? out.signal : { ...out.signal, cross: node.activation.name === 'linear' ? cross
+      : activationKernel(node.activation, mean, sumVariance, cross - mean * mean) };
     ctx.record(node, { preActivationStd: Math.sqrt(sumVariance), activationMean: out.signal.mean, activationStd: Math.sqrt(variance(out.signal)), chi: null,
-      saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !gaussian && node.activation.name !== 'linear' }, 1, out.derivativeSecond);
-    return node.activation.name === 'linear' ? { ...out.signal, gaussian } : out.signal;
+      saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !out.exact,
+      ...(out.exact ? { approximateBy: sumBound([shortcut, branch]) } : {}) }, 1, out.derivativeSecond);
+    return withCross;
   },
 
   predictBackward(node, g, ctx) {

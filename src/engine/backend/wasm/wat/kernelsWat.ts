@@ -3,6 +3,7 @@ import { activationKernels } from './activationWat';
 import { convKernels } from './convWat';
 import { fillKernels } from './fillWat';
 import { gemmKernels } from './gemmWat';
+import { normalizationKernels } from './normalizationWat';
 import { statsKernels } from './statsWat';
 
 /**
@@ -11,7 +12,7 @@ import { statsKernels } from './statsWat';
  * assembles it into dist/kernels.wasm; nothing binary is committed.
  */
 export function kernelsWat(): string {
-  const fields: Record<KernelName, string> = { ...gemmKernels(), ...fillKernels(), ...statsKernels(), ...convKernels(), ...activationKernels() };
+  const fields: Record<KernelName, string> = { ...gemmKernels(), ...fillKernels(), ...statsKernels(), ...convKernels(), ...activationKernels(), ...normalizationKernels() };
   const m = KERNEL_MEMORY;
   const memory = `(import "${m.module}" "${m.name}" (memory ${m.initialPages} ${m.maximumPages}${m.shared ? ' shared' : ''}))`;
   return `(module\n  ${memory}${KERNEL_NAMES.map((name) => fields[name]).join('')}\n)\n`;
