@@ -36,6 +36,8 @@ export function compositeRule(breaks: readonly number[], weight: (t: number) => 
 const FEATURE_RANGE = 24;
 /** Panel width within the feature range: tanh′² = sech⁴ has width ≈ 1, so 4 nodes per 0.25 resolve it to 1e-9. */
 const FEATURE_PANEL = 0.25;
+/** The most panels `wideGaussianRule` puts in one stretch (the 192 feature panels of [−24, 24] fit). */
+const MAX_PANELS_PER_STRETCH = 256;
 
 /**
  * E[f(Z)] for Z ~ N(μ, σ²) accurate however wide σ is compared with f's features: composite 4-point Gauss–Legendre
@@ -58,8 +60,10 @@ export function wideGaussianRule(mu: number, sigma: number): ProbabilityRule {
   const breaks: number[] = [lo];
   const push = (to: number, width: number): void => {
     const from = breaks[breaks.length - 1];
-    if (to <= from) return;
-    const n = Math.max(1, Math.ceil((to - from) / width));
+    if (!(to > from) || !Number.isFinite(to - from)) return;
+    // At most MAX_PANELS_PER_STRETCH panels a stretch: a mean far from the features (an init scaled by 1e30) would
+    // otherwise ask for hundreds of millions of them.
+    const n = Math.min(MAX_PANELS_PER_STRETCH, Math.max(1, Math.ceil((to - from) / width)));
     for (let i = 1; i <= n; i++) breaks.push(from + ((to - from) * i) / n);
   };
   const coarse = Math.max(sigma / 2, FEATURE_PANEL);
