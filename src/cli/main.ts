@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import { analyze, type ComputeBackend, DEFAULT_BUDGET, isValidBatchSize, isValidSeed, MAX_BUDGET, type Mode, pointerLocator, type Report, RUN_BOUNDS } from '../engine';
 import { loadComputeBackend } from '../kernels/loadComputeBackend';
 import { formatReport } from '../engine/report/formatReport';
@@ -92,6 +93,9 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
   let backend: ComputeBackend | undefined;
   if (options.mode !== 'analytic') {
     const distDir = [__dirname, path.join(__dirname, '..', '..', '..', 'dist')].find((d) => fs.existsSync(path.join(d, 'kernels.wasm'))) ?? __dirname;
+    // The kernels from their first call on V8's optimizing tier (see ENGINE_EXEC_ARGV): a process-wide flag, and this
+    // process is the CLI's own.
+    v8.setFlagsFromString('--no-wasm-dynamic-tiering');
     const loaded = loadComputeBackend(distDir);
     if (loaded.note) err(`init-inspector: ${loaded.note}`);
     backend = loaded.backend;

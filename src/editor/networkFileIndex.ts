@@ -48,7 +48,8 @@ export class NetworkFileIndex implements vscode.Disposable {
   }
 
   private fromDocument(doc: vscode.TextDocument): void {
-    if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'vscode-remote') return;
+    // Files on disk, and those of a virtual workspace's folders; not other views of a file (git:, output:, …).
+    if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'vscode-remote' && !vscode.workspace.getWorkspaceFolder(doc.uri)) return;
     if (!/\.jsonc?$/i.test(doc.uri.path)) return;
     this.set(doc.uri, doc.getText().length <= MAX_SNIFF_BYTES && isNetworkDescription(doc.getText()));
   }

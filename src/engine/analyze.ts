@@ -111,8 +111,10 @@ function layerReport(node: PlanNode, s: SampledLayer | null, p: PredictedLayer |
     preActivation: s ? s.preActivation : null,
     activation: s ? s.activation : null,
     gradient: s ? { std: s.gradientStd } : null,
-    weightGradient: s && weight ? { std: s.weightGradientStd ?? 0, ratio: s.weightStd ? (s.weightGradientStd ?? 0) / s.weightStd : null } : null,
+    weightGradient: s && (weight || s.weightGradientStd !== null) ? { std: s.weightGradientStd ?? 0, ratio: s.weightStd ? (s.weightGradientStd ?? 0) / s.weightStd : null } : null,
     predicted: p,
+    attention: node.op === 'attention' ? { logitStd: s?.attention?.logitStd ?? null, entropy: s?.attention?.entropy ?? null, predictedLogitStd: p?.logitStd ?? null } : null,
+    loss: node.op === 'lm_head' ? { sampled: s?.loss ?? null, predicted: p?.loss ?? null, uniform: Math.log(node.outShape[node.outShape.length - 1]) } : null,
   };
 }
 

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { analyze } from '../../src/engine';
+import type { LayerReport } from '../../src/engine/report/report';
 import { streamKey } from '../../src/engine/random/fill';
 import { referenceBackend } from '../../src/engine/backend/reference/referenceBackend';
 import { assertClose, readRepoFile } from '../repo';
@@ -7,7 +8,14 @@ import { assertClose, readRepoFile } from '../repo';
 interface GoldenLayer {
   preMean: number; preStd: number; mean: number; std: number; min: number; max: number; saturated: number; dead: number;
   distinct?: number; weightStd?: number; gradStd: number; weightGradStd?: number;
+  /** attention: std of the scaled logits over the unmasked entries, and the mean normalized entropy (issue 12) */
+  logitStd?: number; entropy?: number;
+  /** lm_head: mean cross-entropy against the sampled targets */
+  loss?: number;
 }
+
+/** The transformer statistics of issue 12, read structurally (the names the engine's report gives them). */
+type TransformerStats = { attention?: { logitStd: number; entropy: number } | null; loss?: { sampled: number } | null };
 
 const golden = JSON.parse(readRepoFile('test', 'golden', 'golden.json')) as {
   networks: Record<string, { layers: GoldenLayer[] }>;
@@ -41,6 +49,10 @@ suite('golden per-layer statistics from an independent NumPy implementation (tes
         if (e.distinct !== undefined) assertClose(actual.activation!.distinctUnits!, e.distinct, 0, 0, at('distinct units'));
         if (e.weightStd !== undefined) assertClose(actual.init!.sampledStd!, e.weightStd, RTOL, ATOL, at('weight std'));
         if (e.weightGradStd !== undefined) assertClose(actual.weightGradient!.std, e.weightGradStd, RTOL, ATOL, at('weight gradient std'));
+        const extra = actual as LayerReport & TransformerStats;
+        if (e.logitStd !== undefined) assertClose(extra.attention?.logitStd ?? NaN, e.logitStd, RTOL, ATOL, at('attention logit std'));
+        if (e.entropy !== undefined) assertClose(extra.attention?.entropy ?? NaN, e.entropy, RTOL, ATOL, at('attention entropy'));
+        if (e.loss !== undefined) assertClose(extra.loss?.sampled ?? NaN, e.loss, RTOL, ATOL, at('sampled loss'));
       });
     });
   }

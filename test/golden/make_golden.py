@@ -9,6 +9,12 @@ normal noise at the output, and the statistics (float64). Also predicts every de
 using numpy's own Gauss-Hermite rule. Writes golden.json beside this file; test/engine/golden.test.ts compares the
 engine against it.
 
+The transformer ops of issue 12 (token-id inputs, embedding, position_embedding, rmsnorm, attention with MHA / MQA /
+GQA, causal masks, rotary and fused qkv, gated_mlp, lm_head, parallel_residual, gelu_new, and dense / dropout /
+layernorm on [T, F] sequences) follow PyTorch's and Hugging Face's published definitions; gradcheck_transformer.py
+checks their backward passes by central differences, and crosscheck_torch_numpy.py runs the same networks through
+real PyTorch with the same weights (make_torch_fixtures.py's interpreter).
+
     python3 test/golden/make_golden.py
 """
 import json
@@ -166,8 +172,9 @@ def chunked(key, n, width, step):
     """Runs step(states, out_step) for each of the CHUNK // width steps of every chunk at once; the first n values."""
     chunks = max(1, -(-n // CHUNK))
     s = lane_states(key, chunks)
-    out = np.empty((chunks, CHUNK // width, width), dtype=F32)
-    for i in range(CHUNK // width):
+    steps = CHUNK // width if chunks > 1 else -(-n // width)  # a single chunk stops after its first n values
+    out = np.empty((chunks, steps, width), dtype=F32)
+    for i in range(steps):
         step(s, out[:, i, :])
     return out.reshape(-1)[:n]
 
@@ -190,12 +197,14 @@ def fill_uniform(key, n, low, high):
     return chunked(key, n, 4, step)
 
 
-STREAM_INPUT, STREAM_UPSTREAM = 0xFFFFFFF0, 0xFFFFFFF1
+STREAM_INPUT, STREAM_UPSTREAM, STREAM_TARGETS = 0xFFFFFFF0, 0xFFFFFFF1, 0xFFFFFFF2
 
 
 def stream_weight(i): return (i * 4 + 1) & M32
 def stream_bias(i): return (i * 4 + 2) & M32
 def stream_dropout(i): return (i * 4 + 3) & M32
+def stream_part_weight(i, p): return (0x80000000 + 16 * i + 2 * p) & M32
+def stream_part_bias(i, p): return (0x80000000 + 16 * i + 2 * p + 1) & M32
 
 
 # ---------------------------------------------------------------- torch.nn.init / keras.initializers
@@ -320,6 +329,7 @@ def sample(spec, shape, role, seed, stream, count, rows, cols):
 
 # ---------------------------------------------------------------- activations (torch.nn.functional)
 SELU_L, SELU_A = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+GELU_C, GELU_K = math.sqrt(2 / math.pi), 0.044715  # gelu_new: GPT-2's tanh approximation (HF NewGELUActivation)
 
 
 def phi(name, x, slope):
@@ -330,6 +340,7 @@ def phi(name, x, slope):
     if name == 'leaky_relu': return np.where(x > 0, x, slope * x)
     if name == 'sigmoid': return 1 / (1 + np.exp(-x))
     if name == 'gelu': return x * 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+    if name == 'gelu_new': return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_K * x ** 3)))
     if name == 'silu': return x / (1 + np.exp(-x))
     if name == 'elu': return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
     if name == 'selu': return np.where(x > 0, SELU_L * x, SELU_L * SELU_A * np.expm1(np.minimum(x, 0)))
@@ -346,11 +357,240 @@ def dphi(name, x, slope):
     if name == 'leaky_relu': return np.where(x > 0, 1.0, slope)
     if name == 'sigmoid': return s * (1 - s)
     if name == 'gelu': return 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2))) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    if name == 'gelu_new':
+        th = np.tanh(GELU_C * (x + GELU_K * x ** 3))
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * GELU_C * (1 + 3 * GELU_K * x * x)
     if name == 'silu': return s + x * s * (1 - s)
     if name == 'elu': return np.where(x > 0, 1.0, np.exp(np.minimum(x, 0)))
     if name == 'selu': return np.where(x > 0, SELU_L, SELU_L * SELU_A * np.exp(np.minimum(x, 0)))
     if name == 'softplus': return np.where(x > 20, 1.0, s)
     raise ValueError(name)
+
+
+# ---------------------------------------------------------------- transformer ops (PyTorch / Hugging Face definitions)
+# Pure float64 functions of float32-valued arrays; the nodes below round their outputs to float32 like the engine.
+# Every backward pass here is checked against central differences of its forward pass by gradcheck_transformer.py.
+def table_init(spec):
+    """nn.Embedding.reset_parameters draws N(0, 1): its PyTorch default, unlike nn.Linear's kaiming_uniform(a=√5)."""
+    if spec == 'pytorch_default':
+        return {'scheme': 'normal', 'mean': 0.0, 'std': 1.0}
+    if isinstance(spec, dict) and spec.get('scheme') == 'pytorch_default':
+        return dict(spec, scheme='normal', mean=0.0, std=1.0)
+    return spec
+
+
+def bias_init(bias, weight_init):
+    """A bias field: absent = pytorch_default beside a pytorch_default weight, else zeros; true = zeros; false = none."""
+    if bias is None:
+        bias = 'pytorch_default' if weight_init == 'pytorch_default' else 'zeros'
+    if bias is False:
+        return None
+    return 'zeros' if bias is True else bias
+
+
+def draw(spec, shape, seed, stream):
+    """A weight of `shape` [out, in] as float64 values of its float32 draws."""
+    rows, cols = shape[0], int(np.prod(shape[1:]))
+    return sample(spec, shape, 'weight', seed, stream, rows * cols, rows, cols).astype(np.float64).reshape(shape)
+
+
+def draw_bias(spec, weight_shape, seed, stream):
+    """A bias of weight_shape[0] values, with the fans of its weight (as nn.Linear's bias bound 1/√fan_in)."""
+    if spec is None:
+        return None
+    n = weight_shape[0]
+    return sample(spec, weight_shape, 'bias', seed, stream, n, 1, n).astype(np.float64)
+
+
+def rope_tables(T, r, base):
+    """θ[t, j] = t·base^(−2j/r), j < r/2 (GPT-NeoX / Llama rotary embedding)."""
+    inv_freq = float(base) ** (-np.arange(0, r, 2, dtype=np.float64) / r)
+    theta = np.arange(T, dtype=np.float64)[:, None] * inv_freq[None, :]
+    return np.cos(theta), np.sin(theta)
+
+
+def rope(x, cos, sin, r, sign=1.0):
+    """HF apply_rotary_pos_emb on the first r dims of x [..., T, dh]: x·cos + rotate_half(x)·sin, where rotate_half
+    (x1, x2) = (−x2, x1). sign = −1 rotates back (the transpose of the rotation, for the backward pass)."""
+    h = r // 2
+    x1, x2 = x[..., :h], x[..., h:r]
+    out = x.copy()
+    out[..., :h] = x1 * cos - sign * x2 * sin
+    out[..., h:r] = x2 * cos + sign * x1 * sin
+    return out
+
+
+def attention_forward(x, prm, cfg):
+    """Multi-head self-attention (Vaswani et al. 2017; HF GPT-2 / BERT / Llama): x [B, T, D] → y [B, T, D].
+    prm: Wq [H·dh, D], Wk, Wv [KV·dh, D], Wo [D, H·dh] and biases bq, bk, bv, bo (None = none). Head h reads kv head
+    h // (H/KV) (HF repeat_kv); S = scale·q·kᵀ, −inf above the diagonal when causal, P = softmax(S), y = concat(P·v)·Woᵀ + bo."""
+    B, T, _ = x.shape
+    H, KV, dh, r = cfg['heads'], cfg['kv_heads'], cfg['head_dim'], cfg['rotary_dims']
+
+    def project(w, b, n):
+        y = x @ w.T
+        if b is not None:
+            y = y + b
+        return y.reshape(B, T, n, dh).transpose(0, 2, 1, 3)
+
+    q, k, v = project(prm['Wq'], prm['bq'], H), project(prm['Wk'], prm['bk'], KV), project(prm['Wv'], prm['bv'], KV)
+    if r:
+        cos, sin = rope_tables(T, r, cfg['rotary_base'])
+        q, k = rope(q, cos, sin, r), rope(k, cos, sin, r)
+    rep = H // KV
+    kr, vr = np.repeat(k, rep, axis=1), np.repeat(v, rep, axis=1)
+    S = cfg['scale'] * (q @ kr.transpose(0, 1, 3, 2))
+    mask = np.triu(np.ones((T, T), dtype=bool), 1) if cfg['causal'] else np.zeros((T, T), dtype=bool)
+    Sm = np.where(mask, -np.inf, S)
+    P = np.exp(Sm - Sm.max(axis=-1, keepdims=True))
+    P /= P.sum(axis=-1, keepdims=True)
+    cat = (P @ vr).transpose(0, 2, 1, 3).reshape(B, T, H * dh)
+    y = cat @ prm['Wo'].T
+    if prm['bo'] is not None:
+        y = y + prm['bo']
+    return y, dict(x=x, q=q, kr=kr, vr=vr, S=S, P=P, mask=mask, cat=cat)
+
+
+def attention_backward(dy, prm, cfg, c):
+    """dL/dx (and the weight gradients) of attention_forward; softmax: dS = P ⊙ (dP − Σ_j dP·P)."""
+    B, T, _ = dy.shape
+    H, KV, dh, r = cfg['heads'], cfg['kv_heads'], cfg['head_dim'], cfg['rotary_dims']
+    rep = H // KV
+    g = {'Wo': np.einsum('bto,bti->oi', dy, c['cat']), 'bo': dy.sum(axis=(0, 1))}
+    dO = (dy @ prm['Wo']).reshape(B, T, H, dh).transpose(0, 2, 1, 3)
+    dP = dO @ c['vr'].transpose(0, 1, 3, 2)
+    dvr = c['P'].transpose(0, 1, 3, 2) @ dO
+    dS = c['P'] * (dP - (dP * c['P']).sum(axis=-1, keepdims=True))
+    dq = cfg['scale'] * (dS @ c['kr'])
+    dkr = cfg['scale'] * (dS.transpose(0, 1, 3, 2) @ c['q'])
+    dk = dkr.reshape(B, KV, rep, T, dh).sum(axis=2)
+    dv = dvr.reshape(B, KV, rep, T, dh).sum(axis=2)
+    if r:
+        cos, sin = rope_tables(T, r, cfg['rotary_base'])
+        dq, dk = rope(dq, cos, sin, r, -1.0), rope(dk, cos, sin, r, -1.0)
+    dx = np.zeros_like(c['x'])
+    for name, d, n in (('q', dq, H), ('k', dk, KV), ('v', dv, KV)):
+        d = d.transpose(0, 2, 1, 3).reshape(B, T, n * dh)
+        dx += d @ prm['W' + name]
+        g['W' + name] = np.einsum('bto,bti->oi', d, c['x'])
+        g['b' + name] = d.sum(axis=(0, 1))
+    return dx, g
+
+
+def attention_statistics(c):
+    """logitStd: std of the scaled logits S over every unmasked entry; entropy: mean over the rows with more than one
+    visible key of H(P_i)/ln(visible_i)."""
+    visible = ~c['mask']
+    S = c['S'][..., visible]
+    n_vis = visible.sum(axis=1)
+    P = c['P']
+    H = -np.where(P > 0, P * np.log(np.where(P > 0, P, 1.0)), 0.0).sum(axis=-1)
+    rows = n_vis > 1
+    return dict(logitStd=float(S.std()), entropy=float((H[..., rows] / np.log(n_vis[rows])).mean()))
+
+
+def gated_mlp_forward(x, prm, act):
+    """y = down(φ(gate(x)) ⊙ up(x)) (Shazeer 2020, GLU variants; HF LlamaMLP)."""
+    gate = x @ prm['Wg'].T + (prm['bg'] if prm['bg'] is not None else 0)
+    up = x @ prm['Wu'].T + (prm['bu'] if prm['bu'] is not None else 0)
+    a = phi(act, gate, 0.01)
+    h = a * up
+    y = h @ prm['Wd'].T + (prm['bd'] if prm['bd'] is not None else 0)
+    return y, dict(x=x, gate=gate, up=up, a=a, h=h)
+
+
+def gated_mlp_backward(dy, prm, act, c):
+    dh = dy @ prm['Wd']
+    dup = dh * c['a']
+    dgate = dh * c['up'] * dphi(act, c['gate'], 0.01)
+    dx = dgate @ prm['Wg'] + dup @ prm['Wu']
+    g = {'Wd': np.einsum('bto,bti->oi', dy, c['h']), 'Wg': np.einsum('bto,bti->oi', dgate, c['x']),
+         'Wu': np.einsum('bto,bti->oi', dup, c['x'])}
+    return dx, g
+
+
+def rmsnorm_forward(x, weight, eps):
+    """HF LlamaRMSNorm: x / sqrt(mean(x², last axis) + eps) · g."""
+    inv = 1 / np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps)
+    return x * inv * weight, dict(inv=inv, xh=x * inv)
+
+
+def rmsnorm_backward(dy, weight, c):
+    d = dy * weight
+    return c['inv'] * (d - c['xh'] * (d * c['xh']).mean(axis=-1, keepdims=True))
+
+
+def layernorm_forward(x, eps):
+    """nn.LayerNorm over the last axis at init (γ = 1, β = 0)."""
+    inv = 1 / np.sqrt(x.var(axis=-1, keepdims=True) + eps)
+    xh = (x - x.mean(axis=-1, keepdims=True)) * inv
+    return xh, dict(inv=inv, xh=xh)
+
+
+def layernorm_backward(dy, c):
+    xh = c['xh']
+    return c['inv'] * (dy - dy.mean(axis=-1, keepdims=True) - xh * (dy * xh).mean(axis=-1, keepdims=True))
+
+
+def cross_entropy(logits, targets):
+    """Mean over rows of logsumexp(logits) − logits[target] (nn.CrossEntropyLoss)."""
+    m = logits.max(axis=-1, keepdims=True)
+    lse = (m + np.log(np.exp(logits - m).sum(axis=-1, keepdims=True)))[..., 0]
+    picked = np.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
+    return float((lse - picked).mean())
+
+
+def attention_config(layer, D):
+    H = layer['heads']
+    dh = layer.get('head_dim', D // H)
+    scale = layer.get('scale', 'inverse_sqrt')
+    scale = 1 / math.sqrt(dh) if scale == 'inverse_sqrt' else 1.0 if scale == 'none' else float(scale)
+    rot = layer.get('rotary')
+    r = 2 * int(math.floor(dh * rot.get('fraction', 1) / 2)) if rot is not None else 0
+    return dict(heads=H, kv_heads=layer.get('kv_heads', H), head_dim=dh, scale=scale, causal=layer.get('causal', False),
+                rotary_dims=r, rotary_base=rot.get('base', 10000) if rot is not None else 10000)
+
+
+def attention_params(layer, cfg, D, i, seed):
+    """Parts q = 0, k = 1, v = 2, o = 3 (fused qkv: one [(H + 2·KV)·dh, D] weight and its bias from part 0)."""
+    H, KV, dh = cfg['heads'], cfg['kv_heads'], cfg['head_dim']
+    init = layer.get('init', 'pytorch_default')
+    prm = {}
+    if layer.get('fused_qkv', False):
+        shape = [(H + 2 * KV) * dh, D]
+        w = draw(init, shape, seed, stream_part_weight(i, 0))
+        bspec = bias_init(layer.get('bias'), init)
+        b = draw_bias(bspec, shape, seed, stream_part_bias(i, 0))
+        cuts = [0, H * dh, (H + KV) * dh, (H + 2 * KV) * dh]
+        for j, name in enumerate('qkv'):
+            prm['W' + name] = w[cuts[j]:cuts[j + 1]]
+            prm['b' + name] = b[cuts[j]:cuts[j + 1]] if b is not None else None
+    else:
+        for p, (name, n) in enumerate((('q', H), ('k', KV), ('v', KV))):
+            winit = layer.get(name + '_init', init)
+            shape = [n * dh, D]
+            prm['W' + name] = draw(winit, shape, seed, stream_part_weight(i, p))
+            bspec = bias_init(layer.get('bias'), winit)
+            prm['b' + name] = draw_bias(bspec, shape, seed, stream_part_bias(i, p))
+    oinit = layer.get('out_init', init)
+    shape = [D, H * dh]
+    prm['Wo'] = draw(oinit, shape, seed, stream_part_weight(i, 3))
+    bspec = bias_init(layer['out_bias'] if 'out_bias' in layer else layer.get('bias'), oinit)
+    prm['bo'] = draw_bias(bspec, shape, seed, stream_part_bias(i, 3))
+    return prm
+
+
+def gated_mlp_params(layer, D, i, seed):
+    """Parts gate = 0, up = 1, down = 2; bias default false (Llama's mlp_bias)."""
+    init = layer.get('init', 'pytorch_default')
+    F = layer['hidden']
+    prm = {}
+    for p, (name, key, shape) in enumerate((('g', 'gate_init', [F, D]), ('u', 'up_init', [F, D]), ('d', 'down_init', [D, F]))):
+        winit = layer.get(key, init)
+        prm['W' + name] = draw(winit, shape, seed, stream_part_weight(i, p))
+        bias = layer.get('bias', False)
+        prm['b' + name] = draw_bias(bias_init(bias, winit), shape, seed, stream_part_bias(i, p))
+    return prm
 
 
 # ---------------------------------------------------------------- the network
@@ -362,6 +602,7 @@ class Ctx:
         self.defaults = net.get('defaults', {})
         self.counter = 0
         self.stats = {}
+        self.last_embedding = None
 
 
 def conv_geometry(layer, shape):
@@ -403,7 +644,9 @@ def col2im(cols, g, B):
     return xp[:, :, g['pt']:g['pt'] + g['h'], g['pl']:g['pl'] + g['w']]
 
 
-def out_stats(pre, out, act, batch):
+def out_stats(pre, out, act, batch, units=None):
+    """units: how many units a sample's output holds (a dense layer on a [T, F] sequence: F, a unit being dead when
+    ≤ 0 on all B·T rows); default every value of a sample."""
     o = out.astype(np.float64)
     p = pre.astype(np.float64)
     st = dict(preMean=p.mean(), preStd=p.std(), mean=o.mean(), std=o.std(), min=o.min(), max=o.max(), saturated=0.0, dead=0.0)
@@ -412,7 +655,7 @@ def out_stats(pre, out, act, batch):
     if act == 'sigmoid':
         st['saturated'] = float(np.mean((out > 0.99) | (out < 0.01)))
     if act in ('relu', 'leaky_relu'):
-        st['dead'] = float(np.mean(np.all(pre.reshape(batch, -1) <= 0, axis=0)))
+        st['dead'] = float(np.mean(np.all(pre.reshape(-1, units) <= 0, axis=0))) if units else float(np.mean(np.all(pre.reshape(batch, -1) <= 0, axis=0)))
     return st
 
 
@@ -442,7 +685,20 @@ def plan(layers, ctx, shape):
                 node['projection'] = proj
             shape = out
         elif t == 'dense':
-            shape = [layer['units']]
+            shape = [shape[0], layer['units']] if len(shape) == 2 else [layer['units']]
+        elif t == 'embedding':
+            shape = [shape['tokens'], layer['units']]
+            ctx.last_embedding = node
+        elif t == 'lm_head':
+            shape = [shape[0], layer['vocab']]
+            if layer.get('tied', False):
+                node['tied_to'] = ctx.last_embedding
+        elif t == 'parallel_residual':
+            node['branches'] = []
+            for br in layer['branches']:
+                inner, out = plan(br, ctx, shape)
+                assert out == shape, 'a parallel_residual branch must keep the shape'
+                node['branches'].append(inner)
         elif t == 'conv2d':
             node['geometry'] = g = conv_geometry(layer, shape)
             shape = [layer['filters'], g['oh'], g['ow']]
@@ -464,7 +720,7 @@ def plan(layers, ctx, shape):
 def weight_of(node, ctx):
     layer = node['layer']
     if layer['type'] == 'dense':
-        shape = [layer['units'], node['in_shape'][0]]
+        shape = [layer['units'], node['in_shape'][-1]]
     else:
         g = node.get('geometry') or conv_geometry(layer, node['in_shape'])
         node['geometry'] = g
@@ -504,13 +760,17 @@ def forward_node(node, x, ctx):
     if t in ('dense', 'conv2d'):
         w, b = weight_of(node, ctx)
         if t == 'dense':
-            pre = (x @ w.T).astype(F32)
+            # nn.Linear on the last axis: a [T, F] sequence is B·T rows
+            pre = (x.reshape(-1, w.shape[1]) @ w.T).astype(F32)
+            if b is not None:
+                pre = (pre + b[None, :]).astype(F32)
+            pre = pre.reshape(B, -1)
         else:
             cols = im2col(x.reshape([B] + node['in_shape']), node['geometry'])
             pre = np.einsum('fk,bkp->bfp', w, cols).astype(F32).reshape(B, -1)
-        if b is not None:
-            per = pre.shape[1] // w.shape[0]
-            pre = (pre + np.repeat(b, per)[None, :]).astype(F32)
+            if b is not None:
+                per = pre.shape[1] // w.shape[0]
+                pre = (pre + np.repeat(b, per)[None, :]).astype(F32)
         out = phi(act, pre, slope).astype(F32)
         bits = np.concatenate([w.view(np.int32), (b.view(np.int32)[:, None] if b is not None else np.zeros((w.shape[0], 0), np.int32))], axis=1)
         extra = dict(distinct=len({r.tobytes() for r in bits}), weightStd=float(w.astype(np.float64).std()))
@@ -529,13 +789,17 @@ def forward_node(node, x, ctx):
         eps = layer.get('eps', 1e-5)
         x64 = x.astype(np.float64)
         if t == 'layernorm':
-            axes = (1,); xr = x64
+            # per token over F on a [T, F] sequence; over the whole sample otherwise
+            if len(node['in_shape']) == 2:
+                xr = x64.reshape(B, node['in_shape'][0], -1); axes = (2,)
+            else:
+                xr = x64; axes = (1,)
         else:
             c = node['in_shape'][0]
             xr = x64.reshape(B, c, -1); axes = (0, 2)
         mean = xr.mean(axis=axes, keepdims=True)
         inv = 1 / np.sqrt(xr.var(axis=axes, keepdims=True) + eps)
-        node['norm'] = (axes, inv)
+        node['norm'] = (axes, inv, xr.shape)
         pre = out = ((xr - mean) * inv).astype(F32).reshape(B, -1)
     elif t in ('maxpool2d', 'avgpool2d', 'global_avg_pool'):
         c, h, wd = node['in_shape']
@@ -550,16 +814,112 @@ def forward_node(node, x, ctx):
         else:
             out = win.astype(np.float64).sum(axis=-1) / (kh * kw)
         pre = out = out.astype(F32).reshape(B, -1)
+    elif t in SEQUENCE_OPS:
+        pre = out = forward_sequence_op(node, x, ctx, extra)
+    elif t == 'parallel_residual':
+        total = x.astype(np.float64)
+        for br in node['branches']:
+            total = total + forward(br, x, ctx).astype(np.float64)
+        pre = out = total.astype(F32)
     elif t == 'residual':
         branch = forward(node['branch'], x, ctx)
         sc = forward_node(node['projection'], x, ctx) if node['projection'] else x
         pre = (sc + branch).astype(F32)
         out = phi(act, pre, slope).astype(F32)
     node['pre'], node['out'] = pre, out
-    st = out_stats(pre, out, act if t not in ('flatten', 'dropout', 'batchnorm', 'layernorm', 'maxpool2d', 'avgpool2d', 'global_avg_pool') else 'linear', B)
+    linear = ('flatten', 'dropout', 'batchnorm', 'layernorm', 'maxpool2d', 'avgpool2d', 'global_avg_pool', 'parallel_residual') + SEQUENCE_OPS
+    units = node['out_shape'][-1] if t == 'dense' and len(node['in_shape']) == 2 else None
+    st = out_stats(pre, out, act if t not in linear else 'linear', B, units)
     st.update(extra)
     ctx.stats[node['index']] = st
     return out
+
+
+SEQUENCE_OPS = ('embedding', 'position_embedding', 'rmsnorm', 'attention', 'gated_mlp', 'lm_head')
+
+
+def forward_sequence_op(node, x, ctx, extra):
+    """The transformer ops' forward pass on a batch (x: token ids [B, T] for an embedding, else [B, T·D] float32)."""
+    B, layer, i, seed = ctx.batch, node['layer'], node['index'], ctx.seed
+    t = layer['type']
+    if t == 'embedding':
+        E = draw(table_init(layer.get('init', 'pytorch_default')), [layer['vocab'], layer['units']], seed, stream_weight(i))
+        if layer.get('padding_idx') is not None:
+            E[layer['padding_idx']] = 0
+        node['E'] = E
+        extra['weightStd'] = float(E.std())
+        return E[x].astype(F32).reshape(B, -1)
+    T, D = node['in_shape']
+    x3 = x.astype(np.float64).reshape(B, T, D)
+    if t == 'position_embedding':
+        E = draw(table_init(layer.get('init', 'pytorch_default')), [layer['positions'], D], seed, stream_weight(i))
+        extra['weightStd'] = float(E.std())
+        node['E'] = E
+        y = x3 + (E[:T] if layer.get('index', 'position') == 'position' else E[:1])[None]
+    elif t == 'rmsnorm':
+        g = sample(layer.get('weight', 'ones'), [D, 1], 'weight', seed, stream_weight(i), D, D, 1).astype(np.float64)
+        y, c = rmsnorm_forward(x3, g, layer.get('eps', 1e-6))
+        node['prm'], node['cache'] = g, c
+    elif t == 'attention':
+        cfg = attention_config(layer, D)
+        prm = attention_params(layer, cfg, D, i, seed)
+        y, c = attention_forward(x3, prm, cfg)
+        node['cfg'], node['prm'], node['cache'] = cfg, prm, c
+        extra.update(attention_statistics(c))
+    elif t == 'gated_mlp':
+        prm = gated_mlp_params(layer, D, i, seed)
+        y, c = gated_mlp_forward(x3, prm, layer.get('activation', 'silu'))
+        node['prm'], node['cache'] = prm, c
+    elif t == 'lm_head':
+        V = layer['vocab']
+        if layer.get('tied', False):
+            W = node['tied_to']['E']
+        else:
+            W = draw(layer.get('init', 'pytorch_default'), [V, D], seed, stream_weight(i))
+            extra['weightStd'] = float(W.std())
+        b = draw_bias(bias_init(layer.get('bias', False), None), [V, D], seed, stream_bias(i))
+        node['prm'], node['bias'] = W, b
+        y = x3 @ W.T + (b if b is not None else 0)
+        u = fill_uniform(stream_key(seed, STREAM_TARGETS), B * T, 0, V)
+        targets = np.minimum(V - 1, np.floor(u).astype(np.int64)).reshape(B, T)
+        extra['loss'] = cross_entropy(y.astype(F32).astype(np.float64), targets)
+    return y.astype(F32).reshape(B, -1)
+
+
+def backward_sequence_op(node, dy, ctx):
+    B, layer = ctx.batch, node['layer']
+    t = layer['type']
+    st = ctx.stats[node['index']]
+    if t == 'embedding':
+        E = node['E']
+        dE = np.zeros_like(E)
+        np.add.at(dE, node['x'].reshape(-1), dy.astype(np.float64).reshape(-1, E.shape[1]))
+        if layer.get('padding_idx') is not None:
+            dE[layer['padding_idx']] = 0  # nn.Embedding never accumulates a gradient into padding_idx
+        st['weightGradStd'] = float(dE.std())
+        return None
+    T, D = node['in_shape']
+    d3 = dy.astype(np.float64).reshape(B, T, -1)
+    if t == 'position_embedding':
+        dE = np.zeros((layer['positions'], D))
+        if layer.get('index', 'position') == 'position':
+            dE[:T] = d3.sum(axis=0)
+        else:
+            dE[0] = d3.sum(axis=(0, 1))
+        st['weightGradStd'] = float(dE.std())
+        dx = d3
+    elif t == 'rmsnorm':
+        dx = rmsnorm_backward(d3, node['prm'], node['cache'])
+    elif t == 'attention':
+        dx, _ = attention_backward(d3, node['prm'], node['cfg'], node['cache'])
+    elif t == 'gated_mlp':
+        dx, _ = gated_mlp_backward(d3, node['prm'], layer.get('activation', 'silu'), node['cache'])
+    elif t == 'lm_head':
+        W = node['prm']
+        dx = d3 @ W
+        if not layer.get('tied', False):
+            st['weightGradStd'] = float(np.einsum('btv,btd->vd', d3, node['x'].astype(np.float64).reshape(B, T, D)).std())
+    return dx.astype(F32).reshape(B, -1)
 
 
 def backward(nodes, dy, ctx):
@@ -574,14 +934,16 @@ def backward_node(node, dy, ctx):
     t = layer['type']
     st = ctx.stats[node['index']]
     st['gradStd'] = float(dy.astype(np.float64).std())
+    node['dy'] = dy
     act, slope = activation_of(node, ctx)
     x = node['x']
     if t in ('dense', 'conv2d'):
         w, _ = weight_of(node, ctx)
         dpre = (dy * dphi(act, node['pre'], slope)).astype(F32)
         if t == 'dense':
-            dw = dpre.T.astype(np.float64) @ x.astype(np.float64)
-            dx = (dpre @ w).astype(F32)
+            d2 = dpre.reshape(-1, w.shape[0])
+            dw = d2.T.astype(np.float64) @ x.reshape(d2.shape[0], -1).astype(np.float64)
+            dx = (d2 @ w).astype(F32).reshape(B, -1)
         else:
             g = node['geometry']
             cols = im2col(x.reshape([B] + node['in_shape']), g).astype(np.float64)
@@ -598,8 +960,7 @@ def backward_node(node, dy, ctx):
     if t == 'dropout':
         return np.where(node['mask'], dy / F32(1 - layer['rate']), 0).astype(F32)
     if t in ('batchnorm', 'layernorm'):
-        axes, inv = node['norm']
-        shape = (B, -1) if t == 'layernorm' else (B, node['in_shape'][0], -1)
+        axes, inv, shape = node['norm']
         d = dy.astype(np.float64).reshape(shape)
         xh = node['out'].astype(np.float64).reshape(shape)
         dx = inv * (d - d.mean(axis=axes, keepdims=True) - xh * (d * xh).mean(axis=axes, keepdims=True))
@@ -614,6 +975,13 @@ def backward_node(node, dy, ctx):
                 share = np.where(node['argmax'] == k, d, 0) if t == 'maxpool2d' else d / (kh * kw)
                 dx[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += share
         return dx.astype(F32).reshape(B, -1)
+    if t in SEQUENCE_OPS:
+        return backward_sequence_op(node, dy, ctx)
+    if t == 'parallel_residual':
+        dx = dy.astype(np.float64)
+        for br in node['branches']:
+            dx = dx + backward(br, dy, ctx).astype(np.float64)
+        return dx.astype(F32)
     if t == 'residual':
         dsum = (dy * dphi(act, node['pre'], slope)).astype(F32)
         db = backward(node['branch'], dsum, ctx)
@@ -645,20 +1013,35 @@ def mean_field_dense(net):
 
 
 def run(net):
+    """Every layer's statistics, in execution order."""
+    ctx = simulate(net)['ctx']
+    return [ctx.stats[i] for i in range(ctx.counter)]
+
+
+def simulate(net):
+    """The seeded forward and backward pass: the context (statistics), the planned nodes (with their weights, outputs
+    and output gradients), the input and the upstream gradient."""
     ctx = Ctx(net)
-    nodes, _ = plan(net['layers'], ctx, net['input']['shape'])
     inp = net['input']
-    n = ctx.batch * int(np.prod(inp['shape']))
     key = stream_key(ctx.seed, STREAM_INPUT)
-    if inp.get('distribution', 'normal') == 'uniform':
-        half = math.sqrt(3) * inp.get('std', 1.0)
-        x = fill_uniform(key, n, inp.get('mean', 0.0) - half, inp.get('mean', 0.0) + half)
+    if 'tokens' in inp:
+        # token ids: min(V − 1, floor(u)), u uniform on [0, V) from the bulk fill
+        nodes, _ = plan(net['layers'], ctx, {'tokens': inp['tokens'], 'vocab': inp['vocab']})
+        u = fill_uniform(key, ctx.batch * inp['tokens'], 0, inp['vocab'])
+        x = np.minimum(inp['vocab'] - 1, np.floor(u).astype(np.int64)).reshape(ctx.batch, inp['tokens'])
     else:
-        x = fill_normal(key, n, inp.get('mean', 0.0), inp.get('std', 1.0))
-    out = forward(nodes, x.reshape(ctx.batch, -1), ctx)
+        nodes, _ = plan(net['layers'], ctx, inp['shape'])
+        n = ctx.batch * int(np.prod(inp['shape']))
+        if inp.get('distribution', 'normal') == 'uniform':
+            half = math.sqrt(3) * inp.get('std', 1.0)
+            x = fill_uniform(key, n, inp.get('mean', 0.0) - half, inp.get('mean', 0.0) + half)
+        else:
+            x = fill_normal(key, n, inp.get('mean', 0.0), inp.get('std', 1.0))
+        x = x.reshape(ctx.batch, -1)
+    out = forward(nodes, x, ctx)
     up = fill_normal(stream_key(ctx.seed, STREAM_UPSTREAM), out.size, 0.0, 1.0).reshape(out.shape)
     backward(nodes, up, ctx)
-    return [ctx.stats[i] for i in range(ctx.counter)]
+    return dict(ctx=ctx, nodes=nodes, input=x, upstream=up)
 
 
 def main():

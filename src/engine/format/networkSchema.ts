@@ -56,9 +56,12 @@ export function buildNetworkSchema(): Record<string, unknown> {
       name: { type: 'string', description: 'A name for the network, shown in reports.' },
       description: { type: 'string', description: 'Free text; ignored by the engine.' },
       input: {
-        type: 'object', description: 'The random input batch.', required: ['shape'], additionalProperties: false,
+        type: 'object', description: 'The random input batch: features ("shape"), or token ids ("tokens" and "vocab").', additionalProperties: false,
+        oneOf: [{ required: ['shape'] }, { required: ['tokens', 'vocab'] }],
         properties: {
-          shape: { type: 'array', description: '[features] or [channels, height, width] (without the batch dimension).', items: { type: 'integer', minimum: 1 }, minItems: 1, maxItems: 3 },
+          shape: { type: 'array', description: '[features], [tokens, features] or [channels, height, width] (without the batch dimension).', items: { type: 'integer', minimum: 1 }, minItems: 1, maxItems: 3 },
+          tokens: int('Sequence length of an input of token ids (read by an embedding layer).', { minimum: 1 }),
+          vocab: int('Vocabulary the token ids are drawn from, uniformly.', { minimum: 1 }),
           distribution: { enum: ['normal', 'uniform'], description: 'Distribution of the input values (default normal).' },
           mean: num('Mean of the input values (default 0).'),
           std: num('Standard deviation of the input values (default 1).', { minimum: 0 }),
@@ -73,7 +76,7 @@ export function buildNetworkSchema(): Record<string, unknown> {
       layers: { type: 'array', description: 'The layers, in order.', items: { $ref: '#/definitions/layer' }, minItems: 1 },
     },
     definitions: {
-      activation: { enum: [...ACTIVATION_NAMES], description: 'The nonlinearity: linear, tanh, relu, leaky_relu (slope from negative_slope), sigmoid, gelu (exact), silu, elu, selu, softplus.' },
+      activation: { enum: [...ACTIVATION_NAMES], description: 'The nonlinearity: linear, tanh, relu, leaky_relu (slope from negative_slope), sigmoid, gelu (exact), gelu_new (tanh approximation, GPT-2), silu, elu, selu, softplus.' },
       negative_slope: num('Negative slope of leaky_relu (PyTorch default 0.01).'),
       init: {
         description: 'How the weights are initialized: a scheme name, or { "scheme": …, options }. Without one, "defaults.init", else PyTorch\'s default (kaiming_uniform with a = √5).',

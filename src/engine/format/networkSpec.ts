@@ -1,6 +1,6 @@
 import type { Activation } from '../math/activation';
 
-/** The network description after parsing: defaults applied, nothing left implicit. Shapes are NCHW without N. */
+/** The network description after parsing: defaults applied, nothing left implicit. Shapes are NCHW without N; sequences are [tokens, features]. */
 export interface NetworkSpec {
   name: string;
   input: InputSpec;
@@ -9,8 +9,14 @@ export interface NetworkSpec {
   layers: LayerSpec[];
 }
 
+/**
+ * The input batch: features `[F]`, a sequence of feature vectors `[T, F]`, images `[C, H, W]`, or (with `vocab`) a
+ * sequence of T token ids `[T]` drawn uniformly from the vocabulary.
+ */
 export interface InputSpec {
   shape: number[];
+  /** The vocabulary of an input of token ids, else null. */
+  vocab: number | null;
   distribution: 'normal' | 'uniform';
   mean: number;
   std: number;

@@ -103,15 +103,16 @@ function syntaxMessage(e: ParseError): string {
 
 function readInput(r: Reader, node: Node | undefined, root: Node): InputSpec | undefined {
   if (!node) {
-    r.report(root, '', 'missing required property "input" (for example { "shape": [784] } or { "shape": [3, 32, 32] })');
+    r.report(root, '', 'missing required property "input" (for example { "shape": [784] }, { "shape": [3, 32, 32] } or { "tokens": 128, "vocab": 50257 })');
     return undefined;
   }
   const obj = r.object(node, '/input', 'input');
   if (!obj) return undefined;
-  r.checkKeys(obj, '/input', ['shape', 'distribution', 'mean', 'std'], 'input');
+  r.checkKeys(obj, '/input', ['shape', 'distribution', 'mean', 'std', 'tokens', 'vocab'], 'input');
+  if (r.prop(obj, 'tokens') || r.prop(obj, 'vocab')) return readTokenInput(r, obj);
   const shapeNode = r.prop(obj, 'shape');
   if (!shapeNode) {
-    r.report(obj, '/input', 'missing required property "shape" in input: [features] or [channels, height, width]');
+    r.report(obj, '/input', 'missing required property "shape" in input: [features], [tokens, features] or [channels, height, width] (or "tokens" and "vocab" for token ids)');
     return undefined;
   }
   const shape = readShape(r, shapeNode, '/input/shape');
@@ -129,14 +130,30 @@ function readInput(r: Reader, node: Node | undefined, root: Node): InputSpec | u
     const reach = Math.max(Math.abs(mean ?? 0) + Math.sqrt(3) * std, 2 * Math.sqrt(3) * std);
     if (!checkFloat32(r, stdNode, '/input/std', 'the uniform input\'s reach max(|mean| + √3·std, 2√3·std)', reach, ` (mean=${mean ?? 0}, std=${std})`)) return undefined;
   }
-  return shape ? { shape, distribution, mean: mean ?? 0, std: std ?? 1 } : undefined;
+  return shape ? { shape, distribution, mean: mean ?? 0, std: std ?? 1, vocab: null } : undefined;
+}
+
+/** `{ "tokens": T, "vocab": V }`: a sequence of T token ids, uniform over the vocabulary (what an embedding reads). */
+function readTokenInput(r: Reader, obj: Node): InputSpec | undefined {
+  for (const key of ['shape', 'distribution', 'mean', 'std']) {
+    const extra = r.prop(obj, key);
+    if (extra) r.report(extra, `/input/${key}`, `"${key}" does not apply to an input of token ids ("tokens" and "vocab"); remove it`);
+  }
+  const tokensNode = r.prop(obj, 'tokens');
+  const vocabNode = r.prop(obj, 'vocab');
+  if (!tokensNode) r.report(obj, '/input', 'missing required property "tokens" in input: the sequence length');
+  if (!vocabNode) r.report(obj, '/input', 'missing required property "vocab" in input: the vocabulary size the token ids are drawn from');
+  const tokens = tokensNode ? r.number(tokensNode, '/input/tokens', 'tokens', { integer: true, min: 1, max: MAX_DIMENSION }) : undefined;
+  const vocab = vocabNode ? r.number(vocabNode, '/input/vocab', 'vocab', { integer: true, min: 1, max: MAX_DIMENSION }) : undefined;
+  if (tokens === undefined || vocab === undefined) return undefined;
+  return { shape: [tokens], distribution: 'uniform', mean: 0, std: 0, vocab };
 }
 
 function readShape(r: Reader, node: Node, path: string): number[] | undefined {
   const items = r.array(node, path, 'shape');
   if (!items) return undefined;
-  if (items.length !== 1 && items.length !== 3) {
-    r.report(node, path, `shape at ${path} must be [features] or [channels, height, width], got ${items.length} dimensions`);
+  if (items.length < 1 || items.length > 3) {
+    r.report(node, path, `shape at ${path} must be [features], [tokens, features] or [channels, height, width], got ${items.length} dimensions`);
     return undefined;
   }
   const dims = items.map((n, i) => r.number(n, childPointer(path, i), 'dimension', { integer: true, min: 1, max: MAX_DIMENSION }));

@@ -9,6 +9,7 @@ import type { PredictedLayer, Signal } from '../meanField/signal';
 import type { OutputStats } from '../sampled/layerStats';
 import type { PlanNode } from './plan';
 import type { WeightNode } from './ops/weightLayer';
+import type { ResolvedInit } from '../init/resolveInit';
 
 /** A JSON Schema (draft-07) fragment, as VS Code's JSON language service reads it. */
 export type JsonSchema = Record<string, unknown>;
@@ -25,6 +26,8 @@ export interface SpecOp<S extends LayerSpec = LayerSpec> {
   readonly aliases?: Readonly<Record<string, string>>;
   /** Properties the layer object may have besides `type`, `name` and `description`. */
   readonly keys: readonly string[];
+  /** True for the op that reads token ids (`embedding`); every other op refuses them at plan time. */
+  readonly readsTokenIds?: boolean;
   /** The layer object's JSON Schema: `properties` (without the common ones), `required` and a `description`. */
   readonly schema: { description: string; properties: Record<string, JsonSchema>; required?: string[] };
   /** Reads the layer object; reports every problem through `ctx.r` and returns undefined when it is unusable. */
@@ -56,6 +59,11 @@ export interface NodeOp<N extends PlanNode = PlanNode> {
   backward(node: N, dy: Float32Array, tape: TapeEntry, run: SampledContext, needInput: boolean): Float32Array;
   /** Adds the node's own costs (weights, GEMM FLOPs, extra kept tensors) to the tally; outputs are counted for it. */
   cost?(node: N, tally: CostTally, batch: number): void;
+  /**
+   * Floats the node holds at once beyond the tape and its weights, forward or backward, whichever is more (its
+   * temporaries), for ops the cost estimate's generic rule does not describe (`sampled/cost.ts`).
+   */
+  transientFloats?(node: N, batch: number): number;
   /** The nonlinearity at the node's output (judged for saturation and dead units), or null when it applies none. */
   outputActivation?(node: N): Activation | null;
   /** Nested node lists (a residual block's branch), for walkers that look at the structure. */
@@ -129,8 +137,12 @@ export interface PlanContext {
   push<T extends PlanNode>(node: T): T;
   /** The layer's display name: its `name`, else its type. */
   readonly label: string;
+  /** The vocabulary when the layer's input is token ids (the network's input), else null. */
+  readonly inVocab: number | null;
   /** Plans a nested list of layers from `inShape`, appending to the execution order. */
   planLayers(layers: LayerSpec[], inShape: number[]): PlannedLayers | null;
+  /** The latest node of op `op` planned so far (the embedding a tied output head shares), or null. */
+  preceding(op: string): PlanNode | null;
 }
 
 /** What an op's mean-field prediction gets from the walker (`meanField/predictMeanField.ts`). */
@@ -167,6 +179,18 @@ export interface SampledLayer {
   /** Std of the sampled weights, of the weight gradient, and their ratio std(dW)/std(W); null without weights. */
   weightStd: number | null;
   weightGradientStd: number | null;
+  /** An attention layer's logits and weights. */
+  attention?: AttentionStats;
+  /** An output head's mean cross-entropy against random target tokens. */
+  loss?: number;
+}
+
+/** What an attention layer measures of its scores at init. */
+export interface AttentionStats {
+  /** Std of the scaled logits q·k·scale over every visible (query, key) pair. */
+  logitStd: number;
+  /** Mean over heads and queries (with more than one visible key) of the attention entropy over ln(visible keys). */
+  entropy: number;
 }
 
 /** What an op's sampled passes get from the walker (`sampled/runSampled.ts`). */
@@ -177,9 +201,17 @@ export interface SampledContext {
   /** A tensor in the backend's memory, released when the run ends; contents unset. */
   tensor(length: number): Float32Array;
   /** Records the node's forward tensors and statistics (of `entry.pre` and `entry.out`, judged for `act`). */
-  record(node: PlanNode, entry: TapeEntry, act: Activation, extra?: { distinctUnits?: number; weightStd?: number }): void;
+  record(node: PlanNode, entry: TapeEntry, act: Activation, extra?: { distinctUnits?: number; weightStd?: number; attention?: AttentionStats; loss?: number }): void;
   /** The node's weights, generated from their own stream (or cached). */
   weights(node: WeightNode): { w: Float32Array; b: Float32Array | null };
+  /**
+   * Weight `part` of a node with several (attention q, k, v, o; a gated MLP's gate, up, down): a rows × cols tensor
+   * drawn from `init` on stream `Stream.partWeight(index, part)`, regenerated on every call; hand it back with
+   * `backend.release`.
+   */
+  partWeight(node: PlanNode, part: number, init: ResolvedInit, rows: number, cols: number): Float32Array;
+  /** The bias of weight `part` (`Stream.partBias(index, part)`), `rows` values. */
+  partBias(node: PlanNode, part: number, init: ResolvedInit, rows: number): Float32Array;
   /** Whether the node's weights are held (cached, or kept from the forward pass for the backward). */
   holdsWeights(node: WeightNode): boolean;
   /** Hands the weights back unless cached (the network's last layer keeps them after the forward pass). */

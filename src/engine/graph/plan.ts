@@ -26,6 +26,8 @@ export interface Plan {
   nodes: PlanNode[];
   ordered: PlanNode[];
   inputShape: number[];
+  /** The vocabulary of an input of token ids, else null. */
+  inputVocab: number | null;
   batchSize: number;
   seed: number;
 }
@@ -47,11 +49,17 @@ export function buildPlan(network: NetworkSpec): { plan: Plan | null; errors: Pl
   const errors: PlanError[] = [];
   const ordered: PlanNode[] = [];
   const counter = { next: 0, exceeded: false, at: '/layers' };
-  const planLayers = (layers: LayerSpec[], inShape: number[]): PlannedLayers | null => {
+  const planLayers = (layers: LayerSpec[], inShape: number[], inVocab: number | null = null): PlannedLayers | null => {
     const nodes: PlanNode[] = [];
     let shape = inShape;
+    let vocab = inVocab;
     for (const layer of layers) {
       if (counter.exceeded) return null;
+      const op = specOp(layer.type);
+      if (vocab !== null && !op.readsTokenIds) {
+        errors.push({ path: layer.path, message: `the ${layer.type} layer at ${layer.path} gets token ids (${describeShape(shape)}, vocabulary ${vocab}); put an { "type": "embedding" } layer before it` });
+        return null;
+      }
       const ctx: PlanContext = {
         take: () => {
           if (counter.next >= MAX_EXPANDED_LAYERS && !counter.exceeded) {
@@ -63,20 +71,30 @@ export function buildPlan(network: NetworkSpec): { plan: Plan | null; errors: Pl
         fail: (message) => { errors.push({ path: layer.path, message }); return null; },
         push: (node) => { ordered.push(node); return node; },
         label: layer.name ?? layer.type,
+        inVocab: vocab,
         planLayers,
+        preceding: (wanted) => {
+          for (let i = ordered.length - 1; i >= 0; i--) if (ordered[i].op === wanted) return ordered[i];
+          return null;
+        },
       };
-      const planned = specOp(layer.type).plan(layer, shape, ctx);
+      const planned = op.plan(layer, shape, ctx);
       if (!planned) return null;
       // A loop, not push(...spread): spreading 100,000 nodes as arguments overflows V8's stack.
       for (const node of planned.nodes) nodes.push(node);
       shape = planned.outShape;
+      vocab = null;
+    }
+    if (vocab !== null) {
+      errors.push({ path: '/layers', message: `the network ends on token ids (vocabulary ${vocab}); add an { "type": "embedding" } layer` });
+      return null;
     }
     return { nodes, outShape: shape };
   };
-  const planned = planLayers(network.layers, network.input.shape);
+  const planned = planLayers(network.layers, network.input.shape, network.input.vocab);
   if (counter.exceeded) errors.push({ path: counter.at, message: tooManyLayersMessage(network.layers) });
   if (!planned || errors.length > 0) return { plan: null, errors };
-  return { plan: { nodes: planned.nodes, ordered, inputShape: network.input.shape, batchSize: network.batchSize, seed: network.seed }, errors };
+  return { plan: { nodes: planned.nodes, ordered, inputShape: network.input.shape, inputVocab: network.input.vocab, batchSize: network.batchSize, seed: network.seed }, errors };
 }
 
 /**
@@ -118,4 +136,9 @@ export function sizeOf(shape: readonly number[]): number {
 /** A shape as messages print it: [3, 32, 32]. */
 export function describeShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
+}
+
+/** Rows a sample contributes to ops on the last axis: T for a sequence [tokens, features], else 1. */
+export function rowsPerSample(shape: readonly number[]): number {
+  return shape.length === 2 ? shape[0] : 1;
 }

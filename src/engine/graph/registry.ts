@@ -2,16 +2,22 @@ import type { LayerSpec } from '../format/networkSpec';
 import type { NodeOp, SpecOp } from './layerOp';
 import type { PlanNode } from './plan';
 import { activationLayer } from './ops/activationLayer';
+import { attention } from './ops/attention';
 import { avgpool2d } from './ops/avgpool2d';
 import { batchnorm } from './ops/batchnorm';
 import { conv2d } from './ops/conv2d';
 import { dense } from './ops/dense';
 import { dropout } from './ops/dropout';
+import { embedding } from './ops/embedding';
 import { flatten } from './ops/flatten';
+import { gatedMlp } from './ops/gatedMlp';
 import { globalAvgPool } from './ops/globalAvgPool';
 import { layernorm } from './ops/layernorm';
+import { lmHead } from './ops/lmHead';
 import { rmsnorm } from './ops/rmsnorm';
 import { maxpool2d } from './ops/maxpool2d';
+import { parallelResidual } from './ops/parallelResidual';
+import { positionEmbedding } from './ops/positionEmbedding';
 import { repeat } from './ops/repeat';
 import { residual } from './ops/residual';
 
@@ -20,7 +26,8 @@ import { residual } from './ops/residual';
 // `npm run schema` to regenerate schemas/network.schema.json.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each op is typed by its own module; the registry only dispatches
 type AnyOp = SpecOp<any> & Partial<NodeOp<any>>;
-const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, rmsnorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout];
+const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, rmsnorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout,
+  embedding, positionEmbedding, attention, gatedMlp, parallelResidual, lmHead];
 
 const SPEC_OPS = uniqueBy(OPS, (op) => op.type);
 const NODE_OPS = uniqueBy(OPS.filter((op): op is AnyOp & NodeOp => op.forward !== undefined), (op) => op.op);

@@ -20,7 +20,7 @@ export interface Recommendation {
 export function recommendInit(act: Activation, weightShape: readonly number[]): Recommendation {
   let value: Recommendation['value'];
   switch (act.name) {
-    case 'relu': case 'gelu': case 'silu': case 'elu': case 'softplus':
+    case 'relu': case 'gelu': case 'gelu_new': case 'silu': case 'elu': case 'softplus':
       value = { scheme: 'kaiming_normal', nonlinearity: 'relu' };
       break;
     case 'leaky_relu':

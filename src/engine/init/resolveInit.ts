@@ -43,9 +43,10 @@ export const KERAS_TRUNCATION_STD = 0.87962566103423978;
  *   U(±1/√fanIn). keras_default: glorot_uniform kernel, zeros bias.
  * - normal(mean=0, std=1), uniform(low=0, high=1), truncated_normal(mean=0, std=1, a=−2, b=2) as PyTorch's defaults.
  * `weightShape` is [out, in, ...kernel]; for `role` bias it is still the layer's weight shape (only pytorch_default
- * depends on it).
+ * depends on it). For `role` embedding (a [vocab, width] table), pytorch_default is nn.Embedding's N(0, 1) and
+ * keras_default Keras' U(±0.05).
  */
-export function resolveInit(spec: InitSpec, weightShape: readonly number[], role: 'weight' | 'bias' = 'weight'): ResolvedInit {
+export function resolveInit(spec: InitSpec, weightShape: readonly number[], role: 'weight' | 'bias' | 'embedding' = 'weight'): ResolvedInit {
   const o = spec.options;
   const { fanIn, fanOut } = computeFans(weightShape);
   let dist: InitDistribution;
@@ -88,11 +89,13 @@ export function resolveInit(spec: InitSpec, weightShape: readonly number[], role
     }
     case 'orthogonal': dist = { kind: 'orthogonal', gain: o.gain ?? 1 }; break;
     case 'pytorch_default':
-      // kaiming_uniform_(a=√5): gain √(2/(1+5)), bound √3·gain/√fanIn = 1/√fanIn; the bias uses the same bound.
-      dist = symmetricUniform(1 / Math.sqrt(fanIn));
+      // nn.Embedding.reset_parameters: normal_(weight), N(0, 1). nn.Linear/Conv: kaiming_uniform_(a=√5): gain
+      // √(2/(1+5)), bound √3·gain/√fanIn = 1/√fanIn; the bias uses the same bound.
+      dist = role === 'embedding' ? { kind: 'normal', mean: 0, std: 1 } : symmetricUniform(1 / Math.sqrt(fanIn));
       break;
     case 'keras_default':
-      dist = role === 'bias' ? { kind: 'constant', value: 0 } : symmetricUniform(Math.sqrt(6 / (fanIn + fanOut)));
+      // keras.layers.Embedding: embeddings_initializer "uniform", RandomUniform(−0.05, 0.05).
+      dist = role === 'bias' ? { kind: 'constant', value: 0 } : role === 'embedding' ? symmetricUniform(0.05) : symmetricUniform(Math.sqrt(6 / (fanIn + fanOut)));
       break;
   }
   const m = moments(dist, weightShape[0], fanIn);

@@ -1,7 +1,7 @@
 import { normalCdf, normalPdf } from './gaussian';
 
 /** The activations a layer may declare, in the order error messages list them. */
-export const ACTIVATION_NAMES = ['linear', 'tanh', 'relu', 'leaky_relu', 'sigmoid', 'gelu', 'silu', 'elu', 'selu', 'softplus'] as const;
+export const ACTIVATION_NAMES = ['linear', 'tanh', 'relu', 'leaky_relu', 'sigmoid', 'gelu', 'gelu_new', 'silu', 'elu', 'selu', 'softplus'] as const;
 export type ActivationName = (typeof ACTIVATION_NAMES)[number];
 
 /** An activation with its parameter: `negativeSlope` is leaky_relu's slope (PyTorch default 0.01). */
@@ -16,6 +16,8 @@ export const LINEAR: Activation = Object.freeze({ name: 'linear', negativeSlope:
 // SELU constants from Klambauer et al. (2017), as torch.nn.SELU uses them.
 const SELU_LAMBDA = 1.0507009873554804934193349852946;
 const SELU_ALPHA = 1.6732632423543772848170429916717;
+/** √(2/π), the constant of GELU's tanh approximation. */
+const GELU_TANH_C = Math.sqrt(2 / Math.PI);
 /** |tanh(x)| > 0.99 and sigmoid outside (0.01, 0.99) count as saturated. */
 export const SATURATION_LEVEL = 0.99;
 
@@ -24,8 +26,9 @@ function sigmoid(x: number): number {
 }
 
 /**
- * φ(x) for one value, matching torch.nn.functional: gelu is the exact x·Φ(x), elu has α = 1, softplus has β = 1 and
- * returns x above the threshold 20.
+ * φ(x) for one value, matching torch.nn.functional: gelu is the exact x·Φ(x), gelu_new GPT-2's tanh approximation
+ * ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (F.gelu(approximate='tanh'), Hendrycks & Gimpel, 2016), elu has α = 1,
+ * softplus has β = 1 and returns x above the threshold 20.
  */
 export function activate(act: Activation, x: number): number {
   switch (act.name) {
@@ -35,6 +38,7 @@ export function activate(act: Activation, x: number): number {
     case 'leaky_relu': return x > 0 ? x : act.negativeSlope * x;
     case 'sigmoid': return sigmoid(x);
     case 'gelu': return x * normalCdf(x);
+    case 'gelu_new': return 0.5 * x * (1 + Math.tanh(GELU_TANH_C * (x + 0.044715 * x * x * x)));
     case 'silu': return x * sigmoid(x);
     case 'elu': return x > 0 ? x : Math.expm1(x);
     case 'selu': return x > 0 ? SELU_LAMBDA * x : SELU_LAMBDA * SELU_ALPHA * Math.expm1(x);
@@ -51,6 +55,10 @@ export function derivative(act: Activation, x: number): number {
     case 'leaky_relu': return x > 0 ? 1 : act.negativeSlope;
     case 'sigmoid': { const s = sigmoid(x); return s * (1 - s); }
     case 'gelu': return normalCdf(x) + x * normalPdf(x);
+    case 'gelu_new': {
+      const t = Math.tanh(GELU_TANH_C * (x + 0.044715 * x * x * x));
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_TANH_C * (1 + 3 * 0.044715 * x * x);
+    }
     case 'silu': { const s = sigmoid(x); return s + x * s * (1 - s); }
     case 'elu': return x > 0 ? 1 : Math.exp(x);
     case 'selu': return x > 0 ? SELU_LAMBDA : SELU_LAMBDA * SELU_ALPHA * Math.exp(x);

@@ -45,7 +45,8 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
       // In the interface's order, so that every layer's JSON reads the same.
       predicted[node.index] = { preActivationStd: p.preActivationStd, activationMean: p.activationMean, activationStd: p.activationStd, gradientStd: NaN,
         chi: p.chi, saturatedFraction: p.saturatedFraction, deadFraction: p.deadFraction, approximate: p.approximate,
-        approximateBy: p.approximateBy, gradientApproximateBy: p.gradientApproximateBy };
+        approximateBy: p.approximateBy, gradientApproximateBy: p.gradientApproximateBy,
+        ...(p.logitStd !== undefined ? { logitStd: p.logitStd } : {}), ...(p.loss !== undefined ? { loss: p.loss } : {}) };
       factors[node.index] = { backwardFactor, postDerivative };
     },
     predictNodes(nodes, signal) {

@@ -96,3 +96,19 @@ function sumMoments(act: Activation, law: ElementLaw, mu: number, sharedStd: num
   }
   return { mean, second, sharedVariance: Math.max(0, meanSquare - mean * mean), derivativeSecond: slope };
 }
+
+/**
+ * The bound of a sum of independent paths' outputs (a residual block's shortcut and branch, a parallel block's
+ * branches) from theirs: to first order a path off by ε in std moves the sum's variance by 2ε·Var(path), so the
+ * sum's std is off by at most Σ Var(path)·ε(path) / Σ Var(path). A path with an unknown bound (NaN) makes it unknown.
+ */
+export function sumBound(paths: Signal[]): number {
+  let total = 0;
+  let weighted = 0;
+  for (const p of paths) {
+    const v = variance(p);
+    total += v;
+    weighted += v * (p.approximateBy ?? 0);
+  }
+  return total > 0 ? weighted / total : Math.max(0, ...paths.map((p) => p.approximateBy ?? 0));
+}

@@ -1,5 +1,6 @@
 import { type Activation, canDie } from '../math/activation';
 import { activationMoments } from '../math/activationMoments';
+import { activationKernel } from '../math/activationKernel';
 import { normalCdf } from '../math/gaussian';
 import { activationLaw, deadProbability, derivativeSecondMoment, type ElementLaw, gaussianLaw, isMonotone, lawMoments, sharedVarianceAfter, unitOffsetRule } from './elementLaw';
 
@@ -20,6 +21,10 @@ export interface PredictedLayer {
    * or upstream, or the layers are small enough for one seed's draw to move the statistics by more than that.
    */
   approximate: boolean;
+  /** An attention layer's predicted logit std. */
+  logitStd?: number;
+  /** An output head's expected cross-entropy at init (ln(vocab) + Var(logit)/2 for small logits). */
+  loss?: number;
   /**
    * How far the output mean and std of a sampled run may be from the prediction, relative (0.25: by 25%; the mean
    * relative to the std). When an op records, the bound of its output given its input's (`Signal.approximateBy`);
@@ -94,6 +99,16 @@ export interface Signal {
    * shared input add coherently) to its factor for independent gradients. Such a consumer applies it.
    */
   uniformGradientRatio?: number;
+  /**
+   * For a sequence: E[x_t·x_t′], the cross-moment of one unit in two different tokens of a sample (undefined: the
+   * tokens are independent, mean²). What attention averages over (Noci et al., 2022: tokens align with depth).
+   */
+  cross?: number;
+}
+
+/** E[x_t·x_t′] of two different tokens (mean² when they are independent). */
+export function crossMoment(s: Signal): number {
+  return s.cross ?? s.mean * s.mean;
 }
 
 /** Var x = E[x²] − (E x)², never negative. */
@@ -124,8 +139,10 @@ export function passThrough(s: Signal, approximate: boolean): Omit<PredictedLaye
  * The output's shared variance is Var_s E[φ(s + e) | s] (`sharedVarianceAfter`): a unit's mean after φ still
  * differs from unit to unit, which a later average over positions or a batchnorm per channel sees. The output
  * carries its law φ(z) and its producer (for a max pooling's backward pass).
+ * Given the covariance of two tokens' pre-activations (sequences), also their outputs' cross-moment
+ * (`activationKernel`).
  */
-export function nonlinearity(act: Activation, mu: number, preVariance: number, shared: number, batch: number): { signal: Signal; derivativeSecond: number; saturated: number; dead: number } {
+export function nonlinearity(act: Activation, mu: number, preVariance: number, shared: number, batch: number, preCovariance?: number): { signal: Signal; derivativeSecond: number; saturated: number; dead: number } {
   const sigma = Math.sqrt(preVariance);
   const m = activationMoments(act, mu, sigma);
   const sharedPart = Math.min(Math.max(0, shared), preVariance);
@@ -142,11 +159,13 @@ export function nonlinearity(act: Activation, mu: number, preVariance: number, s
     }
   }
   const linear = act.name === 'linear';
+  const cross = preCovariance === undefined ? undefined : activationKernel(act, mu, preVariance, preCovariance);
+  const withCross = cross !== undefined ? { cross } : {};
   const pre = gaussianLaw(mu, sharedPart, preVariance - sharedPart);
   const signal: Signal = linear
-    ? { mean: m.mean, second: m.secondMoment, gaussian: true, sharedVariance: shared }
+    ? { mean: m.mean, second: m.secondMoment, gaussian: true, sharedVariance: shared, ...withCross }
     : { mean: m.mean, second: m.secondMoment, gaussian: false, sharedVariance: sharedVarianceAfter(act, mu, sharedPart, preVariance - sharedPart),
-      law: activationLaw(pre, act), producer: { activation: act, pre } };
+      law: activationLaw(pre, act), producer: { activation: act, pre }, ...withCross };
   return { signal, derivativeSecond: m.derivativeSecondMoment, saturated: m.saturatedProbability, dead };
 }
 
@@ -156,18 +175,21 @@ export function nonlinearity(act: Activation, mu: number, preVariance: number, s
  * E[φ′²] exact for relu-like φ of a monotone law (`derivativeSecondMoment`), so the composition is exact; without a
  * law, the Gaussian of the same moments, and `exact` is false.
  */
-export function applyActivation(act: Activation, s: Signal, batch: number): { signal: Signal; derivativeSecond: number; saturated: number; dead: number; exact: boolean } {
+export function applyActivation(act: Activation, s: Signal, batch: number, preCovariance?: number): { signal: Signal; derivativeSecond: number; saturated: number; dead: number; exact: boolean } {
   const law = s.gaussian ? undefined : s.law;
   if (!law || act.name === 'linear') {
     const v = variance(s);
-    return { ...nonlinearity(act, s.mean, v, s.sharedVariance, batch), exact: s.gaussian || act.name === 'linear' };
+    return { ...nonlinearity(act, s.mean, v, s.sharedVariance, batch, preCovariance), exact: s.gaussian || act.name === 'linear' };
   }
+  // Two tokens of a sequence: their outputs' cross-moment as for Gaussian pre-activations of these moments.
+  const cross = preCovariance === undefined ? undefined : activationKernel(act, s.mean, variance(s), preCovariance);
   const outLaw = activationLaw(law, act);
   const m = lawMoments(outLaw);
   const dead = canDie(act.name) && law.monotone ? deadProbability(law, batch) : 0;
   const saturatedProbability = activationMoments(act, s.mean, Math.sqrt(variance(s))).saturatedProbability;
   return {
-    signal: { mean: m.mean, second: m.second, gaussian: false, sharedVariance: m.sharedVariance, law: outLaw, producer: law.monotone && isMonotone(act) ? { activation: act, pre: law } : undefined },
+    signal: { mean: m.mean, second: m.second, gaussian: false, sharedVariance: m.sharedVariance, law: outLaw, producer: law.monotone && isMonotone(act) ? { activation: act, pre: law } : undefined,
+      ...(cross !== undefined ? { cross } : {}) },
     derivativeSecond: derivativeSecondMoment(law, act),
     saturated: saturatedProbability,
     dead,

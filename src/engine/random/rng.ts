@@ -72,6 +72,11 @@ export const Stream = {
   weight: (i: number): number => (i * 4 + 1) >>> 0,
   bias: (i: number): number => (i * 4 + 2) >>> 0,
   dropout: (i: number): number => (i * 4 + 3) >>> 0,
+  /** Target token ids of an output head's loss. */
+  targets: 0xfffffff2,
+  /** Weight p of a layer with several (attention q, k, v, o = 0..3; a gated MLP's gate, up, down = 0..2). */
+  partWeight: (i: number, p: number): number => (0x80000000 + i * 16 + 2 * p) >>> 0,
+  partBias: (i: number, p: number): number => (0x80000000 + i * 16 + 2 * p + 1) >>> 0,
 } as const;
 
 function rotl(x: number, k: number): number {

@@ -34,6 +34,13 @@ export function formatReport(report: Report, locate: (pointer: string) => Locati
     if (report.layers.some((l) => l.init?.source === 'assumed')) legend.push('* no init declared: PyTorch default assumed');
     if (report.layers.some((l) => l.predicted?.approximate)) legend.push('~±x% approximate prediction: a sampled run may be off by up to x% (~? by an unknown amount)');
     if (legend.length) lines.push(`  ${legend.join('; ')}`);
+    for (const l of report.layers) {
+      const a = l.attention;
+      if (a) lines.push(`  #${l.index} ${l.name}: logit std ${formatNumber(a.logitStd)} (predicted ${formatNumber(a.predictedLogitStd)}), attention entropy ${formatNumber(a.entropy)} of ln(visible keys)`);
+      // Losses in nats to two decimals: the excess over ln(vocab) is what matters, and it can be a few hundredths.
+      const nats = (x: number | null): string => (x === null ? '–' : x.toFixed(2));
+      if (l.loss) lines.push(`  #${l.index} ${l.name}: loss at init ${nats(l.loss.sampled)} (predicted ${nats(l.loss.predicted)}) against ln(vocab) = ${nats(l.loss.uniform)}`);
+    }
   }
   for (const p of report.problems) lines.push(`${file}:${p.line}:${p.column}: ${p.severity}: ${p.message}`);
   for (const f of report.findings) lines.push(formatFinding(f, locate(f.path), file));
@@ -44,6 +51,7 @@ export function formatReport(report: Report, locate: (pointer: string) => Locati
 }
 
 function formatFinding(f: Finding, loc: Location, file: string): string {
-  const fix = f.fix ? `\n    fix: ${f.fix.description} → set ${f.fix.path} to ${JSON.stringify(f.fix.value)}` : '';
+  const also = (f.fix?.also ?? []).map((e) => `, ${e.path} to ${JSON.stringify(e.value)}`).join('');
+  const fix = f.fix ? `\n    fix: ${f.fix.description} → set ${f.fix.path} to ${JSON.stringify(f.fix.value)}${also}` : '';
   return `${file}:${loc.line}:${loc.column}: ${f.severity}: ${f.message} [${f.code}]${fix}`;
 }

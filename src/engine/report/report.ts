@@ -32,6 +32,17 @@ export interface LayerReport {
   gradient: { std: number } | null;
   weightGradient: { std: number; ratio: number | null } | null;
   predicted: PredictedLayer | null;
+  /**
+   * An attention layer's scores at init: the std of its scaled logits (sampled and predicted) and the mean entropy
+   * of its attention over ln(visible keys) (1 is uniform attention, 0 every query on one key); null for other layers.
+   */
+  attention: { logitStd: number | null; entropy: number | null; predictedLogitStd: number | null } | null;
+  /**
+   * An output head's cross-entropy at init against random targets: sampled, predicted (E[logsumexp] of Gaussian
+   * logits, ln(vocab) + Var(logit)/2 while the logits are small), and
+   * ln(vocab), the loss of uniform logits; null for other layers.
+   */
+  loss: { sampled: number | null; predicted: number | null; uniform: number } | null;
 }
 
 /** A concrete change that fixes a finding: set the JSON value at `path` (creating the property if needed). */
@@ -41,6 +52,8 @@ export interface Fix {
   value: unknown;
   /** The weight std the new value implies for the layer's fan, when it is an init. */
   std?: number;
+  /** Further values the same fix sets (every block's output projection, say), applied together with the first. */
+  also?: { path: string; value: unknown }[];
 }
 
 export interface Finding {
@@ -64,6 +77,7 @@ export interface Finding {
 export const FINDING_CODES = [
   'zero-init-symmetry', 'constant-init-symmetry', 'vanishing-activations', 'exploding-activations', 'saturated-activations',
   'dead-units', 'vanishing-gradients', 'exploding-gradients', 'residual-variance-growth', 'init-activation-mismatch',
+  'residual-stream-growth', 'attention-entropy-collapse', 'output-loss-above-uniform', 'post-ln-gradient-imbalance',
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 

@@ -1,13 +1,15 @@
 import type { ComputeBackend } from '../backend/computeBackend';
-import type { SampledContext, SampledLayer, TapeEntry } from '../graph/layerOp';
+import type { AttentionStats, SampledContext, SampledLayer, TapeEntry } from '../graph/layerOp';
+import type { ResolvedInit } from '../init/resolveInit';
 import type { WeightNode } from '../graph/ops/weightLayer';
-import { type Plan, type PlanNode, sizeOf } from '../graph/plan';
+import { type Plan, type PlanNode, rowsPerSample, sizeOf } from '../graph/plan';
 import { nodeOp } from '../graph/registry';
 import { sampleInit } from '../init/sampleInit';
 import type { Activation } from '../math/activation';
 import { streamKey } from '../random/fill';
 import { Stream } from '../random/rng';
 import { momentsStd } from '../backend/tensorMoments';
+import { fillTokenIds } from '../random/tokenIds';
 import { outputStats } from './layerStats';
 
 export type { SampledLayer } from '../graph/layerOp';
@@ -62,7 +64,9 @@ class SampledRun implements SampledContext {
     try {
       const x = this.tensor(this.batch * sizeOf(this.plan.inputShape));
       const key = streamKey(this.plan.seed, Stream.input);
-      if (input.distribution === 'uniform') {
+      if (this.plan.inputVocab !== null) {
+        fillTokenIds(this.backend, key, x, this.plan.inputVocab);
+      } else if (input.distribution === 'uniform') {
         const half = Math.sqrt(3) * input.std;
         this.backend.fillUniform(key, x, input.mean - half, input.mean + half);
       } else {
@@ -118,6 +122,18 @@ class SampledRun implements SampledContext {
     return result;
   }
 
+  partWeight(node: PlanNode, part: number, init: ResolvedInit, rows: number, cols: number): Float32Array {
+    const w = this.backend.allocate(rows * cols);
+    sampleInit(init, this.plan.seed, Stream.partWeight(node.index, part), this.backend, w, rows, cols);
+    return w;
+  }
+
+  partBias(node: PlanNode, part: number, init: ResolvedInit, rows: number): Float32Array {
+    const b = new Float32Array(rows);
+    sampleInit(init, this.plan.seed, Stream.partBias(node.index, part), this.backend, b, 1, rows);
+    return b;
+  }
+
   holdsWeights(node: WeightNode): boolean {
     return this.weightCache.has(node.index);
   }
@@ -138,15 +154,18 @@ class SampledRun implements SampledContext {
     this.backend.release(weights.w);
   }
 
-  record(node: PlanNode, entry: TapeEntry, act: Activation, extra: { distinctUnits?: number; weightStd?: number } = {}): void {
+  record(node: PlanNode, entry: TapeEntry, act: Activation, extra: { distinctUnits?: number; weightStd?: number; attention?: AttentionStats; loss?: number } = {}): void {
     this.tape[node.index] = entry;
     const pre = this.backend.moments(entry.pre);
     this.results[node.index] = {
       preActivation: { mean: pre.mean, std: momentsStd(pre) },
-      activation: { ...outputStats(this.backend, act, entry.pre, entry.out, this.batch), distinctUnits: extra.distinctUnits ?? null },
+      // A unit of a sequence is dead when it is ≤ 0 for every token of every sample.
+      activation: { ...outputStats(this.backend, act, entry.pre, entry.out, this.batch * rowsPerSample(node.outShape)), distinctUnits: extra.distinctUnits ?? null },
       gradientStd: NaN,
       weightStd: extra.weightStd ?? null,
       weightGradientStd: null,
+      ...(extra.attention ? { attention: extra.attention } : {}),
+      ...(extra.loss !== undefined ? { loss: extra.loss } : {}),
     };
     this.step();
   }
@@ -170,3 +189,4 @@ class SampledRun implements SampledContext {
     return dx;
   }
 }
+

@@ -49,7 +49,23 @@ suite('parsing network descriptions', () => {
     assert.equal(problems[0].path, '/layers/0/activation');
     assert.equal(problems[0].line, 4);
     assert.equal(problems[0].column, 50);
-    assert.match(problems[0].message, /unknown activation 'tanhh' at \/layers\/0\/activation \(did you mean 'tanh'\?\); expected one of: linear, tanh, relu, leaky_relu, sigmoid, gelu, silu, elu, selu, softplus/);
+    assert.match(problems[0].message, /unknown activation 'tanhh' at \/layers\/0\/activation \(did you mean 'tanh'\?\); expected one of: linear, tanh, relu, leaky_relu, sigmoid, gelu, gelu_new, silu, elu, selu, softplus/);
+  });
+
+  test('an input of token ids needs tokens and vocab, takes nothing else, and only an embedding reads it', () => {
+    const bad = parseNetwork(JSON.stringify({ input: { tokens: 0, shape: [3], std: 2 }, layers: [{ type: 'embedding', vocab: 5, units: 2 }] }));
+    const messages = bad.problems.map((p) => `${p.path}: ${p.message}`);
+    assert.ok(messages.includes('/input/shape: "shape" does not apply to an input of token ids ("tokens" and "vocab"); remove it'), messages.join('\n'));
+    assert.ok(messages.includes('/input/std: "std" does not apply to an input of token ids ("tokens" and "vocab"); remove it'), messages.join('\n'));
+    assert.ok(messages.includes('/input: missing required property "vocab" in input: the vocabulary size the token ids are drawn from'), messages.join('\n'));
+    assert.ok(messages.some((m) => m.startsWith('/input/tokens: tokens at /input/tokens must be >= 1')), messages.join('\n'));
+    const intoDense = analyze(JSON.stringify({ input: { tokens: 4, vocab: 9 }, layers: [{ type: 'dense', units: 2 }] }));
+    assert.deepEqual(intoDense.problems.map((p) => `${p.path}: ${p.message}`),
+      ['/layers/0: the dense layer at /layers/0 gets token ids ([4], vocabulary 9); put an { "type": "embedding" } layer before it']);
+    const small = analyze(JSON.stringify({ input: { tokens: 4, vocab: 9 }, layers: [{ type: 'embedding', vocab: 8, units: 2 }] }));
+    assert.match(small.problems[0].message, /has 8 rows but the token ids go up to 8; set "vocab" to at least 9/);
+    const features = analyze(JSON.stringify({ input: { shape: [4, 3] }, layers: [{ type: 'embedding', vocab: 8, units: 2 }] }));
+    assert.match(features.problems[0].message, /an embedding reads token ids .* got features of shape \[4, 3\]/);
   });
 
   test('syntax errors carry line and column', () => {
@@ -60,10 +76,10 @@ suite('parsing network descriptions', () => {
   });
 
   test('wrong types, missing fields, unknown keys and bad init options are all reported', () => {
-    const text = JSON.stringify({ input: { shape: [4, 4] }, batch_size: 0, layers: [
+    const text = JSON.stringify({ input: { shape: [4, 4, 4, 4] }, batch_size: 0, layers: [
       { type: 'dense' }, { type: 'conv3d' }, { type: 'dense', units: 3, init: { scheme: 'normal', sdt: 0.1 } }, { type: 'dense', units: 2, init: { scheme: 'normal', std: -1 } }] });
     const messages = parseNetwork(text).problems.map((p) => `${p.path}: ${p.message}`);
-    assert.ok(messages.some((m) => m.startsWith('/input/shape: shape at /input/shape must be [features] or [channels, height, width]')), messages.join('\n'));
+    assert.ok(messages.some((m) => m.startsWith('/input/shape: shape at /input/shape must be [features], [tokens, features] or [channels, height, width], got 4 dimensions')), messages.join('\n'));
     assert.ok(messages.some((m) => m.startsWith('/batch_size: batch_size at /batch_size must be >= 1, got 0')));
     assert.ok(messages.some((m) => m.includes('missing required property "units"')));
     assert.ok(messages.some((m) => m.startsWith("/layers/1/type: unknown layer type 'conv3d'")));
@@ -75,7 +91,7 @@ suite('parsing network descriptions', () => {
     const conv = { input: { shape: [3, 8, 8] }, layers: [{ type: 'conv2d', filters: 4, kernel_size: 3 }, { type: 'dense', units: 10 }] };
     const r1 = analyze(JSON.stringify(conv, null, 1), { mode: 'analytic' });
     assert.equal(r1.problems[0].path, '/layers/1');
-    assert.match(r1.problems[0].message, /dense layer needs a flat input, got shape \[4, 6, 6\].*add \{ "type": "flatten" \}/);
+    assert.match(r1.problems[0].message, /dense layer needs a flat input \[features\] or a sequence \[tokens, features\], got shape \[4, 6, 6\].*add \{ "type": "flatten" \}/);
     assert.ok(r1.problems[0].line > 1);
     const residual = { input: { shape: [8] }, layers: [{ type: 'residual', layers: [{ type: 'dense', units: 4 }] }] };
     const r2 = analyze(JSON.stringify(residual), { mode: 'analytic' });

@@ -43,6 +43,16 @@ function harness(plan: Plan): SampledContext {
       }
       return held;
     },
+    partWeight(node, part, init, rows, cols) {
+      const w = new Float32Array(rows * cols);
+      sampleInit(init, plan.seed, Stream.partWeight(node.index, part), referenceBackend, w, rows, cols);
+      return w;
+    },
+    partBias(node, part, init, rows) {
+      const b = new Float32Array(rows);
+      sampleInit(init, plan.seed, Stream.partBias(node.index, part), referenceBackend, b, 1, rows);
+      return b;
+    },
     holdsWeights: () => true,
     dropWeights: () => undefined,
     result: (node) => results.get(node.index)!,
@@ -68,6 +78,14 @@ function planOf(doc: object): Plan {
   const { plan, errors } = buildPlan(parsed.network!);
   assert.deepEqual(errors, []);
   return plan!;
+}
+
+/** L = Σ r·f(x) through an existing context (its held weights, which a test may perturb). */
+function lossWith(ctx: SampledContext, plan: Plan, x: Float32Array, r: Float32Array): number {
+  const out = ctx.forwardNodes(plan.nodes, x);
+  let sum = 0;
+  for (let i = 0; i < out.length; i++) sum += r[i] * out[i];
+  return sum;
 }
 
 /** L(x) = Σ r·f(x) in float64, f the network's forward pass. */
@@ -96,6 +114,15 @@ const NETWORKS: Record<string, object> = {
   dropout: { input: { shape: [8] }, layers: [{ type: 'dropout', rate: 0.3 }, { type: 'activation', activation: 'tanh' }] },
   residual: { input: { shape: [4] }, layers: [{ type: 'residual', activation: 'tanh', layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'dense', units: 4 }] }] },
   repeat: { input: { shape: [3] }, layers: [{ type: 'repeat', times: 2, layers: [{ type: 'dense', units: 3, activation: 'tanh' }] }] },
+  embedding: { input: { tokens: 5, vocab: 6 }, layers: [{ type: 'embedding', vocab: 7, units: 4, padding_idx: 2 }, { type: 'attention', heads: 2, causal: true }] },
+  position_embedding: { input: { shape: [4, 3] }, layers: [{ type: 'position_embedding', positions: 6 }, { type: 'position_embedding', positions: 2, index: 'zero' }, { type: 'activation', activation: 'tanh' }] },
+  attention: { input: { shape: [5, 6] }, layers: [{ type: 'attention', heads: 3, init: { scheme: 'normal', std: 0.5 }, bias: { scheme: 'normal', std: 0.3 } }] },
+  'attention (causal, grouped-query, rotary, no scale)': { input: { shape: [6, 8] }, layers: [{ type: 'attention', heads: 4, kv_heads: 2, head_dim: 4, causal: true, scale: 'none', rotary: { fraction: 0.5, base: 100 }, init: { scheme: 'normal', std: 0.3 }, out_init: 'xavier_normal', bias: false }] },
+  'attention (fused qkv, multi-query)': { input: { shape: [4, 6] }, layers: [{ type: 'attention', heads: 2, kv_heads: 1, fused_qkv: true, causal: true, init: { scheme: 'normal', std: 0.4 }, bias: { scheme: 'normal', std: 0.2 }, out_bias: false }] },
+  gated_mlp: { input: { shape: [3, 5] }, layers: [{ type: 'gated_mlp', hidden: 7, init: 'xavier_normal' }, { type: 'gated_mlp', hidden: 4, activation: 'gelu_new', bias: { scheme: 'normal', std: 0.2 }, down_init: { scheme: 'normal', std: 0.3 } }] },
+  parallel_residual: { input: { shape: [3, 4] }, layers: [{ type: 'parallel_residual', branches: [[{ type: 'dense', units: 4, activation: 'tanh' }], [{ type: 'dense', units: 6, activation: 'gelu_new' }, { type: 'dense', units: 4 }]] }] },
+  lm_head: { input: { shape: [3, 4] }, layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'lm_head', vocab: 9, init: { scheme: 'normal', std: 0.5 }, bias: { scheme: 'normal', std: 0.1 } }] },
+  'dense and dropout on a sequence': { input: { shape: [3, 4] }, layers: [{ type: 'dense', units: 5, activation: 'silu', bias: { scheme: 'normal', std: 0.3 } }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 2, activation: 'gelu_new' }] },
   'residual with a projection': { input: { shape: [2, 4, 4] }, layers: [{ type: 'residual', shortcut: { type: 'projection', init: 'he_normal', bias: { scheme: 'normal', std: 0.1 } }, layers: [{ type: 'conv2d', filters: 3, kernel_size: 3, stride: 2, padding: 1, activation: 'tanh' }] }] },
 };
 
@@ -107,7 +134,36 @@ suite('the op registry and each op\'s forward and backward passes', () => {
     assert.deepEqual(Object.keys(NETWORKS).filter((k) => LAYER_TYPES.includes(k)).sort(), [...LAYER_TYPES].sort());
   });
 
+  test('embedding: the table gradient\'s std is that of the loss\'s central differences in every table entry', () => {
+    const plan = planOf(NETWORKS.embedding);
+    const ids = new Float32Array(plan.batchSize * sizeOf(plan.inputShape));
+    ids.forEach((_, i) => { ids[i] = (i * 5 + 1) % 6; });
+    const ctx = harness(plan);
+    const out = ctx.forwardNodes(plan.nodes, ids);
+    const r = new Float32Array(out.length);
+    referenceBackend.fillNormal(streamKey(11, 2), r, 0, 1);
+    assert.equal(ctx.backwardNodes(plan.nodes, r, false).length, 0);
+    const reported = ctx.result(plan.nodes[0]).weightGradientStd!;
+    const table = ctx.weights(plan.nodes[0] as WeightNode).w;
+    const eps = 1e-2;
+    const fd: number[] = [];
+    for (let i = 0; i < table.length; i++) {
+      const keep = table[i];
+      table[i] = keep + eps;
+      const plus = lossWith(ctx, plan, ids, r);
+      table[i] = keep - eps;
+      const minus = lossWith(ctx, plan, ids, r);
+      table[i] = keep;
+      // The padding row (2) is zeroed on every read: its entries have no gradient.
+      fd.push(Math.floor(i / 4) === 2 ? 0 : (plus - minus) / (2 * eps));
+    }
+    const mean = fd.reduce((a, b) => a + b, 0) / fd.length;
+    const std = Math.sqrt(fd.reduce((a, b) => a + (b - mean) ** 2, 0) / fd.length);
+    assert.ok(Math.abs(reported - std) / std < 5e-3, `reported ${reported}, central differences ${std}`);
+  });
+
   for (const [name, doc] of Object.entries(NETWORKS)) {
+    if (name === 'embedding') continue;
     test(`${name}: the backward pass is the gradient of the forward pass (central differences)`, () => {
       const plan = planOf(doc);
       const x = new Float32Array(plan.batchSize * sizeOf(plan.inputShape));

@@ -42,7 +42,7 @@ suite('limits of the planner: linear work, accurate refusals', () => {
   test('a spec listing more layers than the limit (built without the parser) is refused as such', () => {
     const dense = parsed({ input: { shape: [4] }, layers: [DENSE] }).layers[0];
     const layers = Array.from({ length: MAX_EXPANDED_LAYERS + 1 }, (_, i) => ({ ...dense, path: `/layers/${i}` }));
-    const network: NetworkSpec = { name: 'n', input: { shape: [4], distribution: 'normal', mean: 0, std: 1 }, batchSize: 4, seed: 0, layers: layers as LayerSpec[] };
+    const network: NetworkSpec = { name: 'n', input: { shape: [4], distribution: 'normal', mean: 0, std: 1, vocab: null }, batchSize: 4, seed: 0, layers: layers as LayerSpec[] };
     const { errors } = buildPlan(network);
     assert.equal(errors.length, 1);
     assert.equal(errors[0].path, `/layers/${MAX_EXPANDED_LAYERS}`);

@@ -10,15 +10,21 @@ import {
 } from './kernelAbi';
 import { createKernelRunner, roundUp, type KernelThreads } from './kernelRunner';
 
-/** The shared memory the kernels import (KERNEL_MEMORY): one 64 KiB page to start, room for 4 GiB. */
-export function createKernelMemory(): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: KERNEL_MEMORY.initialPages, maximum: KERNEL_MEMORY.maximumPages, shared: KERNEL_MEMORY.shared });
+/**
+ * The shared memory the kernels import (KERNEL_MEMORY): one 64 KiB page to start, room for 4 GiB, or for
+ * `maximumBytes` (rounded down to whole pages) when the caller caps it lower.
+ */
+export function createKernelMemory(maximumBytes = KERNEL_MEMORY.maximumPages * 65536): WebAssembly.Memory {
+  const maximum = Math.max(KERNEL_MEMORY.initialPages, Math.min(KERNEL_MEMORY.maximumPages, Math.floor(maximumBytes / 65536)));
+  return new WebAssembly.Memory({ initial: KERNEL_MEMORY.initialPages, maximum, shared: KERNEL_MEMORY.shared });
 }
 
 /** Below this many multiply-adds a GEMM stays on one thread (handing work over costs more than it saves). */
 const PARALLEL_MIN_WORK = 1 << 20;
 /** gemm_nn's depth of K blocks, and the bytes of its per-part packing buffer. */
 const NN_KC = 256, NN_PACK_BYTES = gemmPackBytes(NN_KC);
+/** The most the packing buffers of one gemm_nn_moments call take, all parts together (4 MiB: K = 65,536 in one part). */
+const MOMENTS_PACK_BYTES = 4 << 20;
 /** Below this many elements, fills and statistics stay on one thread. */
 const PARALLEL_MIN_ELEMENTS = 1 << 16;
 
@@ -141,8 +147,11 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     try {
       const aAt = operand(a, m, k, m, k, staged);
       const bAt = operand(b, k, n, k, n, staged);
-      const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(n, GEMM_NN_TILE.packCols, 2 * GEMM_NN_TILE.packCols) : [[0, n] as [number, number]];
       const packBytes = roundUp(gemmPackBytes(k), 64);
+      // Each part packs B in blocks of all of K: no more parts than MOMENTS_PACK_BYTES holds (cost.ts counts that much).
+      const parts = Math.max(1, Math.floor(MOMENTS_PACK_BYTES / packBytes));
+      const align = roundUp(Math.ceil(n / parts), GEMM_NN_TILE.packCols);
+      const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(n, align, 2 * GEMM_NN_TILE.packCols) : [[0, n] as [number, number]];
       const pack = heap.allocate(ranges.length * packBytes);
       staged.push(pack);
       runParts('gemm_nn_moments', ranges.map(([j0, j1], part) => [aAt, bAt + j0 * 4, resultSlot(part), m, j1 - j0, k, n, k, pack + part * packBytes]));

@@ -1,9 +1,9 @@
 import { readActivation } from '../../format/layerFields';
 import type { ActivationRef, LayerSpec } from '../../format/networkSpec';
 import { ACTIVATION_NAMES, type Activation } from '../../math/activation';
-import { applyActivation, variance } from '../../meanField/signal';
+import { applyActivation, crossMoment, variance } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
-import { type PlanNode, single } from '../plan';
+import { type PlanNode, rowsPerSample, single } from '../plan';
 
 export interface ActivationLayerSpec extends LayerSpec {
   type: 'activation';
@@ -40,7 +40,8 @@ export const activationLayer: LayerOp<ActivationLayerSpec, ActivationNode> = {
   plan: (spec, inShape, ctx) => single(ctx.push({ op: 'activation', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, activation: spec.activation })),
 
   predict(node, s, ctx) {
-    const out = applyActivation(node.activation, s, ctx.batch);
+    const preCovariance = node.inShape.length === 2 ? crossMoment(s) - s.mean * s.mean : undefined;
+    const out = applyActivation(node.activation, s, ctx.batch * rowsPerSample(node.inShape), preCovariance);
     ctx.record(node, { preActivationStd: Math.sqrt(variance(s)), activationMean: out.signal.mean, activationStd: Math.sqrt(variance(out.signal)), chi: null,
       saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !out.exact }, out.derivativeSecond);
     // Elementwise: neighbouring elements stay as correlated as their pre-activations were.

@@ -1,4 +1,4 @@
-import { describeShape, single } from '../plan';
+import { describeShape, rowsPerSample, single } from '../plan';
 import type { LayerOp } from '../layerOp';
 import { backwardWeightLayer, costWeightLayer, forwardWeightLayer, parseWeightFields, planWeightLayer, predictWeightLayer,
   WEIGHT_SCHEMA_PROPERTIES, type WeightLayerSpec, type WeightNode } from './weightLayer';
@@ -10,10 +10,10 @@ export interface DenseSpec extends WeightLayerSpec {
 }
 
 /**
- * `dense`: y = φ(x·Wᵀ + b) on a flat input [features], W [units, in] (torch.nn.Linear, keras Dense). Forward one
- * GEMM (B×in by in×units); backward dx = dpre·W and dW = dpreᵀ·x, the latter reduced to its moments without being
- * held (`gemmMoments`), since it can be the largest tensor of the run. Mean field: `predictWeightLayer` with every
- * tap inside.
+ * `dense`: y = φ(x·Wᵀ + b) on the last axis of a flat input [features] or a sequence [tokens, features], W [units,
+ * in] (torch.nn.Linear, keras Dense). Forward one GEMM (rows×in by in×units, rows = B, or B·T for a sequence);
+ * backward dx = dpre·W and dW = dpreᵀ·x, the latter reduced to its moments without being held (`gemmMoments`),
+ * since it can be the largest tensor of the run. Mean field: `predictWeightLayer` with every tap inside.
  */
 export const dense: LayerOp<DenseSpec, WeightNode> = {
   type: 'dense',
@@ -34,18 +34,20 @@ export const dense: LayerOp<DenseSpec, WeightNode> = {
   },
 
   plan(spec, inShape, ctx) {
-    if (inShape.length !== 1) return ctx.fail(`a dense layer needs a flat input, got shape ${describeShape(inShape)} at ${spec.path}; add { "type": "flatten" } (or global_avg_pool) before it`);
-    return single(planWeightLayer('dense', spec, ctx, { inShape, outShape: [spec.units], weightShape: [spec.units, inShape[0]] }));
+    if (inShape.length > 2) return ctx.fail(`a dense layer needs a flat input [features] or a sequence [tokens, features], got shape ${describeShape(inShape)} at ${spec.path}; add { "type": "flatten" } (or global_avg_pool) before it`);
+    const features = inShape[inShape.length - 1];
+    const outShape = inShape.length === 2 ? [inShape[0], spec.units] : [spec.units];
+    return single(planWeightLayer('dense', spec, ctx, { inShape, outShape, weightShape: [spec.units, features] }));
   },
 
   predict: (node, s, ctx) => predictWeightLayer(node, s, ctx, 1, 1),
 
   forward(node, x, run) {
-    return forwardWeightLayer(node, x, run, (w, pre) => run.backend.gemm(false, true, run.batch, node.weightShape[0], node.fanIn, x, w, pre, false));
+    return forwardWeightLayer(node, x, run, (w, pre) => run.backend.gemm(false, true, run.batch * rowsPerSample(node.inShape), node.weightShape[0], node.fanIn, x, w, pre, false));
   },
 
   backward(node, dy, tape, run, needInput) {
-    const B = run.batch;
+    const B = run.batch * rowsPerSample(node.inShape);
     const units = node.weightShape[0];
     return backwardWeightLayer(node, dy, tape, run, needInput, (w, x, dpre, dx) => {
       if (w) run.backend.gemm(false, false, B, node.fanIn, units, dpre, w, dx, false);
@@ -55,7 +57,8 @@ export const dense: LayerOp<DenseSpec, WeightNode> = {
     });
   },
 
-  cost: (node, tally, batch) => costWeightLayer(node, tally, batch, 1, 0),
+  cost: (node, tally, batch) => costWeightLayer(node, tally, batch, rowsPerSample(node.inShape), 0),
   outputActivation: (node) => node.activation,
   findings: { chain: 'link' },
 };
+

@@ -43,7 +43,8 @@ export const dropout: LayerOp<DropoutSpec, DropoutNode> = {
 
   predict(node, s, ctx) {
     const keep = 1 - node.rate;
-    const out: Signal = { mean: s.mean, second: s.second / keep, gaussian: s.gaussian && node.rate === 0, sharedVariance: s.sharedVariance };
+    // Masks are independent across tokens: the cross-moment of two tokens keeps its value (E[m_t·m_t′] = keep²).
+    const out: Signal = { mean: s.mean, second: s.second / keep, gaussian: s.gaussian && node.rate === 0, sharedVariance: s.sharedVariance, ...(s.cross !== undefined ? { cross: s.cross } : {}) };
     ctx.record(node, passThrough(out, false), 1 / keep);
     return out;
   },

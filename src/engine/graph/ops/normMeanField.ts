@@ -76,8 +76,11 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
     preActivationStd: Math.sqrt(Math.max(0, x.second - x.mean * x.mean)), activationMean: out.mean, activationStd: outStd,
     chi: null, saturatedFraction: 0, deadFraction: 0, approximate: !exact, approximateBy: forwardBound, gradientApproximateBy: (1 + inBound) * (1 + own) - 1,
   }, (g.kind === 'rmsnorm' ? gainSecond : 1) * factor);
-  // Normalizing per unit or per sample rescales own parts alike: their correlations stay.
-  return { ...out, lagCorrelationVariance: s.lagCorrelationVariance };
+  // Normalizing per unit or per sample rescales own parts alike: their correlations stay. Two tokens of a sequence
+  // are divided by about the same std (the token's), so their correlation stays: layernorm's centred, rmsnorm's not.
+  const cross = s.cross === undefined || g.kind === 'batchnorm' ? undefined
+    : g.kind === 'layernorm' ? (s.cross - s.mean * s.mean) / (v + g.eps) : gainSecond * s.cross / (s.second + g.eps);
+  return { ...out, lagCorrelationVariance: s.lagCorrelationVariance, ...(cross !== undefined ? { cross } : {}) };
 }
 
 /** (N − r)/(N − κ): the projection's share of E|dy|² times E[σ²/σ̂²] (see `predictNormalization`), for N > κ + 1. */

@@ -8,9 +8,9 @@ import { computeFans } from '../../init/fan';
 import type { InitSpec } from '../../init/initSpec';
 import { type ResolvedInit, resolveInit } from '../../init/resolveInit';
 import type { Activation } from '../../math/activation';
-import { nonlinearity, type Signal, variance } from '../../meanField/signal';
+import { crossMoment, nonlinearity, type Signal, variance } from '../../meanField/signal';
 import type { CostTally, LayerParseContext, PlanContext, PredictContext, SampledContext, TapeEntry } from '../layerOp';
-import { type PlanNode, sizeOf } from '../plan';
+import { type PlanNode, rowsPerSample, sizeOf } from '../plan';
 
 // What dense and conv2d layers (and residual projection shortcuts) share: a weight with an init, a bias, and a
 // nonlinearity after the linear map. Each op keeps its own linear map (GEMM or convolution) in its own module.
@@ -122,7 +122,10 @@ export function predictWeightLayer(node: WeightNode, s: Signal, ctx: PredictCont
   const preVariance = fanIn * (wVar * s.second + wMean * wMean * inVar) + bVar;
   // Randomness shared by the batch for one unit: its weights times the input's per-unit batch means, and its bias.
   const shared = Math.min(preVariance, fanIn * wVar * (s.mean * s.mean + s.sharedVariance) + bVar);
-  const out = nonlinearity(node.activation, preMean, preVariance, shared, ctx.batch);
+  // A sequence: the covariance of one unit in two tokens, from the tokens' cross-moment (the same weights see both).
+  const cross = crossMoment(s);
+  const preCovariance = node.outShape.length === 2 ? fanIn * (wVar * cross + wMean * wMean * (cross - s.mean * s.mean)) + bVar : undefined;
+  const out = nonlinearity(node.activation, preMean, preVariance, shared, ctx.batch * rowsPerSample(node.outShape), preCovariance);
   const fanOut = (node.fanOut * inside) / stride;
   ctx.record(node, {
     preActivationStd: Math.sqrt(preVariance),
@@ -133,7 +136,7 @@ export function predictWeightLayer(node: WeightNode, s: Signal, ctx: PredictCont
     deadFraction: out.dead,
     approximate: wMean !== 0 || stride > 1,
   }, fanOut * (wVar + wMean * wMean) * out.derivativeSecond);
-  return node.activation.name === 'linear' ? { mean: preMean, second: preVariance + preMean * preMean, gaussian: true, sharedVariance: shared } : out.signal;
+  return node.activation.name === 'linear' ? { ...out.signal, mean: preMean, second: preVariance + preMean * preMean, gaussian: true, sharedVariance: shared } : out.signal;
 }
 
 /**
@@ -148,7 +151,10 @@ export function forwardWeightLayer(node: WeightNode, x: Float32Array, run: Sampl
   const outSize = sizeOf(node.outShape);
   const pre = run.tensor(B * outSize);
   linear(w, pre);
-  if (b) {
+  if (b && node.outShape.length === 2) {
+    // A sequence [tokens, units]: the unit is the last axis.
+    addRowBias(pre, b, B * node.outShape[0], units);
+  } else if (b) {
     const per = outSize / units;
     for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) {
       const bias = b[u];
@@ -202,5 +208,13 @@ export function costWeightLayer(node: WeightNode, tally: CostTally, batch: numbe
     const m = Math.max(node.weightShape[0], node.fanIn);
     const n = Math.min(node.weightShape[0], node.fanIn);
     tally.initFlops += 4 * m * n * n;
+  }
+}
+
+/** x[r·cols + c] += b[c] for every row r: a bias on the last axis. */
+export function addRowBias(x: Float32Array, b: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) x[base + c] += b[c];
   }
 }

@@ -1,0 +1,442 @@
+import type { Node } from 'jsonc-parser';
+import { momentsStd } from '../../backend/tensorMoments';
+import { assumedInit } from '../../format/layerFields';
+import type { LayerSpec } from '../../format/networkSpec';
+import { readBias, readInit } from '../../format/parseInit';
+import type { InitSpec } from '../../init/initSpec';
+import { resolveInit } from '../../init/resolveInit';
+import { LINEAR } from '../../math/activation';
+import { applyRotary, type Rotary, rotaryAngles } from '../../math/rotary';
+import { emptySoftmaxStats, maskedSoftmax, softmaxBackward } from '../../math/softmax';
+import { crossMoment } from '../../meanField/signal';
+import { compoundBounds } from '../../meanField/approximation';
+import type { LayerOp, LayerParseContext } from '../layerOp';
+import { describeShape, type PlanNode, single } from '../plan';
+import { type LinearPart, partInputGradient, projectedMoments, projectPart, transpose } from './projection';
+
+/** How the scores q·k are scaled: 1/√head_dim (default), not at all (T5), or by a given number. */
+export type AttentionScale = 'inverse_sqrt' | 'none' | number;
+
+export interface AttentionSpec extends LayerSpec {
+  type: 'attention';
+  heads: number;
+  kvHeads: number | null;
+  headDim: number | null;
+  causal: boolean;
+  scale: AttentionScale;
+  init: InitSpec;
+  q: InitSpec | null;
+  k: InitSpec | null;
+  v: InitSpec | null;
+  out: InitSpec | null;
+  bias: InitSpec | null;
+  outBias: InitSpec | null;
+  fusedQkv: boolean;
+  rotary: { fraction: number; base: number } | null;
+}
+
+/** One projection of an attention layer; its part (random streams) is q, k, v, o = 0, 1, 2, 3, a fused qkv 0. */
+export interface Projection extends LinearPart {
+  name: 'q' | 'k' | 'v' | 'qkv' | 'o';
+}
+
+export interface AttentionNode extends PlanNode {
+  op: 'attention';
+  width: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  causal: boolean;
+  /** The number the scores q·k are multiplied by. */
+  scale: number;
+  rotary: Rotary | null;
+  /** q, k, v (or one fused qkv), then the output projection o. */
+  projections: Projection[];
+}
+
+/**
+ * `attention`: multi-head self-attention on a sequence [tokens, width] (Vaswani et al., 2017), as PyTorch modelling
+ * code writes it: q = x·Wqᵀ + bq, k, v likewise (k and v with `kv_heads` heads: multi-query and grouped-query
+ * attention, head h reading kv head ⌊h/(heads/kv_heads)⌋ as HF's repeat_kv), rotary embeddings on q and k,
+ * scores S = scale·q_h·k_gᵀ with the causal mask, P = softmax(S), head outputs P·v_g concatenated, y = o·Woᵀ + bo.
+ * A fused qkv (GPT-2's c_attn) is one weight [(heads + 2·kv_heads)·head_dim, width]. Backward through every step
+ * (softmax: ds = p ⊙ (dp − Σ p·dp)). Records the logits' std and the mean attention entropy over ln(visible keys).
+ * Mean field (approximate): q, k, v moments by `projectedMoments`, carrying two tokens' cross-moment X (tokens align
+ * with depth; Noci et al., 2022); the logits' std √(scale²·head_dim·E[q²]·E[k²]) (≈ width·σ² for normalized inputs);
+ * the softmax's overlaps by `attentionWeights` from the spread a query sees across its keys; the heads average the
+ * values, E[o²] = X_v + (E[v²] − X_v)·Σp², and the output projection maps those moments.
+ */
+export const attention: LayerOp<AttentionSpec, AttentionNode> = {
+  type: 'attention',
+  op: 'attention',
+  aliases: { multi_head_attention: 'attention', self_attention: 'attention', multiheadattention: 'attention' },
+  keys: ['heads', 'kv_heads', 'head_dim', 'causal', 'scale', 'init', 'q_init', 'k_init', 'v_init', 'out_init', 'bias', 'out_bias', 'fused_qkv', 'rotary'],
+  schema: {
+    description: 'Multi-head self-attention on a [tokens, width] sequence: q, k, v projections, softmax(scale·q·kᵀ)·v per head, output projection.',
+    properties: {
+      heads: { type: 'integer', description: 'Number of query heads (num_attention_heads).', minimum: 1 },
+      kv_heads: { type: 'integer', description: 'Number of key/value heads (num_key_value_heads): 1 is multi-query, fewer than heads is grouped-query. Default: heads.', minimum: 1 },
+      head_dim: { type: 'integer', description: 'Size of each head (default width / heads).', minimum: 1 },
+      causal: { type: 'boolean', description: 'Each token attends only to itself and earlier tokens (decoders). Default false.' },
+      scale: { description: 'Scale of the scores q·k: "inverse_sqrt" (1/√head_dim, default), "none" (T5) or a number.', oneOf: [{ enum: ['inverse_sqrt', 'none'] }, { type: 'number', exclusiveMinimum: 0 }] },
+      init: { $ref: '#/definitions/init', description: 'Init of every projection (default PyTorch\'s nn.Linear init).' },
+      q_init: { $ref: '#/definitions/init', description: 'Init of the query projection (default "init").' },
+      k_init: { $ref: '#/definitions/init', description: 'Init of the key projection (default "init").' },
+      v_init: { $ref: '#/definitions/init', description: 'Init of the value projection (default "init").' },
+      out_init: { $ref: '#/definitions/init', description: 'Init of the output projection (default "init"); GPT-2 scales it by 1/√(2·blocks).' },
+      bias: { $ref: '#/definitions/bias', description: 'Bias of the q, k, v projections (and of the output one unless out_bias); false for none.' },
+      out_bias: { $ref: '#/definitions/bias', description: 'Bias of the output projection (default "bias").' },
+      fused_qkv: { type: 'boolean', description: 'q, k and v as one [(heads + 2·kv_heads)·head_dim, width] weight, as GPT-2\'s c_attn (its fans differ). Default false.' },
+      rotary: {
+        type: 'object', description: 'Rotary position embedding on q and k (HF rotate_half layout).', additionalProperties: false,
+        properties: {
+          fraction: { type: 'number', description: 'Fraction of each head rotated (GPT-NeoX rotary_pct), default 1.', exclusiveMinimum: 0, maximum: 1 },
+          base: { type: 'number', description: 'Frequency base (rope_theta), default 10000.', exclusiveMinimum: 0 },
+        },
+      },
+    },
+    required: ['heads'],
+  },
+
+  parse(ctx) {
+    const { r, obj } = ctx;
+    const heads = ctx.positive('heads', 'the number of query heads');
+    const kvHeads = optionalPositive(ctx, 'kv_heads');
+    const headDim = optionalPositive(ctx, 'head_dim');
+    const causal = r.boolean(r.prop(obj, 'causal'), ctx.at('causal'), 'causal') ?? false;
+    const fusedQkv = r.boolean(r.prop(obj, 'fused_qkv'), ctx.at('fused_qkv'), 'fused_qkv') ?? false;
+    const scale = readScale(ctx);
+    const initOf = (key: string): InitSpec | null | undefined => {
+      const node = r.prop(obj, key);
+      return node ? readInit(r, node, ctx.at(key), 'layer', 'weight') : null;
+    };
+    const init = initOf('init') ?? ctx.defaults.init ?? assumedInit(ctx.path);
+    const q = initOf('q_init');
+    const k = initOf('k_init');
+    const v = initOf('v_init');
+    const out = initOf('out_init');
+    if (fusedQkv) {
+      for (const key of ['q_init', 'k_init', 'v_init']) {
+        const node = r.prop(obj, key);
+        if (node) r.report(node, ctx.at(key), `${key} does not apply to a fused qkv projection (one weight, drawn from "init"); remove it or set "fused_qkv": false`);
+      }
+    }
+    const bias = readAttentionBias(ctx, 'bias', init);
+    const outBias = r.prop(obj, 'out_bias') ? readAttentionBias(ctx, 'out_bias', init) : bias;
+    const rotary = readRotary(ctx, r.prop(obj, 'rotary'));
+    if (heads === undefined || kvHeads === undefined || headDim === undefined || scale === undefined || !init || q === undefined || k === undefined
+      || v === undefined || out === undefined || bias === undefined || outBias === undefined || rotary === undefined) return undefined;
+    return { type: 'attention', path: ctx.path, name: ctx.name, heads, kvHeads, headDim, causal, scale, init, q, k, v, out, bias, outBias, fusedQkv, rotary };
+  },
+
+  plan(spec, inShape, ctx) {
+    if (inShape.length !== 2) return ctx.fail(`attention needs a sequence [tokens, width], got shape ${describeShape(inShape)} at ${spec.path}`);
+    const width = inShape[1];
+    const heads = spec.heads;
+    const kvHeads = spec.kvHeads ?? heads;
+    if (heads % kvHeads !== 0) return ctx.fail(`kv_heads (${kvHeads}) must divide heads (${heads}) at ${spec.path}`);
+    if (spec.headDim === null && width % heads !== 0) return ctx.fail(`the width ${width} is not a multiple of heads (${heads}) at ${spec.path}; set "head_dim"`);
+    const headDim = spec.headDim ?? width / heads;
+    let rotary: Rotary | null = null;
+    if (spec.rotary) {
+      const dims = 2 * Math.floor((headDim * spec.rotary.fraction) / 2);
+      if (dims < 2) return ctx.fail(`rotary.fraction ${spec.rotary.fraction} of a head of ${headDim} rotates no pair of dimensions at ${spec.path}`);
+      rotary = { dims, base: spec.rotary.base };
+    }
+    const scale = spec.scale === 'inverse_sqrt' ? 1 / Math.sqrt(headDim) : spec.scale === 'none' ? 1 : spec.scale;
+    const projection = (name: Projection['name'], part: number, rows: number, cols: number, init: InitSpec, bias: InitSpec | null): Projection => ({
+      name, part, rows, cols, initSpec: init, init: resolveInit(init, [rows, cols], 'weight'), bias: bias ? resolveInit(bias, [rows, cols], 'bias') : null,
+    });
+    const projections = spec.fusedQkv
+      ? [projection('qkv', 0, (heads + 2 * kvHeads) * headDim, width, spec.init, spec.bias)]
+      : [projection('q', 0, heads * headDim, width, spec.q ?? spec.init, spec.bias), projection('k', 1, kvHeads * headDim, width, spec.k ?? spec.init, spec.bias),
+        projection('v', 2, kvHeads * headDim, width, spec.v ?? spec.init, spec.bias)];
+    projections.push(projection('o', 3, width, heads * headDim, spec.out ?? spec.init, spec.outBias));
+    return single(ctx.push({ op: 'attention', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, width, heads, kvHeads, headDim,
+      causal: spec.causal, scale, rotary, projections } satisfies AttentionNode));
+  },
+
+  predict(node, s, ctx) {
+    const tokens = node.inShape[0];
+    const cross = crossMoment(s);
+    const [qp, kp, vp] = node.projections.length === 4 ? node.projections : [node.projections[0], node.projections[0], node.projections[0]];
+    const o = node.projections[node.projections.length - 1];
+    const q = projectedMoments(qp, s.mean, s.second, cross);
+    const k = projectedMoments(kp, s.mean, s.second, cross);
+    const v = projectedMoments(vp, s.mean, s.second, cross);
+    // Scores over every (query, key) pair, and as one query sees them across its keys: a component the keys share
+    // (their cross-moment) shifts all of a query's logits alike, which the softmax ignores.
+    const logitVariance = Math.max(0, node.scale ** 2 * node.headDim * q.second * k.second - (node.scale * node.headDim * q.mean * k.mean) ** 2);
+    const spread = node.scale ** 2 * node.headDim * q.second * Math.max(0, k.second - k.cross);
+    const { own, pairs } = attentionWeights(tokens, node.causal, spread);
+    // Head outputs Σ_j p_tj·v_j: E[o_t²] = X + (S − X)·Σ_j p_tj², E[o_t·o_t′] = X + (S − X)·Σ_j p_tj·p_t′j.
+    const headSecond = v.cross + (v.second - v.cross) * own;
+    const headCross = v.cross + (v.second - v.cross) * pairs;
+    const y = projectedMoments(o, v.mean, headSecond, headCross);
+    const outVariance = Math.max(0, y.second - y.mean ** 2);
+    const std = Math.sqrt(outVariance);
+    // Backward through the value path (the score path carries little gradient while the logits are small):
+    // Var(d concat) = width·E[Wo²]·Var(dy); each kv head gathers Pᵀ·d head from heads/kv_heads heads, Σ_t p_tj² =
+    // the mean concentration; Var(dx) = kv_heads·head_dim·E[Wv²]·Var(dv).
+    const wo2 = o.init.std ** 2 + o.init.mean ** 2;
+    const wv2 = vp.init.std ** 2 + vp.init.mean ** 2;
+    const backwardFactor = o.rows * wo2 * own * node.heads * node.headDim * wv2;
+    const inBound = s.approximateBy ?? 0;
+    ctx.record(node, { preActivationStd: std, activationMean: y.mean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0, approximate: true,
+      approximateBy: compoundBounds(inBound, ATTENTION_BOUND), gradientApproximateBy: ATTENTION_BOUND, logitStd: Math.sqrt(logitVariance) }, backwardFactor);
+    return { mean: y.mean, second: y.second, gaussian: true, sharedVariance: 0, cross: y.cross };
+  },
+
+  forward(node, x, run) {
+    const B = run.batch;
+    const T = node.inShape[0];
+    const rows = B * T;
+    const { heads: H, kvHeads: G, headDim: dh } = node;
+    const qh = run.tensor(B * H * T * dh);
+    const kh = run.tensor(B * G * T * dh);
+    const vh = run.tensor(B * G * T * dh);
+    if (node.projections.length === 2) {
+      const fused = projectPart(run, node, node.projections[0], x, rows);
+      toHeads(fused, qh, B, T, H, dh, (H + 2 * G) * dh, 0);
+      toHeads(fused, kh, B, T, G, dh, (H + 2 * G) * dh, H * dh);
+      toHeads(fused, vh, B, T, G, dh, (H + 2 * G) * dh, (H + G) * dh);
+      run.backend.release(fused);
+    } else {
+      const heads = [qh, kh, vh];
+      node.projections.slice(0, 3).forEach((p, i) => {
+        const y = projectPart(run, node, p, x, rows);
+        toHeads(y, heads[i], B, T, i === 0 ? H : G, dh, p.rows, 0);
+        run.backend.release(y);
+      });
+    }
+    if (node.rotary) {
+      const angles = rotaryAngles(node.rotary, T);
+      applyRotary(qh, angles, node.rotary, T, dh, 1);
+      applyRotary(kh, angles, node.rotary, T, dh, 1);
+    }
+    const p = run.tensor(B * H * T * T);
+    const concat = run.tensor(rows * H * dh);
+    const scores = run.backend.allocate(T * T);
+    const head = run.backend.allocate(T * dh);
+    const stats = emptySoftmaxStats();
+    try {
+      for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
+        const g = Math.floor(h / (H / G));
+        const q = qh.subarray(((b * H + h) * T) * dh, ((b * H + h + 1) * T) * dh);
+        const k = kh.subarray(((b * G + g) * T) * dh, ((b * G + g + 1) * T) * dh);
+        const v = vh.subarray(((b * G + g) * T) * dh, ((b * G + g + 1) * T) * dh);
+        run.backend.gemm(false, true, T, T, dh, q, k, scores, false);
+        for (let i = 0; i < scores.length; i++) scores[i] *= node.scale;
+        const ph = p.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
+        maskedSoftmax(scores, ph, T, T, node.causal, stats);
+        run.backend.gemm(false, false, T, dh, T, ph, v, head, false);
+        for (let t = 0; t < T; t++) concat.set(head.subarray(t * dh, (t + 1) * dh), (b * T + t) * H * dh + h * dh);
+      }
+    } finally {
+      run.backend.release(scores);
+      run.backend.release(head);
+    }
+    const y = projectPart(run, node, node.projections[node.projections.length - 1], concat, rows, run.tensor(rows * node.width));
+    const mean = stats.logitSum / stats.logitCount;
+    const logitStd = Math.sqrt(Math.max(0, stats.logitSquares / stats.logitCount - mean * mean));
+    const entropy = stats.entropyRows > 0 ? stats.entropyRatioSum / stats.entropyRows : 1;
+    run.record(node, { x, pre: y, out: y, saved: { qh, kh, vh, p, concat } satisfies AttentionTape }, LINEAR, { attention: { logitStd, entropy } });
+    return y;
+  },
+
+  backward(node, dy, tape, run, needInput) {
+    const B = run.batch;
+    const T = node.inShape[0];
+    const rows = B * T;
+    const { heads: H, kvHeads: G, headDim: dh, width } = node;
+    const { qh, kh, vh, p, concat } = tape.saved as AttentionTape;
+    const o = node.projections[node.projections.length - 1];
+    const wo = run.partWeight(node, o.part, o.init, o.rows, o.cols);
+    const dConcat = run.backend.allocate(rows * H * dh);
+    run.backend.gemm(false, false, rows, H * dh, width, dy, wo, dConcat, false);
+    run.backend.release(wo);
+    // The output projection's weight gradient dWo = dyᵀ·concat, as the layer's weight gradient.
+    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(width, H * dh, rows, transpose(dy, rows, width), concat));
+    if (!needInput) {
+      run.backend.release(dConcat);
+      return new Float32Array(0);
+    }
+    const dq = new Float32Array(qh.length);
+    const dk = new Float32Array(kh.length);
+    const dv = new Float32Array(vh.length);
+    const dHead = new Float32Array(T * dh);
+    const dp = new Float32Array(T * T);
+    const dqHead = new Float32Array(T * dh);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
+      const g = Math.floor(h / (H / G));
+      const qRange = [((b * H + h) * T) * dh, ((b * H + h + 1) * T) * dh];
+      const kvRange = [((b * G + g) * T) * dh, ((b * G + g + 1) * T) * dh];
+      for (let t = 0; t < T; t++) dHead.set(dConcat.subarray((b * T + t) * H * dh + h * dh, (b * T + t) * H * dh + (h + 1) * dh), t * dh);
+      const ph = p.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
+      const v = vh.subarray(kvRange[0], kvRange[1]);
+      const k = kh.subarray(kvRange[0], kvRange[1]);
+      const q = qh.subarray(qRange[0], qRange[1]);
+      run.backend.gemm(false, true, T, T, dh, dHead, v, dp, false);
+      run.backend.gemm(true, false, T, dh, T, ph, dHead, dv.subarray(kvRange[0], kvRange[1]), true);
+      softmaxBackward(ph, dp, T, T, node.scale);
+      run.backend.gemm(false, false, T, dh, T, dp, k, dqHead, false);
+      dq.set(dqHead, qRange[0]);
+      run.backend.gemm(true, false, T, dh, T, dp, q, dk.subarray(kvRange[0], kvRange[1]), true);
+    }
+    run.backend.release(dConcat);
+    if (node.rotary) {
+      const angles = rotaryAngles(node.rotary, T);
+      applyRotary(dq, angles, node.rotary, T, dh, -1);
+      applyRotary(dk, angles, node.rotary, T, dh, -1);
+    }
+    const dx = new Float32Array(rows * width);
+    if (node.projections.length === 2) {
+      const fused = node.projections[0];
+      const dFused = new Float32Array(rows * fused.rows);
+      fromHeads(dq, dFused, B, T, H, dh, fused.rows, 0);
+      fromHeads(dk, dFused, B, T, G, dh, fused.rows, H * dh);
+      fromHeads(dv, dFused, B, T, G, dh, fused.rows, (H + G) * dh);
+      partInputGradient(run, node, fused, dFused, rows, dx, false);
+    } else {
+      [dq, dk, dv].forEach((d, i) => {
+        const proj = node.projections[i];
+        const flat = new Float32Array(rows * proj.rows);
+        fromHeads(d, flat, B, T, i === 0 ? H : G, dh, proj.rows, 0);
+        partInputGradient(run, node, proj, flat, rows, dx, i > 0);
+      });
+    }
+    return dx;
+  },
+
+  cost: (node, tally, batch) => {
+    const tokens = node.inShape[0];
+    for (const p of node.projections) {
+      tally.weightCount += p.rows * p.cols;
+      tally.largestWeight = Math.max(tally.largestWeight, p.rows * p.cols);
+      tally.gemmFlops += 2 * batch * tokens * p.rows * p.cols;
+    }
+    // Scores and P·V: 2 GEMMs of tokens²·head_dim per head; kept: q, k, v by head, P and the concatenated heads.
+    tally.gemmFlops += 4 * batch * node.heads * tokens * tokens * node.headDim;
+    tally.keptFloats += batch * tokens * ((node.heads + 2 * node.kvHeads) * node.headDim + node.heads * tokens + node.heads * node.headDim);
+  },
+  /**
+   * Forward: one projection's output (rows × its width), a head's scores and output; backward: d concat, dq, dk, dv,
+   * a flat copy of one of them (the fused one: all three), dyᵀ, and a head's dP and dq, plus the projection weight
+   * in flight and its staged copies (≈ 2 weights).
+   */
+  transientFloats(node, batch) {
+    const rows = batch * node.inShape[0];
+    const T = node.inShape[0];
+    const qkv = (node.heads + 2 * node.kvHeads) * node.headDim;
+    const widest = Math.max(...node.projections.map((p) => p.rows * p.cols));
+    const forward = rows * qkv + T * T + T * node.headDim;
+    const backward = rows * node.heads * node.headDim + 2 * rows * qkv + rows * node.width + T * T + T * node.headDim;
+    return Math.max(forward, backward) + 2 * widest;
+  },
+  outputActivation: () => null,
+  findings: { chain: 'link' },
+};
+
+/**
+ * The softmax weights' overlaps at init, averaged over the sequence: `own` = mean over queries t of Σ_j p_tj², and
+ * `pairs` = mean over query pairs t ≠ t′ of Σ_j p_tj·p_t′j. With logits of spread s² across a query's n visible keys
+ * the weights are log-normal, Σ_j p_tj² ≈ min(1, e^{s²}/n) (uniform attention gives 1/n), and two queries' weights
+ * are independent, Σ_j p_tj·p_t′j ≈ 1/max(n_t, n_t′) (n_t = t + 1 when causal, T otherwise).
+ */
+export function attentionWeights(tokens: number, causal: boolean, spread: number): { own: number; pairs: number } {
+  const growth = Math.exp(Math.min(spread, 700));
+  let own = 0;
+  for (let t = 0; t < tokens; t++) own += Math.min(1, growth / (causal ? t + 1 : tokens));
+  own /= tokens;
+  if (tokens < 2) return { own, pairs: own };
+  let pairs: number;
+  if (causal) {
+    // Σ over t < t′ of 1/(t′ + 1) = Σ_{t′} t′/(t′ + 1).
+    let sum = 0;
+    for (let t = 1; t < tokens; t++) sum += t / (t + 1);
+    pairs = sum / ((tokens * (tokens - 1)) / 2);
+  } else {
+    pairs = 1 / tokens;
+  }
+  return { own, pairs };
+}
+
+/**
+ * How far an attention layer's own prediction may be off, relative in std, forward and backward: the log-normal
+ * softmax weights, the mean token correlation standing in for every pair's and the value path's gradient alone. On
+ * the GPT-2-, BERT- and Llama-shaped stacks (examples/, test/golden/) the sampled output and gradient std were within
+ * 15% of the prediction over 5 seeds; 0.25 leaves room for other shapes.
+ */
+export const ATTENTION_BOUND = 0.25;
+
+/** What an attention layer keeps for its backward pass: q, k, v by head ([batch, heads, tokens, head_dim]), P, the concatenated heads. */
+interface AttentionTape {
+  qh: Float32Array;
+  kh: Float32Array;
+  vh: Float32Array;
+  p: Float32Array;
+  concat: Float32Array;
+}
+
+/** Copies columns [offset, offset + heads·dim) of a [batch·tokens, stride] tensor into [batch, heads, tokens, dim]. */
+function toHeads(src: Float32Array, dst: Float32Array, B: number, T: number, heads: number, dim: number, stride: number, offset: number): void {
+  for (let b = 0; b < B; b++) for (let h = 0; h < heads; h++) for (let t = 0; t < T; t++) {
+    const from = (b * T + t) * stride + offset + h * dim;
+    dst.set(src.subarray(from, from + dim), ((b * heads + h) * T + t) * dim);
+  }
+}
+
+/** The inverse of `toHeads`: writes [batch, heads, tokens, dim] into columns [offset, …) of [batch·tokens, stride]. */
+function fromHeads(src: Float32Array, dst: Float32Array, B: number, T: number, heads: number, dim: number, stride: number, offset: number): void {
+  for (let b = 0; b < B; b++) for (let h = 0; h < heads; h++) for (let t = 0; t < T; t++) {
+    const from = ((b * heads + h) * T + t) * dim;
+    dst.set(src.subarray(from, from + dim), (b * T + t) * stride + offset + h * dim);
+  }
+}
+
+function optionalPositive(ctx: LayerParseContext, key: string): number | null | undefined {
+  const node = ctx.r.prop(ctx.obj, key);
+  if (!node) return null;
+  return ctx.r.number(node, ctx.at(key), key, { integer: true, min: 1, max: 1 << 24 });
+}
+
+function readScale(ctx: LayerParseContext): AttentionScale | undefined {
+  const node = ctx.r.prop(ctx.obj, 'scale');
+  if (!node) return 'inverse_sqrt';
+  if (node.type === 'number') {
+    const value = ctx.r.number(node, ctx.at('scale'), 'scale', { min: 0 });
+    if (value === undefined) return undefined;
+    if (!(value > 0)) {
+      ctx.r.report(node, ctx.at('scale'), `scale at ${ctx.at('scale')} must be above 0, got ${value}`);
+      return undefined;
+    }
+    return value;
+  }
+  return ctx.r.oneOf(node, ctx.at('scale'), 'scale', ['inverse_sqrt', 'none'] as const);
+}
+
+/** A bias field: as a dense layer's (default: PyTorch's uniform when the weight init is the assumed default, else zeros). */
+function readAttentionBias(ctx: LayerParseContext, key: string, init: InitSpec | undefined): InitSpec | null | undefined {
+  const node = ctx.r.prop(ctx.obj, key);
+  if (node) return readBias(ctx.r, node, ctx.at(key), 'layer');
+  if (ctx.defaults.bias !== undefined) return ctx.defaults.bias;
+  return { scheme: init?.scheme === 'pytorch_default' ? 'pytorch_default' : 'zeros', options: {}, multiplier: 1, path: ctx.path, source: 'assumed' };
+}
+
+function readRotary(ctx: LayerParseContext, node: Node | undefined): { fraction: number; base: number } | null | undefined {
+  if (!node) return null;
+  const path = ctx.at('rotary');
+  const obj = ctx.r.object(node, path, 'rotary');
+  if (!obj) return undefined;
+  ctx.r.checkKeys(obj, path, ['fraction', 'base'], 'rotary');
+  const fractionNode = ctx.r.prop(obj, 'fraction');
+  const baseNode = ctx.r.prop(obj, 'base');
+  const fraction = fractionNode ? ctx.r.number(fractionNode, `${path}/fraction`, 'rotary fraction', { min: 0, max: 1 }) : 1;
+  const base = baseNode ? ctx.r.number(baseNode, `${path}/base`, 'rotary base', { min: 0 }) : 10000;
+  if (fraction === undefined || base === undefined) return undefined;
+  if (!(fraction > 0) || !(base > 0)) {
+    ctx.r.report(node, path, `rotary needs a fraction in (0, 1] and a base above 0 at ${path}`);
+    return undefined;
+  }
+  return { fraction, base };
+}

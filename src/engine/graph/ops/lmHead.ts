@@ -1,0 +1,168 @@
+import { momentsStd } from '../../backend/tensorMoments';
+import { assumedInit } from '../../format/layerFields';
+import type { LayerSpec } from '../../format/networkSpec';
+import { readBias, readInit } from '../../format/parseInit';
+import type { InitSpec } from '../../init/initSpec';
+import { LINEAR } from '../../math/activation';
+import { expectedLogSumExp } from '../../math/logSumExp';
+import { variance } from '../../meanField/signal';
+import { streamKey } from '../../random/fill';
+import { Stream } from '../../random/rng';
+import { fillTokenIds } from '../../random/tokenIds';
+import { sampleInit } from '../../init/sampleInit';
+import type { LayerOp, SampledContext } from '../layerOp';
+import { describeShape, rowsPerSample, single } from '../plan';
+import { type EmbeddingNode, embeddingTable } from './embedding';
+import { transpose } from './projection';
+import { planWeightLayer, type WeightNode } from './weightLayer';
+
+export interface LmHeadSpec extends LayerSpec {
+  type: 'lm_head';
+  vocab: number;
+  tied: boolean;
+  init: InitSpec;
+  bias: InitSpec | null;
+}
+
+export interface LmHeadNode extends WeightNode {
+  op: 'lm_head';
+  /** The embedding whose table the head shares (tie_word_embeddings), or null for its own weight. */
+  tiedTo: EmbeddingNode | null;
+}
+
+/**
+ * `lm_head`: logits = x·Wᵀ (+ b) over the vocabulary, W [vocab, width]: its own weight, or the embedding's table
+ * when tied (tie_word_embeddings: the same values). Records the mean cross-entropy against target tokens drawn
+ * uniformly (`Stream.targets`), CE = logsumexp(z) − z_target. At init the logits are near Gaussian with std s, so the
+ * expected loss is E[logsumexp] − μ (`expectedLogSumExp`; ln(vocab) + s²/2 while e^{s²} ≪ vocab): an init whose s
+ * is not small starts training far above the uniform guess's ln(vocab). Backward as a dense layer.
+ */
+export const lmHead: LayerOp<LmHeadSpec, LmHeadNode> = {
+  type: 'lm_head',
+  op: 'lm_head',
+  keys: ['vocab', 'tied', 'init', 'bias'],
+  schema: {
+    description: 'The output head over the vocabulary: logits = x·Wᵀ, W its own [vocab, width] weight or, tied, the embedding\'s table.',
+    properties: {
+      vocab: { type: 'integer', description: 'Vocabulary size (the number of logits).', minimum: 1 },
+      tied: { type: 'boolean', description: 'Share the preceding embedding\'s table (tie_word_embeddings). Default false.' },
+      init: { $ref: '#/definitions/init', description: 'Init of an untied head (default PyTorch\'s nn.Linear init).' },
+      bias: { $ref: '#/definitions/bias', description: 'Bias of the logits (default false, as Hugging Face\'s heads).' },
+    },
+    required: ['vocab'],
+  },
+
+  parse(ctx) {
+    const { r, obj } = ctx;
+    const vocab = ctx.positive('vocab', 'the vocabulary size');
+    const tied = r.boolean(r.prop(obj, 'tied'), ctx.at('tied'), 'tied') ?? false;
+    const initNode = r.prop(obj, 'init');
+    if (tied && initNode) r.report(initNode, ctx.at('init'), `a tied head uses the embedding's table; its init is the embedding's: remove "init" here or set "tied": false`);
+    const init = initNode ? readInit(r, initNode, ctx.at('init'), 'layer', 'weight') : ctx.defaults.init ?? assumedInit(ctx.path);
+    const biasNode = r.prop(obj, 'bias');
+    const bias = biasNode ? readBias(r, biasNode, ctx.at('bias'), 'layer') : null;
+    if (vocab === undefined || !init || bias === undefined || (tied && initNode)) return undefined;
+    return { type: 'lm_head', path: ctx.path, name: ctx.name, vocab, tied, init, bias };
+  },
+
+  plan(spec, inShape, ctx) {
+    if (inShape.length > 2) return ctx.fail(`an output head reads [features] or [tokens, features], got shape ${describeShape(inShape)} at ${spec.path}`);
+    const width = inShape[inShape.length - 1];
+    const outShape = inShape.length === 2 ? [inShape[0], spec.vocab] : [spec.vocab];
+    if (!spec.tied) {
+      const node = planWeightLayer('lm_head', { ...spec, activation: { ...LINEAR, path: spec.path } }, ctx, { inShape, outShape, weightShape: [spec.vocab, width] });
+      return single(Object.assign(node, { tiedTo: null }) as LmHeadNode);
+    }
+    const tiedTo = ctx.preceding('embedding') as EmbeddingNode | null;
+    if (!tiedTo) return ctx.fail(`the tied head at ${spec.path} has no embedding before it to share; add one or set "tied": false`);
+    if (tiedTo.weightShape[0] !== spec.vocab || tiedTo.weightShape[1] !== width) {
+      return ctx.fail(`the tied head at ${spec.path} needs a [${spec.vocab}, ${width}] table; the embedding at ${tiedTo.path} is ${describeShape(tiedTo.weightShape)}`);
+    }
+    const node = planWeightLayer('lm_head', { ...spec, init: tiedTo.initSpec, activation: { ...LINEAR, path: spec.path } }, ctx, { inShape, outShape, weightShape: [spec.vocab, width] });
+    // The table's values, mean and std are the embedding's (resolved as an embedding's init).
+    return single(Object.assign(node, { tiedTo, init: tiedTo.init }) as LmHeadNode);
+  },
+
+  predict(node, s, ctx) {
+    const fanIn = node.fanIn;
+    const wVar = node.init.std ** 2;
+    const preMean = fanIn * node.init.mean * s.mean + (node.bias?.mean ?? 0);
+    const preVariance = fanIn * (wVar * s.second + node.init.mean ** 2 * variance(s)) + (node.bias ? node.bias.std ** 2 : 0);
+    const std = Math.sqrt(preVariance);
+    ctx.record(node, { preActivationStd: std, activationMean: preMean, activationStd: std, chi: fanIn * wVar, saturatedFraction: 0, deadFraction: 0,
+      approximate: node.init.mean !== 0, loss: expectedLogSumExp(node.weightShape[0], preMean, std) - preMean }, node.weightShape[0] * (wVar + node.init.mean ** 2));
+    return { mean: preMean, second: preVariance + preMean ** 2, gaussian: true, sharedVariance: 0 };
+  },
+
+  forward(node, x, run) {
+    const rows = run.batch * rowsPerSample(node.inShape);
+    const [vocab, width] = node.weightShape;
+    const { w, b } = headWeights(node, run);
+    const logits = run.tensor(rows * vocab);
+    run.backend.gemm(false, true, rows, vocab, width, x, w, logits, false);
+    if (b) for (let r = 0; r < rows; r++) for (let v = 0; v < vocab; v++) logits[r * vocab + v] += b[v];
+    const weightStd = momentsStd(run.backend.moments(w));
+    dropHeadWeights(node, run, w, 'forward');
+    run.record(node, { x, pre: logits, out: logits }, LINEAR, { weightStd, loss: meanCrossEntropy(run, logits, rows, vocab) });
+    return logits;
+  },
+
+  backward(node, dy, tape, run, needInput) {
+    const rows = run.batch * rowsPerSample(node.inShape);
+    const [vocab, width] = node.weightShape;
+    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(vocab, width, rows, transpose(dy, rows, vocab), tape.x));
+    if (!needInput) return new Float32Array(0);
+    const { w } = headWeights(node, run);
+    const dx = new Float32Array(rows * width);
+    run.backend.gemm(false, false, rows, width, vocab, dy, w, dx, false);
+    dropHeadWeights(node, run, w, 'backward');
+    return dx;
+  },
+
+  cost: (node, tally, batch) => {
+    const weights = node.weightShape[0] * node.weightShape[1];
+    if (!node.tiedTo) tally.weightCount += weights;
+    tally.largestWeight = Math.max(tally.largestWeight, weights);
+    tally.gemmFlops += 2 * batch * rowsPerSample(node.inShape) * weights;
+  },
+  /** dyᵀ (rows × vocab), the target ids, dx, and the table in flight with its staged copy. */
+  transientFloats(node, batch) {
+    const rows = batch * rowsPerSample(node.inShape);
+    const [vocab, width] = node.weightShape;
+    return rows * vocab + rows + rows * width + 2 * vocab * width;
+  },
+  outputActivation: () => null,
+  findings: { chain: 'cut' },
+};
+
+/** The head's weight: the tied embedding's table (padding row zeroed), or its own. */
+function headWeights(node: LmHeadNode, run: SampledContext): { w: Float32Array; b: Float32Array | null } {
+  if (!node.tiedTo) return run.weights(node);
+  const w = embeddingTable(node.tiedTo, run);
+  let b: Float32Array | null = null;
+  if (node.bias) {
+    b = new Float32Array(node.weightShape[0]);
+    sampleInit(node.bias, run.seed, Stream.bias(node.index), run.backend, b, 1, b.length);
+  }
+  return { w, b };
+}
+
+function dropHeadWeights(node: LmHeadNode, run: SampledContext, w: Float32Array, phase: 'forward' | 'backward'): void {
+  run.dropWeights(node.tiedTo ?? node, { w, b: null }, phase);
+}
+
+/** Mean over rows of logsumexp(z) − z[target], targets uniform over the vocabulary (`Stream.targets`), in float64. */
+function meanCrossEntropy(run: SampledContext, logits: Float32Array, rows: number, vocab: number): number {
+  const targets = new Float32Array(rows);
+  fillTokenIds(run.backend, streamKey(run.seed, Stream.targets), targets, vocab);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const base = r * vocab;
+    let max = -Infinity;
+    for (let v = 0; v < vocab; v++) max = Math.max(max, logits[base + v]);
+    let sum = 0;
+    for (let v = 0; v < vocab; v++) sum += Math.exp(logits[base + v] - max);
+    total += max + Math.log(sum) - logits[base + targets[r]];
+  }
+  return total / rows;
+}

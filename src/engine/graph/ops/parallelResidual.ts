@@ -1,0 +1,131 @@
+import type { LayerSpec } from '../../format/networkSpec';
+import { childPointer } from '../../format/problem';
+import { LINEAR } from '../../math/activation';
+import { crossMoment, type Signal, variance } from '../../meanField/signal';
+import { sumBound } from '../../meanField/residualSum';
+import type { LayerOp } from '../layerOp';
+import { describeShape, type PlanNode, single, sizeOf } from '../plan';
+
+export interface ParallelResidualSpec extends LayerSpec {
+  type: 'parallel_residual';
+  /** Every branch's layers, one list after the other (so that edits reach them as any nested list). */
+  layers: LayerSpec[];
+  /** How many of `layers` each branch has, in order. */
+  branchSizes: number[];
+}
+
+export interface ParallelResidualNode extends PlanNode {
+  op: 'parallel_residual';
+  branches: PlanNode[][];
+}
+
+/**
+ * `parallel_residual`: y = x + Σ_k F_k(x), the branches reading the same input (GPT-J; GPT-NeoX with
+ * use_parallel_residual: x + attn(ln₁x) + mlp(ln₂x)). Backward dx = dy + Σ_k F_k′ᵀ·dy. Mean field: the branches'
+ * variances add to the input's (zero-mean weights make the cross terms vanish), so each block adds ΔAttn + ΔMLP.
+ */
+export const parallelResidual: LayerOp<ParallelResidualSpec, ParallelResidualNode> = {
+  type: 'parallel_residual',
+  op: 'parallel_residual',
+  keys: ['branches'],
+  schema: {
+    description: 'A parallel residual block: output = x + F₁(x) + F₂(x) + …, each Fₖ a list of layers (GPT-J, GPT-NeoX).',
+    properties: {
+      branches: { type: 'array', description: 'The branches, each an array of layers that keeps the shape.', minItems: 1,
+        items: { type: 'array', items: { $ref: '#/definitions/layer' }, minItems: 1 } },
+    },
+    required: ['branches'],
+  },
+
+  parse(ctx) {
+    const path = ctx.at('branches');
+    const items = ctx.r.array(ctx.required('branches', 'the branches as an array of layer arrays'), path, 'branches');
+    if (!items) return undefined;
+    if (items.length === 0) {
+      ctx.r.report(ctx.r.prop(ctx.obj, 'branches'), path, `the parallel residual at ${ctx.path} has no branch`);
+      return undefined;
+    }
+    const layers: LayerSpec[] = [];
+    const branchSizes: number[] = [];
+    let ok = true;
+    items.forEach((item, k) => {
+      const branch = ctx.readLayers(item, childPointer(path, k));
+      if (!branch) { ok = false; return; }
+      if (branch.length === 0) {
+        ctx.r.report(item, childPointer(path, k), `branch ${k} of the parallel residual at ${ctx.path} is empty`);
+        ok = false;
+        return;
+      }
+      for (const layer of branch) layers.push(layer);
+      branchSizes.push(branch.length);
+    });
+    return ok ? { type: 'parallel_residual', path: ctx.path, name: ctx.name, layers, branchSizes } : undefined;
+  },
+
+  plan(spec, inShape, ctx) {
+    const branches: PlanNode[][] = [];
+    let start = 0;
+    for (const size of spec.branchSizes) {
+      const planned = ctx.planLayers(spec.layers.slice(start, start + size), inShape);
+      if (!planned) return null;
+      if (describeShape(planned.outShape) !== describeShape(inShape)) {
+        return ctx.fail(`branch ${branches.length} of the parallel residual at ${spec.path} maps ${describeShape(inShape)} to ${describeShape(planned.outShape)}; every branch must keep the shape`);
+      }
+      branches.push(planned.nodes);
+      start += size;
+    }
+    return single(ctx.push({ op: 'parallel_residual', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, branches } satisfies ParallelResidualNode));
+  },
+
+  predict(node, s, ctx) {
+    let mean = s.mean;
+    let v = variance(s);
+    let shared = s.sharedVariance;
+    // Cross-moments of two tokens add over the paths, with the products of their means (independent at init).
+    let cross = crossMoment(s);
+    const paths: Signal[] = [s];
+    for (const branch of node.branches) {
+      const out = ctx.predictNodes(branch, s);
+      paths.push(out);
+      cross += crossMoment(out) + 2 * mean * out.mean;
+      mean += out.mean;
+      v += variance(out);
+      shared += out.sharedVariance;
+    }
+    const std = Math.sqrt(v);
+    ctx.record(node, { preActivationStd: std, activationMean: mean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0, approximate: false,
+      approximateBy: sumBound(paths) }, 1);
+    return { mean, second: v + mean * mean, gaussian: false, sharedVariance: shared, cross };
+  },
+
+  predictBackward(node, g, ctx) {
+    let total = g;
+    for (const branch of node.branches) total += ctx.backwardNodes(branch, g);
+    return total;
+  },
+
+  forward(node, x, run) {
+    const out = run.tensor(x.length);
+    out.set(x);
+    for (const branch of node.branches) {
+      const y = run.forwardNodes(branch, x);
+      for (let i = 0; i < out.length; i++) out[i] += y[i];
+    }
+    run.record(node, { x, pre: out, out }, LINEAR);
+    return out;
+  },
+
+  backward(node, dy, _tape, run) {
+    const dx = Float32Array.from(dy);
+    for (const branch of node.branches) {
+      const g = run.backwardNodes(branch, dy, true);
+      for (let i = 0; i < dx.length; i++) dx[i] += g[i];
+    }
+    return dx;
+  },
+
+  cost: (node, tally, batch) => { tally.keptFloats += batch * sizeOf(node.outShape); },
+  outputActivation: () => null,
+  subgraphs: (node) => node.branches,
+  findings: { chain: 'link' },
+};

@@ -1,0 +1,62 @@
+import type { InitSpec } from '../../init/initSpec';
+import type { ResolvedInit } from '../../init/resolveInit';
+import type { SampledContext } from '../layerOp';
+import type { PlanNode } from '../plan';
+import { addRowBias } from './weightLayer';
+
+// What ops with several linear maps share (attention's q, k, v, o; a gated MLP's gate, up, down): each is an
+// nn.Linear on the last axis whose weight and bias are drawn from the op's part streams and regenerated on use.
+
+/** One linear map of a multi-weight op: a [rows, cols] weight (nn.Linear layout) and its bias. */
+export interface LinearPart {
+  /** Its random streams: `Stream.partWeight(index, part)`, `Stream.partBias(index, part)`. */
+  part: number;
+  rows: number;
+  cols: number;
+  /** The init as declared (what a fix rewrites). */
+  initSpec: InitSpec;
+  init: ResolvedInit;
+  bias: ResolvedInit | null;
+}
+
+/** y = x·Wᵀ + b for `rows` rows of x (into `into`, else a new backend tensor the caller releases). */
+export function projectPart(run: SampledContext, node: PlanNode, p: LinearPart, x: Float32Array, rows: number, into?: Float32Array): Float32Array {
+  const w = run.partWeight(node, p.part, p.init, p.rows, p.cols);
+  const y = into ?? run.backend.allocate(rows * p.rows);
+  run.backend.gemm(false, true, rows, p.rows, p.cols, x, w, y, false);
+  run.backend.release(w);
+  if (p.bias) addRowBias(y, run.partBias(node, p.part, p.bias, p.rows), rows, p.rows);
+  return y;
+}
+
+/** dx (+)= dy·W: the input gradient of one linear map. */
+export function partInputGradient(run: SampledContext, node: PlanNode, p: LinearPart, dy: Float32Array, rows: number, dx: Float32Array, accumulate: boolean): void {
+  const w = run.partWeight(node, p.part, p.init, p.rows, p.cols);
+  run.backend.gemm(false, false, rows, p.cols, p.rows, dy, w, dx, accumulate);
+  run.backend.release(w);
+}
+
+/** The [cols, rows] transpose of a [rows, cols] row-major tensor (the dy that `gemmMoments` reads as dyᵀ). */
+export function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = x[r * cols + c];
+  return t;
+}
+
+/**
+ * Moments of a projection's output y = x·Wᵀ + b over a sequence, from the input's mean m, second moment S and
+ * two tokens' cross-moment X: E[y] = n·μ_W·m + μ_b, E[y²] = n·(σ_W²·S + μ_W²·(S − m²)) + σ_b² + E[y]², and the same
+ * with X for two tokens (the weights and the bias are the same for both), n = the fan-in.
+ */
+export function projectedMoments(p: LinearPart, m: number, second: number, cross: number): { mean: number; second: number; cross: number } {
+  const bMean = p.bias?.mean ?? 0;
+  const bVar = p.bias ? p.bias.std ** 2 : 0;
+  const mean = p.cols * p.init.mean * m + bMean;
+  const w2 = p.init.std ** 2;
+  const wm2 = p.init.mean ** 2;
+  return {
+    mean,
+    second: p.cols * (w2 * second + wm2 * (second - m * m)) + bVar + mean * mean,
+    cross: p.cols * (w2 * cross + wm2 * (cross - m * m)) + bVar + mean * mean,
+  };
+}
