@@ -55,15 +55,11 @@ export function comparisons(reports: Report[]): { layer: number; what: string; e
 
 /**
  * Layers the mean field still misses by more than its bound, each for a reason it does not model yet. A gap that
- * closes fails the test until it is taken off this list (the list is checked to be exact).
- * - llama-stack: q and k drawn at std 0.3 make the logits large (std ≈ 3): the log-normal softmax weights are
- *   then a poor model of how much a head's output averages, 32% off where the attention bound says 25%.
- * - feature-sequence: a relu with bias −3 leaves about half of the tokens with every feature 0; layernorm maps those
- *   to 0, which the prediction (unit variance per token) does not know, and the layers after it inherit the error.
+ * closes fails the test until it is taken off this list (the list is checked to be exact). None at present: the
+ * llama-stack's attention (its projections' own finite-size scatter) and the feature-sequence's all-zero tokens
+ * before a layernorm (`constantGroupProbability`) are predicted within their bounds.
  */
 const KNOWN_GAPS: Record<string, string[]> = {
-  'golden llama-stack': ['layer 2 (attention) output std', 'layer 8 (attention) output std'],
-  'golden feature-sequence': ['layer 2 (layernorm) output std', 'layer 3 (position_embedding) output std', 'layer 7 (attention) output std'],
 };
 
 suite('the mean-field prediction against the median of 5 sampled seeds, every layer of every example and golden network', () => {
@@ -71,6 +67,8 @@ suite('the mean-field prediction against the median of 5 sampled seeds, every la
     test(`${name}: within 10%, or approximate with a bound that covers the difference`, () => {
       const reports = SEEDS.map((seed) => analyze(text, { mode: 'both', seed, backend }));
       for (const r of reports) assert.deepEqual(r.problems, []);
+      // Above the default budget (8 GFLOP a forward pass: the Llama-shaped example) no sampled run is made to compare with.
+      if (reports[0].sampledRefused) return;
       // The prediction does not depend on the seed.
       assert.deepEqual(reports.map((r) => r.layers.map((l) => l.predicted)), reports.map(() => reports[0].layers.map((l) => l.predicted)));
       const failures = comparisons(reports).filter((c) => c.error > WITHIN && !(c.bound !== null && c.error <= c.bound));

@@ -1,6 +1,6 @@
 import { type Activation, activate, derivative } from '../math/activation';
 import { activationMoments } from '../math/activationMoments';
-import { normalCdf, normalPdf } from '../math/gaussian';
+import { normalCdf, normalPdf, normalQuantile } from '../math/gaussian';
 import { type ProbabilityRule, steepNormalRule } from '../math/compositeRule';
 import { standardNormalRule } from '../math/gaussHermite';
 import { maxOfNormalsCdf, maxOfNormalsRule } from '../math/maxOfNormals';
@@ -68,6 +68,44 @@ export function affineLaw(law: ElementLaw, scale: number, shift: number): Elemen
 export function maxLaw(law: ElementLaw, k: number): ElementLaw | undefined {
   if (!law.monotone) return undefined;
   return { value: (s, e) => law.value(s, e), shared: law.shared, window: law.window * k, monotone: true };
+}
+
+/**
+ * The law of inverted dropout's output (torch.nn.Dropout in training mode): 0 with probability `rate`, else x/keep,
+ * the mask independent of x. With u = Φ(e): value′(s, e) = 0 for u < rate, else value(s, Φ⁻¹((u − rate)/keep))/keep,
+ * which has exactly that law (the own draw split by its quantile). Only for laws whose lowest value is 0 (relu's,
+ * dropout's): value′ is then continuous at the split, so the quadratures stay accurate, and monotone, so a max pooling
+ * or a normalization after it still has an exact law; undefined otherwise, and for windows above 1.
+ */
+export function dropoutLaw(law: ElementLaw, rate: number): ElementLaw | undefined {
+  if (law.window !== 1 || !law.monotone) return undefined;
+  if (rate === 0) return law;
+  const keep = 1 - rate;
+  for (const s of sharedRule(law).nodes) if (law.value(s, -12) !== 0) return undefined;
+  return {
+    value: (s, e) => {
+      const u = normalCdf(e);
+      return u < rate ? 0 : law.value(s, normalQuantile(Math.min(1 - 1e-16, (u - rate) / keep))) / keep;
+    },
+    shared: law.shared, window: 1, monotone: true,
+  };
+}
+
+/**
+ * P(value(s, e) = value(s, −∞)): the mass of a monotone law's lowest value (relu's zeros, dropout's), by bisection on
+ * e for the last point still at it, then P(max of `window` normals ≤ e*); 0 for a law that is not monotone.
+ */
+export function bottomMass(law: ElementLaw, s: number): number {
+  if (!law.monotone) return 0;
+  const bottom = law.value(s, -12);
+  if (law.value(s, -11.9) !== bottom) return 0;
+  let lo = -12, hi = 12;
+  if (law.value(s, hi) === bottom) return 1;
+  for (let i = 0; i < 60; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (law.value(s, mid) === bottom) lo = mid; else hi = mid;
+  }
+  return maxOfNormalsCdf(lo, law.window);
 }
 
 /** The same law with e the max of `window` normals instead of the law's own (the overlapping-window covariance needs it). */

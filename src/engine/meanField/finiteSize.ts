@@ -26,6 +26,12 @@ export interface ScatterNode {
   outShape: number[];
   /** Set for a layer with a weight: its fan-in and fan-out (conv: channels·kernel taps). */
   weight?: { fanIn: number; fanOut: number };
+  /**
+   * For an op with projections of its own that is not one weight layer (attention, a gated MLP): their number in a
+   * row on the path from input to output (value then output projection: 2), each scattering like a weight layer of
+   * fan-in the input's features.
+   */
+  projections?: number;
   /** A normalization: its output's scale does not depend on the input's draw. */
   normalizes: boolean;
   /** The nonlinearity whose φ′ the backward pass multiplies by, and the law of its input, where known. */
@@ -51,9 +57,10 @@ export function forwardScatter(node: ScatterNode, input: Signal, output: Signal,
     return { f: v > 0 ? Math.min(1, s.sharedVariance / v) : 0, units, elements: batch * units * positions, v };
   };
   const out = terms(output, node.outShape);
-  if (node.weight) {
+  const weight = node.weight ?? (node.projections ? { fanIn: unitsAndPositions(node.inShape).units, fanOut: out.units } : undefined);
+  if (weight) {
     const rows = out.elements / out.units;
-    const own = (2 / out.units) * (out.f * out.f + (1 - out.f) ** 2 * (1 / rows + 1 / node.weight.fanIn));
+    const own = (node.projections ?? 1) * (2 / out.units) * (out.f * out.f + (1 - out.f) ** 2 * (1 / rows + 1 / weight.fanIn));
     return { scatter: inputScatter.scatter + own, meanScatter: out.v > 0 ? Math.sqrt(out.f / out.units + (1 - out.f) / out.elements) : 0 };
   }
   const drawn = (t: { f: number; units: number; elements: number }): number => (2 / t.units) * t.f * t.f + (2 * (1 - t.f) ** 2) / t.elements;
@@ -71,13 +78,12 @@ export function forwardScatter(node: ScatterNode, input: Signal, output: Signal,
  */
 export function backwardScatter(node: ScatterNode, inputScatter: number, batch: number): number {
   let scatter = 0;
-  if (node.weight) {
-    const { units, positions } = unitsAndPositions(node.inShape);
-    scatter += (2 / units) * (1 / (batch * positions) + 1 / node.weight.fanOut);
-  }
+  const { units, positions } = unitsAndPositions(node.inShape);
+  if (node.weight) scatter += (2 / units) * (1 / (batch * positions) + 1 / node.weight.fanOut);
+  else if (node.projections) scatter += node.projections * (2 / units) * (1 / (batch * positions) + 1 / unitsAndPositions(node.outShape).units);
   if (node.derivativeOf) {
-    const { units, positions } = unitsAndPositions(node.outShape);
-    scatter += derivativeScatter(node.derivativeOf.pre, node.derivativeOf.activation, units, batch * units * positions);
+    const out = unitsAndPositions(node.outShape);
+    scatter += derivativeScatter(node.derivativeOf.pre, node.derivativeOf.activation, out.units, batch * out.units * out.positions);
   }
   if (node.normalizes) scatter += inputScatter;
   return scatter;

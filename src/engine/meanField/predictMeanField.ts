@@ -111,6 +111,7 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
     const scatterNode: ScatterNode = {
       inShape: node.inShape, outShape: node.outShape, normalizes: op.findings.normalizes === true,
       weight: weight ? { fanIn: weight.fanIn, fanOut: weight.fanOut } : undefined,
+      projections: weight ? undefined : projectionsOf(op, node, plan.batchSize),
       derivativeOf: producer && nonlinear ? { activation: producer.activation, pre: producer.pre } : undefined,
     };
     scatterNodes[node.index] = scatterNode;
@@ -147,4 +148,16 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
     if (Number.isNaN(p.gradientApproximateBy)) p.gradientApproximateBy = null;
   }
   return predicted;
+}
+
+/**
+ * Whether an op that is not one weight layer multiplies by weights of its own (its cost counts GEMM FLOPs: attention,
+ * a gated MLP; not a lookup table or a sum), and then 2 (an input and an output projection in a row), for the
+ * finite-size scatter (`finiteSize.ts`); undefined otherwise, and for ops with nested layers (they are walked).
+ */
+function projectionsOf(op: ReturnType<typeof nodeOp>, node: PlanNode, batch: number): number | undefined {
+  if (!op.cost || op.subgraphs) return undefined;
+  const tally = { gemmFlops: 0, initFlops: 0, weightCount: 0, largestWeight: 0, keptFloats: 0, largestCols: 0 };
+  op.cost(node, tally, batch);
+  return tally.gemmFlops > 0 && tally.weightCount > 0 ? 2 : undefined;
 }

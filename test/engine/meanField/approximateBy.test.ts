@@ -53,8 +53,9 @@ suite('how far a prediction may be off: approximateBy, compounded downstream', (
     assert.ok(p[4].approximateBy! <= 0.1);
   });
 
-  test('the CLI and the panel mark approximate predictions with their bound: ~±18%, ~? when unknown, nothing within 10%', () => {
-    assert.equal(formatApproximate(true, 0.183), ' ~±18%');
+  test('the CLI and the panel mark approximate predictions with their bound: ~±19%, ~? when unknown, nothing within 10%', () => {
+    assert.equal(formatApproximate(true, 0.183), ' ~±19%');
+    assert.equal(formatApproximate(true, 0.1003), ' ~±11%');
     assert.equal(formatApproximate(true, null), ' ~?');
     assert.equal(formatApproximate(true, 0.08), '');
     assert.equal(formatApproximate(false, 0.5), '');

@@ -1,4 +1,4 @@
-import { affineLaw, type ElementLaw, gaussianLaw, lawMoments, normalizePerUnit, sharedRule, unitSpread } from '../../meanField/elementLaw';
+import { affineLaw, bottomMass, type ElementLaw, gaussianLaw, lawMoments, normalizePerUnit, sharedRule, unitSpread } from '../../meanField/elementLaw';
 import { lawOf, type Signal, variance } from '../../meanField/signal';
 import type { PlanNode } from '../plan';
 import type { PredictContext } from '../layerOp';
@@ -32,7 +32,9 @@ export interface NormalizationGeometry {
  * and E[1/σ̂²] over the group's own estimate ≈ N/((N − κ)·σ²) (κ the kurtosis; exact for a Gaussian, where
  * N·σ̂²/σ² ~ χ²_{N−1}). So Var(dx)/Var(dy) = (N − 2)/(N − κ)·E_s[1/(Var(x|s) + eps)] for batchnorm (averaged over
  * units), (N − 2)/(N − κ)/(v + eps) for layernorm and E[g²]·(N − 1)/(N − κ₂ + 1)/(E[x²] + eps) for rmsnorm
- * (κ₂ = E[x⁴]/E[x²]²). References: Ioffe & Szegedy (2015), Ba et al. (2016), Zhang & Sennrich (2019).
+ * (κ₂ = E[x⁴]/E[x²]²). A group whose elements are all equal (all at a relu's zero: `constantGroupProbability`)
+ * gives x̂ = 0 and passes its centred gradient times 1/√eps: those groups are mixed in with their probability.
+ * References: Ioffe & Szegedy (2015), Ba et al. (2016), Zhang & Sennrich (2019).
  */
 export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictContext, g: NormalizationGeometry): Signal {
   const n = g.groupSize;
@@ -62,12 +64,16 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
     const kurtosis = center ? (v > 0 ? m.centralFourth / (v * v) : 3) : (s.second > 0 ? m.fourth / (s.second * s.second) : 3);
     factor = center ? projectionFactor(n, 2, kurtosis) / (v + g.eps) : projectionFactor(n, 1, kurtosis - 1) / (s.second + g.eps);
   }
-  const x = lawMoments(normalized);
+  // A group whose elements are all equal (every one at a relu's or dropout's zero) normalizes to x̂ = 0, and its
+  // gradient is dy's centred part times 1/√eps.
+  const constant = known ? constantGroupProbability(known, g.kind, n) : 0;
+  if (constant > 0) factor = (1 - constant) * factor + constant * (g.kind === 'rmsnorm' ? 1 : (n - 1) / n) / g.eps;
+  const x = scaleMoments(lawMoments(normalized), 1 - constant);
   const gainSecond = g.gain.mean ** 2 + g.gain.std ** 2;
   const out: Signal = g.kind === 'rmsnorm'
     ? { mean: g.gain.mean * x.mean, second: gainSecond * x.second, gaussian: s.gaussian && g.gain.std === 0, sharedVariance: Math.max(0, gainSecond * (x.mean ** 2 + x.sharedVariance) - (g.gain.mean * x.mean) ** 2),
-      law: known && g.gain.std === 0 ? affineLaw(normalized, g.gain.mean, 0) : undefined }
-    : { mean: x.mean, second: x.second, gaussian: s.gaussian, sharedVariance: g.kind === 'batchnorm' ? 0 : x.sharedVariance, law: known ? normalized : undefined };
+      law: known && g.gain.std === 0 && constant < 1e-9 ? affineLaw(normalized, g.gain.mean, 0) : undefined }
+    : { mean: x.mean, second: x.second, gaussian: s.gaussian, sharedVariance: g.kind === 'batchnorm' ? 0 : x.sharedVariance, law: known && constant < 1e-9 ? normalized : undefined };
   const outStd = Math.sqrt(variance(out));
   // The output is normalized whatever the input's scale: only rmsnorm's mean carries the input's error on to it.
   const own = exact ? 0 : NaN;
@@ -81,6 +87,31 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
   const cross = s.cross === undefined || g.kind === 'batchnorm' ? undefined
     : g.kind === 'layernorm' ? (s.cross - s.mean * s.mean) / (v + g.eps) : gainSecond * s.cross / (s.second + g.eps);
   return { ...out, lagCorrelationVariance: s.lagCorrelationVariance, ...(cross !== undefined ? { cross } : {}) };
+}
+
+/**
+ * The probability that all N elements of a group sit at the law's lowest value (`bottomMass` π(s) per unit): for
+ * batchnorm's groups, one unit over the batch, E_s[π(s)^N]; for layernorm's and rmsnorm's, N elements of different
+ * units, E over their offsets of Π π(s_i) ≈ exp(N·E_s[ln π(s)]).
+ */
+function constantGroupProbability(law: ElementLaw, kind: NormalizationGeometry['kind'], n: number): number {
+  if (!law.monotone) return 0;
+  const rule = sharedRule(law);
+  let perUnit = 0, logMean = 0;
+  for (let i = 0; i < rule.nodes.length; i++) {
+    const p = bottomMass(law, rule.nodes[i]);
+    perUnit += rule.weights[i] * p ** n;
+    logMean += rule.weights[i] * Math.log(Math.max(p, 1e-300));
+  }
+  return kind === 'batchnorm' ? perUnit : Math.exp(n * logMean);
+}
+
+/** The moments of a law mixed with a point mass at 0: E[x], E[x²], … times the weight kept. */
+function scaleMoments(m: ReturnType<typeof lawMoments>, kept: number): ReturnType<typeof lawMoments> {
+  if (kept === 1) return m;
+  const mean = kept * m.mean;
+  const meanSquare = kept * (m.sharedVariance + m.mean * m.mean);
+  return { mean, second: kept * m.second, fourth: kept * m.fourth, centralFourth: kept * m.centralFourth, sharedVariance: Math.max(0, meanSquare - mean * mean) };
 }
 
 /** (N − r)/(N − κ): the projection's share of E|dy|² times E[σ²/σ̂²] (see `predictNormalization`), for N > κ + 1. */

@@ -62,3 +62,20 @@ suite('normalizations: groups, the pre-activation they report, the gradient thro
     assert.match(refused.problems[0].message, /weight init/);
   });
 });
+
+suite('normalizations of sparse inputs', () => {
+  test('layernorm of samples that are all zeros after a relu (and dropout): x̂ = 0 there, and their gradient is × 1/√eps', () => {
+    // relu(N(0, 2) − 3) over 32 features: P(a sample is all zeros) ≈ 0.98³² ≈ 0.5, more after dropout.
+    const text = JSON.stringify({ input: { shape: [32] }, batch_size: 64, layers: [
+      { type: 'dense', units: 32, activation: 'relu', init: { scheme: 'kaiming_normal', nonlinearity: 'relu' }, bias: { scheme: 'constant', value: -3 } },
+      { type: 'dropout', rate: 0.2 }, { type: 'layernorm' }, { type: 'dense', units: 16, init: 'xavier_normal' }] });
+    const predicted = analyze(text, { mode: 'analytic' }).layers.map((l) => l.predicted!);
+    const reports = Array.from({ length: 9 }, (_, seed) => analyze(text, { mode: 'sampled', seed }));
+    const sampledStd = median(reports.map((r) => r.layers[2].activation!.std));
+    const sampledRatio = median(reports.map((r) => r.layers[1].gradient!.std / r.layers[2].gradient!.std));
+    // Without the all-zero samples the std would be 1 and the ratio about 1/σ(input).
+    assert.ok(predicted[2].activationStd < 0.9);
+    assertClose(predicted[2].activationStd, sampledStd, 0.1);
+    assertClose(predicted[1].gradientStd / predicted[2].gradientStd, sampledRatio, 0.3);
+  });
+});
