@@ -156,9 +156,9 @@ async function main() {
           await page.waitForTimeout(3000);
           await page.keyboard.press('F1');
           await page.keyboard.type('Init Inspector: Open Demo Walkthrough');
-          await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30000 });
-          await page.keyboard.press('Enter');
-          await page.getByText('7. Residual networks').first().click({ timeout: 30000 });
+          // Click the command's own row: under load the list may still show another match when Enter would land.
+          await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Demo Walkthrough' }).first().click({ timeout: 30000 });
+          await page.getByText('7. Residual networks').first().click({ timeout: 60000 });
           await page.getByRole('button', { name: 'Open the example and its analysis' }).first().click();
           const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
           await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 60000 });
