@@ -90,7 +90,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   problems.push(...nonFiniteProblems(layers, pointerLocator(text)));
   return {
     file: options.file ?? null, network: network.name, mode, seed: network.seed, batchSize: network.batchSize, layers, findings, problems,
-    backend: backendName, cost: { forwardFlops: cost.forwardFlops, totalFlops: cost.totalFlops, peakBytes: cost.peakBytes, weightCount: cost.weightCount },
+    backend: backendName, cost: { forwardFlops: cost.forwardFlops, totalFlops: cost.totalFlops, peakBytes: cost.peakBytes, weightCount: cost.weightCount, parameterCount: cost.parameterCount },
     sampledRefused, timings: { parseMs, analyticMs, sampledMs },
   };
 }

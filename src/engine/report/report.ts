@@ -92,7 +92,11 @@ export interface Report {
   problems: Problem[];
   /** The compute backend of the sampled run (null when none ran). */
   backend: string | null;
-  cost: { forwardFlops: number; totalFlops: number; peakBytes: number; weightCount: number } | null;
+  /**
+   * What a sampled run costs (estimated from shapes), the weights it draws, and `parameterCount`: the trainable
+   * parameters as the framework counts them (weights, biases, norm gains and shifts; tied weights once).
+   */
+  cost: { forwardFlops: number; totalFlops: number; peakBytes: number; weightCount: number; parameterCount: number } | null;
   /** Why the sampled run was refused or did not finish, with the estimate; null when it ran or was not asked. */
   sampledRefused: string | null;
   timings: { parseMs: number; analyticMs: number; sampledMs: number };

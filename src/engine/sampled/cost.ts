@@ -1,5 +1,6 @@
 import type { CostTally } from '../graph/layerOp';
 import { type Plan, sizeOf } from '../graph/plan';
+import { countParameters } from '../graph/parameterCount';
 import { nodeOp } from '../graph/registry';
 
 /** Limits on a sampled run; above either, the run is refused and only the analytic prediction is given. */
@@ -30,6 +31,8 @@ export interface CostEstimate {
   /** Peak bytes: kept activations, the largest weight (or all weights when cached), gradients and im2col. */
   peakBytes: number;
   weightCount: number;
+  /** Trainable parameters as the framework counts them, tied weights once (`countParameters`). */
+  parameterCount: number;
   /** Whether the sampled run keeps all weights for the backward pass (else regenerates them from their seed). */
   cachesWeights: boolean;
 }
@@ -55,7 +58,7 @@ export function estimateCost(plan: Plan): CostEstimate {
   const cachesWeights = weightCount * 4 <= WEIGHT_CACHE_BYTES;
   const weightBytes = 4 * (cachesWeights ? weightCount : largestWeight);
   const peakBytes = 4 * keptFloats + weightBytes + 4 * (2 * widest + largestCols + largestWeight / 16);
-  return { forwardFlops: gemmFlops + initFlops, totalFlops: 3 * gemmFlops + initFlops, peakBytes, weightCount, cachesWeights };
+  return { forwardFlops: gemmFlops + initFlops, totalFlops: 3 * gemmFlops + initFlops, peakBytes, weightCount, parameterCount: countParameters(plan), cachesWeights };
 }
 
 /** Why a run is over budget, with the estimate, or null when it fits. */

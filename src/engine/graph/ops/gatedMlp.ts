@@ -163,6 +163,7 @@ export const gatedMlp: LayerOp<GatedMlpSpec, GatedMlpNode> = {
     }
     tally.keptFloats += 3 * rows * node.projections[0].rows;
   },
+  parameters: (node) => node.projections.reduce((n, p) => n + p.rows * p.cols + (p.bias ? p.rows : 0), 0),
   outputActivation: () => null,
   findings: { chain: 'link' },
 };

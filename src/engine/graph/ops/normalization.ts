@@ -100,6 +100,9 @@ export function normalizationOp(kind: NormNode['op'], description: string): Laye
       return out;
     },
     backward: (node, dy, tape, run) => normalizeBackward(kind, tape.out, dy, tape.saved as Float64Array, run.batch, node.inShape),
+    // The affine γ and β (torch.nn.BatchNorm2d(C): 2·C; nn.LayerNorm over what it normalizes: the last axis of a
+    // sequence, else the whole sample); running statistics are buffers, not parameters.
+    parameters: (node) => 2 * (kind === 'batchnorm' ? node.inShape[0] : node.inShape.length === 2 ? node.inShape[1] : sizeOf(node.inShape)),
     findings: { chain: 'cut', normalizes: true },
   };
 }
