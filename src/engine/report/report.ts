@@ -1,6 +1,7 @@
 import type { PredictedLayer } from '../meanField/signal';
 import type { OutputStats } from '../sampled/layerStats';
 import type { Problem } from '../format/problem';
+import type { ImportedSource } from '../import/importedNetwork';
 
 export type Mode = 'sampled' | 'analytic' | 'both';
 export type Severity = 'error' | 'warning' | 'info';
@@ -100,4 +101,10 @@ export interface Report {
   /** Why the sampled run was refused or did not finish, with the estimate; null when it ran or was not asked. */
   sampledRefused: string | null;
   timings: { parseMs: number; analyticMs: number; sampledMs: number };
+  /**
+   * For a framework's file (a Hugging Face `config.json`): its format and family, the model built, whose init the
+   * weights follow (with the version), the run's tokens and batch, and what is approximated. Absent for the engine's
+   * own format.
+   */
+  source?: ImportedSource;
 }

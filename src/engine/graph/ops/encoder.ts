@@ -40,6 +40,8 @@ export interface EncoderNode extends PlanNode {
 export const encoder: LayerOp<EncoderSpec, EncoderNode> = {
   type: 'encoder',
   op: 'encoder',
+  // Its layers may start with an embedding of the input's token ids, and it passes them on to the decoder's.
+  readsTokenIds: true,
   keys: ['layers'],
   schema: {
     description: 'The encoder of an encoder–decoder: runs its layers, keeps their output [tokens, width] for the cross_attention layers after it, and passes its own input on to them (the decoder).',
