@@ -1,4 +1,5 @@
-import { JsonWalker, type JsonStep } from '../format/pointer';
+import type { JsonStep } from '../format/pointer';
+import { topLevelKeys } from '../format/topLevelKeys';
 import { parseNetwork } from '../format/parseNetwork';
 import type { ImportOptions, ReadResult } from './importedNetwork';
 import { importHuggingFace, isHuggingFaceConfig } from './huggingFace/importHuggingFace';
@@ -21,22 +22,6 @@ const FORMATS: readonly NetworkFormat[] = [
   { name: 'native', detect: isNativeDescription, read: (text) => ({ ...parseNetwork(text), source: null, map: null, translateFinding: null }) },
   { name: 'huggingface', detect: isHuggingFaceConfig, read: importHuggingFace },
 ];
-
-/**
- * The kind of each top-level key of a JSON object text (an empty map when the text is not an object): one iterative
- * scan, O(text length), building no tree, tolerant of errors elsewhere.
- */
-export function topLevelKeys(text: string): Map<string, JsonStep> {
-  const walker = new JsonWalker(text);
-  const kinds = new Map<string, JsonStep>();
-  let step = walker.next();
-  if (step !== 'object') return kinds;
-  for (step = walker.next(); step !== 'end'; step = walker.next()) {
-    if (step === 'close' && walker.depth === 0) break;
-    if (step !== 'close' && walker.depth === 1) kinds.set(String(walker.segment(0)), step);
-  }
-  return kinds;
-}
 
 /** The format a text is written in, recognised by content ("native" for the engine's own), or null for none. */
 export function detectNetworkFormat(text: string): string | null {

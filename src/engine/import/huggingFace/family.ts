@@ -80,3 +80,14 @@ export function role(parameters: string[], key: ScaleKey, factor: number): InitR
 export function origin(pointer: string, keys: Record<string, string> = {}, inits: Record<string, InitRole> = {}, values: Record<string, number> = {}): Origin {
   return { pointer, keys, inits, values };
 }
+
+/**
+ * A causal LM's output head: tied to the embedding `table` (the same weight, `tie_word_embeddings`), or its own
+ * Linear without bias, `parameter`, N(0, initializer_range²). Both report at the tie key.
+ */
+export function causalLmHead(doc: NativeDocument, tied: ConfigValue<boolean>, vocab: ConfigValue<number>, range: ScaleKey, parameter: string, table: string): object {
+  return tied.value
+    ? doc.layer({ type: 'lm_head', name: `${parameter} (tied to ${table})`, vocab: vocab.value, tied: true }, origin(tied.pointer, { vocab: vocab.pointer }))
+    : doc.layer({ type: 'lm_head', name: parameter, vocab: vocab.value, init: normal(range.value) },
+      origin(tied.pointer, { vocab: vocab.pointer, init: range.pointer }, { init: role([`${parameter}.weight`], range, 1) }));
+}

@@ -1,5 +1,5 @@
 import { readActivation } from './activations';
-import { type Family, type FamilyContext, type FamilyNetwork, initializerRange, normal, origin, role, runTokens } from './family';
+import { causalLmHead, type Family, type FamilyContext, type FamilyNetwork, initializerRange, normal, origin, role, runTokens } from './family';
 
 /** The heads GPT-2's modelling file has; any other architecture is built as the causal LM (with a warning). */
 const HEADS = ['GPT2LMHeadModel', 'GPT2Model'];
@@ -67,9 +67,7 @@ export const gpt2: Family = {
       ln('ln_f'),
     ];
     if (architecture === 'GPT2LMHeadModel') {
-      out.push(tied.value
-        ? doc.layer({ type: 'lm_head', name: 'lm_head (tied to wte)', vocab: vocab.value, tied: true }, origin(tied.pointer, { vocab: vocab.pointer }))
-        : doc.layer({ type: 'lm_head', name: 'lm_head', vocab: vocab.value, init: normal(range.value) }, origin(tied.pointer, { vocab: vocab.pointer, init }, { init: role(['lm_head.weight'], range, 1) })));
+      out.push(causalLmHead(doc, tied, vocab, range, 'lm_head', 'wte'));
     }
     notes.push('dropout (embd_pdrop, attn_pdrop, resid_pdrop) is left out, as in model.eval()');
     notes.push('transformers 5.x up to at least 5.14.1 leaves c_proj at initializer_range (issue #47458, fixed by PR #47459): each block then adds about 2·n_layer times the variance');

@@ -1,5 +1,5 @@
 import { readActivation } from './activations';
-import { type Family, type FamilyContext, type FamilyNetwork, initializerRange, normal, origin, role, runTokens } from './family';
+import { causalLmHead, type Family, type FamilyContext, type FamilyNetwork, initializerRange, normal, origin, role, runTokens } from './family';
 import { fmt, pickHead } from './gpt2';
 
 /**
@@ -57,9 +57,7 @@ export const gptNeox: Family = {
       ln('final_layer_norm'),
     ];
     if (architecture === 'GPTNeoXForCausalLM') {
-      out.push(tied.value
-        ? doc.layer({ type: 'lm_head', name: 'embed_out (tied to embed_in)', vocab: vocab.value, tied: true }, origin(tied.pointer, { vocab: vocab.pointer }))
-        : doc.layer({ type: 'lm_head', name: 'embed_out', vocab: vocab.value, init: normal(range.value) }, origin(tied.pointer, { vocab: vocab.pointer, init }, { init: role(['embed_out.weight'], range, 1) })));
+      out.push(causalLmHead(doc, tied, vocab, range, 'embed_out', 'embed_in'));
     }
     notes.push('dropout (attention_dropout, hidden_dropout) is left out, as in model.eval()');
     notes.push('Pythia was trained from the GPT-NeoX library\'s init (small_init √(2/(5·d)) and wang_init 2/(L·√d)), not this one');

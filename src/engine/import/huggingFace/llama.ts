@@ -1,5 +1,5 @@
 import { readActivation } from './activations';
-import { type Family, type FamilyContext, type FamilyNetwork, initializerRange, normal, origin, role, runTokens } from './family';
+import { causalLmHead, type Family, type FamilyContext, type FamilyNetwork, initializerRange, normal, origin, role, runTokens } from './family';
 import { fmt, paddingIdx, pickHead } from './gpt2';
 
 /** `LlamaConfig`, `MistralConfig` and `Qwen2Config` defaults where they differ (transformers 4.x). */
@@ -78,9 +78,7 @@ export const llama: Family = {
       rms('norm'),
     ];
     if (architecture.endsWith('ForCausalLM')) {
-      out.push(tied.value
-        ? doc.layer({ type: 'lm_head', name: 'lm_head (tied to embed_tokens)', vocab: vocab.value, tied: true }, origin(tied.pointer, { vocab: vocab.pointer }))
-        : doc.layer({ type: 'lm_head', name: 'lm_head', vocab: vocab.value, init: normal(range.value) }, origin(tied.pointer, { vocab: vocab.pointer, init }, { init: role(['lm_head.weight'], range, 1) })));
+      out.push(causalLmHead(doc, tied, vocab, range, 'lm_head', 'embed_tokens'));
     }
     notes.push('attention dropout (attention_dropout) is left out, as in model.eval()');
     return {
