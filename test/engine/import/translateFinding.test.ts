@@ -12,7 +12,7 @@ suite('findings on a Hugging Face config, in the config\'s vocabulary', () => {
     const finding = report.findings.find((f) => f.code === 'attention-entropy-collapse')!;
     assert.equal(finding.path, '/n_head');
     assert.equal(finding.fix?.path, '/initializer_range');
-    assert.match(finding.fix!.description, /^set initializer_range to [\d.]+ \(from 0\.2: set the score scale to .*; it scales every weight gpt2's init draws from it/);
+    assert.match(finding.fix!.description, /^set initializer_range to [\d.]+ \(from 0\.2: bring the attention logits' std to 1 .*; it scales every weight gpt2's init draws from it/);
     const before = report.layers.find((l) => l.type === 'attention')!.attention!.predictedLogitStd!;
     const fixed = analyze(applyFixes(WIDE, [finding.fix!]), { mode: 'analytic' });
     const after = fixed.layers.find((l) => l.type === 'attention')!.attention!.predictedLogitStd!;
@@ -35,13 +35,8 @@ suite('findings on a Hugging Face config, in the config\'s vocabulary', () => {
     assert.deepEqual(finding.alternatives, []);
     // c_proj is drawn with 0.2/√(2·2) = 0.1; four residual branches: × 1/√4 → 0.05.
     assert.match(finding.message, /Not a config\.json setting: transformers draws these weights in the gpt2 model's code \(_init_weights\)/);
-    assert.ok(finding.message.includes([
-      'import re',
-      'with torch.no_grad():',
-      '    for name, p in model.named_parameters():',
-      "        if re.search(r'(^|\\.)(h\\.\\d+\\.attn\\.c_proj\\.weight|h\\.\\d+\\.mlp\\.c_proj\\.weight)$', name):",
-      '            torch.nn.init.normal_(p, mean=0.0, std=0.05)',
-    ].join('\n')), finding.message);
+    assert.ok(finding.message.endsWith("after the model is built run: `import re; [torch.nn.init.normal_(p, mean=0.0, std=0.05) for name, p in model.named_parameters() "
+      + "if re.search(r'(^|\\.)(h\\.\\d+\\.attn\\.c_proj\\.weight|h\\.\\d+\\.mlp\\.c_proj\\.weight)$', name)]`"), finding.message);
   });
 
   test('parameter names become one Python pattern: dots literal, * any block index, a block-0 name that * covers left out', () => {

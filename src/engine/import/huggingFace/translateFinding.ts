@@ -31,9 +31,11 @@ export function translateFinding(finding: Finding, map: PointerMap, family: stri
   for (const fix of candidates) {
     const changes = changesOf(fix, map);
     if (!changes) continue;
-    const configFix = GLOBAL_SCALE_CODES.has(finding.code) ? keyFix(changes, fix, map, family) : null;
+    // The score scale is fixed in the modelling code: the same logits come from the query and key weights.
+    const described = scaleEdit(fix, map) ? { ...fix, description: 'bring the attention logits\' std to 1 with the query and key weights (a fused qkv weight holds the values too)' } : fix;
+    const configFix = GLOBAL_SCALE_CODES.has(finding.code) ? keyFix(changes, described, map, family) : null;
     if (configFix && !configFixes.some((f) => f.path === configFix.path && f.value === configFix.value)) configFixes.push(configFix);
-    code ??= codeChange(changes, fix, family);
+    code ??= codeChange(changes, described, family);
   }
   const coversAll = configFixes.length > 0 && code === null;
   const message = code && !coversAll ? `${finding.message}. ${code}` : finding.message;
@@ -75,6 +77,11 @@ function changesOf(fix: Fix, map: PointerMap): Change[] | null {
   return changes;
 }
 
+/** Whether a fix sets an attention's score scale (which a Hugging Face model fixes in its code). */
+function scaleEdit(fix: Fix, map: PointerMap): boolean {
+  return map.originAt(fix.path)?.property === 'scale';
+}
+
 /** The std an init value in the engine's format asks for (see `changesOf`). */
 function stdOf(value: unknown, role: InitRole, fixStd: number | undefined): number | null {
   if (typeof value === 'number') return value;
@@ -107,8 +114,9 @@ function keyFix(changes: Change[], fix: Fix, map: PointerMap, family: string): F
 }
 
 /**
- * The code that makes a fix's change after the model is built: each changed parameter re-drawn with its new std,
- * matched by name (`model.named_parameters()`, a block index `*` as any number, any prefix the model class adds).
+ * The code that makes a fix's change after the model is built, as one line of Python: each changed parameter re-drawn
+ * with its new std (`torch.nn.init` draws without autograd), matched by name (`model.named_parameters()`, a block
+ * index `*` as any number, any prefix the model class adds).
  */
 function codeChange(changes: Change[], fix: Fix, family: string): string {
   const groups = new Map<string, string[]>();
@@ -119,12 +127,8 @@ function codeChange(changes: Change[], fix: Fix, family: string): string {
     for (const p of c.role.parameters) if (!names.includes(p)) names.push(p);
     groups.set(draw, names);
   }
-  const lines = [...groups.entries()].flatMap(([draw, names], i) => [
-    `        ${i === 0 ? 'if' : 'elif'} re.search(r'${namePattern(names)}', name):`,
-    `            ${draw}`,
-  ]);
-  return `Not a config.json setting: transformers draws these weights in the ${family} model's code (_init_weights). To ${fix.description}, after the model is built run:\n`
-    + ['import re', 'with torch.no_grad():', '    for name, p in model.named_parameters():', ...lines].join('\n');
+  const statements = [...groups.entries()].map(([draw, names]) => `[${draw} for name, p in model.named_parameters() if re.search(r'${namePattern(names)}', name)]`);
+  return `Not a config.json setting: transformers draws these weights in the ${family} model's code (_init_weights). To ${fix.description}, after the model is built run: \`import re; ${statements.join('; ')}\``;
 }
 
 /**
