@@ -41,6 +41,17 @@ suite('Hugging Face config.json: each family built as transformers 4.x builds it
     });
   }
 
+  test('a model past the default budget is refused its sampled run with the estimate, nothing allocated, and keeps its prediction', function () {
+    const medium = analyze(fixture('gpt2-medium.config.json'));
+    assert.match(medium.sampledRefused!, /^sampled run refused: it would need 2[0-9]\.\d\d GFLOP per forward pass \(budget 8\.00\)/);
+    assert.ok(medium.layers.every((l) => l.activation === null && Number.isFinite(l.predicted!.activationStd)));
+    if (!HAS_RMSNORM) return;
+    // Llama-3-8B at 32 tokens: 2·32·8.0e9 FLOP and its largest weight, the 128256 × 4096 head, over 1 GiB.
+    const big = analyze(fixture('llama-3-8b.config.json'));
+    assert.match(big.sampledRefused!, /^sampled run refused: it would need 48\d\.\d\d GFLOP per forward pass \(budget 8\.00\) and [\d.]+ GiB of memory/);
+    assert.ok(big.layers.every((l) => l.activation === null && Number.isFinite(l.predicted!.activationStd)));
+  });
+
   test('every layer and init of a GPT-2 config points at the config key that decides it', () => {
     const text = fixture('gpt2-small.config.json');
     const report = analyze(text, { mode: 'analytic' });

@@ -1,7 +1,7 @@
 import { type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { JsonStep } from '../../format/pointer';
 import { parseNetwork } from '../../format/parseNetwork';
-import type { Problem } from '../../format/problem';
+import { LineIndex, type Problem } from '../../format/problem';
 import { Reader } from '../../format/reader';
 import type { ImportOptions, ReadResult } from '../importedNetwork';
 import { NativeDocument } from '../nativeDocument';
@@ -88,6 +88,7 @@ export function importHuggingFace(text: string, options: ImportOptions = {}): Re
     // once per message at the key its layer comes from.
     const missingOps = new Set(parsed.problems.flatMap((p) => /^unknown layer type '([^']+)'/.exec(p.message)?.[1] ?? []));
     const seen = new Set<string>();
+    const lines = new LineIndex(text);
     const internal: Problem[] = parsed.problems.filter((p) => {
       const key = /^unknown layer type '([^']+)'/.exec(p.message)?.[1] ?? p.message;
       if (seen.has(key)) return false;
@@ -96,7 +97,7 @@ export function importHuggingFace(text: string, options: ImportOptions = {}): Re
     }).map((p) => {
       const at = map.toSource(p.path);
       const node = r.prop(root, at.slice(1)) ?? root;
-      return { ...p, path: at, offset: node.offset, length: node.length, ...position(text, node.offset), message: missingOps.size > 0 && /^unknown layer type/.test(p.message)
+      return { ...p, path: at, offset: node.offset, length: node.length, ...lines.position(node.offset), message: missingOps.size > 0 && /^unknown layer type/.test(p.message)
         ? `${modelType} models need the '${/^unknown layer type '([^']+)'/.exec(p.message)?.[1]}' layer, which this build of Init Inspector does not have`
         : `internal error importing this ${modelType} config (please report it): ${p.message}` };
     });
@@ -113,10 +114,3 @@ export function importHuggingFace(text: string, options: ImportOptions = {}): Re
     return fail();
   }
 }
-
-function position(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const line = before.split(/\r\n|\r|\n/).length;
-  return { line, column: offset - Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r')) };
-}
-
