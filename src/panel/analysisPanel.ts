@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { applyFixes, INIT_SCHEMES, parseNetwork, pointerLocator, type Report, type WhatIf, whatIfFixes } from '../engine';
+import { applyFixes, INIT_SCHEMES, pointerLocator, readNetwork, type Report, type WhatIf, whatIfFixes } from '../engine';
 import { AnalysisCancelled, type AnalysisRunner } from '../worker/analysisRunner';
 import type { AnalysisComputed, HostToWebview, PanelReport, PanelState, PanelTimings, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
 import type { AnalyzeOptions } from '../protocol/workerProtocol';
@@ -154,7 +154,7 @@ export class AnalysisPanel implements vscode.Disposable {
   /** A new panel starts from the file's own seed and batch size. */
   private async resolveDefaults(): Promise<void> {
     if (this.settings.batchSize !== 0) return;
-    const network = await vscode.workspace.openTextDocument(this.fileUri).then((d) => parseNetwork(d.getText()).network, () => null);
+    const network = await vscode.workspace.openTextDocument(this.fileUri).then((d) => readNetwork(d.getText()).network, () => null);
     this.settings = { ...this.settings, seed: network?.seed ?? 0, batchSize: network?.batchSize ?? 64 };
   }
 
@@ -264,7 +264,13 @@ export class AnalysisPanel implements vscode.Disposable {
   async applyWhatIf(): Promise<boolean> {
     if (!this.whatIf) return false;
     const doc = await vscode.workspace.openTextDocument(this.fileUri);
-    const network = parseNetwork(doc.getText()).network;
+    const read = readNetwork(doc.getText());
+    if (read.source) {
+      // A framework's file sets its init in the framework's code, not per layer: there is no init key to write.
+      void vscode.window.showWarningMessage(`Init Inspector: a what-if cannot be written into this ${read.source.family} config: its init lives in the model's code; the findings give the change to make there.`);
+      return false;
+    }
+    const network = read.network;
     if (!network) {
       void vscode.window.showErrorMessage('Init Inspector: the file has problems; fix them before applying the what-if.');
       return false;

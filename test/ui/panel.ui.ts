@@ -3,11 +3,11 @@ import type { FrameLocator, Page } from 'playwright-core';
 import { openExplorerMenu, runCommand, type UiTest } from './uiTest';
 
 /** The analysis panel's document: the webview's outer iframe hosts an inner iframe with our HTML. */
-function panelFrame(page: Page): FrameLocator {
+export function panelFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
 }
 
-async function analyzeFromExplorer(page: Page, file: string): Promise<FrameLocator> {
+export async function analyzeFromExplorer(page: Page, file: string): Promise<FrameLocator> {
   await runCommand(page, 'View: Close All Editors');
   // With no panel open, the palette's first match for "Close Panel" is another command: only close one that is there.
   if (await page.locator('.part.panel').isVisible()) await runCommand(page, 'View: Close Panel');
@@ -20,7 +20,7 @@ async function analyzeFromExplorer(page: Page, file: string): Promise<FrameLocat
 }
 
 /** Screenshots the workbench with the side bar hidden, so the panel gets the whole width. */
-async function wideScreenshot(page: Page, screenshot: (name: string) => Promise<void>, name: string): Promise<void> {
+export async function wideScreenshot(page: Page, screenshot: (name: string) => Promise<void>, name: string): Promise<void> {
   await page.keyboard.press('Control+B');
   await page.waitForTimeout(1200);
   await screenshot(name);

@@ -94,7 +94,7 @@ export function transformerFindings(plan: Plan, layers: LayerReport[], inputStd:
 
   for (const node of plan.ordered) {
     const layer = layers[node.index];
-    if (node.op === 'attention' && layer.attention) {
+    if ((node.op === 'attention' || node.op === 'cross_attention') && layer.attention) {
       const a = node as AttentionNode;
       const entropy = layer.attention.entropy;
       const logitStd = layer.attention.logitStd ?? layer.attention.predictedLogitStd ?? NaN;
@@ -163,7 +163,7 @@ function outputProjectionFix(blocks: PlanNode[], factor: number, description: st
 function lastProjection(branch: PlanNode[]): { path: string; spec: InitSpec } | null {
   for (let i = branch.length - 1; i >= 0; i--) {
     const n = branch[i];
-    if (n.op === 'attention') {
+    if (n.op === 'attention' || n.op === 'cross_attention') {
       const o = (n as AttentionNode).projections[(n as AttentionNode).projections.length - 1];
       return { path: childPointer(n.path, 'out_init'), spec: o.initSpec };
     }

@@ -10,6 +10,14 @@ import { formatApproximate, formatNumber, formatPercent } from './formatNumber';
 export function formatReport(report: Report, locate: (pointer: string) => Location, file: string): string {
   const lines: string[] = [];
   lines.push(`${file}: ${report.network || '(unnamed network)'} (mode ${report.mode}, seed ${report.seed}, batch ${report.batchSize}${report.backend ? `, ${report.backend}` : ''})`);
+  if (report.source) {
+    const s = report.source;
+    lines.push(`  ${s.format} ${s.family} config, built as ${s.architecture}${s.tokens !== null ? ` on ${s.tokens} tokens` : ''}, ${report.cost ? `${report.cost.parameterCount.toLocaleString('en')} parameters` : ''}`);
+    lines.push(`  init: ${s.initRules}`);
+    for (const note of s.notes) lines.push(`  note: ${note}`);
+  } else if (report.cost) {
+    lines.push(`  ${report.cost.parameterCount.toLocaleString('en')} parameters`);
+  }
   if (report.sampledRefused) lines.push(`  note: ${report.sampledRefused}`);
   if (report.layers.length > 0) {
     const header = ['#', 'layer', 'output', 'init (std)', 'std sampled', 'std predicted', 'grad std', 'grad pred', 'saturated', 'dead'];

@@ -1,6 +1,7 @@
 import type { PredictedLayer } from '../meanField/signal';
 import type { OutputStats } from '../sampled/layerStats';
 import type { Problem } from '../format/problem';
+import type { ImportedSource } from '../import/importedNetwork';
 
 export type Mode = 'sampled' | 'analytic' | 'both';
 export type Severity = 'error' | 'warning' | 'info';
@@ -92,8 +93,18 @@ export interface Report {
   problems: Problem[];
   /** The compute backend of the sampled run (null when none ran). */
   backend: string | null;
-  cost: { forwardFlops: number; totalFlops: number; peakBytes: number; weightCount: number } | null;
+  /**
+   * What a sampled run costs (estimated from shapes), the weights it draws, and `parameterCount`: the trainable
+   * parameters as the framework counts them (weights, biases, norm gains and shifts; tied weights once).
+   */
+  cost: { forwardFlops: number; totalFlops: number; peakBytes: number; weightCount: number; parameterCount: number } | null;
   /** Why the sampled run was refused or did not finish, with the estimate; null when it ran or was not asked. */
   sampledRefused: string | null;
   timings: { parseMs: number; analyticMs: number; sampledMs: number };
+  /**
+   * For a framework's file (a Hugging Face `config.json`): its format and family, the model built, whose init the
+   * weights follow (with the version), the run's tokens and batch, and what is approximated. Absent for the engine's
+   * own format.
+   */
+  source?: ImportedSource;
 }

@@ -1,6 +1,7 @@
 import type { CostTally } from '../graph/layerOp';
 import type { WeightNode } from '../graph/ops/weightLayer';
 import { type Plan, type PlanNode, sizeOf } from '../graph/plan';
+import { countParameters } from '../graph/parameterCount';
 import { nodeOp } from '../graph/registry';
 
 /** Limits on a sampled run; above either, the run is refused and only the analytic prediction is given. */
@@ -44,6 +45,8 @@ export interface CostEstimate {
   /** Peak bytes held at once: every buffer of the sampled run (see `estimateCost`). */
   peakBytes: number;
   weightCount: number;
+  /** Trainable parameters as the framework counts them, tied weights once (`countParameters`). */
+  parameterCount: number;
   /** Whether the sampled run keeps all weights for the backward pass (else regenerates them from their seed). */
   cachesWeights: boolean;
 }
@@ -85,7 +88,7 @@ export function estimateCost(plan: Plan): CostEstimate {
   const cachesWeights = weightCount * 4 <= WEIGHT_CACHE_BYTES;
   const weightFloats = cachesWeights ? weightCount + biasCount : largestWeight;
   const peakBytes = 4 * (keptFloats + weightFloats + transient) + LAYER_OVERHEAD_BYTES * plan.ordered.length + KERNEL_SCRATCH_BYTES;
-  return { forwardFlops: gemmFlops + initFlops, totalFlops: 3 * gemmFlops + initFlops, peakBytes, weightCount, cachesWeights };
+  return { forwardFlops: gemmFlops + initFlops, totalFlops: 3 * gemmFlops + initFlops, peakBytes, weightCount, parameterCount: countParameters(plan), cachesWeights };
 }
 
 /**

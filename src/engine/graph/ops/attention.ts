@@ -12,6 +12,7 @@ import { crossMoment } from '../../meanField/signal';
 import { compoundBounds } from '../../meanField/approximation';
 import type { LayerOp, LayerParseContext } from '../layerOp';
 import { describeShape, type PlanNode, single } from '../plan';
+import { addPositionBias, type PositionBias, type PositionBiasSpec, POSITION_BIAS_SCHEMA, planPositionBias, positionBiasTable, readPositionBias } from './positionBias';
 import { type LinearPart, partInputGradient, projectedMoments, projectPart, transpose } from './projection';
 
 /** How the scores q·k are scaled: 1/√head_dim (default), not at all (T5), or by a given number. */
@@ -33,6 +34,7 @@ export interface AttentionSpec extends LayerSpec {
   outBias: InitSpec | null;
   fusedQkv: boolean;
   rotary: { fraction: number; base: number } | null;
+  positionBias: PositionBiasSpec | null;
 }
 
 /** One projection of an attention layer; its part (random streams) is q, k, v, o = 0, 1, 2, 3, a fused qkv 0. */
@@ -50,6 +52,8 @@ export interface AttentionNode extends PlanNode {
   /** The number the scores q·k are multiplied by. */
   scale: number;
   rotary: Rotary | null;
+  /** A relative position bias added to the scores (T5), own or shared, else null. */
+  positionBias: PositionBias | null;
   /** q, k, v (or one fused qkv), then the output projection o. */
   projections: Projection[];
 }
@@ -59,7 +63,8 @@ export interface AttentionNode extends PlanNode {
  * code writes it: q = x·Wqᵀ + bq, k, v likewise (k and v with `kv_heads` heads: multi-query and grouped-query
  * attention, head h reading kv head ⌊h/(heads/kv_heads)⌋ as HF's repeat_kv), rotary embeddings on q and k,
  * scores S = scale·q_h·k_gᵀ with the causal mask, P = softmax(S), head outputs P·v_g concatenated, y = o·Woᵀ + bo.
- * A fused qkv (GPT-2's c_attn) is one weight [(heads + 2·kv_heads)·head_dim, width]. Backward through every step
+ * A fused qkv (GPT-2's c_attn) is one weight [(heads + 2·kv_heads)·head_dim, width]. A relative position bias
+ * (`position_bias`, T5) adds table[bucket(j − i), h] to the scores (`positionBias.ts`). Backward through every step
  * (softmax: ds = p ⊙ (dp − Σ p·dp)). Records the logits' std and the mean attention entropy over ln(visible keys).
  * Mean field (approximate): q, k, v moments by `projectedMoments`, carrying two tokens' cross-moment X (tokens align
  * with depth; Noci et al., 2022); the logits' std √(scale²·head_dim·E[q²]·E[k²]) (≈ width·σ² for normalized inputs);
@@ -70,7 +75,7 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
   type: 'attention',
   op: 'attention',
   aliases: { multi_head_attention: 'attention', self_attention: 'attention', multiheadattention: 'attention' },
-  keys: ['heads', 'kv_heads', 'head_dim', 'causal', 'scale', 'init', 'q_init', 'k_init', 'v_init', 'out_init', 'bias', 'out_bias', 'fused_qkv', 'rotary'],
+  keys: ['heads', 'kv_heads', 'head_dim', 'causal', 'scale', 'init', 'q_init', 'k_init', 'v_init', 'out_init', 'bias', 'out_bias', 'fused_qkv', 'rotary', 'position_bias'],
   schema: {
     description: 'Multi-head self-attention on a [tokens, width] sequence: q, k, v projections, softmax(scale·q·kᵀ)·v per head, output projection.',
     properties: {
@@ -94,6 +99,7 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
           base: { type: 'number', description: 'Frequency base (rope_theta), default 10000.', exclusiveMinimum: 0 },
         },
       },
+      position_bias: POSITION_BIAS_SCHEMA,
     },
     required: ['heads'],
   },
@@ -124,9 +130,10 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     const bias = readAttentionBias(ctx, 'bias', init);
     const outBias = r.prop(obj, 'out_bias') ? readAttentionBias(ctx, 'out_bias', init) : bias;
     const rotary = readRotary(ctx, r.prop(obj, 'rotary'));
+    const positionBias = readPositionBias(ctx, r.prop(obj, 'position_bias'));
     if (heads === undefined || kvHeads === undefined || headDim === undefined || scale === undefined || !init || q === undefined || k === undefined
-      || v === undefined || out === undefined || bias === undefined || outBias === undefined || rotary === undefined) return undefined;
-    return { type: 'attention', path: ctx.path, name: ctx.name, heads, kvHeads, headDim, causal, scale, init, q, k, v, out, bias, outBias, fusedQkv, rotary };
+      || v === undefined || out === undefined || bias === undefined || outBias === undefined || rotary === undefined || positionBias === undefined) return undefined;
+    return { type: 'attention', path: ctx.path, name: ctx.name, heads, kvHeads, headDim, causal, scale, init, q, k, v, out, bias, outBias, fusedQkv, rotary, positionBias };
   },
 
   plan(spec, inShape, ctx) {
@@ -152,8 +159,12 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
       : [projection('q', 0, heads * headDim, width, spec.q ?? spec.init, spec.bias), projection('k', 1, kvHeads * headDim, width, spec.k ?? spec.init, spec.bias),
         projection('v', 2, kvHeads * headDim, width, spec.v ?? spec.init, spec.bias)];
     projections.push(projection('o', 3, width, heads * headDim, spec.out ?? spec.init, spec.outBias));
-    return single(ctx.push({ op: 'attention', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, width, heads, kvHeads, headDim,
-      causal: spec.causal, scale, rotary, projections } satisfies AttentionNode));
+    const node: AttentionNode = { op: 'attention', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, width, heads, kvHeads, headDim,
+      causal: spec.causal, scale, rotary, projections, positionBias: null };
+    const positionBias = planPositionBias(spec.positionBias, node, heads, ctx, spec.path);
+    if (positionBias === undefined) return null;
+    node.positionBias = positionBias;
+    return single(ctx.push(node));
   },
 
   predict(node, s, ctx) {
@@ -166,8 +177,10 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     const v = projectedMoments(vp, s.mean, s.second, cross);
     // Scores over every (query, key) pair, and as one query sees them across its keys: a component the keys share
     // (their cross-moment) shifts all of a query's logits alike, which the softmax ignores.
-    const logitVariance = Math.max(0, node.scale ** 2 * node.headDim * q.second * k.second - (node.scale * node.headDim * q.mean * k.mean) ** 2);
-    const spread = node.scale ** 2 * node.headDim * q.second * Math.max(0, k.second - k.cross);
+    // A position bias adds its table's variance to every logit (and to the spread a query sees across its keys).
+    const biasVariance = node.positionBias ? node.positionBias.init.std ** 2 : 0;
+    const logitVariance = Math.max(0, node.scale ** 2 * node.headDim * q.second * k.second - (node.scale * node.headDim * q.mean * k.mean) ** 2) + biasVariance;
+    const spread = node.scale ** 2 * node.headDim * q.second * Math.max(0, k.second - k.cross) + biasVariance;
     const { own, pairs } = attentionWeights(tokens, node.causal, spread);
     // Head outputs Σ_j p_tj·v_j: E[o_t²] = X + (S − X)·Σ_j p_tj², E[o_t·o_t′] = X + (S − X)·Σ_j p_tj·p_t′j.
     const headSecond = v.cross + (v.second - v.cross) * own;
@@ -219,6 +232,7 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     const scores = run.backend.allocate(T * T);
     const head = run.backend.allocate(T * dh);
     const stats = emptySoftmaxStats();
+    const biasTable = node.positionBias ? positionBiasTable(node.positionBias, H, run) : null;
     try {
       for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
         const g = Math.floor(h / (H / G));
@@ -227,6 +241,7 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
         const v = vh.subarray(((b * G + g) * T) * dh, ((b * G + g + 1) * T) * dh);
         run.backend.gemm(false, true, T, T, dh, q, k, scores, false);
         for (let i = 0; i < scores.length; i++) scores[i] *= node.scale;
+        if (biasTable) addPositionBias(scores, biasTable, node.positionBias!, H, h, T, T);
         const ph = p.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
         maskedSoftmax(scores, ph, T, T, node.causal, stats);
         run.backend.gemm(false, false, T, dh, T, ph, v, head, false);
@@ -235,6 +250,7 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     } finally {
       run.backend.release(scores);
       run.backend.release(head);
+      if (biasTable) run.backend.release(biasTable);
     }
     const y = projectPart(run, node, node.projections[node.projections.length - 1], concat, rows, run.tensor(rows * node.width));
     const mean = stats.logitSum / stats.logitCount;
@@ -333,6 +349,9 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     const backward = rows * node.heads * node.headDim + 2 * rows * qkv + rows * node.width + T * T + T * node.headDim;
     return Math.max(forward, backward) + 2 * widest;
   },
+  // A shared position bias is counted once, by the attention that owns its table.
+  parameters: (node) => node.projections.reduce((n, p) => n + p.rows * p.cols + (p.bias ? p.rows : 0), 0)
+    + (node.positionBias?.owner === node ? node.positionBias.buckets * node.heads : 0),
   outputActivation: () => null,
   findings: { chain: 'link' },
 };
@@ -379,7 +398,7 @@ interface AttentionTape {
 }
 
 /** Copies columns [offset, offset + heads·dim) of a [batch·tokens, stride] tensor into [batch, heads, tokens, dim]. */
-function toHeads(src: Float32Array, dst: Float32Array, B: number, T: number, heads: number, dim: number, stride: number, offset: number): void {
+export function toHeads(src: Float32Array, dst: Float32Array, B: number, T: number, heads: number, dim: number, stride: number, offset: number): void {
   for (let b = 0; b < B; b++) for (let h = 0; h < heads; h++) for (let t = 0; t < T; t++) {
     const from = (b * T + t) * stride + offset + h * dim;
     dst.set(src.subarray(from, from + dim), ((b * heads + h) * T + t) * dim);
@@ -387,20 +406,20 @@ function toHeads(src: Float32Array, dst: Float32Array, B: number, T: number, hea
 }
 
 /** The inverse of `toHeads`: writes [batch, heads, tokens, dim] into columns [offset, …) of [batch·tokens, stride]. */
-function fromHeads(src: Float32Array, dst: Float32Array, B: number, T: number, heads: number, dim: number, stride: number, offset: number): void {
+export function fromHeads(src: Float32Array, dst: Float32Array, B: number, T: number, heads: number, dim: number, stride: number, offset: number): void {
   for (let b = 0; b < B; b++) for (let h = 0; h < heads; h++) for (let t = 0; t < T; t++) {
     const from = ((b * heads + h) * T + t) * dim;
     dst.set(src.subarray(from, from + dim), (b * T + t) * stride + offset + h * dim);
   }
 }
 
-function optionalPositive(ctx: LayerParseContext, key: string): number | null | undefined {
+export function optionalPositive(ctx: LayerParseContext, key: string): number | null | undefined {
   const node = ctx.r.prop(ctx.obj, key);
   if (!node) return null;
   return ctx.r.number(node, ctx.at(key), key, { integer: true, min: 1, max: 1 << 24 });
 }
 
-function readScale(ctx: LayerParseContext): AttentionScale | undefined {
+export function readScale(ctx: LayerParseContext): AttentionScale | undefined {
   const node = ctx.r.prop(ctx.obj, 'scale');
   if (!node) return 'inverse_sqrt';
   if (node.type === 'number') {
@@ -416,7 +435,7 @@ function readScale(ctx: LayerParseContext): AttentionScale | undefined {
 }
 
 /** A bias field: as a dense layer's (default: PyTorch's uniform when the weight init is the assumed default, else zeros). */
-function readAttentionBias(ctx: LayerParseContext, key: string, init: InitSpec | undefined): InitSpec | null | undefined {
+export function readAttentionBias(ctx: LayerParseContext, key: string, init: InitSpec | undefined): InitSpec | null | undefined {
   const node = ctx.r.prop(ctx.obj, key);
   if (node) return readBias(ctx.r, node, ctx.at(key), 'layer');
   if (ctx.defaults.bias !== undefined) return ctx.defaults.bias;

@@ -169,6 +169,7 @@ export const gatedMlp: LayerOp<GatedMlpSpec, GatedMlpNode> = {
     const hidden = node.projections[0].rows;
     return rows * node.projections[2].rows + 4 * rows * hidden + 2 * hidden * node.projections[0].cols;
   },
+  parameters: (node) => node.projections.reduce((n, p) => n + p.rows * p.cols + (p.bias ? p.rows : 0), 0),
   outputActivation: () => null,
   findings: { chain: 'link' },
 };

@@ -74,7 +74,9 @@ export const lmHead: LayerOp<LmHeadSpec, LmHeadNode> = {
       const node = planWeightLayer('lm_head', { ...spec, activation: { ...LINEAR, path: spec.path } }, ctx, { inShape, outShape, weightShape: [spec.vocab, width] });
       return single(Object.assign(node, { tiedTo: null }) as LmHeadNode);
     }
-    const tiedTo = ctx.preceding('embedding') as EmbeddingNode | null;
+    const found = ctx.preceding('embedding') as EmbeddingNode | null;
+    // A tied embedding (a decoder's) reads its owner's table: the head shares that one.
+    const tiedTo = found?.tiedTo ?? found;
     if (!tiedTo) return ctx.fail(`the tied head at ${spec.path} has no embedding before it to share; add one or set "tied": false`);
     if (tiedTo.weightShape[0] !== spec.vocab || tiedTo.weightShape[1] !== width) {
       return ctx.fail(`the tied head at ${spec.path} needs a [${spec.vocab}, ${width}] table; the embedding at ${tiedTo.path} is ${describeShape(tiedTo.weightShape)}`);
@@ -135,6 +137,8 @@ export const lmHead: LayerOp<LmHeadSpec, LmHeadNode> = {
     const [vocab, width] = node.weightShape;
     return rows * vocab + rows + rows * width + 2 * vocab * width;
   },
+  // A tied head's weight is the embedding's, counted there; its bias is its own.
+  parameters: (node) => (node.tiedTo ? 0 : node.weightShape[0] * node.weightShape[1]) + (node.bias ? node.weightShape[0] : 0),
   outputActivation: () => null,
   findings: { chain: 'cut' },
 };

@@ -108,6 +108,9 @@ export function normalizationOp(kind: 'batchnorm' | 'layernorm', description: st
     predict: (node, s, ctx) => predictNormalization(node, s, ctx, { kind, groupSize: normalizationGroupSize(kind, ctx.batch, node.inShape), eps: node.eps, gain: { mean: 1, std: 0 } }),
     forward: normalizationForward,
     backward: (node, dy, tape, run) => normalizationBackward(node, dy, tape, run),
+    // The affine γ and β (torch.nn.BatchNorm2d(C): 2·C; nn.LayerNorm over what it normalizes: the last axis of a
+    // sequence, else the whole sample); running statistics are buffers, not parameters.
+    parameters: (node) => 2 * (kind === 'batchnorm' ? node.inShape[0] : node.inShape.length === 2 ? node.inShape[1] : sizeOf(node.inShape)),
     findings: { chain: 'cut', normalizes: true },
   };
 }

@@ -82,5 +82,7 @@ export const rmsnorm: LayerOp<RmsNormSpec, NormNode> = {
     tally.keptFloats += batch * sizeOf(node.inShape);
     tally.weightCount += node.inShape[node.inShape.length - 1];
   },
+  // The gain, one per feature of the last axis (LlamaRMSNorm.weight); no shift.
+  parameters: (node) => node.inShape[node.inShape.length - 1],
   findings: { chain: 'cut', normalizes: true },
 };
