@@ -1,4 +1,4 @@
-// Builds the three bundles: the extension host entry, the CLI and the webview script.
+// Builds the bundles: the extension host entry, the engine process and its threads, the CLI and the webview script.
 // `node esbuild.js` builds once; `node esbuild.js --watch` rebuilds on change.
 'use strict';
 const esbuild = require('esbuild');
@@ -9,6 +9,7 @@ const production = process.argv.includes('--production');
 /** @type {import('esbuild').BuildOptions[]} */
 const targets = [
   { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
+  { entryPoints: ['src/worker/engineProcess.ts'], outfile: 'dist/engineProcess.js', platform: 'node', format: 'cjs' },
   { entryPoints: ['src/worker/engineWorker.ts'], outfile: 'dist/engineWorker.js', platform: 'node', format: 'cjs' },
   { entryPoints: ['src/kernels/kernelThread.ts'], outfile: 'dist/kernelThread.js', platform: 'node', format: 'cjs' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },

@@ -89,8 +89,11 @@ class Sandbox {
     return ws;
   }
 
-  /** Starts code-server on 127.0.0.1 and a free port. */
-  async startCodeServer(tools, { workspace, extensionsDir, label = 'cs', settings = {}, port: wantedPort }) {
+  /**
+   * Starts code-server on 127.0.0.1 and a free port. Workspace trust is off (every folder trusted) unless `trust` is
+   * true: then a folder opens in restricted mode, without asking, until the user trusts it.
+   */
+  async startCodeServer(tools, { workspace, extensionsDir, label = 'cs', settings = {}, port: wantedPort, trust = false }) {
     const userData = path.join(this.dir, `${label}-user-data`);
     fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
     fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ ...SETTINGS, ...settings }, null, 2));
@@ -100,7 +103,7 @@ class Sandbox {
     fs.writeFileSync(config, 'auth: none\ncert: false\n');
     const port = wantedPort || await freePort();
     const args = [tools.entry, '--config', config, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--user-data-dir', userData,
-      '--extensions-dir', extDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+      '--extensions-dir', extDir, '--disable-telemetry', '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
       // Without this the workbench silently ignores the extension development and test paths of the URL payload.
       '--vscode-option', 'enable-smoke-test-driver', workspace];
     const child = spawn(tools.node, args, { env: this.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,14 +2,17 @@
 // The integration tests in a real VS Code (code-server 4.139, VS Code 1.139, a real Node extension host), driven by
 // headless Debian Chromium:
 //   1. the mocha suite out/test/integration runs inside the extension host against the real `vscode` API;
-//   2. user-level tests (out/test/ui/*.ui.js) act in the workbench page with Playwright;
+//   2. user-level tests (out/test/ui/*.ui.js) act in the workbench page with Playwright; then the suite
+//      out/test/restricted runs in a workbench with workspace trust on, whose folder is not trusted (restricted mode);
 //   3. the README's quick start as a user runs it: `npm start` from the clone's root, its URL opened in Chromium, the
 //      examples and "Analyze Network" in the Explorer, then Ctrl+C, after which no process of that run may be left
 //      (scripts/quickstartTest.js);
 //   4. the .vsix that `npm run package` builds is installed with --install-extension and shown to activate.
 // Prints every report, saves screenshots under test-results/, exits non-zero on any failure or timeout, and removes
 // every process and temp folder it made, also when interrupted.
-// Usage: node scripts/run-integration.js [--timeout SECONDS] [--skip-vsix] [--only-ui] [--skip-quickstart] [--only-quickstart]
+// Usage: node scripts/run-integration.js [--timeout SECONDS] [--skip-vsix] [--only-ui] [--ui-grep TEXT] [--skip-quickstart]
+//                                        [--only-quickstart]
+// --ui-grep runs only the user-level tests whose name contains TEXT.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -30,8 +33,11 @@ async function screenshotter(page, prefix) {
   return async (name) => { await page.screenshot({ path: path.join(RESULTS, `${prefix}${name}.png`) }); };
 }
 
-/** Phase 1: the mocha suite inside the extension host. Resolves to the failure count (or 'timeout'). */
-async function extensionHostSuite(sandbox, tools, server) {
+/**
+ * Phase 1 (and 2b): a mocha suite inside the extension host, out/test/integration (or `suite`). Resolves to its exit
+ * code (or 'timeout').
+ */
+async function extensionHostSuite(sandbox, tools, server, suite = 'integration') {
   const browser = await sandbox.launchBrowser(tools);
   const page = browser.pages()[0] || await browser.newPage();
   let onExit;
@@ -43,10 +49,10 @@ async function extensionHostSuite(sandbox, tools, server) {
   });
   await page.exposeFunction('codeAutomationExit', (code) => onExit(code));
   page.on('pageerror', (e) => { if (!NOISE.test(e.message)) console.error('[pageerror]', e.message); });
-  await page.goto(server.url({ extensionPath: ROOT, testsPath: path.join(ROOT, 'out', 'test', 'integration') }));
-  log('workbench loading; the extension-host suite runs');
+  await page.goto(server.url({ extensionPath: ROOT, testsPath: path.join(ROOT, 'out', 'test', suite) }));
+  log(`workbench loading; the extension-host suite out/test/${suite} runs`);
   const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), TIMEOUT_MS))]);
-  await (await screenshotter(page, 'exthost-'))('end').catch(() => {});
+  await (await screenshotter(page, `exthost-${suite}-`))('end').catch(() => {});
   await browser.close();
   return code;
 }
@@ -77,7 +83,11 @@ async function uiTests(sandbox, tools, server, tests, { extensionPath, prefix, e
 
 function loadUiTests() {
   const dir = path.join(ROOT, 'out', 'test', 'ui');
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.ui.js')).sort().flatMap((f) => require(path.join(dir, f)).tests);
+  const grep = argv.includes('--ui-grep') ? argv[argv.indexOf('--ui-grep') + 1] : '';
+  const tests = fs.readdirSync(dir).filter((f) => f.endsWith('.ui.js')).sort().flatMap((f) => require(path.join(dir, f)).tests);
+  const chosen = tests.filter((t) => t.name.includes(grep));
+  if (chosen.length === 0) throw new Error(`no user-level test's name contains "${grep}"`);
+  return chosen;
 }
 
 async function main() {
@@ -90,9 +100,12 @@ async function main() {
   const sandbox = new Sandbox('it');
   let failed = 0;
   try {
-    // The examples, test/fixtures, and a package.json to check that menus and diagnostics go by content, not by name.
-    const fixtures = Object.fromEntries(fs.readdirSync(path.join(ROOT, 'test', 'fixtures')).map((f) => [f, fs.readFileSync(path.join(ROOT, 'test', 'fixtures', f), 'utf8')]));
-    const workspace = sandbox.workspace(path.join(ROOT, 'examples'), { ...fixtures, 'package.json': JSON.stringify({ name: 'not-a-network', version: '1.0.0' }, null, 2) });
+    // The examples, test/fixtures' files, a Hugging Face config.json (recognised by its content, model_type) and a
+    // package.json to check that menus and diagnostics go by content, not by name.
+    const fixtureDir = path.join(ROOT, 'test', 'fixtures');
+    const fixtures = Object.fromEntries(fs.readdirSync(fixtureDir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => [e.name, fs.readFileSync(path.join(fixtureDir, e.name), 'utf8')]));
+    const hfConfig = fs.readFileSync(path.join(fixtureDir, 'huggingFace', 'tiny-gpt2-wide-init.config.json'), 'utf8');
+    const workspace = sandbox.workspace(path.join(ROOT, 'examples'), { ...fixtures, 'config.json': hfConfig, 'package.json': JSON.stringify({ name: 'not-a-network', version: '1.0.0' }, null, 2) });
     // The examples' "$schema": "../schemas/network.schema.json" resolves beside the workspace, as it does in the repository.
     fs.cpSync(path.join(ROOT, 'schemas'), path.join(sandbox.dir, 'schemas'), { recursive: true });
     if (!onlyQuickstart) {
@@ -106,6 +119,14 @@ async function main() {
       }
       log('user-level tests (Playwright in the workbench)');
       failed += await uiTests(sandbox, tools, server, loadUiTests(), { extensionPath: ROOT, prefix: 'ui-' });
+      if (!argv.includes('--only-ui')) {
+        // Workspace trust on, and the folder never trusted: VS Code's restricted mode, without its startup prompt.
+        const restricted = await sandbox.startCodeServer(tools, { workspace, label: 'restricted', trust: true,
+          settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never', 'security.workspace.trust.emptyWindow': false } });
+        const code = await extensionHostSuite(sandbox, tools, restricted, 'restricted');
+        if (code !== 0) failed++;
+        log(`restricted-mode suite ${code === 0 ? 'passed' : `FAILED (${code})`}`);
+      }
     }
 
     if (!argv.includes('--skip-quickstart')) {
@@ -138,9 +159,9 @@ async function main() {
           await page.waitForTimeout(3000);
           await page.keyboard.press('F1');
           await page.keyboard.type('Init Inspector: Open Demo Walkthrough');
-          await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30000 });
-          await page.keyboard.press('Enter');
-          await page.getByText('7. Residual networks').first().click({ timeout: 30000 });
+          // Click the command's own row: under load the list may still show another match when Enter would land.
+          await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Demo Walkthrough' }).first().click({ timeout: 30000 });
+          await page.getByText('7. Residual networks').first().click({ timeout: 60000 });
           await page.getByRole('button', { name: 'Open the example and its analysis' }).first().click();
           const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
           await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 60000 });

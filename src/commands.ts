@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { analyze, parseNetwork, type Report } from './engine';
+import { analyze, readNetwork, type Report } from './engine';
 import { EXAMPLE_STEPS, WALKTHROUGH_ID } from './examples';
 import { rangeOf } from './editor/networkDocument';
 import type { PanelManager } from './panel/panelManager';
@@ -52,7 +52,7 @@ async function analyzeNetwork(deps: CommandDeps, uri?: vscode.Uri): Promise<Repo
     return undefined;
   }
   const name = vscode.workspace.asRelativePath(target);
-  const first = parseNetwork(doc.getText()).problems.find((p) => p.severity === 'error');
+  const first = readNetwork(doc.getText()).problems.find((p) => p.severity === 'error');
   if (first) {
     const report = analyze(doc.getText(), { mode: 'analytic', file: name });
     void vscode.window.showErrorMessage(`Init Inspector: ${name} is not a valid network description. ${name}:${first.line}:${first.column}: ${first.message}`, 'Go to Problem')

@@ -9,6 +9,7 @@ export const EXAMPLE_STEPS = [
   { id: 'xavierRelu', file: 'xavier-relu.net.json', title: 'Xavier under ReLU collapses' },
   { id: 'kaiming', file: 'kaiming-relu.net.json', title: 'Kaiming / MSRA for ReLU' },
   { id: 'residual', file: 'residual-kaiming.net.json', title: 'Residual networks and zero-init of the last layer' },
+  { id: 'transformer', file: 'gpt2-small-unscaled.net.json', title: 'Deep transformers: scale the residual branches' },
 ] as const;
 
 export type ExampleStepId = (typeof EXAMPLE_STEPS)[number]['id'];

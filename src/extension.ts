@@ -12,15 +12,18 @@ const JSON_DOCUMENTS: vscode.DocumentSelector = [{ language: 'json' }, { languag
 
 /**
  * Activates Init Inspector: the network file index (for menus), live diagnostics with quick fixes and hovers, the
- * analysis panels (engine in a worker thread) and the commands.
+ * analysis panels (engine in worker threads) and the commands.
  */
 export function activate(context: vscode.ExtensionContext): void {
   const index = new NetworkFileIndex();
   const diagnostics = new NetworkDiagnostics(vscode.Uri.joinPath(context.extensionUri, 'README.md'));
   const runner = new AnalysisRunner(context.asAbsolutePath('dist'));
-  const panels = new PanelManager(context.extensionUri, runner);
+  // A second engine worker for the panels' mean-field predictions (analytic runs only: no kernels, no threads), so a
+  // prediction never waits behind a sampled run and never runs on this thread.
+  const predictions = new AnalysisRunner(context.asAbsolutePath('dist'));
+  const panels = new PanelManager(context.extensionUri, runner, predictions);
   context.subscriptions.push(
-    index, diagnostics, panels, runner,
+    index, diagnostics, panels, runner, predictions,
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, panels),
     vscode.languages.registerCodeActionsProvider(JSON_DOCUMENTS, new InitQuickFixes(diagnostics), { providedCodeActionKinds: InitQuickFixes.kinds }),
     vscode.languages.registerHoverProvider(JSON_DOCUMENTS, new InitHover(diagnostics)),

@@ -70,8 +70,20 @@ function base(theme: ChartTheme, title: string) {
   };
 }
 
-/** A per-layer std chart: the sampled value beside the mean-field prediction, on a log scale. */
-export function stdChart(canvas: HTMLCanvasElement, layers: LayerReport[], theme: ChartTheme, kind: 'activation' | 'gradient'): void {
+/** A colour at reduced opacity (for sampled points still pending): '#rrggbb[aa]' and 'rgb[a](…)' forms; others unchanged. */
+function faded(color: string, alpha = 0.45): string {
+  const hex = /^#([0-9a-f]{6})(?:[0-9a-f]{2})?$/i.exec(color);
+  if (hex) return `#${hex[1]}${Math.round(alpha * 255).toString(16).padStart(2, '0')}`;
+  const rgb = /^rgba?\(([^,]+),([^,]+),([^,)]+)/.exec(color);
+  return rgb ? `rgba(${rgb[1]},${rgb[2]},${rgb[3]},${alpha})` : color;
+}
+
+/**
+ * A per-layer std chart: the sampled value beside the mean-field prediction, on a log scale. With `pending`, the
+ * sampled values are the previous run's (a newer what-if's run has not finished): hollow, faded points on a dotted
+ * line, named so in the legend, while the prediction is already the new one.
+ */
+export function stdChart(canvas: HTMLCanvasElement, layers: LayerReport[], theme: ChartTheme, kind: 'activation' | 'gradient', pending = false): void {
   const sampled = layers.map((l) => positive(kind === 'activation' ? l.activation?.std : l.gradient?.std));
   const predicted = layers.map((l) => positive(kind === 'activation' ? l.predicted?.activationStd : l.predicted?.gradientStd));
   const color = kind === 'activation' ? theme.sampled : theme.gradient;
@@ -79,7 +91,11 @@ export function stdChart(canvas: HTMLCanvasElement, layers: LayerReport[], theme
   const datasets = [];
   // Samples are dots on a thin line; the prediction is a dashed line drawn on top (order 0) without markers, so where
   // the two agree the dashes run through the dots and both stay visible.
-  if (sampled.some((v) => v !== null)) datasets.push({ label: 'sampled', data: sampled, borderColor: color, backgroundColor: color, borderWidth: 1.5, pointRadius: 5, pointHoverRadius: 7, spanGaps: true, order: 1 });
+  if (sampled.some((v) => v !== null)) {
+    datasets.push(pending
+      ? { label: 'sampled: pending (previous run)', data: sampled, borderColor: faded(color), backgroundColor: 'transparent', pointBorderColor: faded(color), borderWidth: 1, borderDash: [2, 3], pointRadius: 5, pointBorderWidth: 1.5, pointHoverRadius: 7, spanGaps: true, order: 1 }
+      : { label: 'sampled', data: sampled, borderColor: color, backgroundColor: color, borderWidth: 1.5, pointRadius: 5, pointHoverRadius: 7, spanGaps: true, order: 1 });
+  }
   if (predicted.some((v) => v !== null)) {
     datasets.push({ label: 'predicted (mean field)', data: predicted, borderColor: predictedColor, backgroundColor: predictedColor, borderDash: [7, 5], borderWidth: 3, pointRadius: 0, pointHoverRadius: 4, pointStyle: 'line', spanGaps: true, order: 0 });
   }
@@ -94,13 +110,18 @@ export function stdChart(canvas: HTMLCanvasElement, layers: LayerReport[], theme
     data: { labels: layers.map(layerLabel), datasets },
     options: { ...options, scales: axes(theme, { title: kind === 'activation' ? 'std of the layer output (log)' : 'std of dL/d(output) (log)', log: true, ...range }) },
   } as ChartConfiguration, { sampled, predicted });
+  canvas.dataset.pending = String(pending && sampled.some((v) => v !== null));
 }
 
-/** Saturated and dead fractions per layer, in percent (sampled when measured, else predicted). */
-export function fractionsChart(canvas: HTMLCanvasElement, layers: LayerReport[], theme: ChartTheme): void {
-  const saturated = layers.map((l) => 100 * (l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction ?? 0));
-  const dead = layers.map((l) => 100 * (l.activation?.deadFraction ?? l.predicted?.deadFraction ?? 0));
-  const measured = layers.some((l) => l.activation);
+/**
+ * Saturated and dead fractions per layer, in percent (sampled when measured, else predicted). With `pending`, the
+ * prediction for the newer what-if, whose sampled run has not finished.
+ */
+export function fractionsChart(canvas: HTMLCanvasElement, layers: LayerReport[], theme: ChartTheme, pending = false): void {
+  const measured = !pending && layers.some((l) => l.activation);
+  const stats = (l: LayerReport) => (measured ? l.activation : null) ?? l.predicted;
+  const saturated = layers.map((l) => 100 * (stats(l)?.saturatedFraction ?? 0));
+  const dead = layers.map((l) => 100 * (stats(l)?.deadFraction ?? 0));
   draw(canvas, {
     type: 'bar',
     data: {
@@ -110,6 +131,6 @@ export function fractionsChart(canvas: HTMLCanvasElement, layers: LayerReport[],
         { label: 'dead (ReLU ≤ 0 for the whole batch)', data: dead, backgroundColor: theme.dead, borderColor: theme.dead },
       ],
     },
-    options: { ...base(theme, `Saturated and dead units per layer${measured ? '' : ' (predicted)'}`), scales: axes(theme, { title: '% of outputs / units', log: false, max: 100 }) },
+    options: { ...base(theme, `Saturated and dead units per layer${measured ? '' : pending ? ' (predicted; sampled run pending)' : ' (predicted)'}`), scales: axes(theme, { title: '% of outputs / units', log: false, max: 100 }) },
   } as ChartConfiguration, { saturated, dead });
 }

@@ -1,9 +1,10 @@
 // The analysis panel: receives reports from the extension host and draws them. Talks to the host only through the
-// typed messages of src/protocol/panelProtocol.ts.
+// typed messages of src/protocol/panelProtocol.ts. A what-if's prediction is drawn as soon as it comes, with the
+// previous run's sampled statistics marked pending until the new run's report replaces them.
 import type { WhatIf } from '../src/engine/edit/whatIf';
 import { isValidBatchSize, isValidSeed, RUN_BOUNDS } from '../src/engine/format/bounds';
 import type { Mode } from '../src/engine/report/report';
-import type { PanelReport, PanelState, RunSettings, WebviewToHost, WeightLayerChoice } from '../src/protocol/panelProtocol';
+import type { PanelReport, PanelState, PanelTimings, RunSettings, WebviewToHost, WeightLayerChoice } from '../src/protocol/panelProtocol';
 import { validateHostToWebview } from '../src/protocol/validateHostMessage';
 import { chartCount, destroyAll, fractionsChart, stdChart } from './charts';
 import { h } from './dom';
@@ -11,8 +12,11 @@ import { chartsImage } from './exportImage';
 import { renderFindings } from './findingsList';
 import { histogramGrid } from './histograms';
 import { renderLayerTable } from './layerTable';
+import { shownReport } from './pendingReport';
+import { scaleSlider, showScale } from './scaleSlider';
+import { MODE_NAMES, statusLine } from './statusLine';
 import { chartTheme, watchTheme } from './theme';
-import { button, type Choice, defineControls, dropdown, onCommit, onPress, progressRing, setChoices, setEnabled, setValue, textField, valueOf } from './toolkit';
+import { button, type Choice, defineControls, dropdown, onCommit, onPress, progressBar, setChoices, setEnabled, setProgress, setValue, textField, valueOf } from './toolkit';
 
 defineControls();
 
@@ -24,6 +28,14 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 
+/** A prediction newer than the last run's report: for the what-if and settings it was computed for. */
+interface Prediction {
+  report: PanelReport;
+  whatIf: WhatIf | null;
+  /** A sampled run for it is on its way (false while the slider is dragged). */
+  sampledPending: boolean;
+}
+
 /** Everything the panel shows, derived from the last messages. */
 const view = {
   fileName: '',
@@ -31,12 +43,24 @@ const view = {
   schemes: [] as string[],
   settings: { seed: 0, batchSize: 0, mode: 'both' } as RunSettings,
   whatIf: null as WhatIf | null,
+  /** The last run's report, and the what-if it ran with. */
   report: null as PanelReport | null,
+  reportWhatIf: null as WhatIf | null,
+  /** The prediction for a newer what-if while its sampled run is pending, else null. */
+  prediction: null as Prediction | null,
   weightLayers: [] as WeightLayerChoice[],
   latestRun: 0,
+  /** The run whose report was shown last. */
+  computedRun: 0,
   progressTimer: undefined as ReturnType<typeof setTimeout> | undefined,
-  /** When the last what-if went to the host (performance.now()), to time the loop until its charts are drawn. */
-  whatIfSentAt: undefined as number | undefined,
+  /** When the webview last asked for a run (performance.now()); the next `analysisStarted` takes it. */
+  requestedAt: undefined as number | undefined,
+  /** When the run `latestRun` was asked for (when the host started it on its own: when its start arrived). */
+  runRequestedAt: undefined as number | undefined,
+  /** When the slider last asked for a prediction. */
+  previewSentAt: undefined as number | undefined,
+  /** Where the last run's time went. */
+  timings: null as PanelTimings | null,
 };
 
 const app = document.getElementById('app')!;
@@ -52,6 +76,11 @@ document.addEventListener('securitypolicyviolation', (e) => {
   document.body.dataset.lastCspViolation = `${e.violatedDirective} ${e.blockedURI}`;
 });
 
+/** Counts an event in a data-* attribute of #app (for tests: predictions drawn, runs started, …). */
+function count(name: 'predictionsDrawn' | 'runsStarted' | 'runsDrawn'): void {
+  app.dataset[name] = String(Number(app.dataset[name] ?? '0') + 1);
+}
+
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const m = validateHostToWebview(event.data);
   if (!m) {
@@ -66,6 +95,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       return;
     case 'analysisStarted':
       view.latestRun = m.runId;
+      view.runRequestedAt = view.requestedAt ?? performance.now();
+      view.requestedAt = undefined;
+      count('runsStarted');
       clearTimeout(view.progressTimer);
       // Only runs longer than half a second show progress (and a Cancel button).
       view.progressTimer = setTimeout(() => showProgress(0), 500);
@@ -74,18 +106,48 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     case 'analysisProgressed':
       if (m.runId === view.latestRun && progressVisible()) showProgress(m.fraction);
       return;
-    case 'analysisComputed':
+    case 'predictionComputed': {
+      // A stale request's prediction is never shown, nor one that comes after its own run's report.
+      if (m.runId < view.latestRun || m.runId <= view.computedRun) return;
+      view.latestRun = m.runId;
+      view.prediction = { report: m.report, whatIf: m.whatIf, sampledPending: m.sampledPending };
+      renderReport();
+      // From the request (the edit, or the slider's move) to its prediction drawn.
+      const askedAt = m.sampledPending ? view.runRequestedAt : view.previewSentAt;
+      if (askedAt !== undefined) app.dataset.predictionMs = String(Math.round(performance.now() - askedAt));
+      // What the output-std chart showed then (for tests: the prediction came first, beside the pending samples).
+      app.dataset.predictionRunId = String(m.runId);
+      app.dataset.predictionSeries = document.getElementById('chart-std')?.dataset.series ?? '';
+      count('predictionsDrawn');
+      return;
+    }
+    case 'analysisComputed': {
       if (m.runId < view.latestRun) return; // a stale run's result is never shown
+      const arrived = performance.now();
+      view.computedRun = m.runId;
       hideProgress();
-      Object.assign(view, { report: m.report, settings: m.settings, whatIf: m.whatIf, weightLayers: m.weightLayers });
-      {
-        const started = performance.now();
-        renderReport();
-        app.dataset.renderMs = String(Math.round(performance.now() - started));
-        app.dataset.charts = String(chartCount());
-      }
+      Object.assign(view, { report: m.report, reportWhatIf: m.whatIf, weightLayers: m.weightLayers });
+      // A result for an older what-if than the controls hold (the slider moved while it was on its way) is the
+      // previous run now: the newer prediction stays, and its points stay pending.
+      if (sameRequest(m.settings, m.whatIf)) view.prediction = null;
+      renderReport();
+      syncWhatIfControls();
+      const drawn = performance.now();
+      const requested = view.runRequestedAt;
+      view.runRequestedAt = undefined;
+      // A result with no start before it answers the panel's `ready` by showing the last one again: that request is done.
+      if (requested === undefined) view.requestedAt = undefined;
+      const timings = { engineMs: m.engineMs, transferMs: requested === undefined ? null : Math.max(0, arrived - requested - m.engineMs), drawMs: drawn - arrived };
+      view.timings = timings;
+      renderStatus();
+      post({ type: 'runDrawn', runId: m.runId, transferMs: timings.transferMs, drawMs: timings.drawMs });
+      // The what-if loop, measured where the user sees it: from the request to these charts drawn.
+      if (requested !== undefined) app.dataset.whatifLoopMs = String(Math.round(drawn - requested));
+      app.dataset.charts = String(chartCount());
+      count('runsDrawn');
       saveState(); // after drawing: the charts come first
       return;
+    }
     case 'analysisFailed':
       if (m.runId < view.latestRun) return;
       hideProgress();
@@ -95,7 +157,10 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     case 'analysisCancelled':
       if (m.runId < view.latestRun) return;
       hideProgress();
-      setStatus('Analysis cancelled: showing nothing new; press Re-run to try again.');
+      if (view.prediction) view.prediction.sampledPending = false;
+      setStatus(view.prediction
+        ? 'Sampled run cancelled: the prediction drawn is the new one, the hollow sampled points the previous run\'s; press Re-run to run it.'
+        : 'Analysis cancelled: showing nothing new; press Re-run to try again.');
       app.dataset.state = 'cancelled';
       return;
     case 'whatIfApplied':
@@ -113,9 +178,12 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   }
 });
 
+/** Whether a result was computed for the settings and what-if the panel asks for now. */
+function sameRequest(settings: RunSettings, whatIf: WhatIf | null): boolean {
+  return JSON.stringify([settings, whatIf]) === JSON.stringify([view.settings, view.whatIf]);
+}
+
 // ---------------------------------------------------------------- layout
-/** The modes, as the mode drop-down and the status line name them (a table, so that a new Mode must be named). */
-const MODE_NAMES: Record<Mode, string> = { both: 'sampled + analytic', sampled: 'sampled', analytic: 'analytic (mean field)' };
 
 const ALL_LAYERS: Choice = ['all', 'all dense / conv layers'];
 
@@ -151,6 +219,7 @@ function renderShell(): void {
     labeled('whatif-target', 'Layers', dropdown('whatif-target', [ALL_LAYERS], 'all')),
     labeled('whatif-scheme', 'Init scheme', dropdown('whatif-scheme', view.schemes.map((s): Choice => [s, s === 'keep' ? 'keep the file\'s' : s]), 'keep')),
     textField('whatif-multiplier', 'Scale ×', '1'),
+    scaleSlider('whatif-scale', view.whatIf?.multiplier ?? 1, { preview: previewScale, commit: commitScale }),
     button('whatif-apply', 'Apply to file', 'primary', { disabled: true }),
     button('whatif-reset', 'Reset', 'secondary', { disabled: true }),
   );
@@ -164,7 +233,7 @@ function renderShell(): void {
           button('export-csv', 'CSV', 'secondary'))),
       h('div', { id: 'status', class: 'status' }, 'Analyzing…'),
       runControls, whatIf,
-      h('div', { id: 'progress', class: 'progress', hidden: '' }, progressRing(), h('span', { id: 'progress-text' }, 'Running…'), button('cancel', 'Cancel', 'secondary'))),
+      h('div', { id: 'progress', class: 'progress', hidden: '' }, progressBar('progress-bar', 'sampled pass'), h('span', { id: 'progress-text' }, 'Running…'), button('cancel', 'Cancel', 'secondary'))),
     h('div', { id: 'banner', class: 'banner', hidden: '' }),
     h('section', { id: 'findings-section' }, h('h2', {}, 'Findings'), h('ul', { id: 'findings', class: 'findings' })),
     h('section', { id: 'charts', class: 'charts' },
@@ -177,7 +246,7 @@ function renderShell(): void {
   onPress(control('rerun'), rerun);
   onPress(control('cancel'), () => post({ type: 'cancel' }));
   onPress(control('whatif-apply'), () => post({ type: 'applyWhatIf' }));
-  onPress(control('whatif-reset'), () => { view.whatIf = null; syncWhatIfControls(); saveState(); post({ type: 'setWhatIf', whatIf: null }); });
+  onPress(control('whatif-reset'), () => { view.whatIf = null; syncWhatIfControls(); saveState(); request({ type: 'setWhatIf', whatIf: null }); });
   for (const id of ['whatif-target', 'whatif-scheme', 'whatif-multiplier']) onCommit(control(id), sendWhatIf);
   onPress(control('export-png'), () => post({ type: 'exportImage', dataUrl: chartsDataUrl() }));
   onPress(control('export-json'), () => post({ type: 'exportReport', format: 'json' }));
@@ -200,7 +269,20 @@ function rerun(): void {
   }
   view.settings = { seed, batchSize, mode };
   saveState();
-  post({ type: 'rerun', settings: view.settings });
+  request({ type: 'rerun', settings: view.settings });
+}
+
+/** Asks the host for a run, noting when (the run's transfer time and the what-if loop are timed from here). */
+function request(message: WebviewToHost): void {
+  view.requestedAt = performance.now();
+  post(message);
+}
+
+/** The what-if the controls hold, with `multiplier` as its scale; null when it is the file's own inits. */
+function whatIfWith(multiplier: number): WhatIf | null {
+  const scheme = controlValue('whatif-scheme') || 'keep';
+  const target = controlValue('whatif-target') || 'all';
+  return scheme === 'keep' && multiplier === 1 ? null : { target, scheme, multiplier };
 }
 
 function sendWhatIf(): void {
@@ -209,13 +291,28 @@ function sendWhatIf(): void {
     setStatus('The scale must be a number ≥ 0.', 'error');
     return;
   }
-  const scheme = controlValue('whatif-scheme') || 'keep';
-  const target = controlValue('whatif-target') || 'all';
-  view.whatIf = scheme === 'keep' && multiplier === 1 ? null : { target, scheme, multiplier };
+  view.whatIf = whatIfWith(multiplier);
   syncWhatIfControls();
-  view.whatIfSentAt = performance.now();
-  post({ type: 'setWhatIf', whatIf: view.whatIf });
+  request({ type: 'setWhatIf', whatIf: view.whatIf });
   saveState();
+}
+
+/** The slider moves: the prediction for its scale, no sampled run (that starts when it rests). */
+function previewScale(multiplier: number): void {
+  view.whatIf = whatIfWith(multiplier);
+  setValue(control('whatif-multiplier'), String(multiplier));
+  app.dataset.whatif = view.whatIf ? JSON.stringify(view.whatIf) : '';
+  view.previewSentAt = performance.now();
+  post({ type: 'previewWhatIf', whatIf: view.whatIf });
+  hideProgress(); // the run in flight is for an older scale: the host cancels it
+  // In sampled mode no prediction comes back: say what the slider does instead.
+  if (view.settings.mode === 'sampled') setStatus(`Scale ×${multiplier}: the sampled run starts when the slider rests.`);
+}
+
+/** The slider rests (or is let go of): the sampled run for its scale. */
+function commitScale(multiplier: number): void {
+  setValue(control('whatif-multiplier'), String(multiplier));
+  sendWhatIf();
 }
 
 /** Puts the what-if (restored or cleared) into the controls and enables Apply/Reset only when there is one. */
@@ -227,6 +324,7 @@ function syncWhatIfControls(): void {
   setChoices(target, choices, current);
   setValue(control('whatif-scheme'), view.whatIf?.scheme ?? 'keep');
   setValue(control('whatif-multiplier'), String(view.whatIf?.multiplier ?? 1));
+  showScale(control('whatif-scale').parentElement!, view.whatIf?.multiplier ?? 1);
   for (const id of ['whatif-apply', 'whatif-reset']) setEnabled(control(id), view.whatIf !== null);
   app.dataset.whatif = view.whatIf ? JSON.stringify(view.whatIf) : '';
 }
@@ -246,6 +344,7 @@ function showProgress(fraction: number): void {
   const p = document.getElementById('progress');
   if (!p) return;
   p.hidden = false;
+  setProgress(control('progress-bar'), fraction);
   document.getElementById('progress-text')!.textContent = `Running the sampled pass… ${Math.round(fraction * 100)}%`;
 }
 
@@ -256,33 +355,40 @@ function hideProgress(): void {
 }
 
 // ---------------------------------------------------------------- the report
+/**
+ * Draws the last run's report, or, while a newer what-if's run is pending, its prediction with the previous run's
+ * sampled statistics marked pending (charts, histograms, table) and the findings list saying which lines are old.
+ */
 function renderReport(): void {
-  const r = view.report;
-  if (!r) return;
+  const shown = shownReport(view.report, view.prediction?.report ?? null);
+  if (!shown) return;
   if (!document.getElementById('charts')) renderShell();
-  syncWhatIfControls();
-  setStatus([r.network, MODE_NAMES[r.mode], `seed ${r.seed}`, `batch ${r.batchSize}`, `${r.layers.length} layers`, `${(r.elapsedMs / 1000).toFixed(2)} s`,
-    r.cost ? `${(r.cost.forwardFlops / 1e9).toFixed(2)} GFLOP/pass` : null, r.backend, view.whatIf ? `what-if: ${view.whatIf.scheme} ×${view.whatIf.multiplier} on ${view.whatIf.target === 'all' ? 'all layers' : view.whatIf.target}` : null]
-    .filter(Boolean).join(' · '));
+  const { report: r, pending, previous } = shown;
+  renderStatus();
   const banner = document.getElementById('banner')!;
-  banner.hidden = !r.sampledRefused;
-  banner.textContent = r.sampledRefused ?? '';
-  renderFindings(document.getElementById('findings')!, r, (path) => post({ type: 'revealPath', path }));
+  const refused = view.prediction ? null : r.sampledRefused;
+  banner.hidden = !refused;
+  banner.textContent = refused ?? '';
+  renderFindings(document.getElementById('findings')!, r, (path) => post({ type: 'revealPath', path }), previous, view.prediction !== null);
   const theme = chartTheme();
-  stdChart(document.getElementById('chart-std') as HTMLCanvasElement, r.layers, theme, 'activation');
-  stdChart(document.getElementById('chart-grad') as HTMLCanvasElement, r.layers, theme, 'gradient');
-  fractionsChart(document.getElementById('chart-fractions') as HTMLCanvasElement, r.layers, theme);
-  histogramGrid(document.getElementById('histograms')!, r.layers, theme);
-  renderLayerTable(document.getElementById('layers')!, r);
-  if (view.whatIfSentAt !== undefined) {
-    // The what-if loop, measured where the user sees it: from sending the new scale to these charts drawn.
-    app.dataset.whatifLoopMs = String(Math.round(performance.now() - view.whatIfSentAt));
-    app.dataset.runMs = String(Math.round(view.report?.elapsedMs ?? NaN));
-    view.whatIfSentAt = undefined;
-  }
-  app.dataset.state = 'ready';
+  stdChart(document.getElementById('chart-std') as HTMLCanvasElement, r.layers, theme, 'activation', pending);
+  stdChart(document.getElementById('chart-grad') as HTMLCanvasElement, r.layers, theme, 'gradient', pending);
+  fractionsChart(document.getElementById('chart-fractions') as HTMLCanvasElement, r.layers, theme, view.prediction !== null);
+  histogramGrid(document.getElementById('histograms')!, (previous ?? r).layers, theme, previous !== null);
+  renderLayerTable(document.getElementById('layers')!, r, pending);
+  app.dataset.state = view.prediction ? 'predicted' : 'ready';
   app.dataset.runId = String(view.latestRun);
 }
 
-watchTheme(() => { if (view.report) renderReport(); });
-post({ type: 'ready', state: vscode.getState() ?? null });
+/** The status line: what is shown, and where the last run's time went. */
+function renderStatus(): void {
+  const s = document.getElementById('status');
+  const r = view.prediction?.report ?? view.report;
+  if (!s || !r) return;
+  const pending = view.prediction ? (view.prediction.sampledPending ? 'sampled' : 'drag') : null;
+  s.replaceChildren(...statusLine(r, view.prediction ? view.prediction.whatIf : view.reportWhatIf, view.timings, pending));
+  s.className = 'status info';
+}
+
+watchTheme(() => { if (view.report || view.prediction) renderReport(); });
+request({ type: 'ready', state: vscode.getState() ?? null });

@@ -1,8 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import { analyze, type ComputeBackend, DEFAULT_BUDGET, isValidBatchSize, isValidSeed, MAX_BUDGET, type Mode, pointerLocator, type Report, RUN_BOUNDS } from '../engine';
 import { loadComputeBackend } from '../kernels/loadComputeBackend';
 import { formatReport } from '../engine/report/formatReport';
+
+/** Longest sequence `--tokens` accepts (a model's own positions cap it further). */
+const MAX_TOKENS = 65536;
 
 const USAGE = `Usage: init-inspector analyze FILE... [options]
 
@@ -13,12 +17,15 @@ Options:
   --json                 print one JSON report per file (an array when several files)
   --mode MODE            sampled | analytic | both (default both)
   --seed N               override the file's seed (${RUN_BOUNDS.seed.min} to ${RUN_BOUNDS.seed.max})
-  --batch-size N         override the file's batch_size (${RUN_BOUNDS.batchSize.min} to ${RUN_BOUNDS.batchSize.max})
+  --batch-size N         override the file's batch_size (${RUN_BOUNDS.batchSize.min} to ${RUN_BOUNDS.batchSize.max}; a framework's config: default 1)
+  --tokens N             the sequence length of a framework's config (a Hugging Face config.json; 1 to ${MAX_TOKENS},
+                         default 32, at most the model's positions)
   --max-gflop N          refuse sampled runs above N GFLOP per forward pass (0 to ${MAX_BUDGET.flops / 1e9}, default ${DEFAULT_BUDGET.flops / 1e9})
   --max-memory-mib N     refuse sampled runs above N MiB (1 to ${MAX_BUDGET.bytes / 1024 ** 2}, default ${DEFAULT_BUDGET.bytes / 1024 ** 2})
   -h, --help             show this help
 
-FILE is a network description (JSON, comments allowed; a UTF-8 byte-order mark is skipped); it must be a regular file.
+FILE is a network description (JSON, comments allowed; a UTF-8 byte-order mark is skipped) or a Hugging Face
+config.json (model_type gpt2, bert, roberta, llama, mistral, qwen2, gpt_neox, t5 or vit); it must be a regular file.
 
 Exit codes (as ESLint's): 0 no error-level finding, 1 error-level findings, 2 invalid input (a file that cannot be
 read or has error-level problems) or usage.`;
@@ -31,6 +38,7 @@ interface CliOptions {
   mode: Mode;
   seed?: number;
   batchSize?: number;
+  tokens?: number;
   budget: { flops: number; bytes: number };
 }
 
@@ -60,6 +68,7 @@ function parseArgs(argv: string[]): CliOptions | 'help' {
       }
       case '--seed': options.seed = whole(arg, rest[++i], RUN_BOUNDS.seed.min, RUN_BOUNDS.seed.max, isValidSeed); break;
       case '--batch-size': options.batchSize = whole(arg, rest[++i], RUN_BOUNDS.batchSize.min, RUN_BOUNDS.batchSize.max, isValidBatchSize); break;
+      case '--tokens': options.tokens = whole(arg, rest[++i], 1, MAX_TOKENS); break;
       case '--max-gflop': options.budget.flops = whole(arg, rest[++i], 0, MAX_BUDGET.flops / 1e9) * 1e9; break;
       case '--max-memory-mib': options.budget.bytes = whole(arg, rest[++i], 1, MAX_BUDGET.bytes / 1024 ** 2) * 1024 ** 2; break;
       default:
@@ -92,6 +101,9 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
   let backend: ComputeBackend | undefined;
   if (options.mode !== 'analytic') {
     const distDir = [__dirname, path.join(__dirname, '..', '..', '..', 'dist')].find((d) => fs.existsSync(path.join(d, 'kernels.wasm'))) ?? __dirname;
+    // The kernels from their first call on V8's optimizing tier (see ENGINE_EXEC_ARGV): a process-wide flag, and this
+    // process is the CLI's own.
+    v8.setFlagsFromString('--no-wasm-dynamic-tiering');
     const loaded = loadComputeBackend(distDir);
     if (loaded.note) err(`init-inspector: ${loaded.note}`);
     backend = loaded.backend;
@@ -102,7 +114,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       code = 2;
       continue;
     }
-    const report = analyze(text, { mode: options.mode, seed: options.seed, batchSize: options.batchSize, budget: options.budget, file, backend });
+    const report = analyze(text, { mode: options.mode, seed: options.seed, batchSize: options.batchSize, tokens: options.tokens, budget: options.budget, file, backend });
     reports.push(report);
     if (report.problems.some((p) => p.severity === 'error')) code = 2;
     else if (report.findings.some((f) => f.severity === 'error') && code === 0) code = 1;

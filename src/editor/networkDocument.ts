@@ -1,14 +1,14 @@
 import * as vscode from 'vscode';
-import { isNetworkDescription } from '../engine';
+import { isModelDescription } from '../engine';
 
 /** Larger documents are not analyzed live (they could hold the editor); the panel and the CLI still analyze them. */
 export const LIVE_ANALYSIS_MAX_CHARS = 2_000_000;
 
-/** Whether a document is a network description: JSON named *.net.json, or JSON whose content is one. */
+/** Whether a document is a network description: JSON named *.net.json, or JSON whose content is one (the engine's format, or a framework's file such as a Hugging Face config.json). */
 export function isNetworkDocument(doc: vscode.TextDocument): boolean {
   if (doc.languageId !== 'json' && doc.languageId !== 'jsonc') return false;
   if (/\.net\.jsonc?$/i.test(doc.uri.path)) return true;
-  return doc.getText().length <= LIVE_ANALYSIS_MAX_CHARS && isNetworkDescription(doc.getText());
+  return doc.getText().length <= LIVE_ANALYSIS_MAX_CHARS && isModelDescription(doc.getText());
 }
 
 /** The editor range of a character range of a document (zero-length ranges widen to one character). */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { isNetworkDescription } from '../engine';
+import { isModelDescription } from '../engine';
 
 /** Context key listing the workspace's network descriptions, for `resourcePath in initInspector.networkFiles`. */
 export const NETWORK_FILES_CONTEXT = 'initInspector.networkFiles';
@@ -8,7 +8,7 @@ const MAX_SNIFF_BYTES = 2 * 1024 * 1024;
 
 /**
  * Keeps the set of JSON files that are network descriptions (decided by content: an object with `input` and
- * `layers`), updated by a file watcher and by edits of open documents, and mirrors it into a context key.
+ * `layers`, or a framework's file the engine reads, such as a Hugging Face config.json with `model_type`), updated by a file watcher and by edits of open documents, and mirrors it into a context key.
  */
 export class NetworkFileIndex implements vscode.Disposable {
   private readonly paths = new Set<string>();
@@ -48,9 +48,10 @@ export class NetworkFileIndex implements vscode.Disposable {
   }
 
   private fromDocument(doc: vscode.TextDocument): void {
-    if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'vscode-remote') return;
+    // Files on disk, and those of a virtual workspace's folders; not other views of a file (git:, output:, …).
+    if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'vscode-remote' && !vscode.workspace.getWorkspaceFolder(doc.uri)) return;
     if (!/\.jsonc?$/i.test(doc.uri.path)) return;
-    this.set(doc.uri, doc.getText().length <= MAX_SNIFF_BYTES && isNetworkDescription(doc.getText()));
+    this.set(doc.uri, doc.getText().length <= MAX_SNIFF_BYTES && isModelDescription(doc.getText()));
   }
 
   private async refresh(uri: vscode.Uri): Promise<void> {
@@ -58,7 +59,7 @@ export class NetworkFileIndex implements vscode.Disposable {
       const stat = await vscode.workspace.fs.stat(uri);
       if (stat.size > MAX_SNIFF_BYTES) return this.set(uri, false);
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-      this.set(uri, isNetworkDescription(text));
+      this.set(uri, isModelDescription(text));
     } catch {
       this.set(uri, false);
     }

@@ -3,7 +3,7 @@ import { type Budget, budgetRefusal, DEFAULT_BUDGET, estimateCost } from './samp
 import { diagnose } from './findings/diagnose';
 import { predictMeanField, type PredictedLayer } from './meanField/predictMeanField';
 import type { NetworkSpec } from './format/networkSpec';
-import { parseNetwork } from './format/parseNetwork';
+import { readNetwork } from './import/formats';
 import { buildPlan, type PlanNode } from './graph/plan';
 import { isWeightNode } from './graph/ops/weightLayer';
 import { nodeOp } from './graph/registry';
@@ -11,7 +11,7 @@ import { type Location, pointerLocator } from './format/pointer';
 import type { Problem } from './format/problem';
 import { CancelledError, runSampled, type SampledLayer } from './sampled/runSampled';
 import { referenceBackend } from './backend/reference/referenceBackend';
-import type { LayerReport, Mode, Report } from './report/report';
+import type { Finding, LayerReport, Mode, Report } from './report/report';
 import { applyWhatIf, type WhatIf } from './edit/whatIf';
 
 export interface AnalyzeOptions {
@@ -27,6 +27,8 @@ export interface AnalyzeOptions {
   onProgress?: (fraction: number) => boolean;
   /** A hypothetical init applied to the parsed network before it is planned (the panel's what-if). */
   whatIf?: WhatIf | null;
+  /** The sequence length of an imported model's run (a Hugging Face config's; default 32, at most its positions). */
+  tokens?: number;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -34,26 +36,33 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 /**
  * Analyzes a network description: parse (problems with locations), plan (shapes), mean-field prediction, sampled
  * forward and backward pass (unless the mode is analytic or the cost estimate is over budget), then findings.
+ * The text may be in any format `readNetwork` recognises (the engine's own, a Hugging Face `config.json`); an
+ * imported file's layers, findings and fixes are reported at its own keys, in its own vocabulary.
  * Never throws for any input text; the sampled run is skipped with a reason when refused or cancelled.
  */
 export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   const mode = options.mode ?? 'both';
   const t0 = now();
-  const parsed = parseNetwork(text);
+  const parsed = readNetwork(text, { tokens: options.tokens });
   const problems: Problem[] = [...parsed.problems];
+  const source = parsed.source;
   const empty = (network: string, seed: number, batchSize: number): Report => ({
     file: options.file ?? null, network, mode, seed, batchSize, layers: [], findings: [], problems, backend: null, cost: null, sampledRefused: null,
-    timings: { parseMs: now() - t0, analyticMs: 0, sampledMs: 0 },
+    timings: { parseMs: now() - t0, analyticMs: 0, sampledMs: 0 }, ...(source ? { source } : {}),
   });
   if (!parsed.network) return empty('', options.seed ?? 0, options.batchSize ?? 0);
   let network: NetworkSpec = { ...parsed.network, seed: options.seed ?? parsed.network.seed, batchSize: options.batchSize ?? parsed.network.batchSize };
-  if (options.whatIf) network = applyWhatIf(network, options.whatIf);
+  // An imported file's what-if names its own keys: it applies to every generated layer that comes from the key.
+  if (options.whatIf) network = applyWhatIfTo(network, options.whatIf, parsed.map?.fromSource(options.whatIf.target));
+  // Pointers of the generated network, in the file's terms (the engine's own format: the same).
+  const toFile = parsed.map ? parsed.map.toSource : (p: string): string => p;
   const { plan, errors } = buildPlan(network);
   if (!plan) {
     const locate = pointerLocator(text);
     for (const e of errors) {
-      const loc = locate(e.path);
-      problems.push({ path: e.path, line: loc.line, column: loc.column, offset: loc.offset, length: loc.length, severity: 'error', message: e.message });
+      const at = toFile(e.path);
+      const loc = locate(at);
+      problems.push({ path: at, line: loc.line, column: loc.column, offset: loc.offset, length: loc.length, severity: 'error', message: e.message });
     }
     return empty(network.name, network.seed, network.batchSize);
   }
@@ -86,13 +95,33 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   // A refused or cancelled sampled-only run still returns the prediction, as promised.
   const showPredicted = mode !== 'sampled' || sampled === null;
   const layers = plan.ordered.map((node) => layerReport(node, sampled?.[node.index] ?? null, showPredicted ? predicted[node.index] : null));
-  const findings = diagnose(plan, layers, network.input.std);
+  let findings = diagnose(plan, layers, network.input.std);
+  if (parsed.translateFinding) findings = mergeFindings(findings.map(parsed.translateFinding));
+  for (const layer of layers) layer.path = toFile(layer.path);
   problems.push(...nonFiniteProblems(layers, pointerLocator(text)));
   return {
     file: options.file ?? null, network: network.name, mode, seed: network.seed, batchSize: network.batchSize, layers, findings, problems,
-    backend: backendName, cost: { forwardFlops: cost.forwardFlops, totalFlops: cost.totalFlops, peakBytes: cost.peakBytes, weightCount: cost.weightCount },
-    sampledRefused, timings: { parseMs, analyticMs, sampledMs },
+    backend: backendName, cost: { forwardFlops: cost.forwardFlops, totalFlops: cost.totalFlops, peakBytes: cost.peakBytes, weightCount: cost.weightCount, parameterCount: cost.parameterCount },
+    sampledRefused, timings: { parseMs, analyticMs, sampledMs }, ...(source ? { source: { ...source, batchSize: network.batchSize } } : {}),
   };
+}
+
+/** The what-if applied to its target, or to each of `targets` (the generated layers of an imported file's key). */
+function applyWhatIfTo(network: NetworkSpec, whatIf: WhatIf, targets: string[] | undefined): NetworkSpec {
+  if (whatIf.target === 'all' || !targets || targets.length === 0) return applyWhatIf(network, whatIf);
+  return targets.reduce((n, target) => applyWhatIf(n, { ...whatIf, target }), network);
+}
+
+/** Findings that landed on one key with one code (two generated layers from the same key) as one, counting copies. */
+function mergeFindings(findings: Finding[]): Finding[] {
+  const byKey = new Map<string, Finding>();
+  for (const f of findings) {
+    const key = `${f.code} ${f.path}`;
+    const seen = byKey.get(key);
+    if (seen) seen.copies += f.copies;
+    else byKey.set(key, f);
+  }
+  return [...byKey.values()];
 }
 
 function layerReport(node: PlanNode, s: SampledLayer | null, p: PredictedLayer | null): LayerReport {
@@ -113,7 +142,7 @@ function layerReport(node: PlanNode, s: SampledLayer | null, p: PredictedLayer |
     gradient: s ? { std: s.gradientStd } : null,
     weightGradient: s && (weight || s.weightGradientStd !== null) ? { std: s.weightGradientStd ?? 0, ratio: s.weightStd ? (s.weightGradientStd ?? 0) / s.weightStd : null } : null,
     predicted: p,
-    attention: node.op === 'attention' ? { logitStd: s?.attention?.logitStd ?? null, entropy: s?.attention?.entropy ?? null, predictedLogitStd: p?.logitStd ?? null } : null,
+    attention: node.op === 'attention' || node.op === 'cross_attention' ? { logitStd: s?.attention?.logitStd ?? null, entropy: s?.attention?.entropy ?? null, predictedLogitStd: p?.logitStd ?? null } : null,
     loss: node.op === 'lm_head' ? { sampled: s?.loss ?? null, predicted: p?.loss ?? null, uniform: Math.log(node.outShape[node.outShape.length - 1]) } : null,
   };
 }

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as v8 from 'node:v8';
-import { type ComputeBackend, createWasmBackend } from '../engine';
+import { type ComputeBackend, createWasmBackend, MAX_BUDGET } from '../engine';
 import { referenceBackend } from '../engine/backend/reference/referenceBackend';
 import { compileKernels, createKernelMemory } from '../engine/backend/wasm/wasmBackend';
 import { KernelThreadPool } from './kernelThreadPool';
@@ -21,20 +20,26 @@ export interface LoadedBackend {
 const reference = (note: string): LoadedBackend => ({ backend: referenceBackend, note, memoryBytes: () => 0, dispose: () => undefined });
 
 /**
+ * The most the kernels' WebAssembly memory may grow to: the largest budget a run may have (MAX_BUDGET, which the cost
+ * estimate keeps every run's buffers within, `estimateCost`) and 512 MiB for the kernels' first page, the staging of
+ * operands and the heap's fragmentation. A run that would pass it fails with the memory's RangeError instead of
+ * taking the machine's memory.
+ */
+export const KERNEL_MEMORY_LIMIT_BYTES = MAX_BUDGET.bytes + 512 * 1024 ** 2;
+
+/**
  * The fastest compute backend this runtime supports: the WebAssembly SIMD kernels built into `dist/kernels.wasm`, on
- * as many threads as there are cores (`threads` overrides), or the TypeScript reference backend, with a note saying
- * why, when WebAssembly SIMD is unavailable or the file missing.
+ * as many threads as there are cores (`threads` overrides), in a memory of at most KERNEL_MEMORY_LIMIT_BYTES, or the
+ * TypeScript reference backend, with a note saying why, when WebAssembly SIMD is unavailable or the file missing.
+ * The kernels run fastest with V8's `--no-wasm-dynamic-tiering`, a process-wide flag that the process's owner sets
+ * (the engine process gets it on its command line, engineLimits.ts; the CLI sets it itself), never this function.
  */
 export function loadComputeBackend(distDir: string, threads = os.availableParallelism()): LoadedBackend {
   try {
-    // Compile the kernels with V8's optimizing tier from their first call (its baseline tier runs them several times
-    // slower until they tier up; with tiering, lecture runs measured 10 to 20% slower, the first one most). The flag is process-wide: in the extension host, other extensions' WebAssembly is then optimized
-    // from the start too (slower to compile, faster to run). Compilation stays lazy, so nobody compiles more than
-    // they call. The threads get the compiled module instead of compiling it again.
-    v8.setFlagsFromString('--no-wasm-dynamic-tiering');
+    // The threads get the compiled module instead of compiling it again.
     const module = compileKernels(fs.readFileSync(path.join(distDir, 'kernels.wasm')));
     if (!module) return reference('WebAssembly SIMD is not available here: using the TypeScript reference backend');
-    const memory = createKernelMemory();
+    const memory = createKernelMemory(KERNEL_MEMORY_LIMIT_BYTES);
     const extra = threads > 1 && fs.existsSync(path.join(distDir, 'kernelThread.js')) ? new KernelThreadPool(module, memory, threads - 1, distDir) : undefined;
     const wasm = createWasmBackend(module, { memory, threads: extra });
     if (wasm) return { backend: wasm, note: null, memoryBytes: () => memory.buffer.byteLength, dispose: () => extra?.dispose() };

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
-import { applyFixes, INIT_SCHEMES, parseNetwork, pointerLocator, type Report, type WhatIf, whatIfFixes } from '../engine';
+import { applyFixes, INIT_SCHEMES, pointerLocator, readNetwork, type Report, type WhatIf, whatIfFixes } from '../engine';
 import { AnalysisCancelled, type AnalysisRunner } from '../worker/analysisRunner';
-import type { AnalysisComputed, HostToWebview, PanelReport, PanelState, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
+import type { AnalysisComputed, HostToWebview, PanelReport, PanelState, PanelTimings, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
+import type { AnalyzeOptions } from '../protocol/workerProtocol';
 import { rangeOf, wholeDocument } from '../editor/networkDocument';
 import { panelHtml } from './panelHtml';
 import { reportCsv } from './reportExport';
@@ -14,12 +15,21 @@ const IMAGE_EXPORT_TIMEOUT_MS = 30_000;
 
 /**
  * One analysis panel for one network file: runs the engine in the worker for the file's current text, the panel's
- * settings and what-if, and posts the report to the webview. A newer run cancels the older one, and a result whose
- * run or document version is stale is never shown.
+ * settings and what-if, and posts the report to the webview. The mean-field prediction comes first, from a second
+ * worker that only ever predicts (milliseconds, never queued behind a sampled run, and never on the extension host's
+ * thread), then the sampled run's report. While the scale slider is dragged the webview asks for predictions only; a
+ * newer request cancels the sampled run in flight at its next layer, and a result whose request or document version is
+ * stale is never shown.
  */
 export class AnalysisPanel implements vscode.Disposable {
   private runId = 0;
   private cancel: vscode.CancellationTokenSource | undefined;
+  private predictionCancel: vscode.CancellationTokenSource | undefined;
+  /** A preview's prediction is in flight; `previewAgain`: another what-if came meanwhile (the latest is previewed next). */
+  private previewing = false;
+  private previewAgain = false;
+  /** Where the time of the last shown run went (the webview reports the transfer and drawing times). */
+  private lastTimings: (PanelTimings & { runId: number }) | undefined;
   private followTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private lastReport: Report | undefined;
@@ -39,6 +49,7 @@ export class AnalysisPanel implements vscode.Disposable {
     readonly fileUri: vscode.Uri,
     extensionUri: vscode.Uri,
     private readonly runner: AnalysisRunner,
+    private readonly predictions: AnalysisRunner,
     state: PanelState | null,
   ) {
     this.settings = state?.settings ?? { seed: 0, batchSize: 0, mode: 'both' };
@@ -98,7 +109,15 @@ export class AnalysisPanel implements vscode.Disposable {
         return;
       case 'setWhatIf':
         this.whatIf = message.whatIf;
+        this.previewAgain = false; // this request supersedes every preview before it
         await this.run();
+        return;
+      case 'previewWhatIf':
+        this.whatIf = message.whatIf;
+        await this.preview();
+        return;
+      case 'runDrawn':
+        if (this.lastTimings?.runId === message.runId) Object.assign(this.lastTimings, { transferMs: message.transferMs, drawMs: message.drawMs });
         return;
       case 'applyWhatIf':
         await this.applyWhatIf();
@@ -125,33 +144,31 @@ export class AnalysisPanel implements vscode.Disposable {
   /** Re-posts the last result when nothing it depends on changed since (the webview was only re-created). */
   private async reshowLast(): Promise<boolean> {
     const last = this.lastComputed;
-    if (!last || last.key !== this.runKey()) return false;
+    if (!last || last.key !== runKey(this.settings, this.whatIf)) return false;
     const doc = await vscode.workspace.openTextDocument(this.fileUri);
     if (doc.version !== last.version) return false;
     this.post(last.message);
     return true;
   }
 
-  /** What a run depends on besides the file's text: the settings and the what-if. */
-  private runKey(): string {
-    return JSON.stringify([this.settings, this.whatIf]);
-  }
-
   /** A new panel starts from the file's own seed and batch size. */
   private async resolveDefaults(): Promise<void> {
     if (this.settings.batchSize !== 0) return;
-    const network = await vscode.workspace.openTextDocument(this.fileUri).then((d) => parseNetwork(d.getText()).network, () => null);
+    const network = await vscode.workspace.openTextDocument(this.fileUri).then((d) => readNetwork(d.getText()).network, () => null);
     this.settings = { ...this.settings, seed: network?.seed ?? 0, batchSize: network?.batchSize ?? 64 };
   }
 
-  /** Analyzes the file's current text; only the newest run's result is ever posted. */
-  async run(): Promise<void> {
+  /**
+   * Analyzes the file's current text: posts the prediction as soon as it is computed (mode "both"), then the sampled
+   * run's report; only the newest request's results are ever posted. With `previewOnly`, the prediction alone (the
+   * scale slider is being dragged).
+   */
+  async run(previewOnly = false): Promise<void> {
     // An edit can come before the webview's `ready`: the file's own seed and batch size are read first then too.
     await this.resolveDefaults();
     const runId = ++this.runId;
-    this.cancel?.cancel();
-    const cancel = new vscode.CancellationTokenSource();
-    this.cancel = cancel;
+    this.cancel?.cancel(); // the run in flight is for an older request: it stops at its next layer
+    this.cancel = undefined;
     let doc: vscode.TextDocument;
     try {
       doc = await vscode.workspace.openTextDocument(this.fileUri);
@@ -161,18 +178,69 @@ export class AnalysisPanel implements vscode.Disposable {
     }
     const version = doc.version;
     const text = doc.getText();
+    const { settings, whatIf } = this;
+    const options: AnalyzeOptions = { mode: settings.mode, seed: settings.seed, batchSize: settings.batchSize, whatIf, file: vscode.workspace.asRelativePath(this.fileUri) };
+    const current = (): boolean => runId === this.runId && doc.version === version;
+    // The prediction is asked for first: its few milliseconds in the prediction worker then come before the sampled
+    // run takes every core, and delay that run by no more than posting a message does.
+    const predicted = settings.mode === 'sampled' || (!previewOnly && settings.mode === 'analytic')
+      ? undefined // sampled mode shows no prediction; in analytic mode the run itself is the prediction
+      : this.predict(text, options, current, (report) => ({ type: 'predictionComputed', runId, report, settings, whatIf, sampledPending: !previewOnly }));
+    const sampled = previewOnly ? undefined : this.runSampled({ runId, version, settings, whatIf }, text, options, current);
+    await Promise.all([predicted, sampled]);
+  }
+
+  /** Previews the current what-if (a prediction only); previews never pile up: one is in flight, the latest waits. */
+  private async preview(): Promise<void> {
+    if (this.previewing) {
+      this.previewAgain = true;
+      return;
+    }
+    this.previewing = true;
+    try {
+      do {
+        this.previewAgain = false;
+        await this.run(true);
+      } while (this.previewAgain && !this.disposed);
+    } finally {
+      this.previewing = false;
+    }
+  }
+
+  /** The mean-field prediction from the prediction worker, posted as `message(report)` while `current()`. */
+  private async predict(text: string, options: AnalyzeOptions, current: () => boolean, message: (report: PanelReport) => HostToWebview): Promise<void> {
+    this.predictionCancel?.cancel(); // an older prediction not yet started is skipped by the worker
+    const cancel = new vscode.CancellationTokenSource();
+    this.predictionCancel = cancel;
+    const started = Date.now();
+    try {
+      const { report } = await this.predictions.run({ text, options: { ...options, mode: 'analytic' } }, () => undefined, cancel.token);
+      if (current()) this.post(message(panelReport(report, Date.now() - started)));
+    } catch {
+      // A prediction that failed or was superseded shows nothing: the run's own result, or its failure, follows.
+    } finally {
+      cancel.dispose();
+    }
+  }
+
+  /** The run in the engine worker: posts its start, progress and result (or failure) while `current()`. */
+  private async runSampled(request: RunRequest, text: string, options: AnalyzeOptions, current: () => boolean): Promise<void> {
+    const { runId, version, settings, whatIf } = request;
+    const cancel = new vscode.CancellationTokenSource();
+    this.cancel = cancel;
     this.post({ type: 'analysisStarted', runId });
     const started = Date.now();
     try {
-      const report = await this.runner.run(
-        { text, options: { mode: this.settings.mode, seed: this.settings.seed, batchSize: this.settings.batchSize, whatIf: this.whatIf, file: vscode.workspace.asRelativePath(this.fileUri) } },
+      const { report, engineMs } = await this.runner.run(
+        { text, options },
         (fraction) => { if (runId === this.runId) this.post({ type: 'analysisProgressed', runId, fraction }); },
         cancel.token,
       );
-      if (runId !== this.runId || doc.version !== version) return; // stale: a newer run or edit supersedes it
+      if (!current()) return; // stale: a newer request or edit supersedes it
       this.lastReport = report;
-      const message: AnalysisComputed = { type: 'analysisComputed', runId, report: panelReport(report, Date.now() - started), settings: this.settings, whatIf: this.whatIf, weightLayers: weightLayers(report) };
-      this.lastComputed = { message, version, key: this.runKey() };
+      const message: AnalysisComputed = { type: 'analysisComputed', runId, report: panelReport(report, Date.now() - started), settings, whatIf, weightLayers: weightLayers(report), engineMs };
+      this.lastComputed = { message, version, key: runKey(settings, whatIf) };
+      this.lastTimings = { runId, engineMs, transferMs: null, drawMs: null };
       this.post(message);
       for (const resolve of this.computedWaiters.splice(0)) resolve(report);
     } catch (err) {
@@ -196,7 +264,13 @@ export class AnalysisPanel implements vscode.Disposable {
   async applyWhatIf(): Promise<boolean> {
     if (!this.whatIf) return false;
     const doc = await vscode.workspace.openTextDocument(this.fileUri);
-    const network = parseNetwork(doc.getText()).network;
+    const read = readNetwork(doc.getText());
+    if (read.source) {
+      // A framework's file sets its init in the framework's code, not per layer: there is no init key to write.
+      void vscode.window.showWarningMessage(`Init Inspector: a what-if cannot be written into this ${read.source.family} config: its init lives in the model's code; the findings give the change to make there.`);
+      return false;
+    }
+    const network = read.network;
     if (!network) {
       void vscode.window.showErrorMessage('Init Inspector: the file has problems; fix them before applying the what-if.');
       return false;
@@ -217,9 +291,21 @@ export class AnalysisPanel implements vscode.Disposable {
     const base = this.fileUri.path.replace(/\.json$/i, '').split('/').pop() ?? 'report';
     const uri = target ?? await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(this.fileUri, '..', `${base}.report.${format}`), filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] } });
     if (!uri) return undefined;
-    const text = format === 'json' ? JSON.stringify(this.lastReport, null, 2) + '\n' : reportCsv(this.lastReport);
+    const text = format === 'json' ? JSON.stringify(this.exportedReport(), null, 2) + '\n' : reportCsv(this.lastReport);
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
     return uri;
+  }
+
+  /** The last report as the JSON export writes it: with `panelTimings`, where the time of its run went in the panel. */
+  private exportedReport(): Report & { panelTimings: PanelTimings | null } {
+    return { ...this.lastReport!, panelTimings: this.timings ?? null };
+  }
+
+  /** Where the time of the last shown run went (the transfer and drawing times once the webview has drawn it). */
+  get timings(): PanelTimings | undefined {
+    if (!this.lastTimings) return undefined;
+    const { runId: _runId, ...timings } = this.lastTimings;
+    return timings;
   }
 
   /** Asks the webview for a PNG of its charts and saves it (to `target`, or where the user picks). */
@@ -250,6 +336,7 @@ export class AnalysisPanel implements vscode.Disposable {
     this.disposed = true;
     clearTimeout(this.followTimer);
     this.cancel?.cancel();
+    this.predictionCancel?.cancel();
     // Everything that waits on this panel is answered: no report is coming, and no image.
     for (const resolve of this.computedWaiters.splice(0)) resolve(undefined);
     this.pendingImage?.done(false);
@@ -258,6 +345,19 @@ export class AnalysisPanel implements vscode.Disposable {
     this.onDisposed.fire();
     this.onDisposed.dispose();
   }
+}
+
+/** What a request was made with: its id, the document's version, the settings and the what-if. */
+interface RunRequest {
+  runId: number;
+  version: number;
+  settings: RunSettings;
+  whatIf: WhatIf | null;
+}
+
+/** What a run depends on besides the file's text: the settings and the what-if. */
+function runKey(settings: RunSettings, whatIf: WhatIf | null): string {
+  return JSON.stringify([settings, whatIf]);
 }
 
 /** The file's path relative to the workspace, or its name when it lies outside (an example shipped with the extension). */

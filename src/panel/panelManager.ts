@@ -8,7 +8,8 @@ import { PANEL_VIEW_TYPE, panelOptions } from './panelHtml';
 export class PanelManager implements vscode.Disposable, vscode.WebviewPanelSerializer<unknown> {
   private readonly panels = new Map<string, AnalysisPanel>();
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly runner: AnalysisRunner) {}
+  /** `runner` runs the panels' analyses, `predictions` only their mean-field predictions (see AnalysisPanel). */
+  constructor(private readonly extensionUri: vscode.Uri, private readonly runner: AnalysisRunner, private readonly predictions: AnalysisRunner) {}
 
   /** Opens the panel of `uri`, or reveals it when it is already open. */
   open(uri: vscode.Uri): AnalysisPanel {
@@ -19,7 +20,7 @@ export class PanelManager implements vscode.Disposable, vscode.WebviewPanelSeria
     }
     const title = `Init: ${uri.path.split('/').pop()}`;
     const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, panelOptions(this.extensionUri));
-    return this.track(new AnalysisPanel(panel, uri, this.extensionUri, this.runner, null));
+    return this.track(new AnalysisPanel(panel, uri, this.extensionUri, this.runner, this.predictions, null));
   }
 
   get(uri: vscode.Uri): AnalysisPanel | undefined {
@@ -34,7 +35,7 @@ export class PanelManager implements vscode.Disposable, vscode.WebviewPanelSeria
       return;
     }
     panel.webview.options = panelOptions(this.extensionUri);
-    this.track(new AnalysisPanel(panel, vscode.Uri.parse(state.fileUri), this.extensionUri, this.runner, state));
+    this.track(new AnalysisPanel(panel, vscode.Uri.parse(state.fileUri), this.extensionUri, this.runner, this.predictions, state));
   }
 
   private track(panel: AnalysisPanel): AnalysisPanel {

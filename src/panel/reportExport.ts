@@ -4,7 +4,8 @@ import type { Report } from '../engine';
 export function reportCsv(report: Report): string {
   const header = ['index', 'path', 'name', 'type', 'output_shape', 'fan_in', 'fan_out', 'activation', 'init', 'init_std', 'pre_std', 'output_mean', 'output_std',
     'output_min', 'output_max', 'saturated_fraction', 'dead_fraction', 'distinct_units', 'gradient_std', 'weight_gradient_std', 'weight_gradient_ratio',
-    'predicted_output_std', 'predicted_gradient_std', 'chi', 'predicted_saturated_fraction', 'predicted_dead_fraction', 'approximate'];
+    'predicted_output_std', 'predicted_gradient_std', 'chi', 'predicted_saturated_fraction', 'predicted_dead_fraction', 'approximate',
+    'approximate_by', 'gradient_approximate_by'];
   const value = (v: unknown): string => {
     if (v === null || v === undefined) return '';
     const s = String(v);
@@ -15,6 +16,7 @@ export function reportCsv(report: Report): string {
     l.preActivation?.std, l.activation?.mean, l.activation?.std, l.activation?.min, l.activation?.max, l.activation?.saturatedFraction,
     l.activation?.deadFraction, l.activation?.distinctUnits, l.gradient?.std, l.weightGradient?.std, l.weightGradient?.ratio,
     l.predicted?.activationStd, l.predicted?.gradientStd, l.predicted?.chi, l.predicted?.saturatedFraction, l.predicted?.deadFraction, l.predicted?.approximate,
+    l.predicted?.approximateBy, l.predicted?.gradientApproximateBy,
   ].map(value).join(','));
   return [header.join(','), ...rows].join('\n') + '\n';
 }

@@ -59,7 +59,11 @@ export interface AnalysisProgressed {
   fraction: number;
 }
 
-/** Host → webview: run `runId` finished, with the settings and what-if it ran with and the layers a what-if can target. */
+/**
+ * Host → webview: run `runId` finished, with the settings and what-if it ran with and the layers a what-if can target;
+ * `engineMs` is the engine's own time for it in the engine worker (its `analyze()` call, and loading the kernels first
+ * when they were not loaded).
+ */
 export interface AnalysisComputed {
   type: 'analysisComputed';
   runId: number;
@@ -67,6 +71,33 @@ export interface AnalysisComputed {
   settings: RunSettings;
   whatIf: WhatIf | null;
   weightLayers: WeightLayerChoice[];
+  engineMs: number;
+}
+
+/**
+ * Host → webview: the mean-field prediction (an analytic report, computed in milliseconds) for request `runId`, with
+ * the settings and what-if it was computed for. It comes before the sampled run's `analysisComputed`; `sampledPending`
+ * says whether one is on its way for this request (false for the previews asked for while the scale slider moves).
+ */
+export interface PredictionComputed {
+  type: 'predictionComputed';
+  runId: number;
+  report: PanelReport;
+  settings: RunSettings;
+  whatIf: WhatIf | null;
+  sampledPending: boolean;
+}
+
+/**
+ * Where the time of a panel run went: the engine's own time (in the engine worker), the rest of the way from the
+ * webview's request to the result's arrival (messages webview → host → worker and back, the host's work; for a run the
+ * host started, such as after an edit of the file, from the arrival of its `analysisStarted`; null until the webview
+ * has drawn the result, and for a result shown again), and the time the webview took to draw it (null until then).
+ */
+export interface PanelTimings {
+  engineMs: number;
+  transferMs: number | null;
+  drawMs: number | null;
 }
 
 /** Host → webview: run `runId` failed; `message` says why. */
@@ -99,6 +130,7 @@ export type HostToWebview =
   | AnalysisStarted
   | AnalysisProgressed
   | AnalysisComputed
+  | PredictionComputed
   | AnalysisFailed
   | AnalysisCancelled
   | WhatIfApplied
@@ -122,6 +154,23 @@ export interface Rerun {
 export interface SetWhatIf {
   type: 'setWhatIf';
   whatIf: WhatIf | null;
+}
+
+/**
+ * Webview → host: show the prediction for this what-if, without a sampled run (the scale slider is being dragged). A
+ * run in flight is cancelled: it is for an older what-if. A `setWhatIf` follows when the drag rests.
+ */
+export interface PreviewWhatIf {
+  type: 'previewWhatIf';
+  whatIf: WhatIf | null;
+}
+
+/** Webview → host: run `runId`'s result is drawn; how long its messages took besides the engine, and the drawing. */
+export interface RunDrawn {
+  type: 'runDrawn';
+  runId: number;
+  transferMs: number | null;
+  drawMs: number;
 }
 
 /** Webview → host: write the current what-if into the file. */
@@ -156,6 +205,8 @@ export type WebviewToHost =
   | Ready
   | Rerun
   | SetWhatIf
+  | PreviewWhatIf
+  | RunDrawn
   | ApplyWhatIf
   | Cancel
   | RevealPath

@@ -3,7 +3,7 @@
 // more than the webview, so the report itself is checked for its shape (the arrays and fields the panel reads), not
 // value by value.
 import type { HostToWebview, PanelReport, RunSettings, WeightLayerChoice } from './panelProtocol';
-import { hasReportShape, isRecord, isRunId, type MessageValidators, ownField, validateMessage } from './validateMessage';
+import { hasReportShape, isDuration, isRecord, isRunId, type MessageValidators, ownField, validateMessage } from './validateMessage';
 import { isPointer, validateRunSettings, validateWhatIf } from './validateRunSettings';
 
 const isString = (v: unknown): v is string => typeof v === 'string';
@@ -43,11 +43,18 @@ const hostToWebview: MessageValidators<HostToWebview> = {
     return isRunId(runId) && typeof fraction === 'number' && fraction >= 0 && fraction <= 1 ? { type: 'analysisProgressed', runId, fraction } : null;
   },
   analysisComputed(m) {
-    const [runId, report, weightLayers] = [ownField(m, 'runId'), ownField(m, 'report'), ownField(m, 'weightLayers')];
+    const [runId, report, weightLayers, engineMs] = [ownField(m, 'runId'), ownField(m, 'report'), ownField(m, 'weightLayers'), ownField(m, 'engineMs')];
     const settings: RunSettings | null = validateRunSettings(ownField(m, 'settings'));
     const whatIf = whatIfField(m);
-    if (!isRunId(runId) || !isPanelReport(report) || !settings || whatIf === undefined || !isWeightLayerChoices(weightLayers)) return null;
-    return { type: 'analysisComputed', runId, report, settings, whatIf, weightLayers };
+    if (!isRunId(runId) || !isPanelReport(report) || !settings || whatIf === undefined || !isWeightLayerChoices(weightLayers) || !isDuration(engineMs)) return null;
+    return { type: 'analysisComputed', runId, report, settings, whatIf, weightLayers, engineMs };
+  },
+  predictionComputed(m) {
+    const [runId, report, sampledPending] = [ownField(m, 'runId'), ownField(m, 'report'), ownField(m, 'sampledPending')];
+    const settings = validateRunSettings(ownField(m, 'settings'));
+    const whatIf = whatIfField(m);
+    if (!isRunId(runId) || !isPanelReport(report) || !settings || whatIf === undefined || typeof sampledPending !== 'boolean') return null;
+    return { type: 'predictionComputed', runId, report, settings, whatIf, sampledPending };
   },
   analysisFailed(m) {
     const [runId, message] = [ownField(m, 'runId'), ownField(m, 'message')];

@@ -38,6 +38,11 @@ export function isRunId(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) > 0;
 }
 
+/** A duration in milliseconds: a finite number ≥ 0. */
+export function isDuration(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
 /**
  * Whether `value` has an engine report's shape: an object with its layers, findings and problems as arrays. Reports
  * come from our own engine build, so their shape is checked, not every number in them.

@@ -1,8 +1,9 @@
 // The host's checks of what comes from the webview: every webview → host message, and the panel state the webview
 // kept (handed back in `ready`, or revived by the panel serializer after a reload). The webview is not trusted to be
 // well-behaved: anything malformed is null.
+import type { WhatIf } from '../engine';
 import type { PanelState, WebviewToHost } from './panelProtocol';
-import { isRecord, type MessageValidators, ownField, validateMessage } from './validateMessage';
+import { isDuration, isRecord, isRunId, type MessageValidators, ownField, validateMessage } from './validateMessage';
 import { isPointer, validateRunSettings, validateWhatIf } from './validateRunSettings';
 
 /** How an exported chart image arrives. */
@@ -26,6 +27,13 @@ export function validatePanelState(value: unknown): PanelState | null {
   return { fileUri, settings, whatIf };
 }
 
+/** A message's what-if: null (the file's own inits), a valid one, or undefined when it is neither (or missing). */
+function whatIfOrNull(m: Record<string, unknown>): WhatIf | null | undefined {
+  const raw = ownField(m, 'whatIf');
+  if (raw === null) return null;
+  return validateWhatIf(raw) ?? undefined;
+}
+
 const webviewToHost: MessageValidators<WebviewToHost> = {
   // A state that does not validate is dropped, not the handshake: the panel still opens, with its defaults.
   ready: (m) => ({ type: 'ready', state: validatePanelState(ownField(m, 'state')) }),
@@ -34,10 +42,16 @@ const webviewToHost: MessageValidators<WebviewToHost> = {
     return settings && { type: 'rerun', settings };
   },
   setWhatIf(m) {
-    const raw = ownField(m, 'whatIf');
-    if (raw === null) return { type: 'setWhatIf', whatIf: null };
-    const whatIf = validateWhatIf(raw);
-    return whatIf && { type: 'setWhatIf', whatIf };
+    const whatIf = whatIfOrNull(m);
+    return whatIf === undefined ? null : { type: 'setWhatIf', whatIf };
+  },
+  previewWhatIf(m) {
+    const whatIf = whatIfOrNull(m);
+    return whatIf === undefined ? null : { type: 'previewWhatIf', whatIf };
+  },
+  runDrawn(m) {
+    const [runId, transferMs, drawMs] = [ownField(m, 'runId'), ownField(m, 'transferMs'), ownField(m, 'drawMs')];
+    return isRunId(runId) && (transferMs === null || isDuration(transferMs)) && isDuration(drawMs) ? { type: 'runDrawn', runId, transferMs, drawMs } : null;
   },
   applyWhatIf: () => ({ type: 'applyWhatIf' }),
   cancel: () => ({ type: 'cancel' }),

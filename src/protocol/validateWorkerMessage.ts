@@ -4,12 +4,12 @@
 // webview's messages.
 import type { Report } from '../engine';
 import type { AnalyzeOptions, HostToWorker, WorkerToHost } from './workerProtocol';
-import { hasReportShape, isRecord, isRunId, type MessageValidators, ownField, validateMessage } from './validateMessage';
+import { hasReportShape, isDuration, isRecord, isRunId, type MessageValidators, ownField, validateMessage } from './validateMessage';
 import { isMode, validateWhatIf } from './validateRunSettings';
 import { isValidBatchSize, isValidSeed } from '../engine';
 
-/** The options of an `analyze` request: each one absent or valid. */
-function validateAnalyzeOptions(value: unknown): AnalyzeOptions | null {
+/** The options of an `analyze` request (to the engine process or its worker): each one absent or valid. */
+export function validateAnalyzeOptions(value: unknown): AnalyzeOptions | null {
   if (!isRecord(value)) return null;
   const options: AnalyzeOptions = {};
   const mode = ownField(value, 'mode');
@@ -62,7 +62,8 @@ const workerToHost: MessageValidators<WorkerToHost> = {
   runCompleted(m) {
     const id = ownField(m, 'id');
     const report = ownField(m, 'report');
-    return isRunId(id) && hasReportShape(report) ? { type: 'runCompleted', id, report: report as unknown as Report } : null;
+    const engineMs = ownField(m, 'engineMs');
+    return isRunId(id) && hasReportShape(report) && isDuration(engineMs) ? { type: 'runCompleted', id, report: report as unknown as Report, engineMs } : null;
   },
   runFailed(m) {
     const id = ownField(m, 'id');

@@ -38,11 +38,15 @@ export interface RunProgressed {
   fraction: number;
 }
 
-/** Worker → host: run `id` finished with `report`. */
+/**
+ * Worker → host: run `id` finished with `report`; `engineMs` is the worker's time for it: the engine's `analyze()`
+ * call, and loading the kernels first when the run is the first sampled one since the worker started or let them go.
+ */
 export interface RunCompleted {
   type: 'runCompleted';
   id: number;
   report: Report;
+  engineMs: number;
 }
 
 /** Worker → host: run `id` threw; `message` says why. */

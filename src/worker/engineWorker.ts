@@ -1,5 +1,6 @@
-// The engine in a long-lived worker thread (see analysisRunner.ts), so a long sampled run never blocks the extension
-// host; runs arrive one at a time and stop between layers when their shared cancel flag is raised.
+// The engine in a long-lived worker thread of the engine process (engineProcess.ts, forked by analysisRunner.ts), so
+// that process's main thread stays free to relay; runs arrive one at a time and stop between layers when their shared
+// cancel flag is raised.
 import { parentPort } from 'node:worker_threads';
 import { analyze } from '../engine';
 import { type LoadedBackend, loadComputeBackend } from '../kernels/loadComputeBackend';
@@ -38,6 +39,7 @@ if (port) {
       return;
     }
     try {
+      const started = performance.now();
       const report = analyze(request.text, {
         ...request.options,
         backend: backendFor(request),
@@ -50,9 +52,10 @@ if (port) {
           return cancelled();
         },
       });
+      const engineMs = performance.now() - started;
       if (loaded && loaded.memoryBytes() > KEEP_MEMORY_BYTES) unload();
       // A run cancelled at a layer boundary returns a report without its sampled pass: it is not a result.
-      post(cancelled() ? { type: 'runCancelled', id: request.id } : { type: 'runCompleted', id: request.id, report });
+      post(cancelled() ? { type: 'runCancelled', id: request.id } : { type: 'runCompleted', id: request.id, report, engineMs });
     } catch (err) {
       // A kernel that failed may have left a thread or the memory unusable: start afresh next time.
       unload();

@@ -47,6 +47,6 @@ suite('CLI', () => {
       assert.ok(key in layer, `layer has ${key}`);
     }
     assert.equal(layer.activation, null);
-    assert.deepEqual(Object.keys(layer.predicted).sort(), ['activationMean', 'activationStd', 'approximate', 'chi', 'deadFraction', 'gradientStd', 'preActivationStd', 'saturatedFraction']);
+    assert.deepEqual(Object.keys(layer.predicted).sort(), ['activationMean', 'activationStd', 'approximate', 'approximateBy', 'chi', 'deadFraction', 'gradientApproximateBy', 'gradientStd', 'preActivationStd', 'saturatedFraction']);
   });
 });

@@ -184,6 +184,39 @@ suite('WebAssembly fills and statistics against the TypeScript reference', () =>
     }
   });
 
+  test('normalizations forward and backward agree with the reference: batchnorm runs, layernorm and rmsnorm rows, odd lengths, a gain', () => {
+    // [groups, segments, length, groupStride, segmentStride]: per-channel batchnorm over batch × positions, rows of a
+    // [T, F] layernorm / rmsnorm, one row per sample, odd lengths that leave a tail after the blocks of 4.
+    const layouts: [number, number, number, number, number][] = [[3, 4, 9, 9, 27], [16, 16, 1024, 1024, 16384], [12, 1, 5, 5, 0], [200, 1, 64, 64, 0], [4, 1, 3, 3, 0], [2, 3, 1, 1, 2], [7, 1, 4097, 4097, 0]];
+    for (const [groups, segments, length, groupStride, segmentStride] of layouts) {
+      const layout = { groups, segments, length, groupStride, segmentStride };
+      const size = Math.max(groups * groupStride, (groups - 1) * groupStride + (segments - 1) * segmentStride + length);
+      const x = new Float32Array(size);
+      referenceBackend.fillNormal(streamKey(groups, length), x, 0.7, 2.5);
+      const dy = new Float32Array(size);
+      referenceBackend.fillNormal(streamKey(length, groups), dy, 0, 1);
+      const gain = new Float32Array(length);
+      referenceBackend.fillNormal(streamKey(3, length), gain, 1, 0.5);
+      for (const center of [true, false]) for (const withGain of center ? [false] : [false, true]) {
+        const what = `${JSON.stringify(layout)} center=${center} gain=${withGain}`;
+        const run = (backend: typeof wasm): { xhat: Float32Array; y: Float32Array; inv: Float64Array; dx: Float32Array } => {
+          const xhat = new Float32Array(size), y = new Float32Array(size), inv = new Float64Array(groups), dx = new Float32Array(size);
+          backend.normalize(x, xhat, withGain ? y : null, withGain ? gain : null, layout, 1e-5, center, inv);
+          backend.normalizeBackward(xhat, dy, withGain ? gain : null, inv, layout, center, dx);
+          return { xhat, y, inv, dx };
+        };
+        const e = run(referenceBackend), a = run(wasm);
+        // Only the order of the float64 sums differs: x̂ and dx agree to a float32 ulp or two.
+        for (let g = 0; g < groups; g++) assertClose(a.inv[g], e.inv[g], 1e-12, 0, `${what} 1/σ[${g}]`);
+        for (let i = 0; i < size; i++) {
+          assertClose(a.xhat[i], e.xhat[i], 3e-7, 1e-7, `${what} x̂[${i}]`);
+          assertClose(a.y[i], e.y[i], 3e-7, 1e-7, `${what} y[${i}]`);
+          assertClose(a.dx[i], e.dx[i], 3e-7, 1e-6, `${what} dx[${i}]`);
+        }
+      }
+    }
+  });
+
   test('im2col and col2im agree with the reference for strides, paddings and kernels larger than the padding', () => {
     const geometries = [
       [3, 8, 8, 3, 3, 1, 1, 1, 1], [2, 7, 9, 3, 3, 2, 2, 1, 1], [4, 5, 5, 1, 1, 1, 1, 0, 0], [1, 6, 6, 5, 5, 1, 1, 2, 2],

@@ -45,6 +45,22 @@ const QUOTED: Record<string, [string, (r: Report) => string][]> = {
     }],
     ['×**3.02** in variance', (r) => `×**${/×([\d.]+) per residual block/.exec(r.findings[0].message)![1]}** in variance`],
   ],
+  transformer: [
+    ['std is **0.118** after the first residual branch and **1.64** after the last (the mean field predicts\n**1.52**)', (r) => {
+      const blocks = r.layers.filter((l) => l.type === 'residual');
+      return `std is **${fmt(blocks[0].activation!.std)}** after the first residual branch and **${fmt(blocks[blocks.length - 1].activation!.std)}** after the last (the mean field predicts\n**${fmt(blocks[blocks.length - 1].predicted!.activationStd)}**)`;
+    }],
+    ['add a variance of **2.68**', (r) => `add a variance of **${/add a variance of ([\d.]+)/.exec(r.findings.find((f) => f.code === 'residual-stream-growth')!.message)![1]}**`],
+    ['logit std **0.304** (predicted **0.303**', (r) => {
+      const a = r.layers.find((l) => l.type === 'attention')!.attention!;
+      return `logit std **${fmt(a.logitStd)}** (predicted **${fmt(a.predictedLogitStd)}**`;
+    }],
+    ['entropy **0.983** of ln(visible tokens)', (r) => `entropy **${fmt(r.layers.find((l) => l.type === 'attention')!.attention!.entropy)}** of ln(visible tokens)`],
+    ['**10.97** against ln(50257) = **10.82**', (r) => {
+      const loss = r.layers.find((l) => l.type === 'lm_head')!.loss!;
+      return `**${loss.sampled!.toFixed(2)}** against ln(50257) = **${loss.uniform.toFixed(2)}**`;
+    }],
+  ],
 };
 
 suite('the walkthrough quotes the numbers the panel shows', () => {
@@ -63,6 +79,14 @@ suite('the walkthrough quotes the numbers the panel shows', () => {
       }
     });
   }
+
+  test('with GPT-2\'s output-projection scaling the stream ends where step 8 says', () => {
+    const report = analyze(readRepoFile('examples', 'gpt2-small.net.json'), { mode: 'both', backend });
+    const blocks = report.layers.filter((l) => l.type === 'residual');
+    const quoted = `its stream ends at std **${fmt(blocks[blocks.length - 1].activation!.std)}**`;
+    assert.ok(readRepoFile('media', 'walkthrough', '8-transformer.md').includes(quoted), quoted);
+    assert.equal(report.findings.find((f) => f.code === 'residual-stream-growth'), undefined);
+  });
 
   test('with the last layer zero-initialized every residual block keeps std 1', () => {
     const report = analyze(readRepoFile('examples', 'residual-zero-last.net.json'), { mode: 'both', backend });

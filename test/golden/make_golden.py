@@ -816,6 +816,9 @@ def forward_node(node, x, ctx):
         pre = out = out.astype(F32).reshape(B, -1)
     elif t in SEQUENCE_OPS:
         pre = out = forward_sequence_op(node, x, ctx, extra)
+        if t == 'rmsnorm':
+            # As for every normalization, the pre-activation is the normalized input x̂, before the gain.
+            pre = node['cache']['xh'].astype(F32).reshape(B, -1)
     elif t == 'parallel_residual':
         total = x.astype(np.float64)
         for br in node['branches']:

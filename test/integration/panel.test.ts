@@ -67,6 +67,14 @@ suite('the analysis panel', () => {
     assert.equal(await vscode.commands.executeCommand('initInspector.exportChartsImage', uri, png), true);
     const report = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(json)));
     assert.equal(report.layers.length, 12);
+    // Where the run's time went: the engine's own time at once; the transfer and drawing times once the webview drew it.
+    assert.ok(report.panelTimings.engineMs >= report.timings.parseMs + report.timings.analyticMs + report.timings.sampledMs, JSON.stringify(report.panelTimings));
+    const drawn = await waitFor('the webview to report drawing the run', async () => {
+      await vscode.commands.executeCommand('initInspector.exportReport', uri, 'json', json);
+      const { panelTimings } = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(json)));
+      return panelTimings.drawMs === null ? undefined : panelTimings;
+    });
+    assert.ok(drawn.drawMs >= 0 && drawn.transferMs >= 0 && drawn.engineMs === report.panelTimings.engineMs, JSON.stringify(drawn));
     const rows = new TextDecoder().decode(await vscode.workspace.fs.readFile(csv)).trim().split('\n');
     assert.equal(rows.length, 13);
     assert.match(rows[0], /^index,path,name,type,output_shape/);

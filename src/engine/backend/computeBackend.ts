@@ -28,6 +28,11 @@ export interface AttentionShape {
   causal: boolean;
   /** The number the scores q·k are multiplied by. */
   scale: number;
+  /**
+   * Added to head h's scaled scores before the mask and softmax, [heads, tokens, tokens] (T5's relative position bias),
+   * or null/absent for none.
+   */
+  bias?: Float32Array | null;
 }
 
 /**
@@ -38,6 +43,20 @@ export interface HeadsView {
   data: Float32Array;
   stride: number;
   offset: number;
+}
+
+/**
+ * The elements a normalization treats together, as strided runs: group g holds
+ * x[g·groupStride + s·segmentStride + i] for s < segments, i < length. Layernorm and rmsnorm over the last axis: one
+ * run of `length` features per row (segments 1); batchnorm per channel: `segments` = batch runs of H·W positions,
+ * segmentStride = C·H·W apart.
+ */
+export interface NormGroups {
+  groups: number;
+  segments: number;
+  length: number;
+  groupStride: number;
+  segmentStride: number;
 }
 
 /**
@@ -111,4 +130,17 @@ export interface ComputeBackend {
   im2col(x: Float32Array, g: ConvGeometry, cols: Float32Array): void;
   /** The adjoint of im2col: dx[c][y][x] += every cols entry that im2col read from there. */
   col2im(cols: Float32Array, g: ConvGeometry, dx: Float32Array): void;
+  /**
+   * Normalizes each group (`NormGroups`): x̂ = (x − μ_g)·r_g with μ_g the group mean and r_g = 1/√(σ²_g + eps),
+   * σ²_g the biased variance (`center`: batchnorm, layernorm), or x̂ = x·r_g with r_g = 1/√(mean_g(x²) + eps)
+   * (not `center`: rmsnorm). Sums in float64, x̂ computed in float64 and stored in float32. With a `gain` (one float per
+   * position i < length of a run), also y = x̂·gain[i] in float32. Writes r_g to `invStd` (float64, one per group).
+   */
+  normalize(x: Float32Array, xhat: Float32Array, y: Float32Array | null, gain: Float32Array | null, groups: NormGroups, eps: number, center: boolean, invStd: Float64Array): void;
+  /**
+   * The gradient of `normalize` at its input from the gradient at its output, per group: with d = dy·gain[i] (dy
+   * without a gain), dx = r_g·(d − mean_g(d) − x̂·mean_g(d·x̂)) (the mean term only when `center`) (Ioffe & Szegedy,
+   * 2015; for rmsnorm, Zhang & Sennrich, 2019). Sums in float64, dx stored in float32.
+   */
+  normalizeBackward(xhat: Float32Array, dy: Float32Array, gain: Float32Array | null, invStd: Float64Array, groups: NormGroups, center: boolean, dx: Float32Array): void;
 }

@@ -23,6 +23,18 @@ export function inlineJson(value: unknown): string {
  * the document's indentation.
  */
 export function fixEdits(text: string, fix: Fix, indent = { tabSize: 2, insertSpaces: true }): TextEdit[] {
+  if (fix.also && fix.also.length > 0) {
+    // Several values: applied one after the other, then given as the one edit that spans every change.
+    let out = text;
+    for (const part of [{ path: fix.path, value: fix.value }, ...fix.also]) out = applyEdits(out, valueEdits(out, part.path, part.value, indent));
+    return [spanningEdit(text, out)];
+  }
+  return valueEdits(text, fix.path, fix.value, indent);
+}
+
+/** The edits that set one JSON value (see `fixEdits`). */
+function valueEdits(text: string, path: string, value: unknown, indent: { tabSize: number; insertSpaces: boolean }): TextEdit[] {
+  const fix = { path, value };
   const segments = pointerSegments(fix.path).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   const root = parseTree(text, [], { allowTrailingComma: true });
   const node = root ? findNodeAtLocation(root, segments) : undefined;
@@ -41,4 +53,14 @@ export function applyFixes(text: string, fixes: Fix[]): string {
     out = applyEdits(out, fixEdits(out, fix));
   }
   return out;
+}
+
+/** The single edit that turns `before` into `after`: what lies between their common prefix and common suffix. */
+export function spanningEdit(before: string, after: string): TextEdit {
+  let start = 0;
+  const limit = Math.min(before.length, after.length);
+  while (start < limit && before[start] === after[start]) start++;
+  let end = 0;
+  while (end < limit - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++;
+  return { offset: start, length: before.length - start - end, content: after.slice(start, after.length - end) };
 }

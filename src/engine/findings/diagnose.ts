@@ -4,6 +4,7 @@ import type { Plan, PlanNode } from '../graph/plan';
 import { nodeOp, nodeOps } from '../graph/registry';
 import { initPointer, isWeightNode, type WeightNode } from '../graph/ops/weightLayer';
 import { FINDING_THRESHOLDS } from './thresholds';
+import { isPreNormBlock, transformerFindings } from './transformerFindings';
 import { recommendInit, roundStd } from '../init/recommendInit';
 import { formatSignificant } from '../report/formatNumber';
 import type { Finding, Fix, LayerReport } from '../report/report';
@@ -71,8 +72,10 @@ export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): F
   // Findings an op makes over its siblings on the main path (residual variance growth over consecutive blocks).
   const siblingFindings = nodeOps().flatMap((op) => op.findings.diagnoseSiblings?.(plan.nodes, stats) ?? []);
   for (const f of siblingFindings) add(f);
+  const transformer = transformerFindings(plan, layers, inputStd);
+  for (const f of transformer) add(f);
   // Structural variance growth explains an exploding signal; it is reported instead of the exploding findings.
-  const grows = siblingFindings.length > 0;
+  const grows = siblingFindings.length > 0 || transformer.some((f) => f.code === 'residual-stream-growth');
 
   for (const chain of mainPathChains(plan.nodes)) {
     for (const series of CHAIN_SERIES) {
@@ -105,8 +108,12 @@ export function diagnose(plan: Plan, layers: LayerReport[], inputStd: number): F
     }
     const dead = layer.activation?.deadFraction ?? layer.predicted?.deadFraction ?? 0;
     if (canDie(act.name) && dead > FINDING_THRESHOLDS.deadFraction) {
-      add({ code: 'dead-units', severity: 'warning', path: weight ? (weight.bias && weight.bias.mean < 0 ? childPointer(weight.path, 'bias') : scalePointer(weight)) : node.path, layer: node.index,
-        message: `${(dead * 100).toFixed(0)}% of the units of '${node.name}' output 0 for the whole batch of ${plan.batchSize}: they get no gradient and may never recover`,
+      // leaky_relu's units are never dead: below 0 they pass slope·z, and a gradient scaled by the slope.
+      const message = act.name === 'leaky_relu'
+        ? `${(dead * 100).toFixed(0)}% of the units of '${node.name}' are negative for the whole batch of ${plan.batchSize}: they are not dead (leaky_relu passes ${formatSignificant(act.negativeSlope)}·z), but their gradient is scaled by ${formatSignificant(act.negativeSlope)}, so they learn ${formatSignificant(1 / act.negativeSlope)}× slower`
+        : `${(dead * 100).toFixed(0)}% of the units of '${node.name}' output 0 for the whole batch of ${plan.batchSize}: they get no gradient and may never recover`;
+      add({ code: 'dead-units', severity: act.name === 'leaky_relu' ? 'info' : 'warning', path: weight ? (weight.bias && weight.bias.mean < 0 ? childPointer(weight.path, 'bias') : scalePointer(weight)) : node.path, layer: node.index,
+        message,
         ...(weight ? scaleFixes(weight, act) : { fix: null }) });
     }
   }
@@ -155,7 +162,8 @@ const CHAIN_SERIES: readonly {
 function mainPathChains(nodes: PlanNode[]): PlanNode[][] {
   const chains: PlanNode[][] = [[]];
   for (const n of nodes) {
-    const role = nodeOp(n.op).findings.chain;
+    // A pre-norm block adds a fixed variance to the stream (residual-stream-growth judges it): not a link.
+    const role = isPreNormBlock(n) ? 'transparent' : nodeOp(n.op).findings.chain;
     if (isWeightNode(n) && n.init.std === 0) chains.push([]);
     else if (role === 'link') chains[chains.length - 1].push(n);
     else if (role === 'cut') chains.push([]);

@@ -21,4 +21,18 @@ export const FINDING_THRESHOLDS = {
   deadFraction: 0.3,
   /** Variance ratio output/input per residual block above which residual variance grows. */
   residualVarianceGrowth: 1.5,
+  /**
+   * Variance the residual branches of a run of pre-norm blocks add to the stream, over the run, above which the
+   * stream grows: each branch reads a unit-variance normalized input, so more than 1 means the updates outweigh it
+   * (GPT-2 small adds 0.066 with its 1/√(2·n_layer) output scaling and 1.57 without; Llama-2-7B under HF init 146).
+   */
+  residualStreamVariance: 1,
+  /** Mean attention entropy over ln(visible keys) below which attention has collapsed onto few keys at init. */
+  attentionEntropy: 0.5,
+  /** Predicted logit std above which attention is judged collapsed when nothing was sampled (entropy ≈ 0.5 there). */
+  attentionLogitStd: 3,
+  /** Expected initial loss above ln(vocab), in nats, above which the output head starts too confident (logit std 1). */
+  outputExcessLoss: 0.5,
+  /** Ratio of the gradient std at the last and the first block of a post-norm stack beyond which it is unbalanced. */
+  postNormGradientRatio: 2,
 } as const;

@@ -8,6 +8,7 @@ import { abbreviate, Reader } from './reader';
 import { RUN_BOUNDS } from './bounds';
 import { childPointer, type Problem } from './problem';
 import { JsonWalker, MAX_JSON_DEPTH } from './pointer';
+import { topLevelKeys } from './topLevelKeys';
 import { MAX_EXPANDED_LAYERS } from '../graph/plan';
 
 /** The result of parsing: a network when the document is usable, and every problem found either way. */
@@ -52,14 +53,7 @@ export function parseNetwork(text: string): ParseResult {
  * scan, O(text length), building no tree (so a huge or deeply nested file costs little and cannot overflow the stack).
  */
 export function isNetworkDescription(text: string): boolean {
-  const walker = new JsonWalker(text);
-  const kinds = new Map<string, string>();
-  let step = walker.next();
-  if (step !== 'object') return false;
-  for (step = walker.next(); step !== 'end'; step = walker.next()) {
-    if (step === 'close' && walker.depth === 0) break;
-    if (step !== 'close' && walker.depth === 1) kinds.set(String(walker.segment(0)), step);
-  }
+  const kinds = topLevelKeys(text);
   return kinds.get('layers') === 'array' && kinds.get('input') === 'object';
 }
 

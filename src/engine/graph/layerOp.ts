@@ -71,6 +71,16 @@ export interface NodeOp<N extends PlanNode = PlanNode> {
   rematerialize?(node: N, tape: TapeEntry, out: Float32Array, run: SampledContext): void;
   /** Adds the node's own costs (weights, GEMM FLOPs, extra kept tensors) to the tally; outputs are counted for it. */
   cost?(node: N, tally: CostTally, batch: number): void;
+  /**
+   * Floats the node holds at once beyond the tape and its weights, forward or backward, whichever is more (its
+   * temporaries), for ops the cost estimate's generic rule does not describe (`sampled/cost.ts`).
+   */
+  transientFloats?(node: N, batch: number): number;
+  /**
+   * The node's own trainable parameters as its framework counts them (weights, biases, norm gains and shifts; a tied
+   * weight once, by its owner). Absent: a weight node's weight and bias (`graph/parameterCount.ts`), else 0.
+   */
+  parameters?(node: N): number;
   /** The nonlinearity at the node's output (judged for saturation and dead units), or null when it applies none. */
   outputActivation?(node: N): Activation | null;
   /** Nested node lists (a residual block's branch), for walkers that look at the structure. */
@@ -114,6 +124,8 @@ export type FindingDraft = Omit<Finding, 'copies'>;
 export interface PlannedLayers {
   nodes: PlanNode[];
   outShape: number[];
+  /** Set when they end on token ids (an `encoder` passes its input of token ids on to the decoder): their vocabulary. */
+  outVocab?: number | null;
 }
 
 /** What an op's `parse` gets: the layer object, its pointer and name, the defaults and the readers of its fields. */
@@ -146,8 +158,8 @@ export interface PlanContext {
   readonly label: string;
   /** The vocabulary when the layer's input is token ids (the network's input), else null. */
   readonly inVocab: number | null;
-  /** Plans a nested list of layers from `inShape`, appending to the execution order. */
-  planLayers(layers: LayerSpec[], inShape: number[]): PlannedLayers | null;
+  /** Plans a nested list of layers from `inShape` (token ids of vocabulary `inVocab`, when given), appending to the execution order. */
+  planLayers(layers: LayerSpec[], inShape: number[], inVocab?: number | null): PlannedLayers | null;
   /** The latest node of op `op` planned so far (the embedding a tied output head shares), or null. */
   preceding(op: string): PlanNode | null;
 }

@@ -83,7 +83,7 @@ export function buildPlan(network: NetworkSpec): { plan: Plan | null; errors: Pl
       // A loop, not push(...spread): spreading 100,000 nodes as arguments overflows V8's stack.
       for (const node of planned.nodes) nodes.push(node);
       shape = planned.outShape;
-      vocab = null;
+      vocab = planned.outVocab ?? null;
     }
     if (vocab !== null) {
       errors.push({ path: '/layers', message: `the network ends on token ids (vocabulary ${vocab}); add an { "type": "embedding" } layer` });

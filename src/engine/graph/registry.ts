@@ -14,19 +14,26 @@ import { gatedMlp } from './ops/gatedMlp';
 import { globalAvgPool } from './ops/globalAvgPool';
 import { layernorm } from './ops/layernorm';
 import { lmHead } from './ops/lmHead';
+import { rmsnorm } from './ops/rmsnorm';
 import { maxpool2d } from './ops/maxpool2d';
 import { parallelResidual } from './ops/parallelResidual';
 import { positionEmbedding } from './ops/positionEmbedding';
 import { repeat } from './ops/repeat';
 import { residual } from './ops/residual';
+import { scale } from './ops/scale';
+import { toSequence } from './ops/toSequence';
+import { classToken } from './ops/classToken';
+import { firstToken } from './ops/firstToken';
+import { encoder } from './ops/encoder';
+import { crossAttention } from './ops/crossAttention';
 
 // The ops, in the order error messages and the schema list them. Adding an op: write its module under ops/ (its spec,
 // parse, schema, plan, forward and backward, mean field, cost and findings role), list it here, and run
 // `npm run schema` to regenerate schemas/network.schema.json.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each op is typed by its own module; the registry only dispatches
 type AnyOp = SpecOp<any> & Partial<NodeOp<any>>;
-const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout,
-  embedding, positionEmbedding, attention, gatedMlp, parallelResidual, lmHead];
+const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, rmsnorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout,
+  embedding, positionEmbedding, attention, gatedMlp, parallelResidual, lmHead, scale, toSequence, classToken, firstToken, encoder, crossAttention];
 
 const SPEC_OPS = uniqueBy(OPS, (op) => op.type);
 const NODE_OPS = uniqueBy(OPS.filter((op): op is AnyOp & NodeOp => op.forward !== undefined), (op) => op.op);

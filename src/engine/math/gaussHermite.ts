@@ -63,3 +63,19 @@ export function gaussianExpectation(f: (z: number) => number, mu: number, sigma:
   for (let i = 0; i < n; i++) sum += weights[i] * f(mu + Math.SQRT2 * sigma * nodes[i]);
   return sum / Math.sqrt(Math.PI);
 }
+
+const probabilityCache = new Map<number, { nodes: Float64Array; weights: Float64Array }>();
+
+/**
+ * n-point Gauss–Hermite for the standard normal as a probability rule: nodes t_i = √2·x_i, weights w_i/√π (they sum
+ * to 1), so E[f(Z)] ≈ Σ p_i f(t_i) for Z ~ N(0, 1). Cached per n.
+ */
+export function standardNormalRule(n: number = MEAN_FIELD_NODES): { nodes: Float64Array; weights: Float64Array } {
+  let rule = probabilityCache.get(n);
+  if (!rule) {
+    const gh = gaussHermite(n);
+    rule = { nodes: gh.nodes.map((x) => Math.SQRT2 * x), weights: gh.weights.map((w) => w / Math.sqrt(Math.PI)) };
+    probabilityCache.set(n, rule);
+  }
+  return rule;
+}

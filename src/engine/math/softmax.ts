@@ -40,13 +40,14 @@ export function maskedSoftmax(s: Float32Array, p: Float32Array, rows: number, co
 
 /**
  * The statistics of attention at init from its row statistics ([pairs, tokens, ATTENTION_ROW_STATS], `maskedSoftmax`):
- * `logitStd`, the std of the scaled scores over every visible (query, key) pair, and `entropy`, the mean over rows
+ * `logitStd`, the std of the scaled scores over every visible (query, key) pair (`keys` per query without a causal
+ * mask: the tokens of self-attention, the memory's of cross-attention), and `entropy`, the mean over rows
  * with more than one visible key of H_i/ln(visible_i), H_i = −Σ p ln p = ln l_i − Σ p·(s − m_i); sums in float64,
  * the rows' moments combined by Chan et al.'s pairwise rule (M2 = Σ M2_i + Σ n_i·(μ_i − μ)²).
  */
-export function attentionStatistics(rowStats: Float32Array, pairs: number, tokens: number, causal: boolean): { logitStd: number; entropy: number } {
+export function attentionStatistics(rowStats: Float32Array, pairs: number, tokens: number, causal: boolean, keys = tokens): { logitStd: number; entropy: number } {
   let count = 0, sum = 0, ratio = 0, rows = 0;
-  const visibleOf = (r: number): number => (causal ? (r % tokens) + 1 : tokens);
+  const visibleOf = (r: number): number => (causal ? (r % tokens) + 1 : keys);
   for (let r = 0; r < pairs * tokens; r++) {
     const at = r * ATTENTION_ROW_STATS;
     const visible = visibleOf(r);

@@ -26,3 +26,16 @@ export function formatPercent(x: number | null | undefined): string {
 export function formatSignificant(x: number, digits = 3): string {
   return Number(x.toPrecision(digits)).toString();
 }
+
+/**
+ * The mark after a predicted number that a sampled run may not match within 10%: ' ~±18%' when it may be off by
+ * up to 18% (`PredictedLayer.approximateBy`), ' ~?' when by an unknown amount, '' when it is not approximate.
+ * Bounds of 10% and below read as no mark; percentages round up: `formatApproximate(true, 0.183)` is ' ~±19%'.
+ */
+export function formatApproximate(approximate: boolean | undefined, by: number | null | undefined): string {
+  if (!approximate) return '';
+  if (by === null || by === undefined || !Number.isFinite(by)) return ' ~?';
+  if (by <= 0.1) return '';
+  // Rounded up, so that a bound just past 10% never reads as 10%.
+  return ` ~±${by >= 10 ? '>999' : Math.ceil(100 * by)}%`;
+}

@@ -1,6 +1,6 @@
 import type { Location } from '../format/pointer';
 import type { Finding, Report } from './report';
-import { formatNumber, formatPercent } from './formatNumber';
+import { formatApproximate, formatNumber, formatPercent } from './formatNumber';
 
 
 /**
@@ -10,6 +10,14 @@ import { formatNumber, formatPercent } from './formatNumber';
 export function formatReport(report: Report, locate: (pointer: string) => Location, file: string): string {
   const lines: string[] = [];
   lines.push(`${file}: ${report.network || '(unnamed network)'} (mode ${report.mode}, seed ${report.seed}, batch ${report.batchSize}${report.backend ? `, ${report.backend}` : ''})`);
+  if (report.source) {
+    const s = report.source;
+    lines.push(`  ${s.format} ${s.family} config, built as ${s.architecture}${s.tokens !== null ? ` on ${s.tokens} tokens` : ''}, ${report.cost ? `${report.cost.parameterCount.toLocaleString('en')} parameters` : ''}`);
+    lines.push(`  init: ${s.initRules}`);
+    for (const note of s.notes) lines.push(`  note: ${note}`);
+  } else if (report.cost) {
+    lines.push(`  ${report.cost.parameterCount.toLocaleString('en')} parameters`);
+  }
   if (report.sampledRefused) lines.push(`  note: ${report.sampledRefused}`);
   if (report.layers.length > 0) {
     const header = ['#', 'layer', 'output', 'init (std)', 'std sampled', 'std predicted', 'grad std', 'grad pred', 'saturated', 'dead'];
@@ -19,9 +27,9 @@ export function formatReport(report: Report, locate: (pointer: string) => Locati
       `[${l.outputShape.join('×')}]`,
       l.init ? `${l.init.label} (${formatNumber(l.init.std)})${l.init.source === 'assumed' ? ' *' : ''}` : '',
       formatNumber(l.activation?.std),
-      `${formatNumber(l.predicted?.activationStd)}${l.predicted?.approximate ? ' ~' : ''}`,
+      `${formatNumber(l.predicted?.activationStd)}${formatApproximate(l.predicted?.approximate, l.predicted?.approximateBy)}`,
       formatNumber(l.gradient?.std),
-      formatNumber(l.predicted?.gradientStd),
+      `${formatNumber(l.predicted?.gradientStd)}${formatApproximate(l.predicted?.approximate, l.predicted?.gradientApproximateBy)}`,
       formatPercent(l.activation?.saturatedFraction ?? l.predicted?.saturatedFraction),
       formatPercent(l.activation?.deadFraction ?? l.predicted?.deadFraction),
     ]);
@@ -32,8 +40,15 @@ export function formatReport(report: Report, locate: (pointer: string) => Locati
     for (const r of rows) lines.push(fmt(r));
     const legend: string[] = [];
     if (report.layers.some((l) => l.init?.source === 'assumed')) legend.push('* no init declared: PyTorch default assumed');
-    if (report.layers.some((l) => l.predicted?.approximate)) legend.push('~ approximate prediction');
+    if (report.layers.some((l) => l.predicted?.approximate)) legend.push('~±x% approximate prediction: a sampled run may be off by up to x% (~? by an unknown amount)');
     if (legend.length) lines.push(`  ${legend.join('; ')}`);
+    for (const l of report.layers) {
+      const a = l.attention;
+      if (a) lines.push(`  #${l.index} ${l.name}: logit std ${formatNumber(a.logitStd)} (predicted ${formatNumber(a.predictedLogitStd)}), attention entropy ${formatNumber(a.entropy)} of ln(visible keys)`);
+      // Losses in nats to two decimals: the excess over ln(vocab) is what matters, and it can be a few hundredths.
+      const nats = (x: number | null): string => (x === null ? '–' : x.toFixed(2));
+      if (l.loss) lines.push(`  #${l.index} ${l.name}: loss at init ${nats(l.loss.sampled)} (predicted ${nats(l.loss.predicted)}) against ln(vocab) = ${nats(l.loss.uniform)}`);
+    }
   }
   for (const p of report.problems) lines.push(`${file}:${p.line}:${p.column}: ${p.severity}: ${p.message}`);
   for (const f of report.findings) lines.push(formatFinding(f, locate(f.path), file));
@@ -44,6 +59,7 @@ export function formatReport(report: Report, locate: (pointer: string) => Locati
 }
 
 function formatFinding(f: Finding, loc: Location, file: string): string {
-  const fix = f.fix ? `\n    fix: ${f.fix.description} → set ${f.fix.path} to ${JSON.stringify(f.fix.value)}` : '';
+  const also = (f.fix?.also ?? []).map((e) => `, ${e.path} to ${JSON.stringify(e.value)}`).join('');
+  const fix = f.fix ? `\n    fix: ${f.fix.description} → set ${f.fix.path} to ${JSON.stringify(f.fix.value)}${also}` : '';
   return `${file}:${loc.line}:${loc.column}: ${f.severity}: ${f.message} [${f.code}]${fix}`;
 }

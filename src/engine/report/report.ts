@@ -1,6 +1,7 @@
 import type { PredictedLayer } from '../meanField/signal';
 import type { OutputStats } from '../sampled/layerStats';
 import type { Problem } from '../format/problem';
+import type { ImportedSource } from '../import/importedNetwork';
 
 export type Mode = 'sampled' | 'analytic' | 'both';
 export type Severity = 'error' | 'warning' | 'info';
@@ -38,7 +39,8 @@ export interface LayerReport {
    */
   attention: { logitStd: number | null; entropy: number | null; predictedLogitStd: number | null } | null;
   /**
-   * An output head's cross-entropy at init against random targets: sampled, predicted (ln(vocab) + Var(logit)/2), and
+   * An output head's cross-entropy at init against random targets: sampled, predicted (E[logsumexp] of Gaussian
+   * logits, ln(vocab) + Var(logit)/2 while the logits are small), and
    * ln(vocab), the loss of uniform logits; null for other layers.
    */
   loss: { sampled: number | null; predicted: number | null; uniform: number } | null;
@@ -51,6 +53,8 @@ export interface Fix {
   value: unknown;
   /** The weight std the new value implies for the layer's fan, when it is an init. */
   std?: number;
+  /** Further values the same fix sets (every block's output projection, say), applied together with the first. */
+  also?: { path: string; value: unknown }[];
 }
 
 export interface Finding {
@@ -74,6 +78,7 @@ export interface Finding {
 export const FINDING_CODES = [
   'zero-init-symmetry', 'constant-init-symmetry', 'vanishing-activations', 'exploding-activations', 'saturated-activations',
   'dead-units', 'vanishing-gradients', 'exploding-gradients', 'residual-variance-growth', 'init-activation-mismatch',
+  'residual-stream-growth', 'attention-entropy-collapse', 'output-loss-above-uniform', 'post-ln-gradient-imbalance',
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 
@@ -88,8 +93,18 @@ export interface Report {
   problems: Problem[];
   /** The compute backend of the sampled run (null when none ran). */
   backend: string | null;
-  cost: { forwardFlops: number; totalFlops: number; peakBytes: number; weightCount: number } | null;
+  /**
+   * What a sampled run costs (estimated from shapes), the weights it draws, and `parameterCount`: the trainable
+   * parameters as the framework counts them (weights, biases, norm gains and shifts; tied weights once).
+   */
+  cost: { forwardFlops: number; totalFlops: number; peakBytes: number; weightCount: number; parameterCount: number } | null;
   /** Why the sampled run was refused or did not finish, with the estimate; null when it ran or was not asked. */
   sampledRefused: string | null;
   timings: { parseMs: number; analyticMs: number; sampledMs: number };
+  /**
+   * For a framework's file (a Hugging Face `config.json`): its format and family, the model built, whose init the
+   * weights follow (with the version), the run's tokens and batch, and what is approximated. Absent for the engine's
+   * own format.
+   */
+  source?: ImportedSource;
 }

@@ -62,7 +62,7 @@ export function outputStats(backend: ComputeBackend, act: Activation, z: Float32
 /**
  * The number of distinct units of a weight layer: rows of W (with their bias) that are bit-for-bit equal count as
  * one, as after zero or constant init, where every unit computes the same function (the symmetry problem). Rows are
- * grouped by a 32-bit FNV-1a hash of their float bits, then compared exactly within a group.
+ * grouped by a 32-bit FNV-1a hash of their float bits, then compared exactly within a group (`groupDistinctRows`).
  */
 export function countDistinctRows(w: Float32Array, rows: number, cols: number, bias: Float32Array | null): number {
   const bits = new Int32Array(w.buffer, w.byteOffset, rows * cols);
@@ -77,27 +77,43 @@ export function countDistinctRows(w: Float32Array, rows: number, cols: number, b
 }
 
 /**
- * The number of distinct rows (with their bias) given any hash of each row's float bits: rows are grouped by hash
- * (mixed with the bias bits), then compared exactly within a group, so the count does not depend on the hash.
+ * The number of distinct rows (with their bias) given any hash of each row's float bits (`hashes`, one per row,
+ * overwritten): rows are sorted by hash (mixed with the bias bits) with a stable two-pass radix sort, then compared
+ * exactly within each run of equal hashes, so the count does not depend on the hash. Memory: two row-index arrays
+ * (8 bytes per row) and a 256 KiB count table, whatever the number of rows (a Map of groups cost some 80 bytes per
+ * row, and cannot hold more than 2²⁴ of them).
  */
 export function groupDistinctRows(w: Float32Array, rows: number, cols: number, bias: Float32Array | null, hashes: Int32Array): number {
   const bits = new Int32Array(w.buffer, w.byteOffset, rows * cols);
   const biasBits = bias ? new Int32Array(bias.buffer, bias.byteOffset, rows) : null;
-  const groups = new Map<number, number[]>();
+  const keys = new Uint32Array(hashes.buffer, hashes.byteOffset, rows);
+  if (biasBits) for (let r = 0; r < rows; r++) keys[r] = Math.imul(hashes[r] ^ biasBits[r], 0x01000193);
+  let order = new Uint32Array(rows);
+  let spare = new Uint32Array(rows);
+  for (let r = 0; r < rows; r++) order[r] = r;
+  const counts = new Uint32Array(65537);
+  for (const shift of [0, 16]) {
+    counts.fill(0);
+    for (let r = 0; r < rows; r++) counts[((keys[r] >>> shift) & 0xffff) + 1]++;
+    for (let d = 1; d <= 65536; d++) counts[d] += counts[d - 1];
+    for (let i = 0; i < rows; i++) {
+      const r = order[i];
+      spare[counts[(keys[r] >>> shift) & 0xffff]++] = r;
+    }
+    [order, spare] = [spare, order];
+  }
   let distinct = 0;
-  for (let r = 0; r < rows; r++) {
-    const h = biasBits ? Math.imul(hashes[r] ^ biasBits[r], 0x01000193) : hashes[r];
-    const group = groups.get(h);
-    if (!group) {
-      groups.set(h, [r]);
-      distinct++;
-      continue;
+  const representatives: number[] = [];
+  for (let i = 0; i < rows; ) {
+    let end = i + 1;
+    while (end < rows && keys[order[end]] === keys[order[i]]) end++;
+    representatives.length = 0;
+    for (let j = i; j < end; j++) {
+      const r = order[j];
+      if (!representatives.some((other) => rowsEqual(bits, biasBits, r, other, cols))) representatives.push(r);
     }
-    const same = group.some((other) => rowsEqual(bits, biasBits, r, other, cols));
-    if (!same) {
-      group.push(r);
-      distinct++;
-    }
+    distinct += representatives.length;
+    i = end;
   }
   return distinct;
 }

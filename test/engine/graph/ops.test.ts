@@ -107,6 +107,9 @@ const NETWORKS: Record<string, object> = {
   activation: { input: { shape: [6] }, layers: [{ type: 'activation', activation: 'gelu' }, { type: 'activation', activation: 'silu' }, { type: 'activation', activation: 'sigmoid' }] },
   batchnorm: { input: { shape: [2, 3, 3] }, layers: [{ type: 'batchnorm' }, { type: 'flatten' }, { type: 'dense', units: 3, activation: 'tanh' }, { type: 'batchnorm' }] },
   layernorm: { input: { shape: [6] }, layers: [{ type: 'layernorm' }, { type: 'dense', units: 4, activation: 'tanh' }] },
+  'layernorm over a whole [C, H, W] sample': { input: { shape: [2, 2, 3] }, layers: [{ type: 'layernorm' }, { type: 'flatten' }, { type: 'dense', units: 3, activation: 'tanh' }] },
+  rmsnorm: { input: { shape: [6], mean: 0.5 }, layers: [{ type: 'rmsnorm', eps: 1e-3, weight: { scheme: 'normal', mean: 1, std: 0.5 } }, { type: 'dense', units: 4, activation: 'tanh' }] },
+  'rmsnorm with its default gain (ones)': { input: { shape: [5] }, layers: [{ type: 'rmsnorm' }, { type: 'dense', units: 3, activation: 'tanh' }] },
   flatten: { input: { shape: [2, 2, 2] }, layers: [{ type: 'flatten' }, { type: 'dense', units: 3, activation: 'tanh' }] },
   maxpool2d: { input: { shape: [1, 4, 4] }, layers: [{ type: 'maxpool2d', size: 2 }] },
   avgpool2d: { input: { shape: [2, 5, 5] }, layers: [{ type: 'avgpool2d', size: 2, stride: 1 }] },
@@ -123,6 +126,22 @@ const NETWORKS: Record<string, object> = {
   parallel_residual: { input: { shape: [3, 4] }, layers: [{ type: 'parallel_residual', branches: [[{ type: 'dense', units: 4, activation: 'tanh' }], [{ type: 'dense', units: 6, activation: 'gelu_new' }, { type: 'dense', units: 4 }]] }] },
   lm_head: { input: { shape: [3, 4] }, layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'lm_head', vocab: 9, init: { scheme: 'normal', std: 0.5 }, bias: { scheme: 'normal', std: 0.1 } }] },
   'dense and dropout on a sequence': { input: { shape: [3, 4] }, layers: [{ type: 'dense', units: 5, activation: 'silu', bias: { scheme: 'normal', std: 0.3 } }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 2, activation: 'gelu_new' }] },
+  scale: { input: { shape: [4] }, layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'scale', factor: -0.7 }, { type: 'activation', activation: 'tanh' }] },
+  to_sequence: { input: { shape: [2, 4, 4] }, layers: [{ type: 'conv2d', filters: 4, kernel_size: 2, stride: 2, activation: 'tanh' }, { type: 'to_sequence' },
+    { type: 'attention', heads: 2, init: { scheme: 'normal', std: 0.5 } }] },
+  class_token: { input: { shape: [3, 4] }, layers: [{ type: 'class_token', init: { scheme: 'normal', std: 0.5 } }, { type: 'attention', heads: 2, init: { scheme: 'normal', std: 0.5 } }] },
+  first_token: { input: { shape: [3, 4] }, layers: [{ type: 'attention', heads: 2, init: { scheme: 'normal', std: 0.5 } }, { type: 'first_token' }, { type: 'dense', units: 3, activation: 'tanh' }] },
+  'attention (own and shared relative position bias)': { input: { shape: [5, 6] }, layers: [
+    { type: 'attention', heads: 2, scale: 'none', init: { scheme: 'normal', std: 0.3 }, position_bias: { buckets: 6, max_distance: 8, init: { scheme: 'normal', std: 0.7 } } },
+    { type: 'attention', heads: 2, causal: true, init: { scheme: 'normal', std: 0.3 }, position_bias: 'shared' }] },
+  encoder: { input: { shape: [4, 6] }, layers: [
+    { type: 'encoder', layers: [{ type: 'dense', units: 6, activation: 'tanh' }, { type: 'attention', heads: 2, init: { scheme: 'normal', std: 0.5 } }] },
+    { type: 'dense', units: 6, activation: 'tanh' }, { type: 'cross_attention', heads: 2, init: { scheme: 'normal', std: 0.5 } }] },
+  cross_attention: { input: { shape: [4, 6] }, layers: [
+    { type: 'encoder', layers: [{ type: 'dense', units: 4, activation: 'tanh' }] },
+    { type: 'attention', heads: 2, causal: true, init: { scheme: 'normal', std: 0.5 }, position_bias: { buckets: 4, max_distance: 3, bidirectional: false, init: { scheme: 'normal', std: 0.5 } } },
+    { type: 'cross_attention', heads: 3, kv_heads: 1, init: { scheme: 'normal', std: 0.5 }, bias: { scheme: 'normal', std: 0.2 } },
+    { type: 'cross_attention', heads: 2, scale: 'none', init: { scheme: 'normal', std: 0.3 }, out_bias: false }] },
   'residual with a projection': { input: { shape: [2, 4, 4] }, layers: [{ type: 'residual', shortcut: { type: 'projection', init: 'he_normal', bias: { scheme: 'normal', std: 0.1 } }, layers: [{ type: 'conv2d', filters: 3, kernel_size: 3, stride: 2, padding: 1, activation: 'tanh' }] }] },
 };
 

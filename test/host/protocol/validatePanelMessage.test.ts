@@ -14,6 +14,8 @@ const valid: Example<WebviewToHost> = {
   ready: { type: 'ready', state },
   rerun: { type: 'rerun', settings: { seed: RUN_BOUNDS.seed.max, batchSize: RUN_BOUNDS.batchSize.min, mode: 'analytic' } },
   setWhatIf: { type: 'setWhatIf', whatIf: { target: '/layers/0', scheme: 'kaiming_normal', multiplier: 0.5 } },
+  previewWhatIf: { type: 'previewWhatIf', whatIf: { target: 'all', scheme: 'keep', multiplier: 2.5 } },
+  runDrawn: { type: 'runDrawn', runId: 5, transferMs: 31.5, drawMs: 12.25 },
   applyWhatIf: { type: 'applyWhatIf' },
   cancel: { type: 'cancel' },
   revealPath: { type: 'revealPath', path: '/layers/2/init' },
@@ -57,6 +59,23 @@ const malformed: Variants<WebviewToHost> = {
     ['an empty target', { type: 'setWhatIf', whatIf: { ...whatIf, target: '' } }],
     ['an inherited name as target', { type: 'setWhatIf', whatIf: { ...whatIf, target: 'constructor' } }],
     ['inherited what-if fields', { type: 'setWhatIf', whatIf: Object.create(whatIf) }],
+  ],
+  previewWhatIf: [
+    ['no what-if (null is the file\'s own inits)', { type: 'previewWhatIf' }],
+    ['constructor as scheme', { type: 'previewWhatIf', whatIf: { ...whatIf, scheme: 'constructor' } }],
+    ['a negative multiplier', { type: 'previewWhatIf', whatIf: { ...whatIf, multiplier: -0.5 } }],
+    ['a multiplier past the bound', { type: 'previewWhatIf', whatIf: { ...whatIf, multiplier: MAX_WHAT_IF_MULTIPLIER + 1 } }],
+    ['inherited what-if fields', { type: 'previewWhatIf', whatIf: Object.create(whatIf) }],
+  ],
+  runDrawn: [
+    ['no run id', { type: 'runDrawn', transferMs: 1, drawMs: 1 }],
+    ['a run id of 0', { type: 'runDrawn', runId: 0, transferMs: 1, drawMs: 1 }],
+    ['a negative transfer time', { type: 'runDrawn', runId: 5, transferMs: -1, drawMs: 1 }],
+    ['no transfer time (null when unknown)', { type: 'runDrawn', runId: 5, drawMs: 1 }],
+    ['a drawing time as string', { type: 'runDrawn', runId: 5, transferMs: 1, drawMs: '12' }],
+    ['an infinite drawing time', { type: 'runDrawn', runId: 5, transferMs: 1, drawMs: Infinity }],
+    ['a null drawing time', { type: 'runDrawn', runId: 5, transferMs: 1, drawMs: null }],
+    ['inherited fields', Object.assign(Object.create({ runId: 5, transferMs: 1, drawMs: 1 }), { type: 'runDrawn' })],
   ],
   applyWhatIf: [],
   cancel: [],
@@ -112,6 +131,8 @@ suite('the webview → host validator table', () => {
 
   test('a what-if of null clears it; an alias spelling of a scheme is a scheme', () => {
     assert.deepEqual(validateWebviewToHost({ type: 'setWhatIf', whatIf: null }), { type: 'setWhatIf', whatIf: null });
+    assert.deepEqual(validateWebviewToHost({ type: 'previewWhatIf', whatIf: null }), { type: 'previewWhatIf', whatIf: null });
+    assert.deepEqual(validateWebviewToHost({ type: 'runDrawn', runId: 2, transferMs: null, drawMs: 0 }), { type: 'runDrawn', runId: 2, transferMs: null, drawMs: 0 });
     const alias = { type: 'setWhatIf', whatIf: { target: 'all', scheme: 'he_normal', multiplier: 1 } } as const;
     assert.deepEqual(validateWebviewToHost(alias), alias);
   });

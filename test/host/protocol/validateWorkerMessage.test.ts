@@ -41,7 +41,7 @@ const report = { layers: [], findings: [], problems: [] } as unknown as Report;
 /** One valid message of every worker → host type. */
 const toHost: Example<WorkerToHost> = {
   runProgressed: { type: 'runProgressed', id: 3, fraction: 0.25 },
-  runCompleted: { type: 'runCompleted', id: 3, report },
+  runCompleted: { type: 'runCompleted', id: 3, report, engineMs: 412.5 },
   runFailed: { type: 'runFailed', id: 3, message: 'the WebAssembly kernel threads stopped' },
   runCancelled: { type: 'runCancelled', id: 3 },
 };
@@ -57,7 +57,11 @@ const toHostMalformed: Variants<WorkerToHost> = {
     ['no report', { type: 'runCompleted', id: 3 }],
     ['a report without layers', { type: 'runCompleted', id: 3, report: { findings: [], problems: [] } }],
     ['a report as text', { type: 'runCompleted', id: 3, report: 'done' }],
-    ['an inherited report shape', { type: 'runCompleted', id: 3, report: Object.create(report) }],
+    ['an inherited report shape', { type: 'runCompleted', id: 3, report: Object.create(report), engineMs: 1 }],
+    ['no engine time', { type: 'runCompleted', id: 3, report }],
+    ['a negative engine time', { type: 'runCompleted', id: 3, report, engineMs: -1 }],
+    ['an engine time as string', { type: 'runCompleted', id: 3, report, engineMs: '412' }],
+    ['an infinite engine time', { type: 'runCompleted', id: 3, report, engineMs: Infinity }],
   ],
   runFailed: [
     ['no message', { type: 'runFailed', id: 3 }],

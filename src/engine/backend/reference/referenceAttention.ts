@@ -22,12 +22,13 @@ function scatter(from: Float32Array, view: HeadsView, b: number, head: number, s
   for (let t = 0; t < T; t++) view.data.set(from.subarray(t * dh, (t + 1) * dh), (b * T + t) * view.stride + view.offset + head * dh);
 }
 
-/** S = scale·q·kᵀ and P = softmax(S) of one pair, P into `p`, the row statistics written at `statsAt`. */
-function probabilities(gemm: Gemm, shape: AttentionShape, q: Float32Array, k: Float32Array, p: Float32Array, rowStats: Float32Array, statsAt: number): void {
+/** S = scale·q·kᵀ (+ head h's bias) and P = softmax(S) of one pair, P into `p`, the row statistics written at `statsAt`. */
+function probabilities(gemm: Gemm, shape: AttentionShape, h: number, q: Float32Array, k: Float32Array, p: Float32Array, rowStats: Float32Array, statsAt: number): void {
   const T = shape.tokens;
   const scores = new Float32Array(T * T);
   gemm(false, true, T, T, shape.headDim, q, k, scores, false);
   for (let i = 0; i < scores.length; i++) scores[i] *= shape.scale;
+  if (shape.bias) for (let i = 0; i < scores.length; i++) scores[i] += shape.bias[h * T * T + i];
   maskedSoftmax(scores, p, T, T, shape.causal, rowStats, statsAt);
 }
 
@@ -41,7 +42,7 @@ export function referenceAttentionForward(gemm: Gemm, shape: AttentionShape, q: 
     gather(q, b, h, shape, qh);
     gather(k, b, g, shape, kh);
     gather(v, b, g, shape, vh);
-    probabilities(gemm, shape, qh, kh, p, rowStats, (b * H + h) * T * ATTENTION_ROW_STATS);
+    probabilities(gemm, shape, h, qh, kh, p, rowStats, (b * H + h) * T * ATTENTION_ROW_STATS);
     gemm(false, false, T, dh, T, p, vh, oh, false);
     scatter(oh, out, b, h, shape);
   }
@@ -63,7 +64,7 @@ export function referenceAttentionBackward(gemm: Gemm, shape: AttentionShape, q:
     for (let h = g * rep; h < (g + 1) * rep; h++) {
       gather(q, b, h, shape, qh);
       gather(dOut, b, h, shape, doh);
-      probabilities(gemm, shape, qh, kh, p, stats, 0);
+      probabilities(gemm, shape, h, qh, kh, p, stats, 0);
       gemm(false, true, T, T, dh, doh, vh, dp, false);
       gemm(true, false, T, dh, T, p, doh, dvg, true);
       softmaxBackward(p, dp, T, T, shape.scale);

@@ -1,4 +1,4 @@
-import type { ComputeBackend, ConvGeometry } from '../computeBackend';
+import type { ComputeBackend, ConvGeometry, NormGroups } from '../computeBackend';
 import { activateInto, multiplyByDerivative } from '../../math/activation';
 import { fillNormalChunks, fillUniformChunks } from '../../random/fill';
 import { blockedGemmMoments } from '../blockedGemmMoments';
@@ -48,11 +48,53 @@ export const referenceBackend: ComputeBackend = {
   rotary: referenceRotary,
   im2col,
   col2im,
+  normalize,
+  normalizeBackward,
 };
 
 /** out[c·rows + r] = x[r·cols + c]. */
 function transpose(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
+}
+
+/** Calls f(at, i) for every element of group g in order (run by run), i its position within its run. */
+function forEachInGroup(groups: NormGroups, g: number, f: (at: number, i: number) => void): void {
+  for (let s = 0; s < groups.segments; s++) {
+    const base = g * groups.groupStride + s * groups.segmentStride;
+    for (let i = 0; i < groups.length; i++) f(base + i, i);
+  }
+}
+
+/** See `ComputeBackend.normalize`. */
+function normalize(x: Float32Array, xhat: Float32Array, y: Float32Array | null, gain: Float32Array | null, groups: NormGroups, eps: number, center: boolean, invStd: Float64Array): void {
+  const n = groups.segments * groups.length;
+  for (let g = 0; g < groups.groups; g++) {
+    let sum = 0;
+    if (center) forEachInGroup(groups, g, (at) => { sum += x[at]; });
+    const mean = sum / n;
+    let m2 = 0;
+    forEachInGroup(groups, g, (at) => { const d = x[at] - mean; m2 += d * d; });
+    const inv = 1 / Math.sqrt(m2 / n + eps);
+    invStd[g] = inv;
+    forEachInGroup(groups, g, (at, i) => {
+      xhat[at] = (x[at] - mean) * inv;
+      if (y && gain) y[at] = xhat[at] * gain[i];
+    });
+  }
+}
+
+/** See `ComputeBackend.normalizeBackward`. */
+function normalizeBackward(xhat: Float32Array, dy: Float32Array, gain: Float32Array | null, invStd: Float64Array, groups: NormGroups, center: boolean, dx: Float32Array): void {
+  const n = groups.segments * groups.length;
+  const d = gain ? (at: number, i: number): number => dy[at] * gain[i] : (at: number): number => dy[at];
+  for (let g = 0; g < groups.groups; g++) {
+    let sumDy = 0;
+    let sumDyX = 0;
+    forEachInGroup(groups, g, (at, i) => { const v = d(at, i); sumDy += v; sumDyX += v * xhat[at]; });
+    const meanDy = center ? sumDy / n : 0;
+    const meanDyX = sumDyX / n;
+    forEachInGroup(groups, g, (at, i) => { dx[at] = invStd[g] * (d(at, i) - meanDy - xhat[at] * meanDyX); });
+  }
 }
 
 /** C ← op(A)·op(B) (+ C); see `ComputeBackend.gemm`. Loop orders keep the innermost loop on contiguous rows. */

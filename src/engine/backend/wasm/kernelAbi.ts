@@ -98,6 +98,13 @@ export const KERNELS = [
   /** The backend's rotary on rows [r0, r1) of x (row stride ld floats), `heads` heads of headDim floats from x, the
    *  first 2·half of each rotated; `table` holds float64 cosines then (signed) sines, [tokens, half] each. */
   { name: 'rotary', params: i32('x', 'ld', 'r0', 'r1', 'tokens', 'heads', 'headDim', 'half', 'table') },
+  /** The backend's `normalize` (computeBackend.ts) over groups [g0, g1): group g is the `segments` runs of `length`
+   *  floats at offset g·groupStride + s·segmentStride (in floats) of x, x̂ written at the same offsets of xhat, and
+   *  y = x̂·gain[i] at those of y when gain ≠ 0; 1/σ_g as f64 at inv + 8g; eps is the f64 whose bits are epsHi:epsLo;
+   *  `center` 0 for rmsnorm (no mean). */
+  { name: 'normalize', params: i32('x', 'xhat', 'y', 'gain', 'inv', 'g0', 'g1', 'segments', 'length', 'groupStride', 'segmentStride', 'epsLo', 'epsHi', 'center') },
+  /** The backend's `normalizeBackward` over groups [g0, g1), laid out as `normalize`'s; gain 0 for none. */
+  { name: 'normalize_backward', params: i32('xhat', 'dy', 'gain', 'inv', 'dx', 'g0', 'g1', 'segments', 'length', 'groupStride', 'segmentStride', 'center') },
 ] as const satisfies readonly KernelDeclaration[];
 
 export type KernelName = (typeof KERNELS)[number]['name'];

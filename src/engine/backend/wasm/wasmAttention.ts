@@ -1,3 +1,4 @@
+import { referenceBackend } from '../reference/referenceBackend';
 import type { AttentionShape, ComputeBackend, HeadsView } from '../computeBackend';
 import { type Rotary, rotaryAngles } from '../../math/rotary';
 import { ATTENTION_GEOMETRY_FIELDS, attentionWorkspaceBytes, f32Bits } from './kernelAbi';
@@ -50,13 +51,16 @@ export function createWasmAttention(runner: KernelRunner): Pick<ComputeBackend, 
   }
 
   return {
+    // A score bias (T5's relative position bias, small models) goes through the reference loops: the kernels add none.
     attentionForward(shape, q, k, v, out, rowStats) {
+      if (shape.bias) return referenceBackend.attentionForward(shape, q, k, v, out, rowStats);
       run('attention_forward', shape, shape.batch * shape.heads, [q.data, k.data, v.data], [out.data, rowStats], (at) => ({
         q: at(q.data) + 4 * q.offset, ldq: q.stride, k: at(k.data) + 4 * k.offset, ldk: k.stride, v: at(v.data) + 4 * v.offset, ldv: v.stride,
         o: at(out.data) + 4 * out.offset, ldo: out.stride, rowStats: at(rowStats),
       }));
     },
     attentionBackward(shape, q, k, v, rowStats, dOut, dq, dk, dv) {
+      if (shape.bias) return referenceBackend.attentionBackward(shape, q, k, v, rowStats, dOut, dq, dk, dv);
       run('attention_backward', shape, shape.batch * shape.kvHeads, [q.data, k.data, v.data, rowStats, dOut.data], [dq.data, dk.data, dv.data], (at) => ({
         q: at(q.data) + 4 * q.offset, ldq: q.stride, k: at(k.data) + 4 * k.offset, ldk: k.stride, v: at(v.data) + 4 * v.offset, ldv: v.stride,
         o: at(dOut.data) + 4 * dOut.offset, ldo: dOut.stride, rowStats: at(rowStats),

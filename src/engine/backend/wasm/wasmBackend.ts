@@ -1,5 +1,5 @@
 import type { Activation } from '../../math/activation';
-import type { ComputeBackend, ConvGeometry } from '../computeBackend';
+import type { ComputeBackend, ConvGeometry, NormGroups } from '../computeBackend';
 import { FILL_CHUNK } from '../../random/fill';
 import { blockedGemmMoments } from '../blockedGemmMoments';
 import { groupDistinctRows } from '../../sampled/layerStats';
@@ -11,9 +11,13 @@ import {
 import { createKernelRunner, roundUp, type KernelThreads } from './kernelRunner';
 import { createWasmAttention } from './wasmAttention';
 
-/** The shared memory the kernels import (KERNEL_MEMORY): one 64 KiB page to start, room for 4 GiB. */
-export function createKernelMemory(): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: KERNEL_MEMORY.initialPages, maximum: KERNEL_MEMORY.maximumPages, shared: KERNEL_MEMORY.shared });
+/**
+ * The shared memory the kernels import (KERNEL_MEMORY): one 64 KiB page to start, room for 4 GiB, or for
+ * `maximumBytes` (rounded down to whole pages) when the caller caps it lower.
+ */
+export function createKernelMemory(maximumBytes = KERNEL_MEMORY.maximumPages * 65536): WebAssembly.Memory {
+  const maximum = Math.max(KERNEL_MEMORY.initialPages, Math.min(KERNEL_MEMORY.maximumPages, Math.floor(maximumBytes / 65536)));
+  return new WebAssembly.Memory({ initial: KERNEL_MEMORY.initialPages, maximum, shared: KERNEL_MEMORY.shared });
 }
 
 /** Below this many multiply-adds a GEMM stays on one thread (handing work over costs more than it saves). */
@@ -22,7 +26,9 @@ const PARALLEL_MIN_WORK = 1 << 20;
 const NT_PACKED_MIN_ROWS = 32;
 /** gemm_nn's depth of K blocks, and the bytes of its per-part packing buffer. */
 const NN_KC = 256, NN_PACK_BYTES = gemmPackBytes(NN_KC);
-/** Below this many elements, fills and activations stay on one thread. */
+/** The most the packing buffers of one gemm_nn_moments call take, all parts together (4 MiB: K = 65,536 in one part). */
+const MOMENTS_PACK_BYTES = 4 << 20;
+/** Below this many elements, fills, activations and statistics stay on one thread. */
 const PARALLEL_MIN_ELEMENTS = 1 << 16;
 /**
  * Below this many elements, one pass over memory (moments, histograms, counts, row hashes, transposes) stays on one
@@ -62,8 +68,9 @@ export function compileKernels(bytes: Uint8Array): WebAssembly.Module | null {
  * A compute backend whose kernels run in WebAssembly SIMD128 (declared in kernelAbi.ts, written as WAT by `wat/*.ts`
  * and assembled by the build): GEMM micro-kernels (and one that reduces A·B to its moments without storing it), the
  * chunked normal and uniform fills (bit for bit those of `fill.ts`), the statistics (float64 moments, histograms,
- * saturated and dead counts, row hashes for distinct units), im2col / col2im, and the ReLU-family, tanh and sigmoid
- * activations and their derivatives (other activations run in JS). Work is split over the calling thread and
+ * saturated and dead counts, row hashes for distinct units), im2col / col2im, the ReLU-family, tanh and sigmoid
+ * activations and their derivatives (other activations run in JS), and the normalizations (batchnorm, layernorm,
+ * rmsnorm) forward and backward. Work is split over the calling thread and
  * `threads` when given: GEMM by column ranges, fills by chunks, the rest by element, unit, row or channel ranges.
  * Tensors from `allocate` live in the kernels' shared memory and are used in place; any other operand is copied in
  * (padded with zeros to the kernels' tiles, which is exact: the padding adds 0·x terms) and the result copied back.
@@ -145,8 +152,11 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     try {
       const aAt = operand(a, m, k, m, k, staged);
       const bAt = operand(b, k, n, k, n, staged);
-      const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(n, GEMM_NN_TILE.packCols, 2 * GEMM_NN_TILE.packCols) : [[0, n] as [number, number]];
       const packBytes = roundUp(gemmPackBytes(k), 64);
+      // Each part packs B in blocks of all of K: no more parts than MOMENTS_PACK_BYTES holds (cost.ts counts that much).
+      const parts = Math.max(1, Math.floor(MOMENTS_PACK_BYTES / packBytes));
+      const align = roundUp(Math.ceil(n / parts), GEMM_NN_TILE.packCols);
+      const ranges = m * n * k >= PARALLEL_MIN_WORK ? split(n, align, 2 * GEMM_NN_TILE.packCols) : [[0, n] as [number, number]];
       const pack = heap.allocate(ranges.length * packBytes);
       staged.push(pack);
       runParts('gemm_nn_moments', ranges.map(([j0, j1], part) => [aAt, bAt + j0 * 4, resultSlot(part), m, j1 - j0, k, n, k, pack + part * packBytes]));
@@ -307,6 +317,57 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     }
   }
 
+  /** A float64 array's bytes in the memory (8-aligned), read back into it by `done`. */
+  function float64InMemory(values: Float64Array, copy: boolean): { at: number; done(read: boolean): void } {
+    const at = heap.allocate(values.length * 8);
+    const inMemory = new Float64Array(memory.buffer, at, values.length);
+    if (copy) inMemory.set(values);
+    return { at, done: (read) => { if (read) values.set(new Float64Array(memory.buffer, at, values.length)); heap.release(at); } };
+  }
+  /** Group ranges for the normalization kernels: whole groups per part, split once there is enough work. */
+  function groupRanges(groups: NormGroups): [number, number][] {
+    return split(groups.groups, 1, groups.groups * groups.segments * groups.length >= PARALLEL_MIN_ELEMENTS ? 2 : Infinity);
+  }
+  function normalize(x: Float32Array, xhat: Float32Array, y: Float32Array | null, gain: Float32Array | null, groups: NormGroups, eps: number, center: boolean, invStd: Float64Array): void {
+    if (groups.groups === 0 || groups.segments * groups.length === 0) return referenceBackend.normalize(x, xhat, y, gain, groups, eps, center, invStd);
+    const src = inMemory(x);
+    const dst = inMemory(xhat, false);
+    const out = y && gain ? inMemory(y, false) : null;
+    const g = gain ? inMemory(gain) : null;
+    const inv = float64InMemory(invStd, false);
+    try {
+      const epsBits = new Int32Array(Float64Array.of(eps).buffer);
+      runParts('normalize', groupRanges(groups).map(([g0, g1]) => [src.at, dst.at, out?.at ?? 0, g?.at ?? 0, inv.at, g0, g1,
+        groups.segments, groups.length, groups.groupStride, groups.segmentStride, epsBits[0], epsBits[1], center ? 1 : 0]));
+      if (!own(xhat)) xhat.set(view(dst.at, xhat.length));
+      if (y && out && !own(y)) y.set(view(out.at, y.length));
+    } finally {
+      inv.done(true);
+      g?.done();
+      out?.done();
+      dst.done();
+      src.done();
+    }
+  }
+  function normalizeBackward(xhat: Float32Array, dy: Float32Array, gain: Float32Array | null, invStd: Float64Array, groups: NormGroups, center: boolean, dx: Float32Array): void {
+    if (groups.groups === 0 || groups.segments * groups.length === 0) return referenceBackend.normalizeBackward(xhat, dy, gain, invStd, groups, center, dx);
+    const xs = inMemory(xhat);
+    const ds = inMemory(dy);
+    const g = gain ? inMemory(gain) : null;
+    const out = inMemory(dx, false);
+    const inv = float64InMemory(invStd, true);
+    try {
+      runParts('normalize_backward', groupRanges(groups).map(([g0, g1]) => [xs.at, ds.at, g?.at ?? 0, inv.at, out.at, g0, g1,
+        groups.segments, groups.length, groups.groupStride, groups.segmentStride, center ? 1 : 0]));
+      if (!own(dx)) dx.set(view(out.at, dx.length));
+    } finally {
+      inv.done(false);
+      out.done();
+      g?.done();
+      ds.done();
+      xs.done();
+    }
+  }
   const backend: ComputeBackend = {
     ...referenceBackend,
     name: threads && threads.count > 0 ? `wasm-simd128 × ${threads.count + 1} threads` : 'wasm-simd128',
@@ -329,6 +390,8 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     ...createWasmAttention(runner),
     im2col: (x, g, cols) => conv('im2col', x, cols, g, false),
     col2im: (cols, g, dx) => conv('col2im', cols, dx, g, true),
+    normalize,
+    normalizeBackward,
   };
   return backend;
 }

@@ -1,9 +1,9 @@
 import { readActivation } from '../../format/layerFields';
 import type { ActivationRef, LayerSpec } from '../../format/networkSpec';
 import { ACTIVATION_NAMES, type Activation } from '../../math/activation';
-import { nonlinearity, variance } from '../../meanField/signal';
+import { applyActivation, crossMoment, variance } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
-import { type PlanNode, single } from '../plan';
+import { type PlanNode, rowsPerSample, single } from '../plan';
 
 export interface ActivationLayerSpec extends LayerSpec {
   type: 'activation';
@@ -17,7 +17,9 @@ export interface ActivationNode extends PlanNode {
 
 /**
  * `activation`: y = φ(x) elementwise, on its own (torch.nn.ReLU, Tanh, …; keras Activation). Backward dx = dy·φ′(x).
- * Mean field: E[φ(z)], E[φ(z)²] and Var(dx) = E[φ′(z)²]·Var(dy) for z ~ N(m, q), exact only for a Gaussian input.
+ * Mean field: E[φ(x)], E[φ(x)²] and Var(dx) = E[φ′(x)²]·Var(dy) (`applyActivation`): closed forms or quadrature for a
+ * Gaussian x, quadrature over the input's law where it is known (a relu after a batchnorm of relu outputs), else the
+ * Gaussian of the input's moments, marked approximate.
  */
 export const activationLayer: LayerOp<ActivationLayerSpec, ActivationNode> = {
   type: 'activation',
@@ -38,10 +40,12 @@ export const activationLayer: LayerOp<ActivationLayerSpec, ActivationNode> = {
   plan: (spec, inShape, ctx) => single(ctx.push({ op: 'activation', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, activation: spec.activation })),
 
   predict(node, s, ctx) {
-    const out = nonlinearity(node.activation, s.mean, variance(s), s.sharedVariance, ctx.batch);
+    const preCovariance = node.inShape.length === 2 ? crossMoment(s) - s.mean * s.mean : undefined;
+    const out = applyActivation(node.activation, s, ctx.batch * rowsPerSample(node.inShape), preCovariance);
     ctx.record(node, { preActivationStd: Math.sqrt(variance(s)), activationMean: out.signal.mean, activationStd: Math.sqrt(variance(out.signal)), chi: null,
-      saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !s.gaussian && node.activation.name !== 'linear' }, out.derivativeSecond);
-    return out.signal;
+      saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !out.exact }, out.derivativeSecond);
+    // Elementwise: neighbouring elements stay as correlated as their pre-activations were.
+    return { ...out.signal, lagCorrelationVariance: s.lagCorrelationVariance };
   },
 
   forward(node, x, run) {

@@ -25,7 +25,8 @@ const PAIR_SCHEMA = (description: string): Record<string, unknown> => ({
  * `conv2d`: per sample pre_b = W·im2col(x_b) + b on [channels, height, width] (torch.nn.Conv2d, no dilation or
  * groups), padding a number, [h, w], "same" (TensorFlow's rule: out = ⌈in/stride⌉, extra padding at the end) or
  * "valid". Backward dx_b = col2im(Wᵀ·dpre_b), dW = Σ_b dpre_b·im2col(x_b)ᵀ. Mean field: `predictWeightLayer` counting
- * only the kernel taps inside the padded image (`insideTapFraction`), fan-out divided by the stride.
+ * only the kernel taps inside the padded image (`insideTapFraction`), fan-out divided by the stride; the output also
+ * says how much one filter correlates neighbouring outputs (`convLagCorrelationVariance`), which a max pooling sees.
  */
 export const conv2d: LayerOp<Conv2dSpec, WeightNode> = {
   type: 'conv2d',
@@ -81,7 +82,11 @@ export const conv2d: LayerOp<Conv2dSpec, WeightNode> = {
     return single(planWeightLayer('conv2d', spec, ctx, { inShape, outShape: [spec.filters, outHeight, outWidth], weightShape: [spec.filters, channels, kh, kw] }, geometry));
   },
 
-  predict: (node, s, ctx) => predictWeightLayer(node, s, ctx, insideTapFraction(node.geometry!), node.geometry!.strideHeight * node.geometry!.strideWidth),
+  predict(node, s, ctx) {
+    const g = node.geometry!;
+    const out = predictWeightLayer(node, s, ctx, insideTapFraction(g), g.strideHeight * g.strideWidth);
+    return node.init.std > 0 ? { ...out, lagCorrelationVariance: (dy, dx) => convLagCorrelationVariance(g, dy, dx) } : out;
+  },
 
   forward(node, x, run) {
     return forwardWeightLayer(node, x, run, (w, pre) => {
@@ -166,6 +171,18 @@ export function insideTapFraction(g: ConvGeometry): number {
     return inside / (out * kernel);
   };
   return along(g.outHeight, g.kernelHeight, g.strideHeight, g.padTop, g.height) * along(g.outWidth, g.kernelWidth, g.strideWidth, g.padLeft, g.width);
+}
+
+/**
+ * The variance over filters of the correlation between one filter's outputs at spatial lag (dy, dx) on an input whose
+ * elements are independent: ρ = Σ_{c,k} W_{c,k}·W_{c,k+δ}/Σ W², δ the lag in input positions (stride·lag), a sum of
+ * in_channels·overlap products of independent zero-mean weights over ≈ fanIn·Var(W): Var ρ ≈ overlap/(fanIn·kh·kw) with
+ * overlap = (kh − sh·|dy|)⁺·(kw − sw·|dx|)⁺ taps (for Gaussian weights; first order in 1/fanIn).
+ */
+export function convLagCorrelationVariance(g: ConvGeometry, dy: number, dx: number): number {
+  const overlap = Math.max(0, g.kernelHeight - g.strideHeight * Math.abs(dy)) * Math.max(0, g.kernelWidth - g.strideWidth * Math.abs(dx));
+  const taps = g.kernelHeight * g.kernelWidth;
+  return overlap / (g.channels * taps * taps);
 }
 
 /** Reads `padding`: a number, [height, width], "same" or "valid" (the default). */

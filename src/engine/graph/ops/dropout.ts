@@ -1,6 +1,7 @@
 import type { LayerSpec } from '../../format/networkSpec';
 import { LINEAR } from '../../math/activation';
-import { passThrough, type Signal } from '../../meanField/signal';
+import { dropoutLaw } from '../../meanField/elementLaw';
+import { lawOf, passThrough, type Signal } from '../../meanField/signal';
 import { Rng, Stream } from '../../random/rng';
 import type { LayerOp } from '../layerOp';
 import { type PlanNode, single } from '../plan';
@@ -18,7 +19,8 @@ export interface DropoutNode extends PlanNode {
 /**
  * `dropout` in training mode, inverted as torch.nn.Dropout: each element kept with probability p = 1 − rate (its own
  * seeded stream per layer) and scaled by 1/p, so E[y] = E[x] and E[y²] = E[x²]/p; backward dx = mask·dy/p, so
- * Var(dx) = Var(dy)/p. The output is no longer Gaussian unless rate is 0.
+ * Var(dx) = Var(dy)/p. The output is no longer Gaussian unless rate is 0; where the input's lowest value is 0 (a
+ * relu's output) it keeps an exact law (`dropoutLaw`), zeros included.
  */
 export const dropout: LayerOp<DropoutSpec, DropoutNode> = {
   type: 'dropout',
@@ -43,7 +45,12 @@ export const dropout: LayerOp<DropoutSpec, DropoutNode> = {
 
   predict(node, s, ctx) {
     const keep = 1 - node.rate;
-    const out: Signal = { mean: s.mean, second: s.second / keep, gaussian: s.gaussian && node.rate === 0, sharedVariance: s.sharedVariance };
+    // Masks are independent across tokens: the cross-moment of two tokens keeps its value (E[m_t·m_t′] = keep²).
+    // The law of the masked, rescaled elements, where the input's is known (a normalization after it sees the zeros).
+    const inLaw = lawOf(s);
+    const law = inLaw ? dropoutLaw(inLaw, node.rate) : undefined;
+    const out: Signal = { mean: s.mean, second: s.second / keep, gaussian: s.gaussian && node.rate === 0, sharedVariance: s.sharedVariance, ...(s.cross !== undefined ? { cross: s.cross } : {}),
+      ...(law ? { law } : {}) };
     ctx.record(node, passThrough(out, false), 1 / keep);
     return out;
   },

@@ -19,12 +19,16 @@ export interface EmbeddingSpec extends LayerSpec {
   init: InitSpec;
   /** The row set to zero after init (torch's `padding_idx`), or null. */
   paddingIdx: number | null;
+  /** Reads the preceding embedding's table instead of its own (T5's decoder shares the encoder's `shared` table). */
+  tied: boolean;
 }
 
 /** A planned table: its weight is [rows, width]; the report and the what-if see it as a weight layer. */
 export interface EmbeddingNode extends WeightNode {
   op: 'embedding';
   paddingIdx: number | null;
+  /** The embedding whose table this one reads (never itself tied), or null for its own table. */
+  tiedTo: EmbeddingNode | null;
 }
 
 /**
@@ -33,13 +37,14 @@ export interface EmbeddingNode extends WeightNode {
  * row is zeroed after init, as `reset_parameters` does, and gets no gradient. Backward: no input gradient (ids are
  * not differentiable); the table's gradient dW[i] = Σ over tokens with id i of dy, zero elsewhere, reduced to its moments over all
  * vocab·units entries. Mean field: the output's moments are the init's, E[y] = μ_W, Var y = σ_W² (the padding row,
- * one of `vocab`, is neglected).
+ * one of `vocab`, is neglected). With `"tied": true` it reads the preceding embedding's table (the same values, counted
+ * once): an encoder–decoder's decoder embedding, as T5's `shared`.
  */
 export const embedding: LayerOp<EmbeddingSpec, EmbeddingNode> = {
   type: 'embedding',
   op: 'embedding',
   readsTokenIds: true,
-  keys: ['vocab', 'units', 'init', 'padding_idx'],
+  keys: ['vocab', 'units', 'init', 'padding_idx', 'tied'],
   schema: {
     description: 'A token embedding (torch.nn.Embedding): token id i ↦ row i of a [vocab, units] table. Reads the input\'s token ids.',
     properties: {
@@ -47,6 +52,7 @@ export const embedding: LayerOp<EmbeddingSpec, EmbeddingNode> = {
       units: { type: 'integer', description: 'Width of each row (embedding_dim).', minimum: 1 },
       init: { $ref: '#/definitions/init', description: 'Init of the table (default nn.Embedding\'s N(0, 1); Hugging Face uses { "scheme": "normal", "std": 0.02 }).' },
       padding_idx: { type: 'integer', description: 'A row set to zero after init (torch\'s padding_idx).', minimum: 0 },
+      tied: { type: 'boolean', description: 'Read the preceding embedding\'s table instead of an own one (T5\'s decoder shares its encoder\'s). Default false.' },
     },
     required: ['vocab', 'units'],
   },
@@ -66,8 +72,14 @@ export const embedding: LayerOp<EmbeddingSpec, EmbeddingNode> = {
       }
       paddingIdx = value;
     }
+    const tied = ctx.r.boolean(ctx.r.prop(ctx.obj, 'tied'), ctx.at('tied'), 'tied') ?? false;
+    const initNode = ctx.r.prop(ctx.obj, 'init');
+    if (tied && initNode) {
+      ctx.r.report(initNode, ctx.at('init'), 'a tied embedding reads the preceding embedding\'s table; its init is that one\'s: remove "init" here or set "tied": false');
+      return undefined;
+    }
     if (vocab === undefined || units === undefined || !init) return undefined;
-    return { type: 'embedding', path: ctx.path, name: ctx.name, vocab, units, init, paddingIdx };
+    return { type: 'embedding', path: ctx.path, name: ctx.name, vocab, units, init, paddingIdx, tied };
   },
 
   plan(spec, inShape, ctx) {
@@ -77,7 +89,17 @@ export const embedding: LayerOp<EmbeddingSpec, EmbeddingNode> = {
     if (ctx.inVocab > spec.vocab) {
       return ctx.fail(`the embedding at ${spec.path} has ${spec.vocab} rows but the token ids go up to ${ctx.inVocab - 1}; set "vocab" to at least ${ctx.inVocab}`);
     }
-    return single(ctx.push(tableNode('embedding', spec, ctx.take(), ctx.label, inShape, [inShape[0], spec.units], [spec.vocab, spec.units], { paddingIdx: spec.paddingIdx })));
+    let tiedTo: EmbeddingNode | null = null;
+    if (spec.tied) {
+      const found = ctx.preceding('embedding') as EmbeddingNode | null;
+      tiedTo = found?.tiedTo ?? found;
+      if (!tiedTo) return ctx.fail(`the tied embedding at ${spec.path} has no embedding before it to share; add one or set "tied": false`);
+      if (tiedTo.weightShape[0] !== spec.vocab || tiedTo.weightShape[1] !== spec.units) {
+        return ctx.fail(`the tied embedding at ${spec.path} needs a [${spec.vocab}, ${spec.units}] table; the embedding at ${tiedTo.path} is ${describeShape(tiedTo.weightShape)}`);
+      }
+    }
+    const node = tableNode('embedding', tiedTo ? { ...spec, init: tiedTo.initSpec } : spec, ctx.take(), ctx.label, inShape, [inShape[0], spec.units], [spec.vocab, spec.units], { paddingIdx: spec.paddingIdx, tiedTo });
+    return single(ctx.push(tiedTo ? Object.assign(node, { init: tiedTo.init, paddingIdx: tiedTo.paddingIdx }) : node));
   },
 
   predict(node, _s, ctx) {
@@ -92,7 +114,7 @@ export const embedding: LayerOp<EmbeddingSpec, EmbeddingNode> = {
     const out = run.tensor(ids.length * width);
     for (let r = 0; r < ids.length; r++) out.set(w.subarray(ids[r] * width, ids[r] * width + width), r * width);
     const weightStd = momentsStd(run.backend.moments(w));
-    run.dropWeights(node, { w, b: null }, 'forward');
+    run.dropWeights(node.tiedTo ?? node, { w, b: null }, 'forward');
     run.record(node, { x: ids, pre: out, out }, LINEAR, { weightStd });
     return out;
   },
@@ -104,9 +126,15 @@ export const embedding: LayerOp<EmbeddingSpec, EmbeddingNode> = {
 
   cost: (node, tally) => {
     const weights = node.weightShape[0] * node.weightShape[1];
-    tally.weightCount += weights;
+    if (!node.tiedTo) tally.weightCount += weights;
     tally.largestWeight = Math.max(tally.largestWeight, weights);
   },
+  /** The table (the weight in flight) and the row sums of its gradient (float64, at most one row per token). */
+  transientFloats(node, batch) {
+    return node.weightShape[0] * node.weightShape[1] + 2 * batch * node.inShape[0] * node.weightShape[1];
+  },
+  // A tied table is counted once, by its owner.
+  parameters: (node) => (node.tiedTo ? 0 : node.weightShape[0] * node.weightShape[1]),
   outputActivation: () => null,
   findings: { chain: 'cut' },
 };
@@ -127,10 +155,11 @@ export function tableNode<O extends string, E extends object>(op: O, spec: Layer
   };
 }
 
-/** The embedding's table as the run draws it, with the padding row zeroed (what a tied output head reads too). */
+/** The embedding's table as the run draws it (its owner's when tied), with the padding row zeroed (what a tied output head reads too). */
 export function embeddingTable(node: EmbeddingNode, run: SampledContext): Float32Array {
-  const { w } = run.weights(node);
-  if (node.paddingIdx !== null) w.fill(0, node.paddingIdx * node.weightShape[1], (node.paddingIdx + 1) * node.weightShape[1]);
+  const owner = node.tiedTo ?? node;
+  const { w } = run.weights(owner);
+  if (owner.paddingIdx !== null) w.fill(0, owner.paddingIdx * owner.weightShape[1], (owner.paddingIdx + 1) * owner.weightShape[1]);
   return w;
 }
 

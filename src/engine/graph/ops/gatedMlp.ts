@@ -6,10 +6,11 @@ import type { InitSpec } from '../../init/initSpec';
 import { resolveInit } from '../../init/resolveInit';
 import { type Activation, LINEAR } from '../../math/activation';
 import { activationMoments } from '../../math/activationMoments';
-import { variance } from '../../meanField/signal';
+import { crossMoment } from '../../meanField/signal';
+import { activationKernel } from '../../math/activationKernel';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, rowsPerSample, single } from '../plan';
-import { type LinearPart, partInputGradient, projectPart } from './projection';
+import { type LinearPart, partInputGradient, projectedMoments, projectPart } from './projection';
 
 export interface GatedMlpSpec extends LayerSpec {
   type: 'gated_mlp';
@@ -83,7 +84,7 @@ export const gatedMlp: LayerOp<GatedMlpSpec, GatedMlpNode> = {
     if (inShape.length > 2) return ctx.fail(`a gated MLP acts on the last axis of [features] or [tokens, features], got shape ${describeShape(inShape)} at ${spec.path}`);
     const width = inShape[inShape.length - 1];
     const projection = (part: number, rows: number, cols: number, init: InitSpec): MlpProjection => ({
-      part, rows, cols, init: resolveInit(init, [rows, cols], 'weight'), bias: spec.bias ? resolveInit(spec.bias, [rows, cols], 'bias') : null,
+      part, rows, cols, initSpec: init, init: resolveInit(init, [rows, cols], 'weight'), bias: spec.bias ? resolveInit(spec.bias, [rows, cols], 'bias') : null,
     });
     const projections: GatedMlpNode['projections'] = [
       projection(0, spec.hidden, width, spec.gate ?? spec.init), projection(1, spec.hidden, width, spec.up ?? spec.init), projection(2, width, spec.hidden, spec.down ?? spec.init),
@@ -94,24 +95,23 @@ export const gatedMlp: LayerOp<GatedMlpSpec, GatedMlpNode> = {
 
   predict(node, s, ctx) {
     const [gate, up, down] = node.projections;
-    const pre = (p: MlpProjection): { mean: number; variance: number } => ({
-      mean: p.cols * p.init.mean * s.mean + (p.bias?.mean ?? 0),
-      variance: p.cols * (p.init.std ** 2 * s.second + p.init.mean ** 2 * variance(s)) + (p.bias ? p.bias.std ** 2 : 0),
-    });
-    const g = pre(gate);
-    const u = pre(up);
-    const phi = activationMoments(node.activation, g.mean, Math.sqrt(g.variance));
-    const u2 = u.variance + u.mean ** 2;
+    const cross = crossMoment(s);
+    const g = projectedMoments(gate, s.mean, s.second, cross);
+    const u = projectedMoments(up, s.mean, s.second, cross);
+    const gVariance = Math.max(0, g.second - g.mean ** 2);
+    const phi = activationMoments(node.activation, g.mean, Math.sqrt(gVariance));
+    // g and u use independent weights, so they are independent at init: moments of φ(g)·u factor.
     const hMean = phi.mean * u.mean;
-    const hSecond = phi.secondMoment * u2;
-    const outVariance = down.cols * (down.init.std ** 2 * hSecond + down.init.mean ** 2 * Math.max(0, hSecond - hMean ** 2)) + (down.bias ? down.bias.std ** 2 : 0);
-    const outMean = down.cols * down.init.mean * hMean + (down.bias?.mean ?? 0);
-    const std = Math.sqrt(outVariance);
+    const hSecond = phi.secondMoment * u.second;
+    const sequence = node.inShape.length === 2;
+    const hCross = sequence ? activationKernel(node.activation, g.mean, gVariance, g.cross - g.mean ** 2) * u.cross : hMean * hMean;
+    const y = projectedMoments(down, hMean, hSecond, hCross);
+    const std = Math.sqrt(Math.max(0, y.second - y.mean ** 2));
     const sq = (p: MlpProjection): number => p.init.std ** 2 + p.init.mean ** 2;
-    const backwardFactor = down.rows * sq(down) * gate.rows * (phi.derivativeSecondMoment * u2 * sq(gate) + phi.secondMoment * sq(up));
-    ctx.record(node, { preActivationStd: std, activationMean: outMean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0,
+    const backwardFactor = down.rows * sq(down) * gate.rows * (phi.derivativeSecondMoment * u.second * sq(gate) + phi.secondMoment * sq(up));
+    ctx.record(node, { preActivationStd: std, activationMean: y.mean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0,
       approximate: gate.init.mean !== 0 || up.init.mean !== 0 }, backwardFactor);
-    return { mean: outMean, second: outVariance + outMean ** 2, gaussian: true, sharedVariance: 0 };
+    return { mean: y.mean, second: y.second, gaussian: true, sharedVariance: 0, ...(sequence ? { cross: y.cross } : {}) };
   },
 
   forward(node, x, run) {
@@ -165,6 +165,13 @@ export const gatedMlp: LayerOp<GatedMlpSpec, GatedMlpNode> = {
     }
     tally.keptFloats += 3 * rows * node.projections[0].rows;
   },
+  /** Backward: dyᵀ, dh, φ(g), du and dg (rows × hidden each), plus a projection weight in flight and its staged copy. */
+  transientFloats(node, batch) {
+    const rows = batch * rowsPerSample(node.inShape);
+    const hidden = node.projections[0].rows;
+    return rows * node.projections[2].rows + 4 * rows * hidden + 2 * hidden * node.projections[0].cols;
+  },
+  parameters: (node) => node.projections.reduce((n, p) => n + p.rows * p.cols + (p.bias ? p.rows : 0), 0),
   outputActivation: () => null,
   findings: { chain: 'link' },
 };

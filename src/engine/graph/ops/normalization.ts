@@ -1,81 +1,100 @@
+import type { NormGroups } from '../../backend/computeBackend';
 import type { LayerSpec } from '../../format/networkSpec';
+import type { ResolvedInit } from '../../init/resolveInit';
+import { sampleInit } from '../../init/sampleInit';
 import { LINEAR } from '../../math/activation';
-import { variance } from '../../meanField/signal';
-import type { LayerOp } from '../layerOp';
+import { Stream } from '../../random/rng';
+import type { LayerOp, SampledContext, TapeEntry } from '../layerOp';
 import { type PlanNode, single, sizeOf } from '../plan';
+import { predictNormalization } from './normMeanField';
 
-// The two normalizations at init (γ = 1, β = 0, batch statistics as in training mode). They differ only in the groups
-// of elements normalized together: batchnorm one per feature (per channel over N·H·W), layernorm one per sample.
-// `batchnorm.ts` and `layernorm.ts` are the ops; this module holds what they share.
+// What the normalizations share at init (batch statistics as in training mode): the groups of elements normalized
+// together, the forward and backward passes on the backend's kernels (`ComputeBackend.normalize`), and the mean
+// field (`normMeanField.ts`). `batchnorm.ts`, `layernorm.ts` and `rmsnorm.ts` are the ops.
+
+export type NormKind = 'batchnorm' | 'layernorm' | 'rmsnorm';
 
 export interface NormSpec extends LayerSpec {
-  type: 'batchnorm' | 'layernorm';
+  type: NormKind;
   eps: number;
 }
 
 export interface NormNode extends PlanNode {
-  op: 'batchnorm' | 'layernorm';
+  op: NormKind;
   eps: number;
+  /** rmsnorm's gain g over the last axis, resolved (null: γ = 1, as batchnorm and layernorm at init). */
+  gain: ResolvedInit | null;
 }
 
-/** Index sets normalized together: batchnorm one per feature or channel, layernorm one per sample. */
-function normGroups(kind: NormNode['op'], batch: number, shape: number[]): { count: number; forEach: (g: number, f: (i: number) => void) => void } {
-  const size = sizeOf(shape);
-  if (kind === 'layernorm') {
-    return { count: batch, forEach: (g, f) => { for (let i = g * size; i < (g + 1) * size; i++) f(i); } };
-  }
-  const channels = shape[0];
-  const spatial = size / channels;
-  return {
-    count: channels,
-    forEach: (g, f) => {
-      for (let b = 0; b < batch; b++) {
-        const base = b * size + g * spatial;
-        for (let i = 0; i < spatial; i++) f(base + i);
-      }
-    },
-  };
-}
-
-/** x̂ = (x − mean)/√(var + eps) within each group (biased variance, as PyTorch normalizes); returns 1/σ per group. */
-export function normalize(kind: NormNode['op'], x: Float32Array, out: Float32Array, batch: number, shape: number[], eps: number): Float64Array {
-  const groups = normGroups(kind, batch, shape);
-  const invStd = new Float64Array(groups.count);
-  for (let gIdx = 0; gIdx < groups.count; gIdx++) {
-    let sum = 0;
-    let n = 0;
-    groups.forEach(gIdx, (i) => { sum += x[i]; n++; });
-    const mean = sum / n;
-    let m2 = 0;
-    groups.forEach(gIdx, (i) => { const d = x[i] - mean; m2 += d * d; });
-    const inv = 1 / Math.sqrt(m2 / n + eps);
-    invStd[gIdx] = inv;
-    groups.forEach(gIdx, (i) => { out[i] = (x[i] - mean) * inv; });
-  }
-  return invStd;
-}
-
-/** dx = (1/σ)·(dy − mean(dy) − x̂·mean(dy·x̂)) within each normalization group (Ioffe & Szegedy, 2015). */
-export function normalizeBackward(kind: NormNode['op'], xhat: Float32Array, dy: Float32Array, invStd: Float64Array, batch: number, shape: number[]): Float32Array {
-  const groups = normGroups(kind, batch, shape);
-  const dx = new Float32Array(dy.length);
-  for (let gIdx = 0; gIdx < groups.count; gIdx++) {
-    let sumDy = 0;
-    let sumDyX = 0;
-    let n = 0;
-    groups.forEach(gIdx, (i) => { sumDy += dy[i]; sumDyX += dy[i] * xhat[i]; n++; });
-    const meanDy = sumDy / n;
-    const meanDyX = sumDyX / n;
-    groups.forEach(gIdx, (i) => { dx[i] = invStd[gIdx] * (dy[i] - meanDy - xhat[i] * meanDyX); });
-  }
-  return dx;
+/** What the forward pass keeps for the backward: 1/σ per group, and the gain when there is one. */
+interface NormSaved {
+  invStd: Float64Array;
+  gain: Float32Array | null;
 }
 
 /**
- * The op for one normalization kind. Mean field: the output has mean 0 and variance v/(v + eps), v the input's;
- * Var(dx) ≈ Var(dy)/(v + eps) (the projection terms are O(1/group size)).
+ * The groups of a [batch, …shape] tensor that a normalization treats together (`NormGroups`):
+ * - batchnorm: one per feature or channel (shape[0]), over the batch and its positions (BatchNorm1d on [F],
+ *   BatchNorm2d on [C, H, W]);
+ * - layernorm: one per sample on [F] and [C, H, W] (all of its elements, as nn.LayerNorm([C, H, W])), one per token
+ *   on [T, F] (each row of F, as nn.LayerNorm(F));
+ * - rmsnorm: one per row of the last axis.
  */
-export function normalizationOp(kind: NormNode['op'], description: string): LayerOp<NormSpec, NormNode> {
+export function normalizationGroups(kind: NormKind, batch: number, shape: readonly number[]): NormGroups {
+  const size = sizeOf(shape);
+  if (kind === 'batchnorm') {
+    const channels = shape[0];
+    const spatial = size / channels;
+    return { groups: channels, segments: batch, length: spatial, groupStride: spatial, segmentStride: size };
+  }
+  const length = kind === 'layernorm' && shape.length !== 2 ? size : shape[shape.length - 1];
+  return { groups: (batch * size) / length, segments: 1, length, groupStride: length, segmentStride: 0 };
+}
+
+/** The gain of an rmsnorm node as a tensor over the last axis (stream `Stream.weight(index)`), or null for ones. */
+function gainTensor(node: NormNode, run: SampledContext): Float32Array | null {
+  const g = node.gain;
+  if (!g || (g.distribution.kind === 'constant' && g.distribution.value * g.multiplier === 1)) return null;
+  const features = node.inShape[node.inShape.length - 1];
+  const out = new Float32Array(features);
+  sampleInit(g, run.seed, Stream.weight(node.index), run.backend, out, 1, features);
+  return out;
+}
+
+/**
+ * Forward: x̂ = (x − μ)/√(σ² + eps) per group (biased variance, as PyTorch normalizes), or x/√(mean(x²) + eps) for
+ * rmsnorm, on the backend's kernel, then y = x̂·g with rmsnorm's gain; records x̂ as the pre-activation.
+ */
+export function normalizationForward(node: NormNode, x: Float32Array, run: SampledContext): Float32Array {
+  const groups = normalizationGroups(node.op, run.batch, node.inShape);
+  const xhat = run.tensor(x.length);
+  const gain = node.op === 'rmsnorm' ? gainTensor(node, run) : null;
+  const out = gain ? run.tensor(x.length) : xhat;
+  const invStd = new Float64Array(groups.groups);
+  run.backend.normalize(x, xhat, gain ? out : null, gain, groups, node.eps, node.op !== 'rmsnorm', invStd);
+  const saved: NormSaved = { invStd, gain };
+  run.record(node, { x, pre: xhat, out, saved }, LINEAR);
+  return out;
+}
+
+/** Backward on the backend's kernel: dx = (1/σ)·(g·dy − mean(g·dy) − x̂·mean(g·dy·x̂)), no mean term for rmsnorm. */
+export function normalizationBackward(node: NormNode, dy: Float32Array, tape: TapeEntry, run: SampledContext): Float32Array {
+  const saved = tape.saved as NormSaved;
+  const dx = new Float32Array(dy.length);
+  run.backend.normalizeBackward(tape.pre, dy, saved.gain, saved.invStd, normalizationGroups(node.op, run.batch, node.inShape), node.op !== 'rmsnorm', dx);
+  return dx;
+}
+
+/** The number of elements a group normalizes together (for the mean field's finite-group corrections). */
+export function normalizationGroupSize(kind: NormKind, batch: number, shape: readonly number[]): number {
+  const g = normalizationGroups(kind, batch, shape);
+  return g.segments * g.length;
+}
+
+/**
+ * The op for batchnorm or layernorm (γ = 1, β = 0 at init). Mean field: `predictNormalization`.
+ */
+export function normalizationOp(kind: 'batchnorm' | 'layernorm', description: string): LayerOp<NormSpec, NormNode> {
   return {
     type: kind,
     op: kind,
@@ -85,19 +104,13 @@ export function normalizationOp(kind: NormNode['op'], description: string): Laye
       const eps = ctx.r.number(ctx.r.prop(ctx.obj, 'eps'), ctx.at('eps'), 'eps', { min: 0, exclusiveMin: true }) ?? 1e-5;
       return { type: kind, path: ctx.path, name: ctx.name, eps };
     },
-    plan: (spec, inShape, ctx) => single(ctx.push({ op: kind, index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, eps: spec.eps })),
-    predict(node, s, ctx) {
-      const v = variance(s);
-      ctx.record(node, { preActivationStd: 1, activationMean: 0, activationStd: Math.sqrt(v / (v + node.eps)), chi: null, saturatedFraction: 0, deadFraction: 0, approximate: false }, 1 / (v + node.eps));
-      return { mean: 0, second: v / (v + node.eps), gaussian: s.gaussian, sharedVariance: 0 };
-    },
-    forward(node, x, run) {
-      const out = run.tensor(x.length);
-      const invStd = normalize(kind, x, out, run.batch, node.inShape, node.eps);
-      run.record(node, { x, pre: out, out, saved: invStd }, LINEAR);
-      return out;
-    },
-    backward: (node, dy, tape, run) => normalizeBackward(kind, tape.out, dy, tape.saved as Float64Array, run.batch, node.inShape),
+    plan: (spec, inShape, ctx) => single(ctx.push({ op: kind, index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, eps: spec.eps, gain: null })),
+    predict: (node, s, ctx) => predictNormalization(node, s, ctx, { kind, groupSize: normalizationGroupSize(kind, ctx.batch, node.inShape), eps: node.eps, gain: { mean: 1, std: 0 } }),
+    forward: normalizationForward,
+    backward: (node, dy, tape, run) => normalizationBackward(node, dy, tape, run),
+    // The affine γ and β (torch.nn.BatchNorm2d(C): 2·C; nn.LayerNorm over what it normalizes: the last axis of a
+    // sequence, else the whole sample); running statistics are buffers, not parameters.
+    parameters: (node) => 2 * (kind === 'batchnorm' ? node.inShape[0] : node.inShape.length === 2 ? node.inShape[1] : sizeOf(node.inShape)),
     findings: { chain: 'cut', normalizes: true },
   };
 }

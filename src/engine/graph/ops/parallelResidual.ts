@@ -1,7 +1,8 @@
 import type { LayerSpec } from '../../format/networkSpec';
 import { childPointer } from '../../format/problem';
 import { LINEAR } from '../../math/activation';
-import { variance } from '../../meanField/signal';
+import { crossMoment, type Signal, variance } from '../../meanField/signal';
+import { sumBound } from '../../meanField/residualSum';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single, sizeOf } from '../plan';
 
@@ -80,17 +81,21 @@ export const parallelResidual: LayerOp<ParallelResidualSpec, ParallelResidualNod
     let mean = s.mean;
     let v = variance(s);
     let shared = s.sharedVariance;
-    let approximate = false;
+    // Cross-moments of two tokens add over the paths, with the products of their means (independent at init).
+    let cross = crossMoment(s);
+    const paths: Signal[] = [s];
     for (const branch of node.branches) {
       const out = ctx.predictNodes(branch, s);
+      paths.push(out);
+      cross += crossMoment(out) + 2 * mean * out.mean;
       mean += out.mean;
       v += variance(out);
       shared += out.sharedVariance;
-      approximate ||= out.approximate ?? false;
     }
     const std = Math.sqrt(v);
-    ctx.record(node, { preActivationStd: std, activationMean: mean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0, approximate }, 1);
-    return { mean, second: v + mean * mean, gaussian: false, sharedVariance: shared, approximate };
+    ctx.record(node, { preActivationStd: std, activationMean: mean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0, approximate: false,
+      approximateBy: sumBound(paths) }, 1);
+    return { mean, second: v + mean * mean, gaussian: false, sharedVariance: shared, cross };
   },
 
   predictBackward(node, g, ctx) {

@@ -1,9 +1,9 @@
 import { readPair } from '../../format/layerFields';
 import type { LayerSpec } from '../../format/networkSpec';
 import { LINEAR } from '../../math/activation';
-import { passThrough, type Signal, variance } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single } from '../plan';
+import { predictPool } from './poolMeanField';
 
 // What the pooling ops share (no padding, floor mode, NCHW): the window walk forward and backward, and the mean
 // field. `maxpool2d.ts`, `avgpool2d.ts` and `globalAvgPool.ts` are the ops.
@@ -81,21 +81,11 @@ function outSize(node: PoolNode): { oh: number; ow: number } {
 }
 
 /**
- * The pooling ops' shared behaviour. Mean field (approximate): averaging k elements divides the variance by k
- * (treating them as independent), max pooling keeps the moments; backward Var(dx) = Var(dy)·overlap/k for max and
- * overlap/k² for the average, overlap = (size/stride)² windows per input element.
+ * The pooling ops' shared behaviour; the mean field is `predictPool`.
  */
 export function poolBehaviour(kind: PoolKind): Pick<LayerOp<PoolSpec, PoolNode>, 'predict' | 'forward' | 'backward' | 'findings'> {
   return {
-    predict(node, s, ctx) {
-      const window = node.size[0] * node.size[1];
-      // Global pooling's single window covers each input element once.
-      const overlap = kind === 'global_avg_pool' ? 1 : (node.size[0] / node.stride[0]) * (node.size[1] / node.stride[1]);
-      const out: Signal = kind === 'maxpool2d' ? { ...s, gaussian: false }
-        : { mean: s.mean, second: variance(s) / window + s.mean * s.mean, gaussian: s.gaussian, sharedVariance: s.sharedVariance };
-      ctx.record(node, passThrough(out, true), kind === 'maxpool2d' ? overlap / window : overlap / (window * window));
-      return out;
-    },
+    predict: (node, s, ctx) => predictPool(kind, node, s, ctx),
     forward(node, x, run) {
       const { out, argmax } = poolForward(node, x, run.batch);
       run.record(node, { x, pre: out, out, saved: argmax }, LINEAR);

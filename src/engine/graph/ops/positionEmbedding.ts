@@ -2,7 +2,7 @@ import { momentsStd } from '../../backend/tensorMoments';
 import type { LayerSpec } from '../../format/networkSpec';
 import type { InitSpec } from '../../init/initSpec';
 import { LINEAR } from '../../math/activation';
-import { variance } from '../../meanField/signal';
+import { crossMoment, variance } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { describeShape, single } from '../plan';
 import type { WeightNode } from './weightLayer';
@@ -28,7 +28,8 @@ export interface PositionEmbeddingNode extends WeightNode {
  * BERT's position embeddings; nn.Embedding, default init N(0, 1)), or y[t] = x[t] + E[0] with `"index": "zero"`
  * (BERT's token-type embedding of segment 0, the same row for every token). Backward dx = dy; dE[t] = Σ_b dy[b, t]
  * (row 0 takes every token's for "zero"), reported over all positions·width entries. Mean field: E[y] = E[x] + μ_E,
- * Var y = Var x + σ_E² (the table is independent of the input).
+ * Var y = Var x + σ_E² (the table is independent of the input); two tokens' cross-moment gains μ_E², plus σ_E² for
+ * "zero", whose row every token shares.
  */
 export const positionEmbedding: LayerOp<PositionEmbeddingSpec, PositionEmbeddingNode> = {
   type: 'position_embedding',
@@ -65,7 +66,10 @@ export const positionEmbedding: LayerOp<PositionEmbeddingSpec, PositionEmbedding
     const v = variance(s) + node.init.std ** 2;
     const std = Math.sqrt(v);
     ctx.record(node, { preActivationStd: std, activationMean: mean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0, approximate: false }, 1);
-    return { mean, second: v + mean * mean, gaussian: s.gaussian && node.init.distribution.kind === 'normal', sharedVariance: s.sharedVariance + node.init.std ** 2 };
+    // Two tokens add different rows (independent), or with "zero" the same row (its variance is shared by the tokens).
+    const rowSecond = node.init.mean ** 2 + (node.rowIndex === 'zero' ? node.init.std ** 2 : 0);
+    const cross = crossMoment(s) + 2 * s.mean * node.init.mean + rowSecond;
+    return { mean, second: v + mean * mean, gaussian: s.gaussian && node.init.distribution.kind === 'normal', sharedVariance: s.sharedVariance + node.init.std ** 2, cross };
   },
 
   forward(node, x, run) {

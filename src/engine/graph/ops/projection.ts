@@ -1,3 +1,4 @@
+import type { InitSpec } from '../../init/initSpec';
 import type { ResolvedInit } from '../../init/resolveInit';
 import type { SampledContext } from '../layerOp';
 import type { PlanNode } from '../plan';
@@ -12,6 +13,8 @@ export interface LinearPart {
   part: number;
   rows: number;
   cols: number;
+  /** The init as declared (what a fix rewrites). */
+  initSpec: InitSpec;
   init: ResolvedInit;
   bias: ResolvedInit | null;
 }
@@ -31,4 +34,22 @@ export function partInputGradient(run: SampledContext, node: PlanNode, p: Linear
   const w = run.partWeight(node, p.part, p.init, p.rows, p.cols);
   run.backend.gemm(false, false, rows, p.cols, p.rows, dy, w, dx, accumulate);
   run.backend.release(w);
+}
+
+/**
+ * Moments of a projection's output y = x·Wᵀ + b over a sequence, from the input's mean m, second moment S and
+ * two tokens' cross-moment X: E[y] = n·μ_W·m + μ_b, E[y²] = n·(σ_W²·S + μ_W²·(S − m²)) + σ_b² + E[y]², and the same
+ * with X for two tokens (the weights and the bias are the same for both), n = the fan-in.
+ */
+export function projectedMoments(p: LinearPart, m: number, second: number, cross: number): { mean: number; second: number; cross: number } {
+  const bMean = p.bias?.mean ?? 0;
+  const bVar = p.bias ? p.bias.std ** 2 : 0;
+  const mean = p.cols * p.init.mean * m + bMean;
+  const w2 = p.init.std ** 2;
+  const wm2 = p.init.mean ** 2;
+  return {
+    mean,
+    second: p.cols * (w2 * second + wm2 * (second - m * m)) + bVar + mean * mean,
+    cross: p.cols * (w2 * cross + wm2 * (cross - m * m)) + bVar + mean * mean,
+  };
 }

@@ -8,10 +8,13 @@ import type { Reader } from '../../format/reader';
 import type { InitSpec } from '../../init/initSpec';
 import { formatSignificant } from '../../report/formatNumber';
 import { type Activation, LINEAR } from '../../math/activation';
-import { nonlinearity, variance } from '../../meanField/signal';
+import { crossMoment, variance } from '../../meanField/signal';
+import { residualOutput, sumBound } from '../../meanField/residualSum';
+import { activationKernel } from '../../math/activationKernel';
 import type { FindingDraft, LayerOp } from '../layerOp';
-import { describeShape, type PlanNode, single, sizeOf } from '../plan';
+import { describeShape, type PlanNode, rowsPerSample, single, sizeOf } from '../plan';
 import { FINDING_THRESHOLDS } from '../../findings/thresholds';
+import { nodeOp } from '../registry';
 import { initPointer, weightNode, type WeightNode } from './weightLayer';
 
 /** A learned projection shortcut: a dense layer, or a strided 1×1 conv, without activation. */
@@ -103,11 +106,15 @@ export const residual: LayerOp<ResidualSpec, ResidualNode> = {
     const shortcut = node.shortcut ? ctx.predictNode(node.shortcut, s) : s;
     const mean = shortcut.mean + branch.mean;
     const sumVariance = variance(shortcut) + variance(branch);
-    const gaussian = shortcut.gaussian && branch.gaussian;
-    const out = nonlinearity(node.activation, mean, sumVariance, shortcut.sharedVariance + branch.sharedVariance, ctx.batch);
+    // Tokens: the two paths' cross-moments add (at init each is independent of the other's weights).
+    const cross = node.outShape.length === 2 ? crossMoment(shortcut) + crossMoment(branch) + 2 * shortcut.mean * branch.mean : undefined;
+    const out = residualOutput(node.activation, shortcut, branch, ctx.batch * rowsPerSample(node.outShape));
+    const withCross = cross === undefined ? out.signal : { ...out.signal, cross: node.activation.name === 'linear' ? cross
+      : activationKernel(node.activation, mean, sumVariance, cross - mean * mean) };
     ctx.record(node, { preActivationStd: Math.sqrt(sumVariance), activationMean: out.signal.mean, activationStd: Math.sqrt(variance(out.signal)), chi: null,
-      saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !gaussian && node.activation.name !== 'linear' }, 1, out.derivativeSecond);
-    return node.activation.name === 'linear' ? { ...out.signal, gaussian } : out.signal;
+      saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !out.exact,
+      ...(out.exact ? { approximateBy: sumBound([shortcut, branch]) } : {}) }, 1, out.derivativeSecond);
+    return withCross;
   },
 
   predictBackward(node, g, ctx) {
@@ -162,10 +169,14 @@ export const residual: LayerOp<ResidualSpec, ResidualNode> = {
       const out: FindingDraft[] = [];
       const blocks: { node: ResidualNode; ratio: number; inStd: number; outStd: number }[] = [];
       let prev = stats.inputStd;
-      for (const node of siblings) {
-        if (node.op === 'residual' && !(node as ResidualNode).shortcut) blocks.push({ node: node as ResidualNode, ratio: (stats.outputStd(node) / prev) ** 2, inStd: prev, outStd: stats.outputStd(node) });
+      siblings.forEach((node, i) => {
+        // Pre-norm blocks (the branch starts with a normalization) add a fixed variance, not a multiple, and a
+        // normalization right after a block (post-norm) resets it: findings/transformerFindings.ts judges both.
+        const normalizes = (n: PlanNode | undefined): boolean => n !== undefined && nodeOp(n.op).findings.normalizes === true;
+        const normed = node.op === 'residual' && (normalizes((node as ResidualNode).branch[0]) || normalizes(siblings[i + 1]));
+        if (node.op === 'residual' && !(node as ResidualNode).shortcut && !normed) blocks.push({ node: node as ResidualNode, ratio: (stats.outputStd(node) / prev) ** 2, inStd: prev, outStd: stats.outputStd(node) });
         prev = stats.outputStd(node);
-      }
+      });
       if (blocks.length < 2) return out;
       const perBlock = Math.pow(blocks.reduce((p, b) => p * b.ratio, 1), 1 / blocks.length);
       if (perBlock <= FINDING_THRESHOLDS.residualVarianceGrowth) return out;

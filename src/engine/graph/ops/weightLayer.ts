@@ -8,7 +8,7 @@ import { computeFans } from '../../init/fan';
 import type { InitSpec } from '../../init/initSpec';
 import { type ResolvedInit, resolveInit } from '../../init/resolveInit';
 import type { Activation } from '../../math/activation';
-import { nonlinearity, type Signal, variance } from '../../meanField/signal';
+import { crossMoment, nonlinearity, type Signal, variance } from '../../meanField/signal';
 import type { CostTally, LayerParseContext, PlanContext, PredictContext, SampledContext, TapeEntry, TapeField } from '../layerOp';
 import { type PlanNode, rowsPerSample, sizeOf } from '../plan';
 
@@ -122,7 +122,10 @@ export function predictWeightLayer(node: WeightNode, s: Signal, ctx: PredictCont
   const preVariance = fanIn * (wVar * s.second + wMean * wMean * inVar) + bVar;
   // Randomness shared by the batch for one unit: its weights times the input's per-unit batch means, and its bias.
   const shared = Math.min(preVariance, fanIn * wVar * (s.mean * s.mean + s.sharedVariance) + bVar);
-  const out = nonlinearity(node.activation, preMean, preVariance, shared, ctx.batch * rowsPerSample(node.outShape));
+  // A sequence: the covariance of one unit in two tokens, from the tokens' cross-moment (the same weights see both).
+  const cross = crossMoment(s);
+  const preCovariance = node.outShape.length === 2 ? fanIn * (wVar * cross + wMean * wMean * (cross - s.mean * s.mean)) + bVar : undefined;
+  const out = nonlinearity(node.activation, preMean, preVariance, shared, ctx.batch * rowsPerSample(node.outShape), preCovariance);
   const fanOut = (node.fanOut * inside) / stride;
   ctx.record(node, {
     preActivationStd: Math.sqrt(preVariance),
@@ -133,7 +136,7 @@ export function predictWeightLayer(node: WeightNode, s: Signal, ctx: PredictCont
     deadFraction: out.dead,
     approximate: wMean !== 0 || stride > 1,
   }, fanOut * (wVar + wMean * wMean) * out.derivativeSecond);
-  return node.activation.name === 'linear' ? { mean: preMean, second: preVariance + preMean * preMean, gaussian: true, sharedVariance: shared } : out.signal;
+  return node.activation.name === 'linear' ? { ...out.signal, mean: preMean, second: preVariance + preMean * preMean, gaussian: true, sharedVariance: shared } : out.signal;
 }
 
 /**

@@ -4,6 +4,7 @@ import { attentionKernels } from './attentionWat';
 import { convKernels } from './convWat';
 import { fillKernels } from './fillWat';
 import { gemmKernels } from './gemmWat';
+import { normalizationKernels } from './normalizationWat';
 import { statsKernels } from './statsWat';
 import { transposeKernels } from './transposeWat';
 
@@ -13,7 +14,7 @@ import { transposeKernels } from './transposeWat';
  * assembles it into dist/kernels.wasm; nothing binary is committed.
  */
 export function kernelsWat(): string {
-  const fields: Record<KernelName, string> = { ...gemmKernels(), ...fillKernels(), ...statsKernels(), ...convKernels(), ...activationKernels(), ...transposeKernels(), ...attentionKernels() };
+  const fields: Record<KernelName, string> = { ...gemmKernels(), ...fillKernels(), ...statsKernels(), ...convKernels(), ...activationKernels(), ...transposeKernels(), ...attentionKernels(), ...normalizationKernels() };
   const m = KERNEL_MEMORY;
   const memory = `(import "${m.module}" "${m.name}" (memory ${m.initialPages} ${m.maximumPages}${m.shared ? ' shared' : ''}))`;
   return `(module\n  ${memory}${KERNEL_NAMES.map((name) => fields[name]).join('')}\n)\n`;

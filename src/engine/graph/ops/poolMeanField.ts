@@ -1,0 +1,98 @@
+import { derivativeSecondMoment, gaussianLaw, isMonotone, lawMoments, maxLaw } from '../../meanField/elementLaw';
+import { passThrough, type Signal, lawOf, variance } from '../../meanField/signal';
+import { maxPoolChannelAverageVariance, maxPoolCorrelationOffsetVariance, sameArgmaxPairs, windowPairs } from '../../meanField/windowMax';
+import type { PredictContext } from '../layerOp';
+import type { PoolKind, PoolNode } from './pooling';
+
+/**
+ * Mean field of max, average and global average pooling over a [C, H, W] signal whose elements are value(s, e):
+ * s shared by a channel, e independent from element to element (`elementLaw.ts`).
+ *
+ * - Average of k elements (avgpool k = kh·kw, global k = H·W): the channel's mean is kept, so
+ *   Var(y) = σ²_shared + E_s Var(x | s)/k (independent e), or the `channelAverageVariance` an overlapping max
+ *   pooling before a global average provides. A Gaussian law stays Gaussian with its own part divided by k.
+ * - Max of k elements: for a monotone law, max_j value(s, e_j) = value(s, max_j e_j) with the max of k normals
+ *   (Gaussian order statistics, `maxOfNormalsRule`): exact moments; a conv's per-filter neighbour correlations
+ *   add a per-unit offset (`maxPoolCorrelationOffsetVariance`). Otherwise (gelu, silu, an unknown law) the
+ *   Gaussian of the same moments stands in, marked approximate by as much as the max moves the moments.
+ * - Backward, exact in expectation for independent gradients: Var(dx) = Var(dy)·n_windows/n_inputs for max pooling
+ *   (each window's gradient lands on one input) and n_windows/(n_inputs·k) for average pooling (1/H²W² global);
+ *   a max pooling makes the gradient reach its input only at window maxima, so the nonlinearity before it has its
+ *   factor through φ′ rescaled from E[φ′(z)²] to E[φ′(z_max)²]. With overlapping windows and a gradient that is the
+ *   same over a channel's positions (a global average after it), gradients sharing an input add coherently:
+ *   max pooling E[Σ_p m_p²]/n_inputs with P(two windows sharing j of k have the same argmax) = j/(2k − j)
+ *   (`sameArgmaxPairs`), average pooling Σ_p cover_p²/(k²·n_inputs).
+ */
+export function predictPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: PredictContext): Signal {
+  const [, h, w] = node.inShape;
+  const [kh, kw] = node.size;
+  const [sh, sw] = node.stride;
+  const k = kh * kw;
+  const oh = kind === 'global_avg_pool' ? 1 : node.outShape[1];
+  const ow = kind === 'global_avg_pool' ? 1 : node.outShape[2];
+  const windows = oh * ow;
+  const inputs = h * w;
+  const overlapping = kind !== 'global_avg_pool' && (sh < kh || sw < kw);
+  const pairs = overlapping ? windowPairs(oh, ow, kh, kw, sh, sw) : undefined;
+  const v = variance(s);
+  const shared = Math.min(v, s.sharedVariance);
+  const inBound = s.approximateBy ?? 0;
+
+  if (kind === 'maxpool2d') {
+    const law = lawOf(s) ?? gaussianLaw(s.mean, shared, v - shared);
+    const known = lawOf(s) !== undefined;
+    const maxed = maxLaw(law, k);
+    const out: Signal = maxed
+      ? { ...lawMoments(maxed), gaussian: false, law: maxed }
+      : { mean: s.mean, second: s.second, gaussian: false, sharedVariance: shared };
+    if (maxed && s.lagCorrelationVariance) {
+      // One filter's neighbour correlations move its maxima's mean: a per-unit offset.
+      const offset = maxPoolCorrelationOffsetVariance(law, node.size[0], node.size[1], s.lagCorrelationVariance);
+      out.sharedVariance += offset;
+      out.second += offset;
+    }
+    // Without the input's law the Gaussian of its moments stands in: off by at most as much as the max moves them.
+    const own = known && maxed ? 0 : relativeChange(s, out);
+    const bound = (1 + inBound) * (1 + own) - 1;
+    if (pairs && maxed) {
+      out.channelAverageVariance = maxPoolChannelAverageVariance(law, k, pairs);
+      out.uniformGradientRatio = sameArgmaxPairs(k, pairs) / windows;
+    }
+    if (s.producer && s.rescaleBackward && isMonotone(s.producer.activation)) {
+      const atMax = maxLaw(s.producer.pre, k);
+      const plain = derivativeSecondMoment(s.producer.pre, s.producer.activation);
+      if (atMax && plain > 0) s.rescaleBackward(derivativeSecondMoment(atMax, s.producer.activation) / plain);
+    }
+    ctx.record(node, { ...passThrough(out, own > 0), approximateBy: bound, gradientApproximateBy: own }, windows / inputs);
+    return out;
+  }
+
+  // Average pooling: the channel's mean is kept, its own part averages down. The correlation an overlapping max
+  // pooling leaves is known for a global average only; a window average of it is bounded by the fully correlated case.
+  const correlated = s.channelAverageVariance !== undefined;
+  const own = correlated && kind === 'global_avg_pool' ? s.channelAverageVariance! : (v - shared) / k;
+  const outVariance = shared + own;
+  const ownBound = correlated && kind !== 'global_avg_pool' && outVariance > 0 ? Math.sqrt(v / outVariance) - 1 : 0;
+  const law = lawOf(s);
+  const out: Signal = { mean: s.mean, second: outVariance + s.mean * s.mean, gaussian: s.gaussian, sharedVariance: shared,
+    law: law?.gaussian ? gaussianLaw(law.gaussian.mean, law.gaussian.sharedStd ** 2, law.gaussian.individualStd ** 2 / k) : undefined };
+  if (pairs) {
+    // Overlapping average windows share inputs: Σ_i cover_i² = Σ over ordered window pairs of their overlap.
+    const covered = windows * k;
+    let coverSquares = covered;
+    for (const [j, count] of pairs.overlaps) coverSquares += count * j;
+    out.channelAverageVariance = ((v - shared) * coverSquares) / (k * k * windows * windows);
+    out.uniformGradientRatio = coverSquares / covered;
+  }
+  if (kind === 'global_avg_pool' && s.uniformGradientRatio !== undefined) s.rescaleBackward?.(s.uniformGradientRatio);
+  ctx.record(node, { ...passThrough(out, ownBound > 0), approximateBy: (1 + inBound) * (1 + ownBound) - 1, gradientApproximateBy: 0 }, windows / (inputs * k));
+  return out;
+}
+
+/** |Δmean|/std and |Δstd|/std between two signals, the larger: how much an op moved the moments. */
+function relativeChange(before: Signal, after: Signal): number {
+  const a = Math.sqrt(variance(before));
+  const b = Math.sqrt(variance(after));
+  if (!(b > 0)) return 0;
+  return Math.max(Math.abs(after.mean - before.mean) / b, Math.abs(b - a) / b);
+}

@@ -1,0 +1,63 @@
+import * as assert from 'node:assert/strict';
+import { analyze } from '../../../src/engine';
+import { compoundBounds } from '../../../src/engine/meanField/approximation';
+import { formatApproximate } from '../../../src/engine/report/formatNumber';
+import { readRepoFile } from '../../repo';
+
+suite('how far a prediction may be off: approximateBy, compounded downstream', () => {
+  test('bounds compound as (1 + a)·(1 + b) − 1, and unknown stays unknown', () => {
+    assert.equal(compoundBounds(0.1, 0.2), (1.1 * 1.2) - 1);
+    assert.ok(Number.isNaN(compoundBounds(NaN, 0.1)));
+  });
+
+  test('the 4096-wide lecture networks are exact to a few percent: no layer approximate, every bound below 10%', () => {
+    for (const file of ['kaiming-relu.net.json', 'tanh-0.01-randn.net.json']) {
+      const report = analyze(readRepoFile('examples', file), { mode: 'analytic' });
+      for (const l of report.layers) {
+        assert.equal(l.predicted!.approximate, false, `${file} layer ${l.index}`);
+        assert.ok(l.predicted!.approximateBy! <= 0.1 && l.predicted!.gradientApproximateBy! <= 0.1, `${file} layer ${l.index}`);
+      }
+    }
+  });
+
+  test('a narrow network is approximate by its finite-size scatter, more so the narrower it is', () => {
+    const net = (units: number): string => JSON.stringify({ input: { shape: [units] }, batch_size: 8, layers: [
+      { type: 'repeat', times: 4, layers: [{ type: 'dense', units, activation: 'relu', init: 'kaiming_normal' }] }] });
+    const narrow = analyze(net(16), { mode: 'analytic' }).layers;
+    const wide = analyze(net(256), { mode: 'analytic' }).layers;
+    assert.ok(narrow.every((l) => l.predicted!.approximate));
+    narrow.forEach((l, i) => assert.ok(l.predicted!.approximateBy! > wide[i].predicted!.approximateBy!, `layer ${i}`));
+    // The scatter adds up along the chain forward, and from the output backward.
+    for (let i = 1; i < narrow.length; i++) assert.ok(narrow[i].predicted!.approximateBy! > narrow[i - 1].predicted!.approximateBy!);
+    for (let i = 1; i < narrow.length; i++) assert.ok(narrow[i - 1].predicted!.gradientApproximateBy! > narrow[i].predicted!.gradientApproximateBy!);
+  });
+
+  test('an approximation without a bound makes every later layer approximate by an unknown amount, until a normalization', () => {
+    // A dense layer with a non-zero weight mean after one whose units share a common part (tanh of a constant-init
+    // layer): the recursion cannot say how far Σx spreads.
+    const report = analyze(JSON.stringify({ input: { shape: [64] }, batch_size: 64, layers: [
+      { type: 'dense', units: 256, activation: 'tanh', init: { scheme: 'normal', mean: 0.01, std: 0.05 } },
+      { type: 'dense', units: 256, activation: 'tanh', init: { scheme: 'normal', mean: 0.01, std: 0.05 } },
+      { type: 'dense', units: 256, activation: 'tanh', init: 'xavier_normal' },
+      { type: 'layernorm' },
+      { type: 'dense', units: 256, init: 'xavier_normal' },
+    ] }), { mode: 'analytic' });
+    const p = report.layers.map((l) => l.predicted!);
+    // The first layer's output is exact, its gradient comes through the unknown one.
+    assert.ok(p[0].approximateBy! <= 0.1 && p[0].gradientApproximateBy === null && p[0].approximate);
+    assert.ok(p[1].approximate && p[1].approximateBy === null, 'the second non-zero-mean layer');
+    assert.ok(p[2].approximate && p[2].approximateBy === null && p[2].gradientApproximateBy === null, 'downstream of it');
+    // The layernorm's output is normalized whatever came in, and its gradient comes from the exact layer after it; the
+    // gradient through it (at its input, layer 2) depends on what came in.
+    assert.ok(p[3].approximateBy! <= 0.1 && p[3].gradientApproximateBy! <= 0.1 && !p[3].approximate);
+    assert.ok(p[4].approximateBy! <= 0.1);
+  });
+
+  test('the CLI and the panel mark approximate predictions with their bound: ~±19%, ~? when unknown, nothing within 10%', () => {
+    assert.equal(formatApproximate(true, 0.183), ' ~±19%');
+    assert.equal(formatApproximate(true, 0.1003), ' ~±11%');
+    assert.equal(formatApproximate(true, null), ' ~?');
+    assert.equal(formatApproximate(true, 0.08), '');
+    assert.equal(formatApproximate(false, 0.5), '');
+  });
+});

@@ -1,0 +1,30 @@
+import * as assert from 'node:assert/strict';
+import { openExplorerMenu, runCommand, type UiTest } from './uiTest';
+
+export const tests: UiTest[] = [
+  {
+    name: 'a GPT-2-small-shaped stack: the panel charts its 88 layers, names the residual-stream growth, and its table gives the attention logits, entropy and the loss at init',
+    async run({ page, screenshot }) {
+      await runCommand(page, 'View: Close All Editors');
+      if (await page.locator('.part.panel').isVisible()) await runCommand(page, 'View: Close Panel');
+      await openExplorerMenu(page, 'gpt2-small-unscaled.net.json', 'Analyze Network');
+      await page.getByRole('menuitem', { name: 'Analyze Network', exact: true }).click();
+      const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+      await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 120000 });
+      await frame.locator('#chart-std[data-ready="true"]').waitFor({ timeout: 10000 });
+      const series = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      assert.equal(series.sampled.length, 88);
+      assert.match(await frame.locator('#findings').getAttribute('data-codes') ?? '', /residual-stream-growth/);
+      const table = await frame.locator('#layers').innerText();
+      assert.match(table, /logit std 0\.3\d* · entropy 0\.9\d*/);
+      assert.match(table, /loss 10\.9\d · ln V 10\.82/);
+      await page.keyboard.press('Control+B');
+      await page.waitForTimeout(1200);
+      await screenshot('transformer-panel');
+      await frame.locator('#layers').locator('tr', { hasText: 'lm_head' }).scrollIntoViewIfNeeded();
+      await page.waitForTimeout(500);
+      await screenshot('transformer-table');
+      await page.keyboard.press('Control+B');
+    },
+  },
+];
