@@ -49,6 +49,8 @@ const view = {
   /** The prediction for a newer what-if while its sampled run is pending, else null. */
   prediction: null as Prediction | null,
   weightLayers: [] as WeightLayerChoice[],
+  /** Whether the last run's sampled pass was refused by the default budget alone (the banner offers Run anyway). */
+  offersPastBudget: false,
   latestRun: 0,
   /** The run whose report was shown last. */
   computedRun: 0,
@@ -126,7 +128,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       const arrived = performance.now();
       view.computedRun = m.runId;
       hideProgress();
-      Object.assign(view, { report: m.report, reportWhatIf: m.whatIf, weightLayers: m.weightLayers });
+      Object.assign(view, { report: m.report, reportWhatIf: m.whatIf, weightLayers: m.weightLayers, offersPastBudget: m.offersPastBudget });
       // A result for an older what-if than the controls hold (the slider moved while it was on its way) is the
       // previous run now: the newer prediction stays, and its points stay pending.
       if (sameRequest(m.settings, m.whatIf)) view.prediction = null;
@@ -368,7 +370,14 @@ function renderReport(): void {
   const banner = document.getElementById('banner')!;
   const refused = view.prediction ? null : r.sampledRefused;
   banner.hidden = !refused;
-  banner.textContent = refused ?? '';
+  banner.replaceChildren(refused ?? '');
+  if (refused && view.offersPastBudget && r.cost) {
+    // A big model's run streams its weights: it fits the engine, it only takes longer than the default allows.
+    const estimate = `${(r.cost.forwardFlops / 1e9).toFixed(0)} GFLOP, ${(r.cost.peakBytes / 2 ** 30).toFixed(2)} GiB`;
+    const run = button('run-past-budget', `Run anyway (${estimate})`, 'primary');
+    onPress(run, () => { view.offersPastBudget = false; request({ type: 'runPastBudget' }); });
+    banner.append(h('div', { class: 'banner-actions' }, run));
+  }
   renderFindings(document.getElementById('findings')!, r, (path) => post({ type: 'revealPath', path }), previous, view.prediction !== null);
   const theme = chartTheme();
   stdChart(document.getElementById('chart-std') as HTMLCanvasElement, r.layers, theme, 'activation', pending);

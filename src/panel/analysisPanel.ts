@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { applyFixes, INIT_SCHEMES, pointerLocator, readNetwork, type Report, type WhatIf, whatIfFixes } from '../engine';
+import { applyFixes, DEFAULT_BUDGET, INIT_SCHEMES, MAX_BUDGET, pointerLocator, readNetwork, type Report, type WhatIf, whatIfFixes } from '../engine';
 import { AnalysisCancelled, type AnalysisRunner } from '../worker/analysisRunner';
 import type { AnalysisComputed, HostToWebview, PanelReport, PanelState, PanelTimings, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
 import type { AnalyzeOptions } from '../protocol/workerProtocol';
@@ -125,6 +125,9 @@ export class AnalysisPanel implements vscode.Disposable {
       case 'cancel':
         this.cancel?.cancel();
         return;
+      case 'runPastBudget':
+        await this.run(false, true);
+        return;
       case 'revealPath':
         await this.revealPath(message.path);
         return;
@@ -163,7 +166,7 @@ export class AnalysisPanel implements vscode.Disposable {
    * run's report; only the newest request's results are ever posted. With `previewOnly`, the prediction alone (the
    * scale slider is being dragged).
    */
-  async run(previewOnly = false): Promise<void> {
+  async run(previewOnly = false, pastBudget = false): Promise<void> {
     // An edit can come before the webview's `ready`: the file's own seed and batch size are read first then too.
     await this.resolveDefaults();
     const runId = ++this.runId;
@@ -179,7 +182,7 @@ export class AnalysisPanel implements vscode.Disposable {
     const version = doc.version;
     const text = doc.getText();
     const { settings, whatIf } = this;
-    const options: AnalyzeOptions = { mode: settings.mode, seed: settings.seed, batchSize: settings.batchSize, whatIf, file: vscode.workspace.asRelativePath(this.fileUri) };
+    const options: AnalyzeOptions = { mode: settings.mode, seed: settings.seed, batchSize: settings.batchSize, whatIf, file: vscode.workspace.asRelativePath(this.fileUri), ...(pastBudget ? { pastBudget } : {}) };
     const current = (): boolean => runId === this.runId && doc.version === version;
     // The prediction is asked for first: its few milliseconds in the prediction worker then come before the sampled
     // run takes every core, and delay that run by no more than posting a message does.
@@ -238,7 +241,8 @@ export class AnalysisPanel implements vscode.Disposable {
       );
       if (!current()) return; // stale: a newer request or edit supersedes it
       this.lastReport = report;
-      const message: AnalysisComputed = { type: 'analysisComputed', runId, report: panelReport(report, Date.now() - started), settings, whatIf, weightLayers: weightLayers(report), engineMs };
+      const message: AnalysisComputed = { type: 'analysisComputed', runId, report: panelReport(report, Date.now() - started), settings, whatIf, weightLayers: weightLayers(report), engineMs,
+        offersPastBudget: offersPastBudget(report) };
       this.lastComputed = { message, version, key: runKey(settings, whatIf) };
       this.lastTimings = { runId, engineMs, transferMs: null, drawMs: null };
       this.post(message);
@@ -379,4 +383,15 @@ function weightLayers(report: Report): WeightLayerChoice[] {
     seen.set(l.path, { path: l.path, label: `${l.name} ${l.path}${copies > 1 ? ` (×${copies})` : ''}` });
   }
   return [...seen.values()];
+}
+
+/**
+ * Whether a report's sampled run was refused by the default budget alone, so that the panel may offer to run it
+ * anyway: its estimate is over DEFAULT_BUDGET and within MAX_BUDGET (which the engine process can hold).
+ */
+function offersPastBudget(report: Report): boolean {
+  const cost = report.cost;
+  if (!report.sampledRefused || !cost) return false;
+  const overDefault = cost.forwardFlops > DEFAULT_BUDGET.flops || cost.peakBytes > DEFAULT_BUDGET.bytes;
+  return overDefault && cost.forwardFlops <= MAX_BUDGET.flops && cost.peakBytes <= MAX_BUDGET.bytes;
 }

@@ -72,6 +72,11 @@ export interface AnalysisComputed {
   whatIf: WhatIf | null;
   weightLayers: WeightLayerChoice[];
   engineMs: number;
+  /**
+   * Whether the panel offers to run the sampled pass past the default budget: it was refused by that budget and fits
+   * MAX_BUDGET (an 8B model's run streams its weights; it takes a minute or so, with progress and cancel).
+   */
+  offersPastBudget: boolean;
 }
 
 /**
@@ -173,6 +178,11 @@ export interface RunDrawn {
   drawMs: number;
 }
 
+/** Webview → host: run the sampled pass refused by the default budget anyway (under MAX_BUDGET), with progress and cancel. */
+export interface RunPastBudget {
+  type: 'runPastBudget';
+}
+
 /** Webview → host: write the current what-if into the file. */
 export interface ApplyWhatIf {
   type: 'applyWhatIf';
@@ -207,6 +217,7 @@ export type WebviewToHost =
   | SetWhatIf
   | PreviewWhatIf
   | RunDrawn
+  | RunPastBudget
   | ApplyWhatIf
   | Cancel
   | RevealPath

@@ -43,11 +43,12 @@ const hostToWebview: MessageValidators<HostToWebview> = {
     return isRunId(runId) && typeof fraction === 'number' && fraction >= 0 && fraction <= 1 ? { type: 'analysisProgressed', runId, fraction } : null;
   },
   analysisComputed(m) {
-    const [runId, report, weightLayers, engineMs] = [ownField(m, 'runId'), ownField(m, 'report'), ownField(m, 'weightLayers'), ownField(m, 'engineMs')];
+    const [runId, report, weightLayers, engineMs, offersPastBudget] = [ownField(m, 'runId'), ownField(m, 'report'), ownField(m, 'weightLayers'), ownField(m, 'engineMs'), ownField(m, 'offersPastBudget')];
     const settings: RunSettings | null = validateRunSettings(ownField(m, 'settings'));
     const whatIf = whatIfField(m);
-    if (!isRunId(runId) || !isPanelReport(report) || !settings || whatIf === undefined || !isWeightLayerChoices(weightLayers) || !isDuration(engineMs)) return null;
-    return { type: 'analysisComputed', runId, report, settings, whatIf, weightLayers, engineMs };
+    if (!isRunId(runId) || !isPanelReport(report) || !settings || whatIf === undefined || !isWeightLayerChoices(weightLayers) || !isDuration(engineMs)
+      || typeof offersPastBudget !== 'boolean') return null;
+    return { type: 'analysisComputed', runId, report, settings, whatIf, weightLayers, engineMs, offersPastBudget };
   },
   predictionComputed(m) {
     const [runId, report, sampledPending] = [ownField(m, 'runId'), ownField(m, 'report'), ownField(m, 'sampledPending')];

@@ -55,6 +55,7 @@ const webviewToHost: MessageValidators<WebviewToHost> = {
   },
   applyWhatIf: () => ({ type: 'applyWhatIf' }),
   cancel: () => ({ type: 'cancel' }),
+  runPastBudget: () => ({ type: 'runPastBudget' }),
   revealPath(m) {
     const path = ownField(m, 'path');
     return isPointer(path) ? { type: 'revealPath', path } : null;

@@ -17,6 +17,11 @@ export function validateAnalyzeOptions(value: unknown): AnalyzeOptions | null {
   const batchSize = ownField(value, 'batchSize');
   const file = ownField(value, 'file');
   const whatIf = ownField(value, 'whatIf');
+  const pastBudget = ownField(value, 'pastBudget');
+  if (pastBudget !== undefined) {
+    if (typeof pastBudget !== 'boolean') return null;
+    options.pastBudget = pastBudget;
+  }
   if (mode !== undefined) {
     if (!isMode(mode)) return null;
     options.mode = mode;

@@ -10,6 +10,8 @@ export interface AnalyzeOptions {
   batchSize?: number;
   file?: string | null;
   whatIf?: WhatIf | null;
+  /** Run the sampled pass under MAX_BUDGET instead of the default budget (the panel's "Run anyway" on a big model). */
+  pastBudget?: boolean;
 }
 
 // ---------------------------------------------------------------- host → worker

@@ -2,7 +2,7 @@
 // that process's main thread stays free to relay; runs arrive one at a time and stop between layers when their shared
 // cancel flag is raised.
 import { parentPort } from 'node:worker_threads';
-import { analyze } from '../engine';
+import { analyze, MAX_BUDGET } from '../engine';
 import { type LoadedBackend, loadComputeBackend } from '../kernels/loadComputeBackend';
 import type { Analyze, WorkerToHost } from '../protocol/workerProtocol';
 import { isRecord, ownField } from '../protocol/validateMessage';
@@ -40,8 +40,10 @@ if (port) {
     }
     try {
       const started = performance.now();
+      const { pastBudget, ...options } = request.options;
       const report = analyze(request.text, {
-        ...request.options,
+        ...options,
+        ...(pastBudget ? { budget: MAX_BUDGET } : {}),
         backend: backendFor(request),
         onProgress: (fraction) => {
           const now = Date.now();

@@ -82,10 +82,13 @@ export interface ComputeBackend {
    * without storing it: the dense weight gradient dW = dpreᵀ·x, which can be far larger than anything else the run holds.
    */
   gemmMoments(m: number, n: number, k: number, a: Float32Array, b: Float32Array, transA?: boolean): TensorMoments;
-  /** out[i] ← mean + std·zᵢ in float32, zᵢ the standard normals of the stream with key `key` (`fill.ts`), bit for bit. */
-  fillNormal(key: number, out: Float32Array, mean: number, std: number): void;
-  /** out[i] ← low + (high − low)·uᵢ in float32, uᵢ the uniforms on [0, 1) of stream `key` (`fill.ts`), bit for bit. */
-  fillUniform(key: number, out: Float32Array, low: number, high: number): void;
+  /**
+   * out[i] ← mean + std·z_{start+i} in float32, z the standard normals of the stream with key `key` (`fill.ts`), bit
+   * for bit: `start` (default 0) lets a tensor be drawn block by block.
+   */
+  fillNormal(key: number, out: Float32Array, mean: number, std: number, start?: number): void;
+  /** out[i] ← low + (high − low)·u_{start+i} in float32, u the uniforms on [0, 1) of stream `key` (`fill.ts`), bit for bit. */
+  fillUniform(key: number, out: Float32Array, low: number, high: number, start?: number): void;
   /**
    * Count, mean, M2 = Σ(x − mean)², min and max of x, accumulated in float64 (the reference backend in two passes,
    * the WebAssembly kernels in one pass around a shift; they agree to float64 rounding).

@@ -7,6 +7,7 @@ import type { Finding, LayerReport } from '../report/report';
 import type { Activation } from '../math/activation';
 import type { PredictedLayer, Signal } from '../meanField/signal';
 import type { OutputStats } from '../sampled/layerStats';
+import type { WeightSource } from '../sampled/streamedWeight';
 import type { PlanNode } from './plan';
 import type { WeightNode } from './ops/weightLayer';
 import type { ResolvedInit } from '../init/resolveInit';
@@ -244,6 +245,12 @@ export interface SampledContext {
    * drawn from `init` on stream `Stream.partWeight(index, part)`, regenerated on every call; hand it back with
    * `backend.release`.
    */
+  /**
+   * The weight of `node` (part `part` of a node with several; its Stream.weight without) as a source to draw block by
+   * block (`sampled/streamedWeight.ts`), or null when the op uses it whole: the run caches its weights, or its init
+   * needs the whole matrix, or it fits in a block. `zeroRow`: a row drawn as zeros (an embedding's padding_idx).
+   */
+  streamed(node: PlanNode, init: ResolvedInit, rows: number, cols: number, part?: number, zeroRow?: number | null): WeightSource | null;
   partWeight(node: PlanNode, part: number, init: ResolvedInit, rows: number, cols: number): Float32Array;
   /** The bias of weight `part` (`Stream.partBias(index, part)`), `rows` values. */
   partBias(node: PlanNode, part: number, init: ResolvedInit, rows: number): Float32Array;

@@ -115,42 +115,56 @@ export function sincos2pi(u: number): void {
 }
 
 /**
- * Runs `step(s, at, end)` for every step of chunks [chunk0, chunk1) of `out`: `s` the chunk's lane states, `at` the
- * step's first index (steps of `width` values), `end` where the chunk (or the tensor) ends.
+ * Runs `step(s, at, end)` for every step of chunks [chunk0, chunk1) of the stream: `s` the chunk's lane states, `at`
+ * the step's first index in the stream (steps of `width` values), `end` where the chunk (or the stream's part held
+ * in `out`, which starts at index `base`) ends.
  */
-function forEachStep(key: number, out: Float32Array, chunk0: number, chunk1: number, width: number, step: (s: Uint32Array, at: number, end: number) => void): void {
+function forEachStep(key: number, out: Float32Array, base: number, chunk0: number, chunk1: number, width: number, step: (s: Uint32Array, at: number, end: number) => void): void {
   for (let c = chunk0; c < chunk1; c++) {
     const s = laneStates(key, c);
-    const end = Math.min(out.length, (c + 1) * FILL_CHUNK);
+    const end = Math.min(base + out.length, (c + 1) * FILL_CHUNK);
     for (let at = c * FILL_CHUNK; at < end; at += width) step(s, at, end);
   }
 }
 
 /**
- * out[i] ← mean + std·zᵢ in float32, zᵢ the standard normals of stream `key` (see the file comment). Chunks
- * [chunk0, chunk1) only, so that callers can split a tensor between threads.
+ * Values [start, start + out.length) of the normal fill of stream `key` into `out`: every value depends on its
+ * index only, so a tensor can be drawn block by block (a weight streamed by rows) with the bits of the whole.
  */
-export function fillNormalChunks(key: number, out: Float32Array, mean: number, std: number, chunk0 = 0, chunk1 = Math.ceil(out.length / FILL_CHUNK)): void {
+export function fillNormalRange(key: number, out: Float32Array, mean: number, std: number, start: number): void {
+  fillNormalChunks(key, out, mean, std, Math.floor(start / FILL_CHUNK), Math.ceil((start + out.length) / FILL_CHUNK), start);
+}
+
+/** Values [start, start + out.length) of the uniform fill of stream `key` (as `fillNormalRange`). */
+export function fillUniformRange(key: number, out: Float32Array, low: number, width: number, start: number): void {
+  fillUniformChunks(key, out, low, width, Math.floor(start / FILL_CHUNK), Math.ceil((start + out.length) / FILL_CHUNK), start);
+}
+
+/**
+ * out[i] ← mean + std·zᵢ in float32, zᵢ the standard normals of stream `key` (see the file comment). Chunks
+ * [chunk0, chunk1) only, so that callers can split a tensor between threads; `out` holds the stream from index `base`.
+ */
+export function fillNormalChunks(key: number, out: Float32Array, mean: number, std: number, chunk0 = 0, chunk1 = Math.ceil(out.length / FILL_CHUNK), base = 0): void {
   const m = f(mean), sd = f(std);
-  forEachStep(key, out, chunk0, chunk1, 8, (s, at, end) => {
+  forEachStep(key, out, base, chunk0, chunk1, 8, (s, at, end) => {
     for (let l = 0; l < 4; l++) {
       const u1 = ((next(s, l) >>> 8) + 1) * TWO_M24;
       const u2 = (next(s, l) >>> 8) * TWO_M24;
       const r = f(Math.sqrt(f(logf(u1) * -2)));
       sincos2pi(u2);
-      if (at + l < end) out[at + l] = f(m + f(sd * f(r * sincosResult.cos)));
-      if (at + 4 + l < end) out[at + 4 + l] = f(m + f(sd * f(r * sincosResult.sin)));
+      if (at + l < end && at + l >= base) out[at + l - base] = f(m + f(sd * f(r * sincosResult.cos)));
+      if (at + 4 + l < end && at + 4 + l >= base) out[at + 4 + l - base] = f(m + f(sd * f(r * sincosResult.sin)));
     }
   });
 }
 
 /** out[i] ← low + width·uᵢ in float32, uᵢ the uniforms on [0, 1) of stream `key`; chunks [chunk0, chunk1) only. */
-export function fillUniformChunks(key: number, out: Float32Array, low: number, width: number, chunk0 = 0, chunk1 = Math.ceil(out.length / FILL_CHUNK)): void {
+export function fillUniformChunks(key: number, out: Float32Array, low: number, width: number, chunk0 = 0, chunk1 = Math.ceil(out.length / FILL_CHUNK), base = 0): void {
   const lo = f(low), w = f(width);
-  forEachStep(key, out, chunk0, chunk1, 4, (s, at, end) => {
+  forEachStep(key, out, base, chunk0, chunk1, 4, (s, at, end) => {
     for (let l = 0; l < 4; l++) {
       const u = (next(s, l) >>> 8) * TWO_M24;
-      if (at + l < end) out[at + l] = f(lo + f(w * u));
+      if (at + l < end && at + l >= base) out[at + l - base] = f(lo + f(w * u));
     }
   });
 }

@@ -1,3 +1,4 @@
+import { isStreamable, STREAM_BLOCK_FLOATS, type WeightSource } from './streamedWeight';
 import type { ComputeBackend } from '../backend/computeBackend';
 import type { AttentionStats, SampledContext, SampledLayer, TapeEntry, TapeField } from '../graph/layerOp';
 import type { ResolvedInit } from '../init/resolveInit';
@@ -21,6 +22,11 @@ export interface SampledOptions {
   input: { mean: number; std: number; distribution: 'normal' | 'uniform' };
   /** Keep every layer's weights for the backward pass instead of regenerating them from their seed. */
   cacheWeights: boolean;
+  /**
+   * Without the cache, weights larger than this many floats whose init is drawn value by value are streamed: drawn
+   * block by block and used at once (`streamedWeight.ts`). Default STREAM_BLOCK_FLOATS; tests use small blocks.
+   */
+  streamBlockFloats?: number;
   /** Called between layers with the fraction done; returning true cancels the run. */
   onProgress?: (fraction: number) => boolean;
 }
@@ -197,6 +203,12 @@ class SampledRun implements SampledContext {
     const result = { w, b };
     if (this.options.cacheWeights) this.weightCache.set(node.index, result);
     return result;
+  }
+
+  streamed(node: PlanNode, init: ResolvedInit, rows: number, cols: number, part?: number, zeroRow: number | null = null): WeightSource | null {
+    const blockFloats = this.options.streamBlockFloats ?? STREAM_BLOCK_FLOATS;
+    if (this.options.cacheWeights || !isStreamable(init, rows, cols, blockFloats)) return null;
+    return { stream: part === undefined ? Stream.weight(node.index) : Stream.partWeight(node.index, part), init, rows, cols, zeroRow, blockFloats };
   }
 
   partWeight(node: PlanNode, part: number, init: ResolvedInit, rows: number, cols: number): Float32Array {

@@ -37,13 +37,12 @@ suite('conv2d mean field: fraction of kernel taps inside the image', () => {
     }
   });
 
-  test('a 4096-tall kernel over a 16M-tall input takes milliseconds (the double loop took minutes)', () => {
+  // The closed form, not a loop over outputs and taps (which took minutes here: the suite's timeout would stop it).
+  test('a 4096-tall kernel over a 16M-tall input, by its closed form', () => {
     const height = 1 << 24;
     const g: ConvGeometry = { channels: 1, height, width: 1, kernelHeight: 4096, kernelWidth: 1, strideHeight: 1, strideWidth: 1,
       padTop: 2048, padLeft: 0, outHeight: height + 1, outWidth: 1 };
-    const started = Date.now();
     const actual = insideTapFraction(g);
-    assert.ok(Date.now() - started < 50, `took ${Date.now() - started} ms`);
     // With pad 2048 = kernel/2 the first 2048 outputs miss 2048, 2047, …, 1 taps and the last 2048 miss 1, …, 2048:
     // inside = out·kernel − 2048·2049 (H + 1 outputs, height-wise; the width axis is 1 of 1).
     const total = (height + 1) * 4096;

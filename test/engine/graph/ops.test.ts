@@ -1,3 +1,4 @@
+import { isStreamable } from '../../../src/engine/sampled/streamedWeight';
 import * as assert from 'node:assert/strict';
 import { referenceBackend } from '../../../src/engine/backend/reference/referenceBackend';
 import { parseNetwork } from '../../../src/engine/format/parseNetwork';
@@ -26,6 +27,12 @@ function harness(plan: Plan): SampledContext {
     forwardDone: () => undefined,
     gradient: (length) => new Float32Array(length),
     dropGradient: () => undefined,
+    // Every weight that can be streamed is, in blocks of two rows: the central differences check the streamed
+    // products (the whole-matrix ones run in every golden and oracle test, whose small networks cache their weights).
+    // Not an embedding's table, which the table-gradient test perturbs in the cache (the streamed lookup is checked
+    // against the whole table in test/engine/sampled/streamedWeight.test.ts).
+    streamed: (node, init, rows, cols, part, zeroRow = null) => (node.op !== 'embedding' && isStreamable(init, rows, cols, 2 * cols)
+      ? { stream: part === undefined ? Stream.weight(node.index) : Stream.partWeight(node.index, part), init, rows, cols, zeroRow, blockFloats: 2 * cols } : null),
     record(node, entry) {
       tapes.set(node.index, entry);
       results.set(node.index, { gradientStd: NaN, weightStd: null, weightGradientStd: null } as unknown as SampledLayer);

@@ -46,9 +46,11 @@ suite('Hugging Face config.json: each family built as transformers 4.x builds it
     assert.match(medium.sampledRefused!, /^sampled run refused: it would need 2[0-9]\.\d\d GFLOP per forward pass \(budget 8\.00\)/);
     assert.ok(medium.layers.every((l) => l.activation === null && Number.isFinite(l.predicted!.activationStd)));
     if (!HAS_RMSNORM) return;
-    // Llama-3-8B at 32 tokens: 2·32·8.0e9 FLOP and its largest weight, the 128256 × 4096 head, over 1 GiB.
+    // Llama-3-8B at 32 tokens: 2·32·8.0e9 FLOP; its memory fits (its weights are streamed by blocks of rows: the
+    // 128256 × 4096 head and table are never held whole), under issue 13's 1.5 GiB.
     const big = analyze(fixture('llama-3-8b.config.json'));
-    assert.match(big.sampledRefused!, /^sampled run refused: it would need 48\d\.\d\d GFLOP per forward pass \(budget 8\.00\) and [\d.]+ GiB of memory/);
+    assert.match(big.sampledRefused!, /^sampled run refused: it would need 48\d\.\d\d GFLOP per forward pass \(budget 8\.00\);/);
+    assert.ok(big.cost!.peakBytes < 1.5 * 2 ** 30, `${big.cost!.peakBytes} bytes`);
     assert.ok(big.layers.every((l) => l.activation === null && Number.isFinite(l.predicted!.activationStd)));
   });
 

@@ -16,7 +16,7 @@ const valid: Example<HostToWebview> = {
   panelOpened: { type: 'panelOpened', fileName: 'a.net.json', fileUri: 'file:///work/a.net.json', settings, whatIf: null, schemes: ['keep', 'xavier_normal'] },
   analysisStarted: { type: 'analysisStarted', runId: 3 },
   analysisProgressed: { type: 'analysisProgressed', runId: 3, fraction: 0.5 },
-  analysisComputed: { type: 'analysisComputed', runId: 3, report, settings, whatIf: { target: '/layers/0', scheme: 'keep', multiplier: 2 }, weightLayers: [{ path: '/layers/0', label: 'dense' }], engineMs: 41.5 },
+  analysisComputed: { type: 'analysisComputed', runId: 3, report, settings, whatIf: { target: '/layers/0', scheme: 'keep', multiplier: 2 }, weightLayers: [{ path: '/layers/0', label: 'dense' }], engineMs: 41.5, offersPastBudget: false },
   predictionComputed: { type: 'predictionComputed', runId: 4, report, settings, whatIf: { target: 'all', scheme: 'keep', multiplier: 0.5 }, sampledPending: true },
   analysisFailed: { type: 'analysisFailed', runId: 3, message: 'the engine worker stopped' },
   analysisCancelled: { type: 'analysisCancelled', runId: 3 },
@@ -37,6 +37,8 @@ const malformed: Variants<HostToWebview> = {
     ['no engine time', { ...valid.analysisComputed, engineMs: undefined }],
     ['a negative engine time', { ...valid.analysisComputed, engineMs: -2 }],
     ['a NaN engine time', { ...valid.analysisComputed, engineMs: NaN }],
+    ['no offer past the budget', { ...valid.analysisComputed, offersPastBudget: undefined }],
+    ['an offer past the budget as a number', { ...valid.analysisComputed, offersPastBudget: 1 }],
   ],
   predictionComputed: [
     ['no report', { ...valid.predictionComputed, report: undefined }],

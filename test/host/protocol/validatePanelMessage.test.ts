@@ -18,6 +18,7 @@ const valid: Example<WebviewToHost> = {
   runDrawn: { type: 'runDrawn', runId: 5, transferMs: 31.5, drawMs: 12.25 },
   applyWhatIf: { type: 'applyWhatIf' },
   cancel: { type: 'cancel' },
+  runPastBudget: { type: 'runPastBudget' },
   revealPath: { type: 'revealPath', path: '/layers/2/init' },
   exportReport: { type: 'exportReport', format: 'csv' },
   exportImage: { type: 'exportImage', dataUrl: 'data:image/png;base64,iVBORw0KGgo=' },
@@ -79,6 +80,7 @@ const malformed: Variants<WebviewToHost> = {
   ],
   applyWhatIf: [],
   cancel: [],
+  runPastBudget: [],
   revealPath: [
     ['no path', { type: 'revealPath' }],
     ['a path that is no pointer', { type: 'revealPath', path: 'layers/0' }],

@@ -12,7 +12,7 @@ const shared = (): Int32Array => new Int32Array(new SharedArrayBuffer(4));
 const toWorker: Example<HostToWorker> = {
   analyze: {
     type: 'analyze', id: 3, text: '{"input":{"shape":[4]},"layers":[]}', cancel: shared(),
-    options: { mode: 'sampled', seed: RUN_BOUNDS.seed.max, batchSize: RUN_BOUNDS.batchSize.max, file: 'a.net.json', whatIf: { target: 'all', scheme: 'xavier_normal', multiplier: 1 } },
+    options: { mode: 'sampled', seed: RUN_BOUNDS.seed.max, batchSize: RUN_BOUNDS.batchSize.max, file: 'a.net.json', whatIf: { target: 'all', scheme: 'xavier_normal', multiplier: 1 }, pastBudget: true },
   },
 };
 
@@ -33,6 +33,7 @@ const toWorkerMalformed: Variants<HostToWorker> = {
     ['an inherited name as mode', { ...analyze, options: { mode: 'constructor' } }],
     ['toString as what-if scheme', { ...analyze, options: { whatIf: { target: 'all', scheme: 'toString', multiplier: 1 } } }],
     ['a file name as number', { ...analyze, options: { file: 42 } }],
+    ['past the budget as a string', { ...analyze, options: { pastBudget: 'yes' } }],
   ],
 };
 

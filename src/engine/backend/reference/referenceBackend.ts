@@ -1,6 +1,6 @@
 import type { ComputeBackend, ConvGeometry, NormGroups } from '../computeBackend';
 import { activateInto, multiplyByDerivative } from '../../math/activation';
-import { fillNormalChunks, fillUniformChunks } from '../../random/fill';
+import { fillNormalRange, fillUniformRange } from '../../random/fill';
 import { blockedGemmMoments } from '../blockedGemmMoments';
 import { countDistinctRows } from '../../sampled/layerStats';
 import type { TensorMoments } from '../tensorMoments';
@@ -21,8 +21,8 @@ export const referenceBackend: ComputeBackend = {
     transpose(a, k, m, at);
     return blockedGemmMoments(referenceBackend, m, n, k, at, b);
   },
-  fillNormal: (key, out, mean, std) => fillNormalChunks(key, out, mean, std),
-  fillUniform: (key, out, low, high) => fillUniformChunks(key, out, low, high - low),
+  fillNormal: (key, out, mean, std, start = 0) => fillNormalRange(key, out, mean, std, start),
+  fillUniform: (key, out, low, high, start = 0) => fillUniformRange(key, out, low, high - low, start),
   moments,
   histogram,
   countOutside(x: Float32Array, lo: number, hi: number): number {

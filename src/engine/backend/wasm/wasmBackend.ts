@@ -166,13 +166,29 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     }
   }
 
-  function fill(kernel: 'fill_normal' | 'fill_uniform', key: number, out: Float32Array, a: number, b: number): void {
+  /**
+   * Values [start, start + n) of a fill into `out`. The kernels write value i of the stream at out + 4·i, so a start
+   * on a chunk boundary is reached by handing them out − 4·start (i32 addresses wrap); another start fills the
+   * chunks around the range into a staging tensor and copies the range out of it.
+   */
+  function fill(kernel: 'fill_normal' | 'fill_uniform', key: number, out: Float32Array, a: number, b: number, start = 0): void {
     if (out.length === 0) return;
+    const first = Math.floor(start / FILL_CHUNK);
+    if (start !== first * FILL_CHUNK) {
+      const staged = backend.allocate(start + out.length - first * FILL_CHUNK);
+      try {
+        fill(kernel, key, staged, a, b, first * FILL_CHUNK);
+        out.set(staged.subarray(start - first * FILL_CHUNK));
+      } finally {
+        backend.release(staged);
+      }
+      return;
+    }
     const target = inMemory(out, false);
     try {
       const chunks = Math.ceil(out.length / FILL_CHUNK);
       const ranges = out.length >= PARALLEL_MIN_ELEMENTS ? split(chunks, 1, 2) : [[0, chunks] as [number, number]];
-      runParts(kernel, ranges.map(([c0, c1], part) => [target.at, out.length, key | 0, c0, c1, f32Bits(a), f32Bits(b), scratchSlot(part)]));
+      runParts(kernel, ranges.map(([c0, c1], part) => [(target.at - 4 * start) | 0, start + out.length, key | 0, first + c0, first + c1, f32Bits(a), f32Bits(b), scratchSlot(part)]));
       if (!own(out)) out.set(view(target.at, out.length));
     } finally {
       target.done();
@@ -377,8 +393,8 @@ export function createWasmBackend(code: Uint8Array | WebAssembly.Module, options
     },
     gemm,
     gemmMoments,
-    fillNormal: (key, out, mean, std) => fill('fill_normal', key, out, mean, std),
-    fillUniform: (key, out, low, high) => fill('fill_uniform', key, out, low, high - low),
+    fillNormal: (key, out, mean, std, start) => fill('fill_normal', key, out, mean, std, start),
+    fillUniform: (key, out, low, high, start) => fill('fill_uniform', key, out, low, high - low, start),
     moments,
     histogram,
     countOutside,

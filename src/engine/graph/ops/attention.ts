@@ -1,3 +1,4 @@
+import { weightFloatsInFlight } from '../../sampled/streamedWeight';
 import type { Node } from 'jsonc-parser';
 import { momentsStd } from '../../backend/tensorMoments';
 import { assumedInit } from '../../format/layerFields';
@@ -236,10 +237,8 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     // The output projection's weight gradient dWo = dyᵀ·concat, as the layer's weight gradient.
     run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(width, H * dh, rows, dy, concat, true));
     if (!needInput) return new Float32Array(0);
-    const wo = run.partWeight(node, o.part, o.init, o.rows, o.cols);
     const dConcat = run.backend.allocate(rows * H * dh);
-    run.backend.gemm(false, false, rows, H * dh, width, dy, wo, dConcat, false);
-    run.backend.release(wo);
+    partInputGradient(run, node, o, dy, rows, dConcat, false);
     const shape = attentionShape(node, run.batch, bias);
     const fused = node.projections.length === 2;
     // dq, dk, dv where the projections' input gradient reads them: one fused [rows, (H + 2·G)·dh] tensor, or three.
@@ -272,7 +271,7 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     const tokens = node.inShape[0];
     for (const p of node.projections) {
       tally.weightCount += p.rows * p.cols;
-      tally.largestWeight = Math.max(tally.largestWeight, p.rows * p.cols);
+      tally.largestWeight = Math.max(tally.largestWeight, weightFloatsInFlight(p.init, p.rows, p.cols, batch * tokens));
       tally.gemmFlops += 2 * batch * tokens * p.rows * p.cols;
     }
     // Scores and P·V: 2 GEMMs of tokens²·head_dim per head; kept: q, k, v, the concatenated heads and the row
@@ -281,8 +280,8 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     tally.keptFloats += batch * tokens * ((node.heads + 2 * node.kvHeads) * node.headDim + node.heads * node.headDim + node.heads * ATTENTION_ROW_STATS);
   },
   /**
-   * Beyond the tape: forward, the projection weight in flight and its staged copy; backward, d concat, dq, dk and dv
-   * (one fused tensor or three), dx, the weight in flight and its staged copy; in either pass the kernels' workspaces,
+   * Beyond the tape: forward, the projection weight in flight (a block when streamed) and its staged copy; backward,
+   * d concat, dq, dk and dv (one fused tensor or three), dx, the weight in flight and its staged copy; in either pass the kernels' workspaces,
    * about 8·T·head_dim + 4·T² floats for each of up to 8 parts (the WebAssembly backend holds at most 256 MiB of them
    * at once, unless one part alone needs more), and a position bias's [heads, T, T] scores.
    */
@@ -290,7 +289,7 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     const rows = batch * node.inShape[0];
     const T = node.inShape[0];
     const qkv = (node.heads + 2 * node.kvHeads) * node.headDim;
-    const widest = Math.max(...node.projections.map((p) => p.rows * p.cols));
+    const widest = Math.max(...node.projections.map((p) => weightFloatsInFlight(p.init, p.rows, p.cols, rows)));
     const part = 8 * T * node.headDim + 4 * T * T;
     const workspace = Math.max(part, Math.min(8 * part, 64 * 2 ** 20));
     const bias = node.positionBias ? node.heads * T * T : 0;

@@ -1,3 +1,4 @@
+import { weightFloatsInFlight } from '../../sampled/streamedWeight';
 import { momentsStd } from '../../backend/tensorMoments';
 import { assumedInit } from '../../format/layerFields';
 import type { LayerSpec } from '../../format/networkSpec';
@@ -213,10 +214,8 @@ export const crossAttention: LayerOp<CrossAttentionSpec, CrossAttentionNode> = {
     const { heads: H, kvHeads: G, headDim: dh, width } = node;
     const [qp, kp, vp, op] = node.projections;
     const { qh, kh, vh, p, concat } = tape.saved as { qh: Float32Array; kh: Float32Array; vh: Float32Array; p: Float32Array; concat: Float32Array };
-    const wo = run.partWeight(node, op.part, op.init, op.rows, op.cols);
     const dConcat = new Float32Array(rows * H * dh);
-    run.backend.gemm(false, false, rows, H * dh, width, dy, wo, dConcat, false);
-    run.backend.release(wo);
+    partInputGradient(run, node, op, dy, rows, dConcat, false);
     run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(width, H * dh, rows, dy, concat, true));
     const dq = new Float32Array(qh.length);
     const dk = new Float32Array(kh.length);
@@ -262,7 +261,7 @@ export const crossAttention: LayerOp<CrossAttentionSpec, CrossAttentionNode> = {
     const keys = node.encoder.outShape[0];
     node.projections.forEach((p, i) => {
       tally.weightCount += p.rows * p.cols;
-      tally.largestWeight = Math.max(tally.largestWeight, p.rows * p.cols);
+      tally.largestWeight = Math.max(tally.largestWeight, weightFloatsInFlight(p.init, p.rows, p.cols, batch * Math.max(tokens, keys)));
       tally.gemmFlops += 2 * batch * (i === 1 || i === 2 ? keys : tokens) * p.rows * p.cols;
     });
     tally.gemmFlops += 4 * batch * node.heads * tokens * keys * node.headDim;

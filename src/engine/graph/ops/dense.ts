@@ -1,3 +1,4 @@
+import { streamedInputGradient, streamedProject } from '../../sampled/streamedWeight';
 import { describeShape, rowsPerSample, single } from '../plan';
 import type { LayerOp } from '../layerOp';
 import { backwardWeightLayer, costWeightLayer, forwardWeightLayer, parseWeightFields, planWeightLayer, predictWeightLayer,
@@ -43,21 +44,25 @@ export const dense: LayerOp<DenseSpec, WeightNode> = {
   predict: (node, s, ctx) => predictWeightLayer(node, s, ctx, 1, 1),
 
   forward(node, x, run) {
-    return forwardWeightLayer(node, x, run, (w, pre) => run.backend.gemm(false, true, run.batch * rowsPerSample(node.inShape), node.weightShape[0], node.fanIn, x, w, pre, false));
+    const rows = run.batch * rowsPerSample(node.inShape);
+    return forwardWeightLayer(node, x, run, (w, pre) => run.backend.gemm(false, true, rows, node.weightShape[0], node.fanIn, x, w, pre, false),
+      (src, pre) => streamedProject(run.backend, run.seed, src, x, rows, pre));
   },
 
   backward(node, dy, tape, run, needInput) {
     const B = run.batch * rowsPerSample(node.inShape);
     const units = node.weightShape[0];
+    const streamed = run.streamed(node, node.init, units, node.fanIn);
     return backwardWeightLayer(node, dy, tape, run, needInput, (w, x, dpre, dx) => {
       if (w) run.backend.gemm(false, false, B, node.fanIn, units, dpre, w, dx, false);
+      else if (streamed && needInput) streamedInputGradient(run.backend, run.seed, streamed, dpre, B, dx, false);
       return run.backend.gemmMoments(units, node.fanIn, B, dpre, x, true);
-    });
+    }, streamed);
   },
 
   backwardReads: weightLayerBackwardReads,
   rematerialize: rematerializeWeightLayer,
-  cost: (node, tally, batch) => costWeightLayer(node, tally, batch, rowsPerSample(node.inShape), 0),
+  cost: (node, tally, batch) => costWeightLayer(node, tally, batch, rowsPerSample(node.inShape), 0, true),
   outputActivation: (node) => node.activation,
   findings: { chain: 'link' },
 };

@@ -1,3 +1,5 @@
+import { drawWeightRows, streamedWeightMoments, weightFloatsInFlight, type WeightSource } from '../../sampled/streamedWeight';
+import { FILL_CHUNK } from '../../random/fill';
 import type { TensorMoments } from '../../backend/tensorMoments';
 import { momentsStd } from '../../backend/tensorMoments';
 import { assumedInit } from '../../format/layerFields';
@@ -109,12 +111,20 @@ export const embedding: LayerOp<EmbeddingSpec, EmbeddingNode> = {
   },
 
   forward(node, ids, run) {
-    const w = embeddingTable(node, run);
     const width = node.weightShape[1];
     const out = run.tensor(ids.length * width);
-    for (let r = 0; r < ids.length; r++) out.set(w.subarray(ids[r] * width, ids[r] * width + width), r * width);
-    const weightStd = momentsStd(run.backend.moments(w));
-    run.dropWeights(node.tiedTo ?? node, { w, b: null }, 'forward');
+    const streamed = streamedTable(node, run);
+    let weightStd: number;
+    if (streamed) {
+      // Only the rows the tokens read are drawn for the lookup; the table's std from its blocks, none held whole.
+      for (let r = 0; r < ids.length; r++) drawWeightRows(run.backend, run.seed, streamed, ids[r], out.subarray(r * width, (r + 1) * width));
+      weightStd = momentsStd(streamedWeightMoments(run.backend, run.seed, streamed));
+    } else {
+      const w = embeddingTable(node, run);
+      for (let r = 0; r < ids.length; r++) out.set(w.subarray(ids[r] * width, ids[r] * width + width), r * width);
+      weightStd = momentsStd(run.backend.moments(w));
+      run.dropWeights(node.tiedTo ?? node, { w, b: null }, 'forward');
+    }
     run.record(node, { x: ids, pre: out, out }, LINEAR, { weightStd });
     return out;
   },
@@ -127,11 +137,14 @@ export const embedding: LayerOp<EmbeddingSpec, EmbeddingNode> = {
   cost: (node, tally) => {
     const weights = node.weightShape[0] * node.weightShape[1];
     if (!node.tiedTo) tally.weightCount += weights;
-    tally.largestWeight = Math.max(tally.largestWeight, weights);
+    tally.largestWeight = Math.max(tally.largestWeight, weightFloatsInFlight(node.init, node.weightShape[0], node.weightShape[1], 0));
   },
-  /** The table (the weight in flight) and the row sums of its gradient (float64, at most one row per token). */
+  /**
+   * The table (the weight in flight; a block when streamed, and a row's staged chunks for the lookup) and the row
+   * sums of its gradient (float64, at most one row per token).
+   */
   transientFloats(node, batch) {
-    return node.weightShape[0] * node.weightShape[1] + 2 * batch * node.inShape[0] * node.weightShape[1];
+    return weightFloatsInFlight(node.init, node.weightShape[0], node.weightShape[1], 0) + 2 * FILL_CHUNK + node.weightShape[1] + 2 * batch * node.inShape[0] * node.weightShape[1];
   },
   // A tied table is counted once, by its owner.
   parameters: (node) => (node.tiedTo ? 0 : node.weightShape[0] * node.weightShape[1]),
@@ -153,6 +166,15 @@ export function tableNode<O extends string, E extends object>(op: O, spec: Layer
     op, index, path: spec.path, name, inShape, outShape, weightShape, fanIn, fanOut, initSpec: spec.init,
     init: resolveInit(spec.init, weightShape, 'embedding'), bias: null, activation: LINEAR, activationPath: spec.path, isShortcut: false, ...extra,
   };
+}
+
+/**
+ * The embedding's table (its owner's when tied, the padding row drawn as zeros) as a source to draw by rows, when the
+ * run streams it (`SampledContext.streamed`), else null.
+ */
+export function streamedTable(node: EmbeddingNode, run: SampledContext): WeightSource | null {
+  const owner = node.tiedTo ?? node;
+  return run.streamed(owner, owner.init, owner.weightShape[0], owner.weightShape[1], undefined, owner.paddingIdx);
 }
 
 /** The embedding's table as the run draws it (its owner's when tied), with the padding row zeroed (what a tied output head reads too). */

@@ -1,3 +1,4 @@
+import { weightFloatsInFlight } from '../../sampled/streamedWeight';
 import { momentsStd } from '../../backend/tensorMoments';
 import { assumedInit, readActivation } from '../../format/layerFields';
 import type { ActivationRef, LayerSpec } from '../../format/networkSpec';
@@ -134,10 +135,8 @@ export const gatedMlp: LayerOp<GatedMlpSpec, GatedMlpNode> = {
     // The down projection's weight gradient dW = dyᵀ·h, as the layer's.
     run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(down.rows, down.cols, rows, dy, h, true));
     if (!needInput) return new Float32Array(0);
-    const wd = run.partWeight(node, down.part, down.init, down.rows, down.cols);
     const dh = new Float32Array(rows * down.cols);
-    run.backend.gemm(false, false, rows, down.cols, down.rows, dy, wd, dh, false);
-    run.backend.release(wd);
+    partInputGradient(run, node, down, dy, rows, dh, false);
     // du = dh ⊙ φ(g); dg = dh ⊙ u ⊙ φ′(g).
     const phi = new Float32Array(g.length);
     run.backend.activate(node.activation, g, phi);
@@ -160,16 +159,17 @@ export const gatedMlp: LayerOp<GatedMlpSpec, GatedMlpNode> = {
     const rows = batch * rowsPerSample(node.inShape);
     for (const p of node.projections) {
       tally.weightCount += p.rows * p.cols;
-      tally.largestWeight = Math.max(tally.largestWeight, p.rows * p.cols);
+      tally.largestWeight = Math.max(tally.largestWeight, weightFloatsInFlight(p.init, p.rows, p.cols, rows));
       tally.gemmFlops += 2 * rows * p.rows * p.cols;
     }
     tally.keptFloats += 3 * rows * node.projections[0].rows;
   },
-  /** Backward: dyᵀ, dh, φ(g), du and dg (rows × hidden each), plus a projection weight in flight and its staged copy. */
+  /** Backward: dyᵀ, dh, φ(g), du and dg (rows × hidden each), plus a projection weight in flight (a block when streamed) and its staged copy. */
   transientFloats(node, batch) {
     const rows = batch * rowsPerSample(node.inShape);
     const hidden = node.projections[0].rows;
-    return rows * node.projections[2].rows + 4 * rows * hidden + 2 * hidden * node.projections[0].cols;
+    const widest = Math.max(...node.projections.map((p) => weightFloatsInFlight(p.init, p.rows, p.cols, rows)));
+    return rows * node.projections[2].rows + 4 * rows * hidden + 2 * widest;
   },
   parameters: (node) => node.projections.reduce((n, p) => n + p.rows * p.cols + (p.bias ? p.rows : 0), 0),
   outputActivation: () => null,

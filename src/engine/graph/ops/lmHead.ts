@@ -1,3 +1,4 @@
+import { streamedInputGradient, streamedProject, weightFloatsInFlight, type WeightSource } from '../../sampled/streamedWeight';
 import { momentsStd } from '../../backend/tensorMoments';
 import { assumedInit } from '../../format/layerFields';
 import type { LayerSpec } from '../../format/networkSpec';
@@ -13,7 +14,7 @@ import { fillTokenIds } from '../../random/tokenIds';
 import { sampleInit } from '../../init/sampleInit';
 import type { LayerOp, SampledContext } from '../layerOp';
 import { describeShape, rowsPerSample, single } from '../plan';
-import { type EmbeddingNode, embeddingTable } from './embedding';
+import { type EmbeddingNode, embeddingTable, streamedTable } from './embedding';
 import { planWeightLayer, type WeightNode } from './weightLayer';
 
 export interface LmHeadSpec extends LayerSpec {
@@ -102,12 +103,21 @@ export const lmHead: LayerOp<LmHeadSpec, LmHeadNode> = {
   forward(node, x, run) {
     const rows = run.batch * rowsPerSample(node.inShape);
     const [vocab, width] = node.weightShape;
-    const { w, b } = headWeights(node, run);
     const logits = run.tensor(rows * vocab);
-    run.backend.gemm(false, true, rows, vocab, width, x, w, logits, false);
+    const streamed = headSource(node, run);
+    let weightStd: number;
+    let b: Float32Array | null;
+    if (streamed) {
+      weightStd = momentsStd(streamedProject(run.backend, run.seed, streamed, x, rows, logits));
+      b = headBias(node, run);
+    } else {
+      const weights = headWeights(node, run);
+      b = weights.b;
+      run.backend.gemm(false, true, rows, vocab, width, x, weights.w, logits, false);
+      weightStd = momentsStd(run.backend.moments(weights.w));
+      dropHeadWeights(node, run, weights.w, 'forward');
+    }
     if (b) for (let r = 0; r < rows; r++) for (let v = 0; v < vocab; v++) logits[r * vocab + v] += b[v];
-    const weightStd = momentsStd(run.backend.moments(w));
-    dropHeadWeights(node, run, w, 'forward');
     run.record(node, { x, pre: logits, out: logits }, LINEAR, { weightStd, loss: meanCrossEntropy(run, logits, rows, vocab) });
     return logits;
   },
@@ -117,8 +127,13 @@ export const lmHead: LayerOp<LmHeadSpec, LmHeadNode> = {
     const [vocab, width] = node.weightShape;
     run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(vocab, width, rows, dy, tape.x, true));
     if (!needInput) return new Float32Array(0);
-    const { w } = headWeights(node, run);
     const dx = new Float32Array(rows * width);
+    const streamed = headSource(node, run);
+    if (streamed) {
+      streamedInputGradient(run.backend, run.seed, streamed, dy, rows, dx, false);
+      return dx;
+    }
+    const { w } = headWeights(node, run);
     run.backend.gemm(false, false, rows, width, vocab, dy, w, dx, false);
     dropHeadWeights(node, run, w, 'backward');
     return dx;
@@ -127,14 +142,14 @@ export const lmHead: LayerOp<LmHeadSpec, LmHeadNode> = {
   cost: (node, tally, batch) => {
     const weights = node.weightShape[0] * node.weightShape[1];
     if (!node.tiedTo) tally.weightCount += weights;
-    tally.largestWeight = Math.max(tally.largestWeight, weights);
+    tally.largestWeight = Math.max(tally.largestWeight, weightFloatsInFlight(node.init, node.weightShape[0], node.weightShape[1], batch * rowsPerSample(node.inShape)));
     tally.gemmFlops += 2 * batch * rowsPerSample(node.inShape) * weights;
   },
-  /** dyᵀ (rows × vocab), the target ids, dx, and the table in flight with its staged copy. */
+  /** dyᵀ (rows × vocab), the target ids, dx, and the table in flight (a block when streamed) with its staged copy. */
   transientFloats(node, batch) {
     const rows = batch * rowsPerSample(node.inShape);
     const [vocab, width] = node.weightShape;
-    return rows * vocab + rows + rows * width + 2 * vocab * width;
+    return rows * vocab + rows + rows * width + 2 * weightFloatsInFlight((node.tiedTo ?? node).init, vocab, width, rows);
   },
   // A tied head's weight is the embedding's, counted there; its bias is its own.
   parameters: (node) => (node.tiedTo ? 0 : node.weightShape[0] * node.weightShape[1]) + (node.bias ? node.weightShape[0] : 0),
@@ -148,13 +163,21 @@ export const TIED_HEAD_BOUND = 0.25;
 /** The head's weight: the tied embedding's table (padding row zeroed), or its own. */
 function headWeights(node: LmHeadNode, run: SampledContext): { w: Float32Array; b: Float32Array | null } {
   if (!node.tiedTo) return run.weights(node);
-  const w = embeddingTable(node.tiedTo, run);
-  let b: Float32Array | null = null;
-  if (node.bias) {
-    b = new Float32Array(node.weightShape[0]);
-    sampleInit(node.bias, run.seed, Stream.bias(node.index), run.backend, b, 1, b.length);
-  }
-  return { w, b };
+  return { w: embeddingTable(node.tiedTo, run), b: headBias(node, run) };
+}
+
+/** The head's weight as a source to draw by rows when the run streams it (the tied table's, padding row zeros), else null. */
+function headSource(node: LmHeadNode, run: SampledContext): WeightSource | null {
+  if (node.tiedTo) return streamedTable(node.tiedTo, run);
+  return run.streamed(node, node.init, node.weightShape[0], node.weightShape[1]);
+}
+
+/** The head's own bias (Stream.bias of the head), or null without one. */
+function headBias(node: LmHeadNode, run: SampledContext): Float32Array | null {
+  if (!node.bias) return null;
+  const b = new Float32Array(node.weightShape[0]);
+  sampleInit(node.bias, run.seed, Stream.bias(node.index), run.backend, b, 1, b.length);
+  return b;
 }
 
 function dropHeadWeights(node: LmHeadNode, run: SampledContext, w: Float32Array, phase: 'forward' | 'backward'): void {

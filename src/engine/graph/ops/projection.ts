@@ -2,6 +2,7 @@ import type { InitSpec } from '../../init/initSpec';
 import type { ResolvedInit } from '../../init/resolveInit';
 import type { SampledContext } from '../layerOp';
 import type { PlanNode } from '../plan';
+import { streamedInputGradient, streamedProject } from '../../sampled/streamedWeight';
 import { addRowBias, isZeroInit } from './weightLayer';
 
 // What ops with several linear maps share (attention's q, k, v, o; a gated MLP's gate, up, down): each is an
@@ -19,18 +20,25 @@ export interface LinearPart {
   bias: ResolvedInit | null;
 }
 
-/** y = x·Wᵀ + b for `rows` rows of x (into `into`, else a new backend tensor the caller releases). */
+/** y = x·Wᵀ + b for `rows` rows of x (into `into`, else a new backend tensor the caller releases); W drawn by blocks when the run streams it. */
 export function projectPart(run: SampledContext, node: PlanNode, p: LinearPart, x: Float32Array, rows: number, into?: Float32Array): Float32Array {
-  const w = run.partWeight(node, p.part, p.init, p.rows, p.cols);
   const y = into ?? run.backend.allocate(rows * p.rows);
-  run.backend.gemm(false, true, rows, p.rows, p.cols, x, w, y, false);
-  run.backend.release(w);
+  const streamed = run.streamed(node, p.init, p.rows, p.cols, p.part);
+  if (streamed) {
+    streamedProject(run.backend, run.seed, streamed, x, rows, y);
+  } else {
+    const w = run.partWeight(node, p.part, p.init, p.rows, p.cols);
+    run.backend.gemm(false, true, rows, p.rows, p.cols, x, w, y, false);
+    run.backend.release(w);
+  }
   if (p.bias && !isZeroInit(p.bias)) addRowBias(y, run.partBias(node, p.part, p.bias, p.rows), rows, p.rows);
   return y;
 }
 
-/** dx (+)= dy·W: the input gradient of one linear map. */
+/** dx (+)= dy·W: the input gradient of one linear map (its weight drawn by blocks when the run streams it). */
 export function partInputGradient(run: SampledContext, node: PlanNode, p: LinearPart, dy: Float32Array, rows: number, dx: Float32Array, accumulate: boolean): void {
+  const streamed = run.streamed(node, p.init, p.rows, p.cols, p.part);
+  if (streamed) return streamedInputGradient(run.backend, run.seed, streamed, dy, rows, dx, accumulate);
   const w = run.partWeight(node, p.part, p.init, p.rows, p.cols);
   run.backend.gemm(false, false, rows, p.cols, p.rows, dy, w, dx, accumulate);
   run.backend.release(w);

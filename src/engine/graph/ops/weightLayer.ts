@@ -11,6 +11,9 @@ import type { Activation } from '../../math/activation';
 import { crossMoment, nonlinearity, type Signal, variance } from '../../meanField/signal';
 import type { CostTally, LayerParseContext, PlanContext, PredictContext, SampledContext, TapeEntry, TapeField } from '../layerOp';
 import { type PlanNode, rowsPerSample, sizeOf } from '../plan';
+import { sampleInit } from '../../init/sampleInit';
+import { Stream } from '../../random/rng';
+import { weightFloatsInFlight, type WeightSource } from '../../sampled/streamedWeight';
 
 // What dense and conv2d layers (and residual projection shortcuts) share: a weight with an init, a bias, and a
 // nonlinearity after the linear map. Each op keeps its own linear map (GEMM or convolution) in its own module.
@@ -141,22 +144,37 @@ export function predictWeightLayer(node: WeightNode, s: Signal, ctx: PredictCont
 
 /**
  * Sampled forward of a weight layer: pre = linear(x) + b (`linear` is the op's GEMM or convolution, writing into
- * `pre`), out = φ(pre); records the output's statistics, the weights' std and the number of distinct units.
+ * `pre`), out = φ(pre); records the output's statistics, the weights' std and the number of distinct units. With
+ * `streamedLinear` (a dense layer) and a weight the run streams (`SampledContext.streamed`), the op draws W block by
+ * block itself and returns W's moments; the distinct units are then not counted (that needs every row at once).
  */
-export function forwardWeightLayer(node: WeightNode, x: Float32Array, run: SampledContext, linear: (w: Float32Array, pre: Float32Array) => void): Float32Array {
+export function forwardWeightLayer(node: WeightNode, x: Float32Array, run: SampledContext, linear: (w: Float32Array, pre: Float32Array) => void,
+  streamedLinear?: (src: WeightSource, pre: Float32Array) => TensorMoments): Float32Array {
   const B = run.batch;
-  const weights = run.weights(node);
-  const { w, b } = weights;
   const units = node.weightShape[0];
   const outSize = sizeOf(node.outShape);
   const pre = run.tensor(B * outSize);
-  linear(w, pre);
+  const src = streamedLinear ? run.streamed(node, node.init, units, node.fanIn) : null;
+  let weights: { w: Float32Array; b: Float32Array | null } | null = null;
+  let b: Float32Array | null = null;
+  let streamedMoments: TensorMoments | null = null;
+  if (src) {
+    streamedMoments = streamedLinear!(src, pre);
+    if (node.bias) {
+      b = new Float32Array(units);
+      sampleInit(node.bias, run.seed, Stream.bias(node.index), run.backend, b, 1, units);
+    }
+  } else {
+    weights = run.weights(node);
+    b = weights.b;
+    linear(weights.w, pre);
+  }
   // A zero bias adds nothing.
   const addBias = b !== null && node.bias !== null && !isZeroInit(node.bias);
-  if (addBias && node.outShape.length === 2) {
+  if (b && addBias && node.outShape.length === 2) {
     // A sequence [tokens, units]: the unit is the last axis.
     addRowBias(pre, b, B * node.outShape[0], units);
-  } else if (addBias) {
+  } else if (b && addBias) {
     const per = outSize / units;
     for (let s = 0; s < B; s++) for (let u = 0; u < units; u++) {
       const bias = b[u];
@@ -167,20 +185,25 @@ export function forwardWeightLayer(node: WeightNode, x: Float32Array, run: Sampl
   }
   const out = node.activation.name === 'linear' ? pre : run.tensor(pre.length);
   if (out !== pre) run.backend.activate(node.activation, pre, out);
-  const distinctUnits = run.backend.distinctRows(w, units, node.fanIn, b);
-  const weightStd = momentsStd(run.backend.moments(w));
-  run.dropWeights(node, weights, 'forward');
-  run.record(node, { x, pre, out }, node.activation, { distinctUnits, weightStd });
+  if (weights) {
+    const distinctUnits = run.backend.distinctRows(weights.w, units, node.fanIn, b);
+    const weightStd = momentsStd(run.backend.moments(weights.w));
+    run.dropWeights(node, weights, 'forward');
+    run.record(node, { x, pre, out }, node.activation, { distinctUnits, weightStd });
+  } else {
+    run.record(node, { x, pre, out }, node.activation, { weightStd: momentsStd(streamedMoments!) });
+  }
   return out;
 }
 
 /**
  * Sampled backward of a weight layer: dpre = dy·φ′(pre), then the op's `gradients` give dx (into `dx`, a gradient
  * tensor with unset contents, when needed) and the moments of dW. W is regenerated only when dx is needed or it is still held (dW does not use it):
- * not for the network's first layer. Records std(dW).
+ * not for the network's first layer. Records std(dW). A `streamed` weight is not drawn here: `gradients` gets null
+ * and draws it by blocks for dx.
  */
 export function backwardWeightLayer(node: WeightNode, dy: Float32Array, tape: TapeEntry, run: SampledContext, needInput: boolean,
-  gradients: (w: Float32Array | null, x: Float32Array, dpre: Float32Array, dx: Float32Array) => TensorMoments): Float32Array {
+  gradients: (w: Float32Array | null, x: Float32Array, dpre: Float32Array, dx: Float32Array) => TensorMoments, streamed: WeightSource | null = null): Float32Array {
   // Without a nonlinearity dpre is dy itself.
   const linear = node.activation.name === 'linear';
   const dpre = linear ? dy : run.backend.allocate(dy.length);
@@ -189,7 +212,7 @@ export function backwardWeightLayer(node: WeightNode, dy: Float32Array, tape: Ta
       dpre.set(dy);
       run.backend.multiplyByDerivative(node.activation, tape.pre, dpre);
     }
-    const w = needInput || run.holdsWeights(node) ? run.weights(node).w : null;
+    const w = !streamed && (needInput || run.holdsWeights(node)) ? run.weights(node).w : null;
     const dx = needInput ? run.gradient(tape.x.length) : new Float32Array(0);
     const dwMoments = gradients(w && needInput ? w : null, tape.x, dpre, dx);
     if (w) run.dropWeights(node, { w, b: null }, 'backward');
@@ -213,11 +236,12 @@ export function weightLayerBackwardReads(node: WeightNode): readonly TapeField[]
 /**
  * Adds a weight layer's cost: its weights, 2·B·weights·spatial FLOPs for the forward GEMMs (spatial = output
  * positions per unit), the im2col buffer of `cols` floats, and ≈ 4·m·n² for an orthogonal init (Householder QR).
+ * The weight in flight is a block when the op `streams` it (a dense layer) and the run does not cache weights.
  */
-export function costWeightLayer(node: WeightNode, tally: CostTally, batch: number, spatial: number, cols: number): void {
+export function costWeightLayer(node: WeightNode, tally: CostTally, batch: number, spatial: number, cols: number, streams = false): void {
   const weights = sizeOf(node.weightShape);
   tally.weightCount += weights;
-  tally.largestWeight = Math.max(tally.largestWeight, weights);
+  tally.largestWeight = Math.max(tally.largestWeight, streams ? weightFloatsInFlight(node.init, node.weightShape[0], node.fanIn, batch * spatial) : weights);
   tally.gemmFlops += 2 * batch * weights * spatial;
   tally.largestCols = Math.max(tally.largestCols, cols);
   if (node.init.distribution.kind === 'orthogonal') {
