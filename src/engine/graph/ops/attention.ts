@@ -5,27 +5,25 @@ import { assumedInit } from '../../format/layerFields';
 import type { LayerSpec } from '../../format/networkSpec';
 import { readBias, readInit } from '../../format/parseInit';
 import type { InitSpec } from '../../init/initSpec';
-import { resolveInit } from '../../init/resolveInit';
 import { LINEAR } from '../../math/activation';
 import type { Rotary } from '../../math/rotary';
 import { ATTENTION_ROW_STATS, attentionStatistics } from '../../math/softmax';
 import type { AttentionShape, HeadsView } from '../../backend/computeBackend';
 import { crossMoment } from '../../meanField/signal';
 import { compoundBounds } from '../../meanField/approximation';
-import type { LayerOp, LayerParseContext, SampledContext } from '../layerOp';
+import type { LayerOp, LayerParseContext, PlanContext, SampledContext } from '../layerOp';
 import { describeShape, type PlanNode, single } from '../plan';
 import { addPositionBias, type PositionBias, type PositionBiasSpec, POSITION_BIAS_SCHEMA, planPositionBias, positionBiasTable, readPositionBias } from './positionBias';
-import { type LinearPart, partInputGradient, projectedMoments, projectPart } from './projection';
+import { type LinearPart, linearPart, partInputGradient, projectedMoments, projectPart } from './projection';
 
 /** How the scores q·k are scaled: 1/√head_dim (default), not at all (T5), or by a given number. */
 export type AttentionScale = 'inverse_sqrt' | 'none' | number;
 
-export interface AttentionSpec extends LayerSpec {
-  type: 'attention';
+/** What self- and cross-attention read alike: heads, key/value heads, head size, the score scale, inits and biases. */
+export interface AttentionFields {
   heads: number;
   kvHeads: number | null;
   headDim: number | null;
-  causal: boolean;
   scale: AttentionScale;
   init: InitSpec;
   q: InitSpec | null;
@@ -34,6 +32,11 @@ export interface AttentionSpec extends LayerSpec {
   out: InitSpec | null;
   bias: InitSpec | null;
   outBias: InitSpec | null;
+}
+
+export interface AttentionSpec extends LayerSpec, AttentionFields {
+  type: 'attention';
+  causal: boolean;
   fusedQkv: boolean;
   rotary: { fraction: number; base: number } | null;
   positionBias: PositionBiasSpec | null;
@@ -108,53 +111,35 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
 
   parse(ctx) {
     const { r, obj } = ctx;
-    const heads = ctx.positive('heads', 'the number of query heads');
-    const kvHeads = optionalPositive(ctx, 'kv_heads');
-    const headDim = optionalPositive(ctx, 'head_dim');
+    const fields = readAttentionFields(ctx);
     const causal = r.boolean(r.prop(obj, 'causal'), ctx.at('causal'), 'causal') ?? false;
     const fusedQkv = r.boolean(r.prop(obj, 'fused_qkv'), ctx.at('fused_qkv'), 'fused_qkv') ?? false;
-    const scale = readScale(ctx);
-    const initOf = (key: string): InitSpec | null | undefined => {
-      const node = r.prop(obj, key);
-      return node ? readInit(r, node, ctx.at(key), 'layer', 'weight') : null;
-    };
-    const init = initOf('init') ?? ctx.defaults.init ?? assumedInit(ctx.path);
-    const q = initOf('q_init');
-    const k = initOf('k_init');
-    const v = initOf('v_init');
-    const out = initOf('out_init');
     if (fusedQkv) {
       for (const key of ['q_init', 'k_init', 'v_init']) {
         const node = r.prop(obj, key);
         if (node) r.report(node, ctx.at(key), `${key} does not apply to a fused qkv projection (one weight, drawn from "init"); remove it or set "fused_qkv": false`);
       }
     }
-    const bias = readAttentionBias(ctx, 'bias', init);
-    const outBias = r.prop(obj, 'out_bias') ? readAttentionBias(ctx, 'out_bias', init) : bias;
     const rotary = readRotary(ctx, r.prop(obj, 'rotary'));
     const positionBias = readPositionBias(ctx, r.prop(obj, 'position_bias'));
-    if (heads === undefined || kvHeads === undefined || headDim === undefined || scale === undefined || !init || q === undefined || k === undefined
-      || v === undefined || out === undefined || bias === undefined || outBias === undefined || rotary === undefined || positionBias === undefined) return undefined;
-    return { type: 'attention', path: ctx.path, name: ctx.name, heads, kvHeads, headDim, causal, scale, init, q, k, v, out, bias, outBias, fusedQkv, rotary, positionBias };
+    if (!fields || rotary === undefined || positionBias === undefined) return undefined;
+    return { type: 'attention', path: ctx.path, name: ctx.name, ...fields, causal, fusedQkv, rotary, positionBias };
   },
 
   plan(spec, inShape, ctx) {
     if (inShape.length !== 2) return ctx.fail(`attention needs a sequence [tokens, width], got shape ${describeShape(inShape)} at ${spec.path}`);
     const width = inShape[1];
-    const heads = spec.heads;
-    const kvHeads = spec.kvHeads ?? heads;
-    if (heads % kvHeads !== 0) return ctx.fail(`kv_heads (${kvHeads}) must divide heads (${heads}) at ${spec.path}`);
-    if (spec.headDim === null && width % heads !== 0) return ctx.fail(`the width ${width} is not a multiple of heads (${heads}) at ${spec.path}; set "head_dim"`);
-    const headDim = spec.headDim ?? width / heads;
+    const geometry = planHeads(spec, width, ctx);
+    if (!geometry) return null;
+    const { heads, kvHeads, headDim, scale } = geometry;
     let rotary: Rotary | null = null;
     if (spec.rotary) {
       const dims = 2 * Math.floor((headDim * spec.rotary.fraction) / 2);
       if (dims < 2) return ctx.fail(`rotary.fraction ${spec.rotary.fraction} of a head of ${headDim} rotates no pair of dimensions at ${spec.path}`);
       rotary = { dims, base: spec.rotary.base };
     }
-    const scale = spec.scale === 'inverse_sqrt' ? 1 / Math.sqrt(headDim) : spec.scale === 'none' ? 1 : spec.scale;
     const projection = (name: Projection['name'], part: number, rows: number, cols: number, init: InitSpec, bias: InitSpec | null): Projection => ({
-      name, part, rows, cols, initSpec: init, init: resolveInit(init, [rows, cols], 'weight'), bias: bias ? resolveInit(bias, [rows, cols], 'bias') : null,
+      name, ...linearPart(part, rows, cols, init, bias),
     });
     const projections = spec.fusedQkv
       ? [projection('qkv', 0, (heads + 2 * kvHeads) * headDim, width, spec.init, spec.bias)]
@@ -377,13 +362,52 @@ export function fromHeads(src: Float32Array, dst: Float32Array, B: number, T: nu
   }
 }
 
-export function optionalPositive(ctx: LayerParseContext, key: string): number | null | undefined {
+/**
+ * Reads the fields attention and cross_attention share (`AttentionFields`): heads, kv_heads, head_dim, scale, init
+ * (default: the file's defaults, else the assumed PyTorch default), q_init, k_init, v_init, out_init (default: init),
+ * bias and out_bias (default: bias). Undefined after a located problem.
+ */
+export function readAttentionFields(ctx: LayerParseContext): AttentionFields | undefined {
+  const { r, obj } = ctx;
+  const heads = ctx.positive('heads', 'the number of query heads');
+  const kvHeads = optionalPositive(ctx, 'kv_heads');
+  const headDim = optionalPositive(ctx, 'head_dim');
+  const scale = readScale(ctx);
+  const initOf = (key: string): InitSpec | null | undefined => {
+    const node = r.prop(obj, key);
+    return node ? readInit(r, node, ctx.at(key), 'layer', 'weight') : null;
+  };
+  const init = initOf('init') ?? ctx.defaults.init ?? assumedInit(ctx.path);
+  const [q, k, v, out] = ['q_init', 'k_init', 'v_init', 'out_init'].map(initOf);
+  const bias = readAttentionBias(ctx, 'bias', init);
+  const outBias = r.prop(obj, 'out_bias') ? readAttentionBias(ctx, 'out_bias', init) : bias;
+  if (heads === undefined || kvHeads === undefined || headDim === undefined || scale === undefined || !init || q === undefined || k === undefined
+    || v === undefined || out === undefined || bias === undefined || outBias === undefined) return undefined;
+  return { heads, kvHeads, headDim, scale, init, q, k, v, out, bias, outBias };
+}
+
+/**
+ * The heads of an attention over a `width`-wide sequence: kv_heads (default heads) must divide heads, head_dim
+ * defaults to width/heads (which must then be whole); the scores' scale 1/√head_dim, 1 ("none") or the number given.
+ * Null after `ctx.fail`.
+ */
+export function planHeads(spec: AttentionFields & LayerSpec, width: number, ctx: PlanContext): { heads: number; kvHeads: number; headDim: number; scale: number } | null {
+  const heads = spec.heads;
+  const kvHeads = spec.kvHeads ?? heads;
+  if (heads % kvHeads !== 0) return ctx.fail(`kv_heads (${kvHeads}) must divide heads (${heads}) at ${spec.path}`);
+  if (spec.headDim === null && width % heads !== 0) return ctx.fail(`the width ${width} is not a multiple of heads (${heads}) at ${spec.path}; set "head_dim"`);
+  const headDim = spec.headDim ?? width / heads;
+  const scale = spec.scale === 'inverse_sqrt' ? 1 / Math.sqrt(headDim) : spec.scale === 'none' ? 1 : spec.scale;
+  return { heads, kvHeads, headDim, scale };
+}
+
+function optionalPositive(ctx: LayerParseContext, key: string): number | null | undefined {
   const node = ctx.r.prop(ctx.obj, key);
   if (!node) return null;
   return ctx.r.number(node, ctx.at(key), key, { integer: true, min: 1, max: 1 << 24 });
 }
 
-export function readScale(ctx: LayerParseContext): AttentionScale | undefined {
+function readScale(ctx: LayerParseContext): AttentionScale | undefined {
   const node = ctx.r.prop(ctx.obj, 'scale');
   if (!node) return 'inverse_sqrt';
   if (node.type === 'number') {
@@ -399,7 +423,7 @@ export function readScale(ctx: LayerParseContext): AttentionScale | undefined {
 }
 
 /** A bias field: as a dense layer's (default: PyTorch's uniform when the weight init is the assumed default, else zeros). */
-export function readAttentionBias(ctx: LayerParseContext, key: string, init: InitSpec | undefined): InitSpec | null | undefined {
+function readAttentionBias(ctx: LayerParseContext, key: string, init: InitSpec | undefined): InitSpec | null | undefined {
   const node = ctx.r.prop(ctx.obj, key);
   if (node) return readBias(ctx.r, node, ctx.at(key), 'layer');
   if (ctx.defaults.bias !== undefined) return ctx.defaults.bias;

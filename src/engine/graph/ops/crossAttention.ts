@@ -1,33 +1,19 @@
 import { weightFloatsInFlight } from '../../sampled/streamedWeight';
 import { momentsStd } from '../../backend/tensorMoments';
-import { assumedInit } from '../../format/layerFields';
 import type { LayerSpec } from '../../format/networkSpec';
-import { readInit } from '../../format/parseInit';
 import type { InitSpec } from '../../init/initSpec';
-import { resolveInit } from '../../init/resolveInit';
 import { LINEAR } from '../../math/activation';
 import { ATTENTION_ROW_STATS, attentionStatistics, maskedSoftmax, softmaxBackward } from '../../math/softmax';
 import { crossMoment } from '../../meanField/signal';
 import { compoundBounds } from '../../meanField/approximation';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single } from '../plan';
-import { ATTENTION_BOUND, type AttentionScale, attentionWeights, fromHeads, optionalPositive, readAttentionBias, readScale, toHeads } from './attention';
+import { ATTENTION_BOUND, type AttentionFields, attentionWeights, fromHeads, planHeads, readAttentionFields, toHeads } from './attention';
 import { encoderOf, type EncoderNode } from './encoder';
-import { type LinearPart, partInputGradient, projectedMoments, projectPart } from './projection';
+import { type LinearPart, linearPart, partInputGradient, projectedMoments, projectPart } from './projection';
 
-export interface CrossAttentionSpec extends LayerSpec {
+export interface CrossAttentionSpec extends LayerSpec, AttentionFields {
   type: 'cross_attention';
-  heads: number;
-  kvHeads: number | null;
-  headDim: number | null;
-  scale: AttentionScale;
-  init: InitSpec;
-  q: InitSpec | null;
-  k: InitSpec | null;
-  v: InitSpec | null;
-  out: InitSpec | null;
-  bias: InitSpec | null;
-  outBias: InitSpec | null;
 }
 
 /** q (part 0) from the sequence, k (1) and v (2) from the encoder's memory, o (3) back to the sequence's width. */
@@ -83,25 +69,8 @@ export const crossAttention: LayerOp<CrossAttentionSpec, CrossAttentionNode> = {
   },
 
   parse(ctx) {
-    const { r, obj } = ctx;
-    const heads = ctx.positive('heads', 'the number of query heads');
-    const kvHeads = optionalPositive(ctx, 'kv_heads');
-    const headDim = optionalPositive(ctx, 'head_dim');
-    const scale = readScale(ctx);
-    const initOf = (key: string): InitSpec | null | undefined => {
-      const node = r.prop(obj, key);
-      return node ? readInit(r, node, ctx.at(key), 'layer', 'weight') : null;
-    };
-    const init = initOf('init') ?? ctx.defaults.init ?? assumedInit(ctx.path);
-    const q = initOf('q_init');
-    const k = initOf('k_init');
-    const v = initOf('v_init');
-    const out = initOf('out_init');
-    const bias = readAttentionBias(ctx, 'bias', init);
-    const outBias = r.prop(obj, 'out_bias') ? readAttentionBias(ctx, 'out_bias', init) : bias;
-    if (heads === undefined || kvHeads === undefined || headDim === undefined || scale === undefined || !init || q === undefined || k === undefined
-      || v === undefined || out === undefined || bias === undefined || outBias === undefined) return undefined;
-    return { type: 'cross_attention', path: ctx.path, name: ctx.name, heads, kvHeads, headDim, scale, init, q, k, v, out, bias, outBias };
+    const fields = readAttentionFields(ctx);
+    return fields ? { type: 'cross_attention', path: ctx.path, name: ctx.name, ...fields } : undefined;
   },
 
   plan(spec, inShape, ctx) {
@@ -110,14 +79,11 @@ export const crossAttention: LayerOp<CrossAttentionSpec, CrossAttentionNode> = {
     if (!encoder) return ctx.fail(`the cross_attention at ${spec.path} reads an encoder's output: put an { "type": "encoder", "layers": […] } before it`);
     const width = inShape[1];
     const memoryWidth = encoder.outShape[1];
-    const heads = spec.heads;
-    const kvHeads = spec.kvHeads ?? heads;
-    if (heads % kvHeads !== 0) return ctx.fail(`kv_heads (${kvHeads}) must divide heads (${heads}) at ${spec.path}`);
-    if (spec.headDim === null && width % heads !== 0) return ctx.fail(`the width ${width} is not a multiple of heads (${heads}) at ${spec.path}; set "head_dim"`);
-    const headDim = spec.headDim ?? width / heads;
-    const scale = spec.scale === 'inverse_sqrt' ? 1 / Math.sqrt(headDim) : spec.scale === 'none' ? 1 : spec.scale;
+    const geometry = planHeads(spec, width, ctx);
+    if (!geometry) return null;
+    const { heads, kvHeads, headDim, scale } = geometry;
     const projection = (name: CrossProjection['name'], part: number, rows: number, cols: number, init: InitSpec, bias: InitSpec | null): CrossProjection => ({
-      name, part, rows, cols, initSpec: init, init: resolveInit(init, [rows, cols], 'weight'), bias: bias ? resolveInit(bias, [rows, cols], 'bias') : null,
+      name, ...linearPart(part, rows, cols, init, bias),
     });
     const projections: CrossAttentionNode['projections'] = [
       projection('q', 0, heads * headDim, width, spec.q ?? spec.init, spec.bias),

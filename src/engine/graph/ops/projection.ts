@@ -1,5 +1,5 @@
 import type { InitSpec } from '../../init/initSpec';
-import type { ResolvedInit } from '../../init/resolveInit';
+import { type ResolvedInit, resolveInit } from '../../init/resolveInit';
 import type { SampledContext } from '../layerOp';
 import type { PlanNode } from '../plan';
 import { streamedInputGradient, streamedProject } from '../../sampled/streamedWeight';
@@ -18,6 +18,11 @@ export interface LinearPart {
   initSpec: InitSpec;
   init: ResolvedInit;
   bias: ResolvedInit | null;
+}
+
+/** A linear part [rows, cols] of stream part `part`, its init (as declared and resolved) and bias resolved as nn.Linear's. */
+export function linearPart(part: number, rows: number, cols: number, init: InitSpec, bias: InitSpec | null): LinearPart {
+  return { part, rows, cols, initSpec: init, init: resolveInit(init, [rows, cols], 'weight'), bias: bias ? resolveInit(bias, [rows, cols], 'bias') : null };
 }
 
 /** y = x·Wᵀ + b for `rows` rows of x (into `into`, else a new backend tensor the caller releases); W drawn by blocks when the run streams it. */
