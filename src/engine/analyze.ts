@@ -12,6 +12,7 @@ import type { Problem } from './format/problem';
 import { CancelledError, runSampled, type SampledLayer } from './sampled/runSampled';
 import { referenceBackend } from './backend/reference/referenceBackend';
 import type { Finding, LayerReport, Mode, Report } from './report/report';
+import { groupBlocks } from './report/blocks';
 import { applyWhatIf, type WhatIf } from './edit/whatIf';
 
 export interface AnalyzeOptions {
@@ -47,7 +48,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   const problems: Problem[] = [...parsed.problems];
   const source = parsed.source;
   const empty = (network: string, seed: number, batchSize: number): Report => ({
-    file: options.file ?? null, network, mode, seed, batchSize, layers: [], findings: [], problems, backend: null, cost: null, sampledRefused: null,
+    file: options.file ?? null, network, mode, seed, batchSize, layers: [], blocks: [], findings: [], problems, backend: null, cost: null, sampledRefused: null,
     timings: { parseMs: now() - t0, analyticMs: 0, sampledMs: 0 }, ...(source ? { source } : {}),
   });
   if (!parsed.network) return empty('', options.seed ?? 0, options.batchSize ?? 0);
@@ -96,11 +97,13 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   const showPredicted = mode !== 'sampled' || sampled === null;
   const layers = plan.ordered.map((node) => layerReport(node, sampled?.[node.index] ?? null, showPredicted ? predicted[node.index] : null));
   let findings = diagnose(plan, layers, network.input.std);
+  // Grouped before the findings and pointers are translated into an imported file's keys: by the generated layers.
+  const blocks = groupBlocks(plan.nodes, layers, findings);
   if (parsed.translateFinding) findings = mergeFindings(findings.map(parsed.translateFinding));
   for (const layer of layers) layer.path = toFile(layer.path);
   problems.push(...nonFiniteProblems(layers, pointerLocator(text)));
   return {
-    file: options.file ?? null, network: network.name, mode, seed: network.seed, batchSize: network.batchSize, layers, findings, problems,
+    file: options.file ?? null, network: network.name, mode, seed: network.seed, batchSize: network.batchSize, layers, blocks, findings, problems,
     backend: backendName, cost: { forwardFlops: cost.forwardFlops, totalFlops: cost.totalFlops, peakBytes: cost.peakBytes, weightCount: cost.weightCount, parameterCount: cost.parameterCount },
     sampledRefused, timings: { parseMs, analyticMs, sampledMs }, ...(source ? { source: { ...source, batchSize: network.batchSize } } : {}),
   };

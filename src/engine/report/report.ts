@@ -2,6 +2,7 @@ import type { PredictedLayer } from '../meanField/signal';
 import type { OutputStats } from '../sampled/layerStats';
 import type { Problem } from '../format/problem';
 import type { ImportedSource } from '../import/importedNetwork';
+import type { BlockGroup } from './blocks';
 
 export type Mode = 'sampled' | 'analytic' | 'both';
 export type Severity = 'error' | 'warning' | 'info';
@@ -89,6 +90,11 @@ export interface Report {
   seed: number;
   batchSize: number;
   layers: LayerReport[];
+  /**
+   * The repeated blocks among the layers (a repeat's copies, an imported model's per-layer blocks, a transformer's
+   * attention + MLP pair), each summarised (`blocks.ts`); empty when nothing repeats.
+   */
+  blocks: BlockGroup[];
   findings: Finding[];
   problems: Problem[];
   /** The compute backend of the sampled run (null when none ran). */
