@@ -6,6 +6,7 @@ import type { NetworkSpec } from './format/networkSpec';
 import { readNetwork } from './import/formats';
 import { buildPlan, type PlanNode } from './graph/plan';
 import { isWeightNode } from './graph/ops/weightLayer';
+import type { LinearPart } from './graph/ops/projection';
 import { nodeOp } from './graph/registry';
 import { type Location, pointerLocator } from './format/pointer';
 import type { Problem } from './format/problem';
@@ -140,6 +141,7 @@ function layerReport(node: PlanNode, s: SampledLayer | null, p: PredictedLayer |
     fanOut: weight ? weight.fanOut : null,
     activationFunction: act,
     init: weight ? { scheme: weight.initSpec.scheme, std: weight.init.std, label: weight.init.label, source: weight.initSpec.source, sampledStd: s?.weightStd ?? null } : null,
+    projections: projectionsOf(node),
     preActivation: s ? s.preActivation : null,
     activation: s ? s.activation : null,
     gradient: s ? { std: s.gradientStd } : null,
@@ -148,6 +150,18 @@ function layerReport(node: PlanNode, s: SampledLayer | null, p: PredictedLayer |
     attention: node.op === 'attention' || node.op === 'cross_attention' ? { logitStd: s?.attention?.logitStd ?? null, entropy: s?.attention?.entropy ?? null, predictedLogitStd: p?.logitStd ?? null } : null,
     loss: node.op === 'lm_head' ? { sampled: s?.loss ?? null, predicted: p?.loss ?? null, uniform: Math.log(node.outShape[node.outShape.length - 1]) } : null,
   };
+}
+
+/** The gated MLP's projections, in the order its node holds them. */
+const MLP_PROJECTIONS = ['gate', 'up', 'down'];
+
+/** Each weight of a layer with several (attention, cross-attention, gated MLP) and its init; null for other layers. */
+function projectionsOf(node: PlanNode): LayerReport['projections'] {
+  const parts = (node as PlanNode & { projections?: (LinearPart & { name?: string })[] }).projections;
+  if (!Array.isArray(parts)) return null;
+  return parts.map((p, i) => ({
+    name: p.name ?? MLP_PROJECTIONS[i] ?? String(i), shape: [p.rows, p.cols], scheme: p.initSpec.scheme, std: p.init.std, label: p.init.label, source: p.initSpec.source,
+  }));
 }
 
 /** Statistics that describe, not measure: never checked for overflow. */

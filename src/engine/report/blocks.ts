@@ -40,6 +40,14 @@ export interface BlockGroup {
   blocks: BlockReport[];
 }
 
+/** The fewest blocks the CLI's table and the panel show one row or point per block for (fewer: every layer). */
+export const GROUPED_VIEW_MIN_BLOCKS = 4;
+
+/** Whether a group is shown block by block by default: at least `GROUPED_VIEW_MIN_BLOCKS` blocks. */
+export function groupedView(group: BlockGroup): boolean {
+  return group.blocks.length >= GROUPED_VIEW_MIN_BLOCKS;
+}
+
 /** The longest block pattern searched for, in top-level units (a T5 decoder block is 3, a post-LN BERT block 4). */
 const MAX_PERIOD = 16;
 
