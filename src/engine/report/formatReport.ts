@@ -1,6 +1,7 @@
 import type { Location } from '../format/pointer';
 import type { Finding, LayerReport, Report } from './report';
-import { type BlockGroup, groupedView } from './blocks';
+import { type BlockGroup, groupedView } from './blockReport';
+import { formatInit } from './formatInit';
 import { formatApproximate, formatNumber, formatPercent } from './formatNumber';
 
 
@@ -73,22 +74,6 @@ export function formatReport(report: Report, locate: (pointer: string) => Locati
   const warnings = report.problems.length + report.findings.length - errors;
   lines.push(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} or note${warnings === 1 ? '' : 's'}`);
   return lines.join('\n');
-}
-
-/**
- * A layer's init and the std it draws: `normal (0.02)`; for a layer with several weights, each weight's std, those
- * that agree together: `q,k,v 0.02, o 0.00408`; `*` when PyTorch's default was assumed. The CLI and the panel show it.
- */
-export function formatInit(l: Pick<LayerReport, 'init' | 'projections'>): string {
-  if (l.init) return `${l.init.label} (${formatNumber(l.init.std)})${l.init.source === 'assumed' ? ' *' : ''}`;
-  if (!l.projections) return '';
-  const byStd = new Map<string, string[]>();
-  for (const p of l.projections) {
-    const std = formatNumber(p.std);
-    byStd.set(std, [...(byStd.get(std) ?? []), p.name]);
-  }
-  const assumed = l.projections.some((p) => p.source === 'assumed') ? ' *' : '';
-  return [...byStd].map(([std, names]) => `${names.join(',')} ${std}`).join(', ') + assumed;
 }
 
 /** `h.0–h.11` (imported names), or `0–31` for blocks named `block N`. */

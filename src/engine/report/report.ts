@@ -2,7 +2,7 @@ import type { PredictedLayer } from '../meanField/signal';
 import type { OutputStats } from '../sampled/layerStats';
 import type { Problem } from '../format/problem';
 import type { ImportedSource } from '../import/importedNetwork';
-import type { BlockGroup } from './blocks';
+import type { BlockGroup } from './blockReport';
 
 export type Mode = 'sampled' | 'analytic' | 'both';
 export type Severity = 'error' | 'warning' | 'info';
