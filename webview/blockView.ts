@@ -62,15 +62,32 @@ export function chartRows(rows: readonly ViewRow[]): ViewRow[] {
   return rows.filter((r) => r.kind === 'layer' || !r.expanded);
 }
 
-/** A point's x label: a block's name (`h.3`, `block 3` as `3`), a layer's number (1-based, execution order). */
-export function rowLabel(row: ViewRow): string {
-  if (row.kind === 'layer') return String(row.layer.index + 1);
-  return /^block \d+$/.test(row.block.name) ? row.block.name.slice(6) : row.block.name;
+/**
+ * A layer's name as its block's copy: the `*` an imported repeat writes replaced by the block's number
+ * (`layers.*.self_attn` in block `layers.5` is `layers.5.self_attn`); other names as they are.
+ */
+export function layerName(layer: LayerReport, block: BlockReport | null): string {
+  const number = block ? /(\d+)$/.exec(block.name)?.[1] : undefined;
+  return number !== undefined ? layer.name.replace('*', number) : layer.name;
+}
+
+/** Longest x label in the block view; longer names are cut with an ellipsis (the tooltip has them whole). */
+const MAX_LABEL = 16;
+
+/**
+ * A point's x label. In the block view (`grouped`): a block's name (`h.3`; `block 3` as `3`), a layer's name
+ * (`embed_tokens`, `layers.5.self_attn` inside an expanded block). Otherwise a layer's number (1-based, execution order).
+ */
+export function rowLabel(row: ViewRow, grouped = true): string {
+  if (row.kind === 'block') return /^block \d+$/.test(row.block.name) ? row.block.name.slice(6) : row.block.name;
+  if (!grouped) return String(row.layer.index + 1);
+  const name = layerName(row.layer, row.block);
+  return name.length > MAX_LABEL ? `${name.slice(0, MAX_LABEL - 1)}…` : name;
 }
 
 /** A point's tooltip title: `h.3: layers 9–15 (7 layers)`, or `12: h.*.attn (attention)`. */
 export function rowTitle(row: ViewRow): string {
-  if (row.kind === 'layer') return `${row.layer.index + 1}: ${row.layer.name} (${row.layer.type})`;
+  if (row.kind === 'layer') return `${row.layer.index + 1}: ${layerName(row.layer, row.block)} (${row.layer.type})`;
   return `${row.block.name}: layers ${row.block.firstLayer + 1}–${row.block.lastLayer + 1} (${row.layers.length} layers)`;
 }
 
@@ -101,7 +118,10 @@ export function attentionOf(row: ViewRow): { entropy: number | null; logitStd: n
   return row.kind === 'block' ? row.block.attention : row.layer.attention;
 }
 
-/** The layers whose histograms stand for the rows: a block's output (its last layer), a layer itself. */
+/**
+ * The layers whose histograms stand for the rows: a block's output (its last layer, whether expanded or not, so that
+ * expanding a block does not redraw the histograms), a layer itself.
+ */
 export function histogramLayers(rows: readonly ViewRow[]): LayerReport[] {
-  return chartRows(rows).map((r) => (r.kind === 'block' ? r.layers[r.layers.length - 1] : r.layer));
+  return rows.filter((r) => r.kind === 'block' || r.block === null).map((r) => (r.kind === 'block' ? r.layers[r.layers.length - 1] : r.layer));
 }

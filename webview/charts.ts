@@ -46,9 +46,12 @@ export function destroyAll(): void {
 
 const positive = (x: number | null | undefined): number | null => (x !== null && x !== undefined && x > 0 && Number.isFinite(x) ? x : null);
 
-/** Markers small enough not to merge into a band on a deep network: 5 px up to 40 points, 3 up to 120, then 1.5. */
+/**
+ * Markers small enough to leave the dashed prediction visible between them and not to merge into a band on a deep
+ * network: 5 px up to 24 points, 3.5 up to 60, 2.5 up to 150, then 1.5.
+ */
 export function pointRadius(points: number): number {
-  return points <= 40 ? 5 : points <= 120 ? 3 : 1.5;
+  return points <= 24 ? 5 : points <= 60 ? 3.5 : points <= 150 ? 2.5 : 1.5;
 }
 
 /** The x axis title: blocks (with the layers outside them) or layers. */
@@ -122,10 +125,10 @@ export function stdChart(canvas: HTMLCanvasElement, viewRows: readonly ViewRow[]
   options.plugins.tooltip.callbacks.title = (items: { dataIndex: number }[]) => (items.length ? rowTitle(rows[items[0].dataIndex]) : '');
   draw(canvas, {
     type: 'line',
-    data: { labels: rows.map(rowLabel), datasets },
+    data: { labels: rows.map((r) => rowLabel(r, grouped)), datasets },
     options: { ...options, scales: axes(theme, { title: kind === 'activation' ? 'std of the output (log)' : 'std of dL/d(output) (log)', log: true, ...range }, xTitle(grouped)) },
   } as ChartConfiguration, { sampled, predicted });
-  canvas.dataset.labels = JSON.stringify(rows.map(rowLabel));
+  canvas.dataset.labels = JSON.stringify(rows.map((r) => rowLabel(r, grouped)));
   canvas.dataset.pending = String(pending && sampled.some((v) => v !== null));
   canvas.dataset.points = String(rows.length);
 }
@@ -152,12 +155,14 @@ export function attentionChart(canvas: HTMLCanvasElement, viewRows: readonly Vie
   datasets.push({ label: 'logit std predicted', data: predicted, yAxisID: 'y1', borderColor: theme.predicted, backgroundColor: theme.predicted, borderDash: [7, 5], borderWidth: 3, pointRadius: 0, pointStyle: 'line', spanGaps: true, order: 0 });
   const options = base(theme, `Attention at init ${grouped ? 'per block (its least uniform attention)' : 'per attention layer'}`);
   options.plugins.tooltip.callbacks.title = (items: { dataIndex: number }[]) => (items.length ? rowTitle(rows[items[0].dataIndex]) : '');
-  const scales = axes(theme, { title: 'entropy / ln(visible keys)', log: false, max: 1 }, grouped ? 'block' : 'layer (execution order)');
+  const scales = axes(theme, { title: 'entropy / ln(visible keys)', log: false, max: 1 }, grouped ? 'block' : 'attention layer (number)');
+  // Logit stds span decades (0.01 for tiny inits, 10 past collapse): a log axis, with a factor of 2 of head room.
   const logits = [...logit, ...predicted].filter((v): v is number => v !== null);
+  const logRange = logits.length ? { min: Math.min(...logits) / 2, max: Math.max(...logits) * 2 } : {};
   draw(canvas, {
     type: 'line',
-    data: { labels: rows.map(rowLabel), datasets },
-    options: { ...options, scales: { ...scales, y1: { ...scales.y, type: 'linear', position: 'right', min: 0, max: logits.length ? Math.max(1, ...logits) * 1.2 : 1, grid: { drawOnChartArea: false }, title: { display: true, text: 'logit std', color: theme.foreground } } } },
+    data: { labels: rows.map((r) => rowLabel(r, grouped)), datasets },
+    options: { ...options, scales: { ...scales, y1: { ...scales.y, type: 'logarithmic', position: 'right', ...logRange, grid: { drawOnChartArea: false }, title: { display: true, text: 'logit std (log)', color: theme.foreground } } } },
   } as ChartConfiguration, { entropy, logitStd: logit, predictedLogitStd: predicted });
   canvas.dataset.points = String(rows.length);
   return true;
@@ -176,7 +181,7 @@ export function fractionsChart(canvas: HTMLCanvasElement, viewRows: readonly Vie
   draw(canvas, {
     type: 'bar',
     data: {
-      labels: rows.map(rowLabel),
+      labels: rows.map((r) => rowLabel(r, grouped)),
       datasets: [
         { label: 'saturated (|tanh| > 0.99, sigmoid outside 0.01–0.99)', data: saturated, backgroundColor: theme.saturated, borderColor: theme.saturated },
         { label: 'dead (ReLU ≤ 0 for the whole batch)', data: dead, backgroundColor: theme.dead, borderColor: theme.dead },

@@ -1,7 +1,8 @@
 import { formatApproximate, formatNumber, formatPercent } from '../src/engine/report/formatNumber';
 import { formatInit } from '../src/engine/report/formatInit';
 import type { PanelReport } from '../src/protocol/panelProtocol';
-import { type ViewRow, fractions } from './blockView';
+import type { BlockReport } from '../src/engine/report/blockReport';
+import { type ViewRow, fractions, layerName } from './blockView';
 import { h } from './dom';
 
 /**
@@ -16,16 +17,17 @@ export function renderLayerTable(table: HTMLElement, r: PanelReport, rows: reado
   const transformer = r.layers.some((l) => l.attention || l.loss);
   const head = h('tr', {}, ...['#', 'layer', 'output', 'init (std)', 'std sampled', 'std predicted', 'grad sampled', 'grad predicted', 'saturated', 'dead', 'distinct units',
     ...(transformer ? ['attention / loss at init'] : [])].map((t) => h('th', {}, t)));
-  const body = rows.map((row) => (row.kind === 'block' ? blockRow(row, transformer, sampledClass, onToggle) : layerRow(row.layer, row.block !== null, transformer, sampledClass)));
+  const body = rows.map((row) => (row.kind === 'block' ? blockRow(row, transformer, sampledClass, onToggle) : layerRow(row.layer, row.block, transformer, sampledClass)));
   table.replaceChildren(...(pending ? [h('caption', {}, 'Sampled columns (dimmed) are from the previous run until the new one finishes.')] : []), h('thead', {}, head), h('tbody', {}, ...body));
 }
 
 type PanelLayer = PanelReport['layers'][number];
 
-function layerRow(l: PanelLayer, inBlock: boolean, transformer: boolean, sampledClass: string): HTMLElement {
-  return h('tr', { 'data-index': String(l.index), ...(inBlock ? { class: 'in-block' } : {}) },
+function layerRow(l: PanelLayer, block: BlockReport | null, transformer: boolean, sampledClass: string): HTMLElement {
+  const name = layerName(l, block);
+  return h('tr', { 'data-index': String(l.index), ...(block ? { class: 'in-block' } : {}) },
     h('td', {}, String(l.index + 1)),
-    h('td', { title: l.path }, `${l.name === l.type ? l.type : `${l.name} (${l.type})`}${l.activationFunction && l.activationFunction !== 'linear' ? ` · ${l.activationFunction}` : ''}`),
+    h('td', { title: l.path }, `${name === l.type ? l.type : `${name} (${l.type})`}${l.activationFunction && l.activationFunction !== 'linear' ? ` · ${l.activationFunction}` : ''}`),
     h('td', {}, `[${l.outputShape.join('×')}]`),
     h('td', {}, formatInit(l)),
     h('td', { class: sampledClass, 'data-field': 'std' }, formatNumber(l.activation?.std)),

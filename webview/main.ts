@@ -116,7 +116,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       if (m.runId < view.latestRun || m.runId <= view.computedRun) return;
       view.latestRun = m.runId;
       view.prediction = { report: m.report, whatIf: m.whatIf, sampledPending: m.sampledPending };
+      const arrived = performance.now();
       renderReport();
+      app.dataset.predictionDrawMs = String(Math.round(performance.now() - arrived));
       // From the request (the edit, or the slider's move) to its prediction drawn.
       const askedAt = m.sampledPending ? view.runRequestedAt : view.previewSentAt;
       if (askedAt !== undefined) app.dataset.predictionMs = String(Math.round(performance.now() - askedAt));
@@ -140,6 +142,8 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       const drawn = performance.now();
       // From the report's arrival to its charts and table drawn (for tests and the deep-model measurements).
       app.dataset.drawMs = String(Math.round(drawn - arrived));
+      // And to the next frame after it: the table's layout and the paint included.
+      requestAnimationFrame(() => { app.dataset.paintMs = String(Math.round(performance.now() - arrived)); });
       const requested = view.runRequestedAt;
       view.runRequestedAt = undefined;
       // A result with no start before it answers the panel's `ready` by showing the last one again: that request is done.
@@ -387,7 +391,10 @@ function renderReport(): void {
   renderBlockBar(r, grouped);
   stdChart(document.getElementById('chart-std') as HTMLCanvasElement, rows, theme, 'activation', pending, grouped);
   stdChart(document.getElementById('chart-grad') as HTMLCanvasElement, rows, theme, 'gradient', pending, grouped);
-  document.getElementById('attention-chart')!.hidden = !attentionChart(document.getElementById('chart-attention') as HTMLCanvasElement, rows, theme, pending, grouped);
+  const attention = attentionChart(document.getElementById('chart-attention') as HTMLCanvasElement, rows, theme, pending, grouped);
+  document.getElementById('attention-chart')!.hidden = !attention;
+  // Beside the attention chart when there is one, else across the whole width.
+  document.getElementById('chart-fractions')!.parentElement!.classList.toggle('wide', !attention);
   fractionsChart(document.getElementById('chart-fractions') as HTMLCanvasElement, rows, theme, view.prediction !== null, grouped);
   histogramGrid(document.getElementById('histograms')!, histogramSource(previous ?? r, state), theme, previous !== null);
   renderLayerTable(document.getElementById('layers')!, r, rows, toggleBlock, pending);
@@ -400,7 +407,8 @@ function renderReport(): void {
 /** The layers the histograms show, the same array while the report and the view stay (so the grid is not redrawn). */
 const histogramMemo = { report: null as PanelReport | null, key: '', layers: [] as PanelReport['layers'] };
 function histogramSource(report: PanelReport, state: { grouped: boolean; expanded: ReadonlySet<string> }): PanelReport['layers'] {
-  const key = `${state.grouped} ${[...state.expanded].join(',')}`;
+  // Expanding a block keeps its histogram (its output's): only the view itself changes the grid.
+  const key = String(state.grouped);
   if (histogramMemo.report !== report || histogramMemo.key !== key) {
     Object.assign(histogramMemo, { report, key, layers: state.grouped ? histogramLayers(viewRows(report.layers, report.blocks, state)) : report.layers });
   }
@@ -432,6 +440,7 @@ function redraw(): void {
   const t0 = performance.now();
   renderReport();
   app.dataset.viewDrawMs = String(Math.round(performance.now() - t0));
+  requestAnimationFrame(() => { app.dataset.viewPaintMs = String(Math.round(performance.now() - t0)); });
   app.dataset.expanded = [...view.expanded].join(',');
 }
 

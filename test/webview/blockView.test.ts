@@ -30,11 +30,12 @@ suite('the panel\'s block view (webview/blockView.ts)', () => {
     assert.ok(hasBlockView(llama.blocks));
     const rows = viewRows(llama.layers, llama.blocks, { grouped: true, expanded: none });
     assert.equal(rows.length, llama.layers.length - 32 * 6 + 32);
-    assert.deepEqual(rows.map(rowLabel), ['1', ...Array.from({ length: 32 }, (_, i) => `layers.${i}`), String(llama.layers.length - 1), String(llama.layers.length)]);
+    assert.deepEqual(rows.map((r) => rowLabel(r)), ['embed_tokens', ...Array.from({ length: 32 }, (_, i) => `layers.${i}`), 'norm', 'lm_head']);
     // embed_tokens is layer 1 (index 0): block 3 is indexes 19 to 24, layers 20 to 25 as the panel numbers them.
     assert.equal(rowTitle(rows[4]), 'layers.3: layers 20–25 (6 layers)');
     const all = viewRows(llama.layers, llama.blocks, { grouped: false, expanded: none });
     assert.deepEqual(all.map((r) => (r.kind === 'layer' ? r.layer.index : -1)), llama.layers.map((l) => l.index));
+    assert.deepEqual(all.slice(0, 3).map((r) => rowLabel(r, false)), ['1', '2', '3']);
   });
 
   test('an expanded block is followed by its layers in the table; the charts plot those layers instead of the block', () => {
@@ -48,13 +49,16 @@ suite('the panel\'s block view (webview/blockView.ts)', () => {
     const points = chartRows(rows);
     assert.equal(points.length, rows.length - 1);
     assert.ok(!points.includes(rows[at]));
-    assert.deepEqual(points.slice(at, at + 6).map(rowLabel), Array.from({ length: 6 }, (_, i) => String(block.firstLayer + i + 1)));
+    // Its layers are named as the copy they are: the imported repeat's `*` is the block's number.
+    assert.deepEqual(points.slice(at, at + 6).map(rowTitle), ['input_layernorm (rmsnorm)', 'self_attn (attention)', ' attention block (residual)',
+      'post_attention_layernorm (rmsnorm)', 'mlp (gated_mlp)', ' MLP block (residual)'].map((n, i) => `${block.firstLayer + i + 1}: layers.5${n.startsWith(' ') ? '' : '.'}${n}`));
+    assert.equal(rowLabel(points[at]), 'layers.5.input_…');
   });
 
   test('a block\'s point is its stream std at the output, its gradient at the input, its worst layer\'s fractions and least uniform attention', () => {
     const report = panelReport(analyze(residualMlp(6), { mode: 'both' }));
     const rows = viewRows(report.layers, report.blocks, { grouped: true, expanded: none });
-    assert.deepEqual(rows.map(rowLabel), ['1', '0', '1', '2', '3', '4', '5', '20']);
+    assert.deepEqual(rows.map((r) => rowLabel(r)), ['dense', '0', '1', '2', '3', '4', '5', 'dense']);
     for (const row of rows) {
       if (row.kind !== 'block') continue;
       const last = report.layers[row.block.lastLayer];
