@@ -61,6 +61,17 @@ export function histogramGrid(container: HTMLElement, layers: LayerReport[], the
   container.dataset.layers = String(shown.length);
   const key = shown.map((l) => l.index).join(',');
   let grid = container.querySelector<HTMLElement>('.histogram-grid');
+  // As many cells as before (another view of the same deep model: blocks or all layers): the cells and their charts
+  // are reused, relabelled and updated in place, which costs a fraction of making 24 charts anew.
+  if (grid && grid.dataset.key !== key && grid.children.length === shown.length) {
+    grid.dataset.key = key;
+    shown.forEach((layer, i) => {
+      const canvas = grid!.children[i].querySelector('canvas')!;
+      canvas.dataset.layer = String(layer.index);
+      canvas.setAttribute('aria-label', `histogram of layer ${layer.index + 1}`);
+    });
+    container.querySelector('.note:not(.pending-note)')?.replaceChildren(`Showing ${shown.length} of ${layers.length} layers, evenly spaced.`);
+  }
   if (!grid || grid.dataset.key !== key) {
     grid = h('div', { class: 'histogram-grid', 'data-key': key });
     const note = shown.length < layers.filter((l) => l.activation).length ? h('p', { class: 'note' }, `Showing ${shown.length} of ${layers.length} layers, evenly spaced.`) : null;

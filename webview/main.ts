@@ -384,6 +384,11 @@ function renderReport(): void {
   banner.hidden = !refused;
   banner.textContent = refused ?? '';
   renderFindings(document.getElementById('findings')!, r, (path) => post({ type: 'revealPath', path }), previous, view.prediction !== null);
+  // Where a draw's time goes, for the measurements of deep models (data-draw-parts, milliseconds per part).
+  const parts: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (part: string): void => { const t = performance.now(); parts[part] = Math.round(t - mark); mark = t; };
+  lap('findings');
   const theme = chartTheme();
   const grouped = view.grouped && hasBlockView(r.blocks);
   const state = { grouped, expanded: view.expanded };
@@ -396,8 +401,12 @@ function renderReport(): void {
   // Beside the attention chart when there is one, else across the whole width.
   document.getElementById('chart-fractions')!.parentElement!.classList.toggle('wide', !attention);
   fractionsChart(document.getElementById('chart-fractions') as HTMLCanvasElement, rows, theme, view.prediction !== null, grouped);
+  lap('charts');
   histogramGrid(document.getElementById('histograms')!, histogramSource(previous ?? r, state), theme, previous !== null);
+  lap('histograms');
   renderLayerTable(document.getElementById('layers')!, r, rows, toggleBlock, pending);
+  lap('table');
+  app.dataset.drawParts = JSON.stringify(parts);
   app.dataset.view = grouped ? 'blocks' : 'layers';
   app.dataset.viewRows = String(rows.length);
   app.dataset.state = view.prediction ? 'predicted' : 'ready';

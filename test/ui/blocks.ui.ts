@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
+import * as os from 'node:os';
 import type { FrameLocator, Page } from 'playwright-core';
 import { analyzeFromExplorer } from './panel.ui';
 import type { UiTest } from './uiTest';
 
 /** The panel's numbers for the last draw (data-* of #app and the output-std chart). */
-async function drawn(frame: FrameLocator): Promise<{ view: string; rows: number; points: number; labels: string[]; drawMs: number; paintMs: number }> {
+async function drawn(frame: FrameLocator): Promise<{ view: string; rows: number; points: number; labels: string[]; drawMs: number; paintMs: number; parts: string }> {
   const app = frame.locator('#app');
   const chart = frame.locator('#chart-std');
   return {
@@ -14,7 +15,13 @@ async function drawn(frame: FrameLocator): Promise<{ view: string; rows: number;
     labels: JSON.parse(await chart.getAttribute('data-labels') ?? '[]'),
     drawMs: Number(await app.getAttribute('data-draw-ms')),
     paintMs: Number(await app.getAttribute('data-paint-ms')),
+    parts: await app.getAttribute('data-draw-parts') ?? '',
   };
+}
+
+/** The machine's 1-minute load average, beside the timings (2 cores shared with other work). */
+function loadAverage(): string {
+  return os.loadavg()[0].toFixed(1);
 }
 
 /** Hides the side bar (the panel gets the whole width), runs `body`, then shows it again. */
@@ -47,6 +54,9 @@ export const tests: UiTest[] = [
       assert.equal(JSON.parse(await frame.locator('#chart-attention').getAttribute('data-series') ?? '{}').entropy.length, 32);
       assert.match(await frame.locator('#block-summary').innerText(), /32 blocks of 6 layers \(residual\(rmsnorm, attention\) \+ residual\(rmsnorm, gated_mlp\)\)/);
 
+      const colours = await frame.locator('body').evaluate(() => ['--vscode-charts-orange', '--vscode-charts-blue', '--vscode-charts-green']
+        .map((name) => `${name}: ${getComputedStyle(document.body).getPropertyValue(name)}`).join(', '));
+      console.log(`      (theme: ${colours})`);
       await wide(page, async () => {
         await screenshot('blocks-llama32-charts');
         // Block 5 expanded: its row, then its 6 layers; the charts plot those 6 instead of its point.
@@ -68,9 +78,11 @@ export const tests: UiTest[] = [
         const layers = await drawn(frame);
         assert.equal(layers.points, 195);
         const allDrawMs = Number(await frame.locator('#app').getAttribute('data-view-draw-ms'));
+        const allParts = await frame.locator('#app').getAttribute('data-draw-parts');
         await screenshot('blocks-llama32-all-layers');
         console.log(`      (32-block Llama, 195 layers, sampled: report arrival to charts and table drawn ${blocks.drawMs} ms, ` +
-          `to the next frame ${blocks.paintMs} ms, in the block view; expanding a block redrew in ${viewDrawMs} ms, all 195 layers in ${allDrawMs} ms)`);
+          `to the next frame ${blocks.paintMs} ms, in the block view (ms per part: ${blocks.parts}); expanding a block redrew in ${viewDrawMs} ms, ` +
+          `all 195 layers in ${allDrawMs} ms (${allParts}); load average ${loadAverage()})`);
       });
 
       // 64 blocks, 387 layers: the same panel stays quick in both views.
@@ -83,9 +95,11 @@ export const tests: UiTest[] = [
       const deepLayers = await drawn(deep);
       assert.equal(deepLayers.points, 387);
       const deepAllMs = Number(await deep.locator('#app').getAttribute('data-view-draw-ms'));
+      const deepAllParts = await deep.locator('#app').getAttribute('data-draw-parts');
       await wide(page, () => screenshot('blocks-llama64-all-layers'));
       console.log(`      (64-block Llama, 387 layers, sampled: report arrival to charts and table drawn ${deepBlocks.drawMs} ms ` +
-        `(next frame ${deepBlocks.paintMs} ms) in the block view; switching to all 387 layers redrew in ${deepAllMs} ms)`);
+        `(next frame ${deepBlocks.paintMs} ms; ${deepBlocks.parts}) in the block view; switching to all 387 layers redrew in ${deepAllMs} ms ` +
+        `(${deepAllParts}); load average ${loadAverage()})`);
     },
   },
 ];
