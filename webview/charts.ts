@@ -114,7 +114,9 @@ export function stdChart(canvas: HTMLCanvasElement, viewRows: readonly ViewRow[]
       : { label: 'sampled', data: sampled, borderColor: color, backgroundColor: color, borderWidth: 1.5, pointRadius: radius, pointHoverRadius: 7, spanGaps: true, order: 1 });
   }
   if (predicted.some((v) => v !== null)) {
-    datasets.push({ label: 'predicted (mean field)', data: predicted, borderColor: predictedColor, backgroundColor: predictedColor, borderDash: [7, 5], borderWidth: 3, pointRadius: 0, pointHoverRadius: 4, pointStyle: 'line', spanGaps: true, order: 0 });
+    // Thinner past 150 points, where a 3 px line would cover the points it runs between.
+    const dense = rows.length > 150;
+    datasets.push({ label: 'predicted (mean field)', data: predicted, borderColor: predictedColor, backgroundColor: predictedColor, borderDash: dense ? [4, 3] : [7, 5], borderWidth: dense ? 1.5 : 3, pointRadius: 0, pointHoverRadius: 4, pointStyle: 'line', spanGaps: true, order: 0 });
   }
   // At least a factor of 2 of head room each way, so that a flat line reads as flat rather than as a zoomed-in wiggle.
   const all = [...sampled, ...predicted].filter((v): v is number => v !== null);
