@@ -31,6 +31,8 @@ export interface AnalyzeOptions {
   whatIf?: WhatIf | null;
   /** The sequence length of an imported model's run (a Hugging Face config's; default 32, at most its positions). */
   tokens?: number;
+  /** Find the repeated blocks (`Report.blocks`); default true. The editor's warnings, which show none, skip them. */
+  blocks?: boolean;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -99,7 +101,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   const layers = plan.ordered.map((node) => layerReport(node, sampled?.[node.index] ?? null, showPredicted ? predicted[node.index] : null));
   let findings = diagnose(plan, layers, network.input.std);
   // Grouped before the findings and pointers are translated into an imported file's keys: by the generated layers.
-  const blocks = groupBlocks(plan.nodes, layers, findings);
+  const blocks = options.blocks === false ? [] : groupBlocks(plan.nodes, layers, findings);
   if (parsed.translateFinding) findings = mergeFindings(findings.map(parsed.translateFinding));
   for (const layer of layers) layer.path = toFile(layer.path);
   problems.push(...nonFiniteProblems(layers, pointerLocator(text)));

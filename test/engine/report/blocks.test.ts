@@ -57,6 +57,11 @@ suite('report blocks', () => {
     assert.ok(group.blocks.filter((b) => b !== holding[0]).every((b) => b.severity === null));
   });
 
+  test('blocks: false (the editor\'s warnings) skips the grouping', () => {
+    assert.deepEqual(analyze(residualMlp(5), { mode: 'analytic', blocks: false }).blocks, []);
+    assert.equal(analyze(residualMlp(5), { mode: 'analytic' }).blocks[0].blocks.length, 5);
+  });
+
   test('a stack of single layers is not grouped (a block has at least two rows)', () => {
     for (const file of ['tanh-0.01-randn.net.json', 'kaiming-relu.net.json']) {
       assert.deepEqual(analyze(readRepoFile('examples', file), { mode: 'analytic' }).blocks, [], file);
