@@ -97,7 +97,8 @@ function faded(color: string, alpha = 0.45): string {
  * run's (a newer what-if's run has not finished): hollow, faded points on a dotted line, named so in the legend, while
  * the prediction is already the new one.
  */
-export function stdChart(canvas: HTMLCanvasElement, viewRows: readonly ViewRow[], theme: ChartTheme, kind: 'activation' | 'gradient', pending = false, grouped = false): void {
+export function stdChart(canvas: HTMLCanvasElement, viewRows: readonly ViewRow[], theme: ChartTheme, kind: 'activation' | 'gradient', pending = false, grouped = false,
+  onBlock?: (key: string) => void): void {
   const rows = chartRows(viewRows);
   const values = rows.map(kind === 'activation' ? outputStd : gradientStd);
   const sampled = values.map((v) => positive(v.sampled));
@@ -124,11 +125,16 @@ export function stdChart(canvas: HTMLCanvasElement, viewRows: readonly ViewRow[]
   const per = grouped ? 'per block' : 'per layer';
   const title = kind === 'activation' ? `Output std ${per}${grouped ? ' (the residual stream after each block)' : ''}` : `Gradient std ${per} (backward pass${grouped ? ', at each block\'s input' : ''})`;
   const options = base(theme, title);
-  options.plugins.tooltip.callbacks.title = (items: { dataIndex: number }[]) => (items.length ? rowTitle(rows[items[0].dataIndex]) : '');
+  options.plugins.tooltip.callbacks.title = (items: { dataIndex: number }[]) => (items.length ? rowTitle(rows[items[0].dataIndex]) + (rows[items[0].dataIndex].kind === 'block' && onBlock ? ' (click to expand)' : '') : '');
+  // Clicking a block's point expands it to its layers (as its name in the table does).
+  const onClick = (_event: unknown, elements: { index: number }[]): void => {
+    const row = elements.length ? rows[elements[0].index] : undefined;
+    if (row?.kind === 'block') onBlock?.(row.key);
+  };
   draw(canvas, {
     type: 'line',
     data: { labels: rows.map((r) => rowLabel(r, grouped)), datasets },
-    options: { ...options, scales: axes(theme, { title: kind === 'activation' ? 'std of the output (log)' : 'std of dL/d(output) (log)', log: true, ...range }, xTitle(grouped)) },
+    options: { ...options, onClick, scales: axes(theme, { title: kind === 'activation' ? 'std of the output (log)' : 'std of dL/d(output) (log)', log: true, ...range }, xTitle(grouped)) },
   } as ChartConfiguration, { sampled, predicted });
   canvas.dataset.labels = JSON.stringify(rows.map((r) => rowLabel(r, grouped)));
   canvas.dataset.pending = String(pending && sampled.some((v) => v !== null));

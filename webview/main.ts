@@ -394,8 +394,8 @@ function renderReport(): void {
   const state = { grouped, expanded: view.expanded };
   const rows = viewRows(r.layers, r.blocks, state);
   renderBlockBar(r, grouped);
-  stdChart(document.getElementById('chart-std') as HTMLCanvasElement, rows, theme, 'activation', pending, grouped);
-  stdChart(document.getElementById('chart-grad') as HTMLCanvasElement, rows, theme, 'gradient', pending, grouped);
+  stdChart(document.getElementById('chart-std') as HTMLCanvasElement, rows, theme, 'activation', pending, grouped, toggleBlock);
+  stdChart(document.getElementById('chart-grad') as HTMLCanvasElement, rows, theme, 'gradient', pending, grouped, toggleBlock);
   const attention = attentionChart(document.getElementById('chart-attention') as HTMLCanvasElement, rows, theme, pending, grouped);
   document.getElementById('attention-chart')!.hidden = !attention;
   // Beside the attention chart when there is one, else across the whole width.
@@ -432,7 +432,7 @@ function renderBlockBar(r: PanelReport, grouped: boolean): void {
   const groups = r.blocks.filter((g) => g.blocks.length >= 2);
   const text = groups.map((g) => `${g.blocks.length} blocks of ${g.layersPerBlock} layers (${g.pattern})`).join('; ');
   document.getElementById('block-summary')!.textContent = grouped
-    ? `${text}: one point and row per block; press a block's name in the table to see its layers.`
+    ? `${text}: one point and row per block; click a block's point or its name in the table to see its layers.`
     : `${text}: showing all ${r.layers.length} layers.`;
   control('view-toggle').textContent = grouped ? 'Show all layers' : 'Group by block';
 }
