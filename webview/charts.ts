@@ -56,7 +56,7 @@ export function pointRadius(points: number): number {
 
 /** The x axis title: blocks (with the layers outside them) or layers. */
 function xTitle(grouped: boolean): string {
-  return grouped ? 'block (layers outside the blocks by number)' : 'layer (execution order)';
+  return grouped ? 'block (and the layers outside the blocks, by name)' : 'layer (execution order)';
 }
 
 function axes(theme: ChartTheme, y: { title: string; log: boolean; min?: number; max?: number }, x: string) {

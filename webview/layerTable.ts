@@ -1,4 +1,4 @@
-import { formatApproximate, formatNumber, formatPercent } from '../src/engine/report/formatNumber';
+import { formatApproximate, formatNumber, formatPercent, formatRange } from '../src/engine/report/formatNumber';
 import { formatInit } from '../src/engine/report/formatInit';
 import type { PanelReport } from '../src/protocol/panelProtocol';
 import type { BlockReport } from '../src/engine/report/blockReport';
@@ -40,14 +40,6 @@ function layerRow(l: PanelLayer, block: BlockReport | null, transformer: boolean
     ...(transformer ? [h('td', { class: sampledClass, title: scoresTitle(l) }, scoresText(l))] : []));
 }
 
-/** The range of the finite values, `0.0820–0.300` (one number when they agree to 3 digits), '' when none. */
-function range(values: (number | null | undefined)[]): string {
-  const xs = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
-  if (xs.length === 0) return '';
-  const [lo, hi] = [formatNumber(Math.min(...xs)), formatNumber(Math.max(...xs))];
-  return lo === hi ? lo : `${lo}–${hi}`;
-}
-
 function blockRow(row: Extract<ViewRow, { kind: 'block' }>, transformer: boolean, sampledClass: string, onToggle: (key: string) => void): HTMLElement {
   const { block, layers } = row;
   const measured = layers.some((l) => l.activation);
@@ -64,7 +56,7 @@ function blockRow(row: Extract<ViewRow, { kind: 'block' }>, transformer: boolean
     h('td', {}, `${block.firstLayer + 1}–${block.lastLayer + 1}`),
     h('td', {}, toggle, ` ${layers.length} layers`, ...(severity ? [' ', severity] : [])),
     h('td', {}, `[${layers[layers.length - 1].outputShape.join('×')}]`),
-    h('td', {}, range(layers.flatMap((l) => [l.init?.std, ...(l.projections ?? []).map((p) => p.std)]))),
+    h('td', {}, formatRange(layers.flatMap((l) => [l.init?.std, ...(l.projections ?? []).map((p) => p.std)]), '')),
     h('td', { class: sampledClass, 'data-field': 'std', title: 'the residual stream after the block' }, formatNumber(block.outputStd.sampled)),
     h('td', { class: 'num', 'data-field': 'predicted-std' }, formatNumber(block.outputStd.predicted)),
     h('td', { class: sampledClass, title: 'at the block\'s input' }, formatNumber(block.gradientStd.sampled)),

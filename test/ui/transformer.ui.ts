@@ -16,6 +16,11 @@ export const tests: UiTest[] = [
       await frame.locator('#app[data-view="blocks"]').waitFor({ timeout: 10000 });
       const series = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
       assert.equal(series.sampled.length, 16);
+      assert.match(await frame.locator('#layers tr.block-row').first().innerText(), /block 0.*warning/s, 'the residual-stream finding marks block 0');
+      await page.keyboard.press('Control+B');
+      await page.waitForTimeout(1200);
+      await screenshot('transformer-blocks');
+      await page.keyboard.press('Control+B');
       await frame.locator('#view-toggle').click();
       await frame.locator('#app[data-view="layers"]').waitFor({ timeout: 10000 });
       assert.equal(JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}').sampled.length, 88);

@@ -2,7 +2,7 @@ import type { Location } from '../format/pointer';
 import type { Finding, LayerReport, Report } from './report';
 import { type BlockGroup, groupedView } from './blockReport';
 import { formatInit } from './formatInit';
-import { formatApproximate, formatNumber, formatPercent } from './formatNumber';
+import { formatApproximate, formatNumber, formatPercent, formatRange as range } from './formatNumber';
 
 
 /**
@@ -80,14 +80,6 @@ export function formatReport(report: Report, locate: (pointer: string) => Locati
 function blockRange(g: BlockGroup): string {
   const [first, last] = [g.blocks[0].name, g.blocks[g.blocks.length - 1].name];
   return /^block \d+$/.test(first) && /^block \d+$/.test(last) ? `${first.slice(6)}–${last.slice(6)}` : `${first}–${last}`;
-}
-
-/** The range of the finite values, `0.0820–0.300` (one number when they agree to 3 digits, '–' when none). */
-function range(values: (number | null | undefined)[]): string {
-  const xs = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
-  if (xs.length === 0) return '–';
-  const [lo, hi] = [formatNumber(Math.min(...xs)), formatNumber(Math.max(...xs))];
-  return lo === hi ? lo : `${lo}–${hi}`;
 }
 
 /** A group's row: its layer range, its blocks, and each column's range over the blocks. */
