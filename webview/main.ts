@@ -6,7 +6,8 @@ import { isValidBatchSize, isValidSeed, RUN_BOUNDS } from '../src/engine/format/
 import type { Mode } from '../src/engine/report/report';
 import type { PanelReport, PanelState, PanelTimings, RunSettings, WebviewToHost, WeightLayerChoice } from '../src/protocol/panelProtocol';
 import { validateHostToWebview } from '../src/protocol/validateHostMessage';
-import { chartCount, destroyAll, fractionsChart, stdChart } from './charts';
+import { hasBlockView, histogramLayers, viewRows } from './blockView';
+import { attentionChart, chartCount, destroyAll, fractionsChart, stdChart } from './charts';
 import { h } from './dom';
 import { chartsImage } from './exportImage';
 import { renderFindings } from './findingsList';
@@ -63,6 +64,9 @@ const view = {
   previewSentAt: undefined as number | undefined,
   /** Where the last run's time went. */
   timings: null as PanelTimings | null,
+  /** Repeated blocks shown one point and row each (when the report has them), and the blocks expanded to their layers. */
+  grouped: true,
+  expanded: new Set<string>(),
 };
 
 const app = document.getElementById('app')!;
@@ -91,6 +95,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   }
   switch (m.type) {
     case 'panelOpened':
+      if (m.fileUri !== view.fileUri) view.expanded = new Set();
       Object.assign(view, { fileName: m.fileName, fileUri: m.fileUri, settings: m.settings, whatIf: m.whatIf, schemes: m.schemes });
       saveState();
       renderShell();
@@ -113,7 +118,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       if (m.runId < view.latestRun || m.runId <= view.computedRun) return;
       view.latestRun = m.runId;
       view.prediction = { report: m.report, whatIf: m.whatIf, sampledPending: m.sampledPending };
+      const arrived = performance.now();
       renderReport();
+      app.dataset.predictionDrawMs = String(Math.round(performance.now() - arrived));
       // From the request (the edit, or the slider's move) to its prediction drawn.
       const askedAt = m.sampledPending ? view.runRequestedAt : view.previewSentAt;
       if (askedAt !== undefined) app.dataset.predictionMs = String(Math.round(performance.now() - askedAt));
@@ -135,6 +142,10 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       renderReport();
       syncWhatIfControls();
       const drawn = performance.now();
+      // From the report's arrival to its charts and table drawn (for tests and the deep-model measurements).
+      app.dataset.drawMs = String(Math.round(drawn - arrived));
+      // And to the next frame after it: the table's layout and the paint included.
+      requestAnimationFrame(() => { app.dataset.paintMs = String(Math.round(performance.now() - arrived)); });
       const requested = view.runRequestedAt;
       view.runRequestedAt = undefined;
       // A result with no start before it answers the panel's `ready` by showing the last one again: that request is done.
@@ -238,9 +249,11 @@ function renderShell(): void {
       h('div', { id: 'progress', class: 'progress', hidden: '' }, progressBar('progress-bar', 'sampled pass'), h('span', { id: 'progress-text' }, 'Running…'), button('cancel', 'Cancel', 'secondary'))),
     h('div', { id: 'banner', class: 'banner', hidden: '' }),
     h('section', { id: 'findings-section' }, h('h2', {}, 'Findings'), h('ul', { id: 'findings', class: 'findings' })),
+    h('div', { id: 'block-bar', class: 'block-bar', hidden: '' }, h('span', { id: 'block-summary' }), button('view-toggle', 'Show all layers', 'secondary')),
     h('section', { id: 'charts', class: 'charts' },
       h('div', { class: 'chart' }, h('canvas', { id: 'chart-std', 'aria-label': 'output std per layer' })),
       h('div', { class: 'chart' }, h('canvas', { id: 'chart-grad', 'aria-label': 'gradient std per layer' })),
+      h('div', { class: 'chart', id: 'attention-chart', hidden: '' }, h('canvas', { id: 'chart-attention', 'aria-label': 'attention entropy and logit std' })),
       h('div', { class: 'chart wide' }, h('canvas', { id: 'chart-fractions', 'aria-label': 'saturated and dead fractions' }))),
     h('section', {}, h('h2', {}, 'Output histograms per layer'), h('div', { id: 'histograms' })),
     h('section', {}, h('h2', {}, 'Layers'), h('div', { class: 'table-wrap' }, h('table', { id: 'layers' }))),
@@ -250,6 +263,7 @@ function renderShell(): void {
   onPress(control('whatif-apply'), () => post({ type: 'applyWhatIf' }));
   onPress(control('whatif-reset'), () => { view.whatIf = null; syncWhatIfControls(); saveState(); request({ type: 'setWhatIf', whatIf: null }); });
   for (const id of ['whatif-target', 'whatif-scheme', 'whatif-multiplier']) onCommit(control(id), sendWhatIf);
+  onPress(control('view-toggle'), () => { view.grouped = !view.grouped; redraw(); });
   onPress(control('export-png'), () => post({ type: 'exportImage', dataUrl: chartsDataUrl() }));
   onPress(control('export-json'), () => post({ type: 'exportReport', format: 'json' }));
   onPress(control('export-csv'), () => post({ type: 'exportReport', format: 'csv' }));
@@ -379,14 +393,73 @@ function renderReport(): void {
     banner.append(h('div', { class: 'banner-actions' }, run));
   }
   renderFindings(document.getElementById('findings')!, r, (path) => post({ type: 'revealPath', path }), previous, view.prediction !== null);
+  // Where a draw's time goes, for the measurements of deep models (data-draw-parts, milliseconds per part).
+  const parts: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (part: string): void => { const t = performance.now(); parts[part] = Math.round(t - mark); mark = t; };
+  lap('findings');
   const theme = chartTheme();
-  stdChart(document.getElementById('chart-std') as HTMLCanvasElement, r.layers, theme, 'activation', pending);
-  stdChart(document.getElementById('chart-grad') as HTMLCanvasElement, r.layers, theme, 'gradient', pending);
-  fractionsChart(document.getElementById('chart-fractions') as HTMLCanvasElement, r.layers, theme, view.prediction !== null);
-  histogramGrid(document.getElementById('histograms')!, (previous ?? r).layers, theme, previous !== null);
-  renderLayerTable(document.getElementById('layers')!, r, pending);
+  const grouped = view.grouped && hasBlockView(r.blocks);
+  const state = { grouped, expanded: view.expanded };
+  const rows = viewRows(r.layers, r.blocks, state);
+  renderBlockBar(r, grouped);
+  stdChart(document.getElementById('chart-std') as HTMLCanvasElement, rows, theme, 'activation', pending, grouped, toggleBlock);
+  stdChart(document.getElementById('chart-grad') as HTMLCanvasElement, rows, theme, 'gradient', pending, grouped, toggleBlock);
+  const attention = attentionChart(document.getElementById('chart-attention') as HTMLCanvasElement, rows, theme, pending, grouped);
+  document.getElementById('attention-chart')!.hidden = !attention;
+  // Beside the attention chart when there is one, else across the whole width.
+  document.getElementById('chart-fractions')!.parentElement!.classList.toggle('wide', !attention);
+  fractionsChart(document.getElementById('chart-fractions') as HTMLCanvasElement, rows, theme, view.prediction !== null, grouped);
+  lap('charts');
+  histogramGrid(document.getElementById('histograms')!, histogramSource(previous ?? r, state), theme, previous !== null);
+  lap('histograms');
+  renderLayerTable(document.getElementById('layers')!, r, rows, toggleBlock, pending);
+  lap('table');
+  app.dataset.drawParts = JSON.stringify(parts);
+  app.dataset.view = grouped ? 'blocks' : 'layers';
+  app.dataset.viewRows = String(rows.length);
   app.dataset.state = view.prediction ? 'predicted' : 'ready';
   app.dataset.runId = String(view.latestRun);
+}
+
+/** The layers the histograms show, the same array while the report and the view stay (so the grid is not redrawn). */
+const histogramMemo = { report: null as PanelReport | null, key: '', layers: [] as PanelReport['layers'] };
+function histogramSource(report: PanelReport, state: { grouped: boolean; expanded: ReadonlySet<string> }): PanelReport['layers'] {
+  // Expanding a block keeps its histogram (its output's): only the view itself changes the grid.
+  const key = String(state.grouped);
+  if (histogramMemo.report !== report || histogramMemo.key !== key) {
+    Object.assign(histogramMemo, { report, key, layers: state.grouped ? histogramLayers(viewRows(report.layers, report.blocks, state)) : report.layers });
+  }
+  return histogramMemo.layers;
+}
+
+/** Above the charts when the report has repeated blocks: what they are, and the switch between blocks and all layers. */
+function renderBlockBar(r: PanelReport, grouped: boolean): void {
+  const bar = document.getElementById('block-bar')!;
+  bar.hidden = !hasBlockView(r.blocks);
+  if (bar.hidden) return;
+  const groups = r.blocks.filter((g) => g.blocks.length >= 2);
+  const text = groups.map((g) => `${g.blocks.length} blocks of ${g.layersPerBlock} layers (${g.pattern})`).join('; ');
+  document.getElementById('block-summary')!.textContent = grouped
+    ? `${text}: one point and row per block; click a block's point or its name in the table to see its layers.`
+    : `${text}: showing all ${r.layers.length} layers.`;
+  control('view-toggle').textContent = grouped ? 'Show all layers' : 'Group by block';
+}
+
+/** Expands a block to its layers, or collapses it, and redraws. */
+function toggleBlock(key: string): void {
+  if (view.expanded.has(key)) view.expanded.delete(key);
+  else view.expanded.add(key);
+  redraw();
+}
+
+/** Redraws the report in the view just changed (blocks or layers, a block expanded), timing it. */
+function redraw(): void {
+  const t0 = performance.now();
+  renderReport();
+  app.dataset.viewDrawMs = String(Math.round(performance.now() - t0));
+  requestAnimationFrame(() => { app.dataset.viewPaintMs = String(Math.round(performance.now() - t0)); });
+  app.dataset.expanded = [...view.expanded].join(',');
 }
 
 /** The status line: what is shown, and where the last run's time went. */

@@ -1,3 +1,4 @@
+import type { BlockGroup } from '../src/engine/report/blockReport';
 import type { LayerReport } from '../src/engine/report/report';
 import type { PanelReport } from '../src/protocol/panelProtocol';
 
@@ -37,5 +38,22 @@ export function shownReport(last: PanelReport | null, prediction: PanelReport | 
     };
   });
   const pending = layers.some((l) => l.activation !== null || l.gradient !== null);
-  return { report: { ...prediction, layers }, pending, previous: last };
+  return { report: { ...prediction, layers, blocks: aligned ? pendingBlocks(prediction.blocks, last.blocks) : prediction.blocks }, pending, previous: last };
+}
+
+/** The prediction's blocks with the previous run's sampled statistics, block by block (the same blocks: same layers). */
+function pendingBlocks(predicted: BlockGroup[], previous: BlockGroup[]): BlockGroup[] {
+  return predicted.map((g, i) => ({
+    ...g,
+    blocks: g.blocks.map((b, k) => {
+      const old = previous[i]?.blocks[k];
+      const same = old !== undefined && old.firstLayer === b.firstLayer && old.lastLayer === b.lastLayer;
+      return {
+        ...b,
+        outputStd: { sampled: same ? old.outputStd.sampled : null, predicted: b.outputStd.predicted },
+        gradientStd: { sampled: same ? old.gradientStd.sampled : null, predicted: b.gradientStd.predicted },
+        attention: b.attention && { entropy: same ? old.attention?.entropy ?? null : null, logitStd: same ? old.attention?.logitStd ?? null : null, predictedLogitStd: b.attention.predictedLogitStd },
+      };
+    }),
+  }));
 }

@@ -15,6 +15,8 @@ and reports per-layer statistics beside the mean-field prediction, with findings
 
 Options:
   --json                 print one JSON report per file (an array when several files)
+  --all-layers           list every layer in the table (by default 4 or more repeated blocks are one row,
+                         with each statistic's range over the blocks)
   --mode MODE            sampled | analytic | both (default both)
   --seed N               override the file's seed (${RUN_BOUNDS.seed.min} to ${RUN_BOUNDS.seed.max})
   --batch-size N         override the file's batch_size (${RUN_BOUNDS.batchSize.min} to ${RUN_BOUNDS.batchSize.max}; a framework's config: default 1)
@@ -35,6 +37,7 @@ class UsageError extends Error {}
 interface CliOptions {
   files: string[];
   json: boolean;
+  allLayers: boolean;
   mode: Mode;
   seed?: number;
   batchSize?: number;
@@ -46,7 +49,7 @@ function parseArgs(argv: string[]): CliOptions | 'help' {
   if (argv.includes('-h') || argv.includes('--help')) return 'help';
   const [command, ...rest] = argv;
   if (command !== 'analyze') throw new UsageError(command ? `unknown command '${command}'; expected: analyze` : 'missing command; expected: analyze');
-  const options: CliOptions = { files: [], json: false, mode: 'both', budget: { ...DEFAULT_BUDGET } };
+  const options: CliOptions = { files: [], json: false, allLayers: false, mode: 'both', budget: { ...DEFAULT_BUDGET } };
   /**
    * A whole number in decimal digits within [min, max]: not empty, no sign, exponent, hex or spaces (Number() would
    * read '' as 0, '0x10' as 16 and '1e3' as 1000, and a seed of 2³² would silently wrap in the generator).
@@ -60,6 +63,7 @@ function parseArgs(argv: string[]): CliOptions | 'help' {
     const arg = rest[i];
     switch (arg) {
       case '--json': options.json = true; break;
+      case '--all-layers': options.allLayers = true; break;
       case '--mode': {
         const m = rest[++i];
         if (m !== 'sampled' && m !== 'analytic' && m !== 'both') throw new UsageError(`--mode must be one of: sampled, analytic, both; got ${m ?? 'nothing'}`);
@@ -118,7 +122,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     reports.push(report);
     if (report.problems.some((p) => p.severity === 'error')) code = 2;
     else if (report.findings.some((f) => f.severity === 'error') && code === 0) code = 1;
-    if (!options.json) out(formatReport(report, pointerLocator(text), file) + '\n');
+    if (!options.json) out(formatReport(report, pointerLocator(text), file, { allLayers: options.allLayers }) + '\n');
   }
   if (options.json) out(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
   return code;

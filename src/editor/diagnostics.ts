@@ -77,7 +77,7 @@ export class NetworkDiagnostics implements vscode.Disposable {
     const start = performance.now();
     let report: Report;
     try {
-      report = analyze(text, { mode: 'analytic', file: vscode.workspace.asRelativePath(doc.uri) });
+      report = analyze(text, { mode: 'analytic', file: vscode.workspace.asRelativePath(doc.uri), blocks: false });
     } catch (err) {
       // An engine bug must not take the editor down: say so on the document instead.
       this.note(doc, `Init Inspector could not analyze this file (internal error: ${(err as Error).message})`);

@@ -6,12 +6,14 @@ import type { NetworkSpec } from './format/networkSpec';
 import { readNetwork } from './import/formats';
 import { buildPlan, type PlanNode } from './graph/plan';
 import { isWeightNode } from './graph/ops/weightLayer';
+import type { LinearPart } from './graph/ops/projection';
 import { nodeOp } from './graph/registry';
 import { type Location, pointerLocator } from './format/pointer';
 import type { Problem } from './format/problem';
 import { CancelledError, runSampled, type SampledLayer } from './sampled/runSampled';
 import { referenceBackend } from './backend/reference/referenceBackend';
 import type { Finding, LayerReport, Mode, Report } from './report/report';
+import { groupBlocks } from './report/blocks';
 import { applyWhatIf, type WhatIf } from './edit/whatIf';
 
 export interface AnalyzeOptions {
@@ -29,6 +31,8 @@ export interface AnalyzeOptions {
   whatIf?: WhatIf | null;
   /** The sequence length of an imported model's run (a Hugging Face config's; default 32, at most its positions). */
   tokens?: number;
+  /** Find the repeated blocks (`Report.blocks`); default true. The editor's warnings, which show none, skip them. */
+  blocks?: boolean;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -47,7 +51,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   const problems: Problem[] = [...parsed.problems];
   const source = parsed.source;
   const empty = (network: string, seed: number, batchSize: number): Report => ({
-    file: options.file ?? null, network, mode, seed, batchSize, layers: [], findings: [], problems, backend: null, cost: null, sampledRefused: null,
+    file: options.file ?? null, network, mode, seed, batchSize, layers: [], blocks: [], findings: [], problems, backend: null, cost: null, sampledRefused: null,
     timings: { parseMs: now() - t0, analyticMs: 0, sampledMs: 0 }, ...(source ? { source } : {}),
   });
   if (!parsed.network) return empty('', options.seed ?? 0, options.batchSize ?? 0);
@@ -96,11 +100,13 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   const showPredicted = mode !== 'sampled' || sampled === null;
   const layers = plan.ordered.map((node) => layerReport(node, sampled?.[node.index] ?? null, showPredicted ? predicted[node.index] : null));
   let findings = diagnose(plan, layers, network.input.std);
+  // Grouped before the findings and pointers are translated into an imported file's keys: by the generated layers.
+  const blocks = options.blocks === false ? [] : groupBlocks(plan.nodes, layers, findings);
   if (parsed.translateFinding) findings = mergeFindings(findings.map(parsed.translateFinding));
   for (const layer of layers) layer.path = toFile(layer.path);
   problems.push(...nonFiniteProblems(layers, pointerLocator(text)));
   return {
-    file: options.file ?? null, network: network.name, mode, seed: network.seed, batchSize: network.batchSize, layers, findings, problems,
+    file: options.file ?? null, network: network.name, mode, seed: network.seed, batchSize: network.batchSize, layers, blocks, findings, problems,
     backend: backendName, cost: { forwardFlops: cost.forwardFlops, totalFlops: cost.totalFlops, peakBytes: cost.peakBytes, weightCount: cost.weightCount, parameterCount: cost.parameterCount },
     sampledRefused, timings: { parseMs, analyticMs, sampledMs }, ...(source ? { source: { ...source, batchSize: network.batchSize } } : {}),
   };
@@ -137,6 +143,7 @@ function layerReport(node: PlanNode, s: SampledLayer | null, p: PredictedLayer |
     fanOut: weight ? weight.fanOut : null,
     activationFunction: act,
     init: weight ? { scheme: weight.initSpec.scheme, std: weight.init.std, label: weight.init.label, source: weight.initSpec.source, sampledStd: s?.weightStd ?? null } : null,
+    projections: projectionsOf(node),
     preActivation: s ? s.preActivation : null,
     activation: s ? s.activation : null,
     gradient: s ? { std: s.gradientStd } : null,
@@ -145,6 +152,18 @@ function layerReport(node: PlanNode, s: SampledLayer | null, p: PredictedLayer |
     attention: node.op === 'attention' || node.op === 'cross_attention' ? { logitStd: s?.attention?.logitStd ?? null, entropy: s?.attention?.entropy ?? null, predictedLogitStd: p?.logitStd ?? null } : null,
     loss: node.op === 'lm_head' ? { sampled: s?.loss ?? null, predicted: p?.loss ?? null, uniform: Math.log(node.outShape[node.outShape.length - 1]) } : null,
   };
+}
+
+/** The gated MLP's projections, in the order its node holds them. */
+const MLP_PROJECTIONS = ['gate', 'up', 'down'];
+
+/** Each weight of a layer with several (attention, cross-attention, gated MLP) and its init; null for other layers. */
+function projectionsOf(node: PlanNode): LayerReport['projections'] {
+  const parts = (node as PlanNode & { projections?: (LinearPart & { name?: string })[] }).projections;
+  if (!Array.isArray(parts)) return null;
+  return parts.map((p, i) => ({
+    name: p.name ?? MLP_PROJECTIONS[i] ?? String(i), shape: [p.rows, p.cols], scheme: p.initSpec.scheme, std: p.init.std, label: p.init.label, source: p.initSpec.source,
+  }));
 }
 
 /** Statistics that describe, not measure: never checked for overflow. */

@@ -5,6 +5,7 @@ export { readNetwork, detectNetworkFormat, isModelDescription } from './import/f
 export type { ImportedSource, ReadResult } from './import/importedNetwork';
 export { pointerLocator, type Location } from './format/pointer';
 export type { Report, LayerReport, Finding, Fix, Mode, Severity, FindingCode } from './report/report';
+export type { BlockGroup, BlockReport } from './report/blockReport';
 export { FINDING_CODES } from './report/report';
 export { RUN_BOUNDS, isValidSeed, isValidBatchSize } from './format/bounds';
 export type { Problem } from './format/problem';

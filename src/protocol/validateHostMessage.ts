@@ -15,11 +15,24 @@ function whatIfField(m: Record<string, unknown>): ReturnType<typeof validateWhat
   return validateWhatIf(raw) ?? undefined;
 }
 
-/** A report with the arrays and fields the panel reads: layers, findings, problems, network, mode, seed, batch size. */
+/**
+ * The report's repeated blocks as the panel reads them: groups with a pattern and blocks, each block a name and a
+ * range of layer rows inside the report (first ≤ last < the number of layers).
+ */
+function isBlockGroups(v: unknown, layerCount: number): boolean {
+  const isRow = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0 && (x as number) < layerCount;
+  return Array.isArray(v) && v.every((g) => isRecord(g) && isString(ownField(g, 'pattern')) && Number.isSafeInteger(ownField(g, 'layersPerBlock')) && (() => {
+    const blocks = ownField(g, 'blocks');
+    return Array.isArray(blocks) && blocks.length > 0 && blocks.every((b) => isRecord(b) && isString(ownField(b, 'name')) && isRow(ownField(b, 'firstLayer'))
+      && isRow(ownField(b, 'lastLayer')) && (ownField(b, 'firstLayer') as number) <= (ownField(b, 'lastLayer') as number));
+  })());
+}
+
+/** A report with the arrays and fields the panel reads: layers, blocks, findings, problems, network, mode, seed, batch size. */
 function isPanelReport(v: unknown): v is PanelReport {
   if (!hasReportShape(v)) return false;
   const layersOk = v.layers.every((l) => isRecord(l) && Number.isInteger(ownField(l, 'index')) && isString(ownField(l, 'name')));
-  return layersOk && isString(ownField(v, 'network')) && Number.isFinite(ownField(v, 'elapsedMs')) && validateRunSettings({ seed: ownField(v, 'seed'), batchSize: ownField(v, 'batchSize'), mode: ownField(v, 'mode') }) !== null;
+  return layersOk && isBlockGroups(ownField(v, 'blocks'), v.layers.length) && isString(ownField(v, 'network')) && Number.isFinite(ownField(v, 'elapsedMs')) && validateRunSettings({ seed: ownField(v, 'seed'), batchSize: ownField(v, 'batchSize'), mode: ownField(v, 'mode') }) !== null;
 }
 
 function isWeightLayerChoices(v: unknown): v is WeightLayerChoice[] {

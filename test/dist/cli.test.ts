@@ -39,14 +39,40 @@ suite('CLI', () => {
     const r = run(['analyze', example('residual-zero-last.net.json'), '--json', '--mode', 'analytic', '--seed', '5', '--batch-size', '8']);
     assert.equal(r.code, 0);
     const report = JSON.parse(r.out);
-    assert.deepEqual(Object.keys(report).slice(0, 9), ['file', 'network', 'mode', 'seed', 'batchSize', 'layers', 'findings', 'problems', 'backend']);
+    assert.deepEqual(Object.keys(report).slice(0, 10), ['file', 'network', 'mode', 'seed', 'batchSize', 'layers', 'blocks', 'findings', 'problems', 'backend']);
     assert.equal(report.seed, 5);
     assert.equal(report.batchSize, 8);
     const layer = report.layers[0];
-    for (const key of ['index', 'path', 'name', 'type', 'outputShape', 'fanIn', 'fanOut', 'init', 'preActivation', 'activation', 'gradient', 'weightGradient', 'predicted']) {
+    for (const key of ['index', 'path', 'name', 'type', 'outputShape', 'fanIn', 'fanOut', 'init', 'projections', 'preActivation', 'activation', 'gradient', 'weightGradient', 'predicted']) {
       assert.ok(key in layer, `layer has ${key}`);
     }
     assert.equal(layer.activation, null);
     assert.deepEqual(Object.keys(layer.predicted).sort(), ['activationMean', 'activationStd', 'approximate', 'approximateBy', 'chi', 'deadFraction', 'gradientApproximateBy', 'gradientStd', 'preActivationStd', 'saturatedFraction']);
+  });
+
+  test('repeated blocks are one row with each statistic\'s range over them; --all-layers lists every layer', () => {
+    const config = path.join(ROOT, 'test', 'fixtures', 'huggingFace', 'llama-3-8b.config.json');
+    const grouped = run(['analyze', config, '--mode', 'analytic']);
+    assert.equal(grouped.code, 0, grouped.err);
+    const report = JSON.parse(run(['analyze', config, '--mode', 'analytic', '--json']).out);
+    const blocks = report.blocks[0].blocks as { firstLayer: number; lastLayer: number; outputStd: { predicted: number }; gradientStd: { predicted: number } }[];
+    assert.equal(blocks.length, 32);
+    const rows = grouped.out.split('\n').filter((line) => /^  \d/.test(line));
+    // embed_tokens, the 32 blocks' row, norm and lm_head.
+    assert.equal(rows.length, 4, rows.join('\n'));
+    const fmt = (x: number): string => Number(x.toPrecision(3)).toString();
+    const range = (xs: number[]): string => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
+    const blockRow = rows[1].trim().split(/\s{2,}/);
+    assert.deepEqual(blockRow.slice(0, 4), [`${blocks[0].firstLayer}–${blocks[31].lastLayer}`, 'blocks layers.0–layers.31 ×32', '[32×4096]', 'std 0.02']);
+    assert.equal(blockRow[5], range(blocks.map((b) => b.outputStd.predicted)));
+    assert.equal(blockRow[7], range(blocks.map((b) => b.gradientStd.predicted)));
+    assert.match(grouped.out, /blocks layers\.0–layers\.31: 32 × 6 layers, residual\(rmsnorm, attention\) \+ residual\(rmsnorm, gated_mlp\); logit std [0-9.–]+ \(predicted\)/);
+    assert.doesNotMatch(grouped.out, /#\d+ layers\.\*\.self_attn: logit std/, 'no attention line per grouped layer');
+
+    const all = run(['analyze', config, '--mode', 'analytic', '--all-layers']);
+    const allRows = all.out.split('\n').filter((line) => /^  \d/.test(line));
+    assert.equal(allRows.length, report.layers.length);
+    assert.match(allRows[2], /^  2\s+layers\.\*\.self_attn \(attention\)\s+\[32×4096\]\s+q,k,v,o 0\.02\s/);
+    assert.equal(all.out.match(/^  #\d+ layers\.\*\.self_attn: logit std/gm)!.length, 32);
   });
 });

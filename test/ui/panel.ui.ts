@@ -74,8 +74,9 @@ export const tests: UiTest[] = [
         assert.equal(series.sampled.length, 6);
         assert.equal(series.predicted.length, 6);
         assert.equal(await frame.locator('#histograms canvas[data-ready="true"]').count(), 6);
-        // Every canvas has pixels drawn on it.
-        for (const canvas of await frame.locator('canvas').all()) {
+        // Every canvas shown has pixels drawn on it (the attention chart is hidden for networks without attention).
+        assert.equal(await frame.locator('#attention-chart').isHidden(), true);
+        for (const canvas of await frame.locator('canvas:visible').all()) {
           const painted = await canvas.evaluate((c: HTMLCanvasElement) => {
             const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
             let n = 0;

@@ -39,3 +39,14 @@ export function formatApproximate(approximate: boolean | undefined, by: number |
   // Rounded up, so that a bound just past 10% never reads as 10%.
   return ` ~±${by >= 10 ? '>999' : Math.ceil(100 * by)}%`;
 }
+
+/**
+ * The range of the finite values as the CLI's grouped rows and the panel's block rows print it: `0.082–0.3`, one
+ * number when both ends format alike, `empty` when there is none.
+ */
+export function formatRange(values: readonly (number | null | undefined)[], empty = '–'): string {
+  const xs = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  if (xs.length === 0) return empty;
+  const [lo, hi] = [formatNumber(Math.min(...xs)), formatNumber(Math.max(...xs))];
+  return lo === hi ? lo : `${lo}–${hi}`;
+}

@@ -2,6 +2,7 @@ import type { PredictedLayer } from '../meanField/signal';
 import type { OutputStats } from '../sampled/layerStats';
 import type { Problem } from '../format/problem';
 import type { ImportedSource } from '../import/importedNetwork';
+import type { BlockGroup } from './blockReport';
 
 export type Mode = 'sampled' | 'analytic' | 'both';
 export type Severity = 'error' | 'warning' | 'info';
@@ -20,7 +21,11 @@ export interface LayerReport {
   activationFunction: string | null;
   init: {
     scheme: string;
-    /** Std of the weights the init produces (multiplier included), from its formula. */
+    /**
+     * Std of the distribution the weights are drawn from (multiplier included), exactly: σ·√(1 + (αφ(α) − βφ(β))/Z −
+     * ((φ(α) − φ(β))/Z)²) for a normal truncated to [a, b], (high − low)/√12 for a uniform, gain/√max(rows, cols) for
+     * an orthogonal matrix (`resolveInit.ts`).
+     */
     std: number;
     label: string;
     /** "layer", "defaults", or "assumed" when nothing was declared and PyTorch's default was used. */
@@ -28,6 +33,12 @@ export interface LayerReport {
     /** Std of the weights actually sampled (sampled mode). */
     sampledStd: number | null;
   } | null;
+  /**
+   * A layer with several weights (attention's q, k, v or fused qkv, and o; a gated MLP's gate, up and down): each
+   * weight's name, shape [out, in] and init, whose `std` is that of the distribution drawn (truncation and multiplier
+   * included, as `init.std`); null for other layers.
+   */
+  projections: { name: string; shape: number[]; scheme: string; std: number; label: string; source: 'layer' | 'defaults' | 'assumed' }[] | null;
   preActivation: { mean: number; std: number } | null;
   activation: (OutputStats & { distinctUnits: number | null }) | null;
   gradient: { std: number } | null;
@@ -89,6 +100,11 @@ export interface Report {
   seed: number;
   batchSize: number;
   layers: LayerReport[];
+  /**
+   * The repeated blocks among the layers (a repeat's copies, an imported model's per-layer blocks, a transformer's
+   * attention + MLP pair), each summarised (`blocks.ts`); empty when nothing repeats.
+   */
+  blocks: BlockGroup[];
   findings: Finding[];
   problems: Problem[];
   /** The compute backend of the sampled run (null when none ran). */

@@ -6,10 +6,12 @@ import { validateHostToWebview } from '../../../src/protocol/validateHostMessage
 type Example<M extends { type: string }> = { [K in M['type']]: Extract<M, { type: K }> };
 type Variants<M extends { type: string }> = { [K in M['type']]: [string, unknown][] };
 
-const text = JSON.stringify({ input: { shape: [8] }, batch_size: 4, layers: [{ type: 'dense', units: 8, activation: 'tanh', init: { scheme: 'normal', std: 0.01 } }, { type: 'dense', units: 2 }] });
+const text = JSON.stringify({ input: { shape: [8] }, batch_size: 4, layers: [{ type: 'dense', units: 8, activation: 'tanh', init: { scheme: 'normal', std: 0.01 } },
+  { type: 'repeat', times: 2, layers: [{ type: 'residual', layers: [{ type: 'dense', units: 8 }, { type: 'dense', units: 8 }] }] }, { type: 'dense', units: 2 }] });
 const { file: _file, timings: _timings, cost, ...rest } = analyze(text, { mode: 'analytic' });
 const report: PanelReport = { ...rest, cost: cost && { forwardFlops: cost.forwardFlops, peakBytes: cost.peakBytes }, elapsedMs: 3 };
 const settings = { seed: 0, batchSize: 4, mode: 'analytic' as const };
+assert.equal(report.blocks[0].blocks.length, 2, 'the example report has repeated blocks');
 
 /** One valid message of every host → webview type, as the panel sends them; a new type does not compile until it has one. */
 const valid: Example<HostToWebview> = {
@@ -32,6 +34,10 @@ const malformed: Variants<HostToWebview> = {
     ['no report', { ...valid.analysisComputed, report: null }],
     ['a report without layers', { ...valid.analysisComputed, report: { ...report, layers: undefined } }],
     ['a layer without its index', { ...valid.analysisComputed, report: { ...report, layers: [{ name: 'x' }] } }],
+    ['a report without blocks', { ...valid.analysisComputed, report: { ...report, blocks: undefined } }],
+    ['a block past the last layer', { ...valid.analysisComputed, report: { ...report, blocks: [{ ...report.blocks[0], blocks: [{ ...report.blocks[0].blocks[0], lastLayer: report.layers.length }] }] } }],
+    ['a block ending before it starts', { ...valid.analysisComputed, report: { ...report, blocks: [{ ...report.blocks[0], blocks: [{ ...report.blocks[0].blocks[1], lastLayer: 1 }] }] } }],
+    ['a group without blocks', { ...valid.analysisComputed, report: { ...report, blocks: [{ ...report.blocks[0], blocks: [] }] } }],
     ['a target that is no pointer', { ...valid.analysisComputed, weightLayers: [{ path: 'layers/0', label: 'dense' }] }],
     ['constructor as what-if scheme', { ...valid.analysisComputed, whatIf: { target: 'all', scheme: 'constructor', multiplier: 1 } }],
     ['no engine time', { ...valid.analysisComputed, engineMs: undefined }],
