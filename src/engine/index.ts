@@ -1,7 +1,7 @@
 /** The engine's public surface, for the extension host, the worker, the CLI and the tests. */
 export { analyze, type AnalyzeOptions } from './analyze';
 export { parseNetwork, isNetworkDescription, type ParseResult } from './format/parseNetwork';
-export { readNetwork, detectNetworkFormat, isModelDescription } from './import/formats';
+export { readNetwork, readNetworkBytes, isZip, detectNetworkFormat, isModelDescription } from './import/formats';
 export type { ImportedSource, ReadResult } from './import/importedNetwork';
 export { pointerLocator, type Location } from './format/pointer';
 export type { Report, LayerReport, Finding, Fix, Mode, Severity, FindingCode } from './report/report';
