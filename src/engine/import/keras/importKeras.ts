@@ -3,7 +3,7 @@ import type { JsonStep } from '../../format/pointer';
 import { parseNetwork } from '../../format/parseNetwork';
 import { childPointer, LineIndex, type Problem } from '../../format/problem';
 import { Reader } from '../../format/reader';
-import { buildPlan } from '../../graph/plan';
+import { buildPlan, type Plan } from '../../graph/plan';
 import type { ImportOptions, ReadResult } from '../importedNetwork';
 import { NativeDocument } from '../nativeDocument';
 import { foldPadding, type KerasContext } from './kerasLayers';
@@ -11,8 +11,8 @@ import { convertModel } from './kerasModel';
 import { type KerasWriter, kerasWriter } from './kerasWriter';
 import { translateKerasFinding } from './translateKerasFinding';
 
-/** The batch of an imported Keras run (as the Hugging Face importer's). */
-const KERAS_BATCH = 1;
+/** The batch of an imported Keras run: 8 samples, enough that a unit dead for the whole batch is not chance (2⁻⁸). */
+const KERAS_BATCH = 8;
 /** Token ids per sequence when an Embedding input leaves its length open (None). */
 const DEFAULT_TOKENS = 32;
 
@@ -28,7 +28,7 @@ export function isKerasModel(topLevel: ReadonlyMap<string, JsonStep>): boolean {
 /** Whether a text is a whole Keras model written as one JSON string (`json.dump(model.to_json())`). */
 export function isDoubleEncodedKeras(text: string): boolean {
   const start = text.trimStart();
-  return start.startsWith('"') && /^"\{\\"(class_name|module)\\"/.test(start);
+  return start.startsWith('"{') && text.includes('\\"class_name\\"');
 }
 
 /** Whether a JSON object's top-level keys make it a TF.js layers-model `model.json` (or a graph model, refused). */
@@ -152,7 +152,8 @@ export function importKeras(text: string, options: KerasImportOptions = {}): Rea
     // The generated document is the importer's: a problem in it (a shape Keras allows and the engine does not, a
     // bug) is reported at the Keras layer it comes from.
     const lines = new LineIndex(text);
-    const internal: Problem[] = parsed.problems.map((p) => {
+    const planned = parsed.network ? buildPlan(parsed.network) : null;
+    const internal: Problem[] = [...parsed.problems, ...(planned?.errors ?? []).map((e) => ({ path: e.path, message: e.message, severity: 'error' as const, line: 1, column: 1, offset: 0, length: 0 }))].map((p) => {
       const at = map.toSource(p.path);
       const node = locate(root, at) ?? root;
       return { ...p, path: at, offset: node.offset, length: node.length, ...lines.position(node.offset), message: `${p.message.replace(/ at \/[^\s;,)]*/g, '')} (in the network Init Inspector built from the Keras layer at ${at || '/'})` };
@@ -160,7 +161,7 @@ export function importKeras(text: string, options: KerasImportOptions = {}): Rea
     if (internal.length > 0 || !parsed.network) return fail([...r.problems, ...internal]);
     const notes = [...ctx.notes];
     if (options.within) notes.unshift(`read from ${options.within}`);
-    const statistics = bnStatistics(parsed.network);
+    const statistics = bnStatistics(planned?.plan ?? null);
     const uncounted = statistics + ctx.omittedParameters;
     if (uncounted > 0) notes.push(`Keras' model.summary() total also counts ${uncounted} parameters the engine's count leaves out (BatchNormalization's moving mean and variance${ctx.omittedParameters > 0 ? ', the layers left out' : ''})`);
     return {
@@ -193,8 +194,7 @@ function locate(root: Node, pointer: string): Node | undefined {
 }
 
 /** Moving mean and variance of every batchnorm, which Keras counts as (non-trainable) parameters: 2 per channel. */
-function bnStatistics(network: NonNullable<ReturnType<typeof parseNetwork>['network']>): number {
-  const { plan } = buildPlan(network);
+function bnStatistics(plan: Plan | null): number {
   return (plan?.ordered ?? []).filter((n) => n.op === 'batchnorm').reduce((sum, n) => sum + 2 * (n.inShape.length === 3 ? n.inShape[0] : n.inShape[n.inShape.length - 1]), 0);
 }
 
