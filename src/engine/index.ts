@@ -2,6 +2,7 @@
 export { analyze, type AnalyzeOptions } from './analyze';
 export { parseNetwork, isNetworkDescription, type ParseResult } from './format/parseNetwork';
 export { readNetwork, readNetworkBytes, isZip, detectNetworkFormat, isModelDescription } from './import/formats';
+export { kerasZipText } from './import/keras/kerasZip';
 export type { ImportedSource, ReadResult } from './import/importedNetwork';
 export { pointerLocator, type Location } from './format/pointer';
 export type { Report, LayerReport, Finding, Fix, Mode, Severity, FindingCode } from './report/report';

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { isKerasZipFile, type ModelText, readModelText } from './modelText';
 import { applyFixes, INIT_SCHEMES, pointerLocator, readNetwork, type Report, type WhatIf, whatIfFixes } from '../engine';
 import { AnalysisCancelled, type AnalysisRunner } from '../worker/analysisRunner';
 import type { AnalysisComputed, HostToWebview, PanelReport, PanelState, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
@@ -126,7 +127,7 @@ export class AnalysisPanel implements vscode.Disposable {
   private async reshowLast(): Promise<boolean> {
     const last = this.lastComputed;
     if (!last || last.key !== this.runKey()) return false;
-    const doc = await vscode.workspace.openTextDocument(this.fileUri);
+    const doc = await readModelText(this.fileUri);
     if (doc.version !== last.version) return false;
     this.post(last.message);
     return true;
@@ -140,7 +141,7 @@ export class AnalysisPanel implements vscode.Disposable {
   /** A new panel starts from the file's own seed and batch size. */
   private async resolveDefaults(): Promise<void> {
     if (this.settings.batchSize !== 0) return;
-    const network = await vscode.workspace.openTextDocument(this.fileUri).then((d) => readNetwork(d.getText()).network, () => null);
+    const network = await readModelText(this.fileUri).then((d) => readNetwork(d.text).network, () => null);
     this.settings = { ...this.settings, seed: network?.seed ?? 0, batchSize: network?.batchSize ?? 64 };
   }
 
@@ -152,15 +153,15 @@ export class AnalysisPanel implements vscode.Disposable {
     this.cancel?.cancel();
     const cancel = new vscode.CancellationTokenSource();
     this.cancel = cancel;
-    let doc: vscode.TextDocument;
+    let doc: ModelText;
     try {
-      doc = await vscode.workspace.openTextDocument(this.fileUri);
+      doc = await readModelText(this.fileUri);
     } catch (err) {
       this.post({ type: 'analysisFailed', runId, message: `cannot open ${this.fileUri.fsPath}: ${(err as Error).message}` });
       return;
     }
     const version = doc.version;
-    const text = doc.getText();
+    const text = doc.text;
     this.post({ type: 'analysisStarted', runId });
     const started = Date.now();
     try {
@@ -186,6 +187,8 @@ export class AnalysisPanel implements vscode.Disposable {
   }
 
   private async revealPath(path: string): Promise<void> {
+    // A .keras zip is binary: there is no text to reveal a key in.
+    if (isKerasZipFile(this.fileUri)) return;
     const doc = await vscode.workspace.openTextDocument(this.fileUri);
     const loc = pointerLocator(doc.getText())(path);
     const range = rangeOf(doc, loc.offset, loc.length);
@@ -195,6 +198,10 @@ export class AnalysisPanel implements vscode.Disposable {
   /** Writes the what-if into the file as one undoable edit, then drops it (the file now says it). */
   async applyWhatIf(): Promise<boolean> {
     if (!this.whatIf) return false;
+    if (isKerasZipFile(this.fileUri)) {
+      void vscode.window.showWarningMessage('Init Inspector: a what-if cannot be written into a .keras zip; change the initializers in the code that builds the model, or in an exported model.to_json().');
+      return false;
+    }
     const doc = await vscode.workspace.openTextDocument(this.fileUri);
     const read = readNetwork(doc.getText());
     if (read.source) {

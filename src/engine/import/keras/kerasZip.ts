@@ -38,3 +38,26 @@ export function readKerasZip(bytes: Uint8Array, options: ImportOptions = {}): Re
   const result = importKeras(strFromU8(files[CONFIG]), { ...options, containerVersion: version, within: `${CONFIG} inside this .keras zip${version ? ` (Keras ${version})` : ''}` });
   return { ...result, problems: result.problems.map((p) => ({ ...p, message: `${CONFIG}${p.path ? `#${p.path}` : ''}, line ${p.line}: ${p.message}` })) };
 }
+
+/**
+ * The text a `.keras` zip is analyzed from by the host and its engine worker (which take text): the zip's
+ * `config.json` with the `keras_version` of its `metadata.json` added as a top-level key (the key Keras 2 files carry,
+ * which `importKeras` reads), or null when the zip has no readable `config.json`. Offsets in it are not the file's:
+ * the host shows no diagnostics for a `.keras` file.
+ */
+export function kerasZipText(bytes: Uint8Array): string | null {
+  try {
+    const files = unzipSync(bytes, { filter: (f) => f.name === CONFIG || f.name === METADATA });
+    if (!files[CONFIG]) return null;
+    const config = strFromU8(files[CONFIG]);
+    let version: unknown = null;
+    try {
+      version = files[METADATA] ? (JSON.parse(strFromU8(files[METADATA])) as { keras_version?: unknown }).keras_version : null;
+    } catch {
+      version = null;
+    }
+    return typeof version === 'string' && !config.includes('"keras_version"') ? config.replace(/^\s*\{/, `{"keras_version": ${JSON.stringify(version)}, `) : config;
+  } catch {
+    return null;
+  }
+}
