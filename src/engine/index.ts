@@ -13,6 +13,7 @@ export { DEFAULT_BUDGET, MAX_BUDGET, type Budget } from './sampled/cost';
 export { FINDING_THRESHOLDS } from './findings/thresholds';
 export { fixEdits, applyFixes, inlineJson, type TextEdit } from './edit/applyFix';
 export { applyWhatIf, whatIfFixes, isWhatIfScheme, type WhatIf } from './edit/whatIf';
+export { whatIfFixesInFile } from './import/whatIfInFile';
 export type { NetworkSpec } from './format/networkSpec';
 export { INIT_SCHEMES } from './init/initSpec';
 export { createWasmBackend, wasmSimdSupported } from './backend/wasm/wasmBackend';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { isKerasZipFile, type ModelText, readModelText } from './modelText';
-import { applyFixes, INIT_SCHEMES, pointerLocator, readNetwork, type Report, type WhatIf, whatIfFixes } from '../engine';
+import { applyFixes, INIT_SCHEMES, pointerLocator, readNetwork, type Report, type WhatIf, whatIfFixesInFile } from '../engine';
 import { AnalysisCancelled, type AnalysisRunner } from '../worker/analysisRunner';
 import type { AnalysisComputed, HostToWebview, PanelReport, PanelState, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
 import { rangeOf, wholeDocument } from '../editor/networkDocument';
@@ -204,17 +204,17 @@ export class AnalysisPanel implements vscode.Disposable {
     }
     const doc = await vscode.workspace.openTextDocument(this.fileUri);
     const read = readNetwork(doc.getText());
-    if (read.source) {
-      // A framework's file sets its init in the framework's code, not per layer: there is no init key to write.
-      void vscode.window.showWarningMessage(`Init Inspector: a what-if cannot be written into this ${read.source.family} config: its init lives in the model's code; the findings give the change to make there.`);
-      return false;
-    }
-    const network = read.network;
-    if (!network) {
+    if (!read.network) {
       void vscode.window.showErrorMessage('Init Inspector: the file has problems; fix them before applying the what-if.');
       return false;
     }
-    const updated = applyFixes(doc.getText(), whatIfFixes(network, this.whatIf));
+    const fixes = whatIfFixesInFile(read, this.whatIf);
+    if (!fixes) {
+      // A Hugging Face config sets its init in the framework's code, not per layer: there is no init key to write.
+      void vscode.window.showWarningMessage(`Init Inspector: a what-if cannot be written into this ${read.source?.family ?? ''} config: its init lives in the model's code; the findings give the change to make there.`);
+      return false;
+    }
+    const updated = applyFixes(doc.getText(), fixes);
     const edit = new vscode.WorkspaceEdit();
     edit.replace(this.fileUri, wholeDocument(doc), updated);
     const applied = this.whatIf;

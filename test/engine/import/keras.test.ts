@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
-import { analyze, applyFixes, detectNetworkFormat, readNetwork, readNetworkBytes } from '../../../src/engine';
+import { analyze, applyFixes, detectNetworkFormat, readNetwork, readNetworkBytes, whatIfFixesInFile } from '../../../src/engine';
 import { kerasFans, kerasInitStd, initOf } from '../../../src/engine/import/keras/initializers';
 import { kerasWriter } from '../../../src/engine/import/keras/kerasWriter';
 import { KERAS_TRUNCATION_STD } from '../../../src/engine/init/resolveInit';
@@ -118,6 +118,21 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
       const std = f.alternatives.find((a) => /\/kernel_initializer\/config\/stddev$/.test(a.path));
       assert.ok(std && typeof std.value === 'number' && Math.abs(std.value - Math.sqrt(2 / 64)) < 1e-3, name);
     }
+  });
+
+  test('what-if on a Keras file: the run changes the layer the pointer names, and writing it back sets its kernel_initializer in the file\'s form', () => {
+    const text = fixture('keras2-sequential-cnn.json');
+    const whatIf = { target: '/config/layers/6', scheme: 'kaiming_normal', multiplier: 1 };
+    const report = analyze(text, { mode: 'analytic', whatIf });
+    const conv2 = report.layers.find((l) => l.path === '/config/layers/6' && l.init)!;
+    assert.ok(Math.abs(conv2.init!.std - Math.sqrt(2 / 72)) < 1e-12);
+    const fixes = whatIfFixesInFile(readNetwork(text), whatIf)!;
+    assert.deepEqual(fixes.map((f) => [f.path, f.value]), [['/config/layers/6/config/kernel_initializer', { class_name: 'HeNormal', config: { seed: null } }]]);
+    const written = analyze(applyFixes(text, fixes), { mode: 'analytic' }).layers.find((l) => l.path === '/config/layers/6' && l.init)!;
+    // HeNormal: Keras' truncated normal, σ divided by 0.8796, so its std is √(2/72) to the truncation's precision.
+    assert.ok(Math.abs(written.init!.std / Math.sqrt(2 / 72) - 1) < 1e-9);
+    // The target "all" rewrites every kernel (the two Conv2D and the Dense).
+    assert.equal(whatIfFixesInFile(readNetwork(text), { ...whatIf, target: 'all' })!.length, 3);
   });
 
   test('a whole model written as one JSON string (double-encoded) is read, its problems placed inside the string', () => {
