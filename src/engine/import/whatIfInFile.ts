@@ -18,7 +18,8 @@ export function whatIfFixesInFile(read: ReadResult, whatIf: WhatIf): Fix[] | nul
   const out: Fix[] = [];
   for (const fix of fixes) {
     // A what-if is not a finding; the translation only reads its fix (init-activation-mismatch asks for no overall scale).
-    const carrier: Finding = { code: 'init-activation-mismatch', severity: 'info', path: fix.path, layer: null, copies: 1, message: fix.description, fix, alternatives: [], related: [] };
+    const described = { ...fix, description: fix.description.replace(/\/\S*/, (p) => read.map!.toSource(p) || p) };
+    const carrier: Finding = { code: 'init-activation-mismatch', severity: 'info', path: fix.path, layer: null, copies: 1, message: described.description, fix: described, alternatives: [], related: [] };
     const translated = read.translateFinding(carrier).fix;
     if (!translated) return null;
     out.push(translated);

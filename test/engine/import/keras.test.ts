@@ -21,6 +21,7 @@ const FIXTURES: { file: string; format: string; summary: number; why: string }[]
   { file: 'keras2-functional-resnet.json', format: 'keras', summary: 20_282, why: 'stem 27·16 + BN 64; block 1: 2·(144·16 + BN 64); block 2: 144·32 + 288·32 + 2·BN 128; shortcut 16·32 + BN 128; Dense 32·10 + 10' },
   { file: 'keras3-functional-residual-mlp.json', format: 'keras', summary: 137_290, why: '64·64 + 64 + LN 128 + 4·(64·256 + 256 + 256·64 + 64) + 64·10 + 10' },
   { file: 'keras3-sequential-embedding.json', format: 'keras', summary: 32_513, why: '1000·32 + 16·32·1 + 1' },
+  { file: 'keras2.13-functional-mobile-block.json', format: 'keras', summary: 1_844, why: 'conv 27·16 + BN 64; depthwise 9·16 + BN 64; 1×1 conv 16·16 + BN 64; separable 9·16 + 16·32 + 32; Dense 32·4 + 4' },
   { file: 'tfjs-layers-mlp.model.json', format: 'tfjs', summary: 577, why: '16·32 + 32 + 32·1 + 1' },
   { file: 'tfjs-converted-keras3.model.json', format: 'tfjs', summary: 272, why: '16·16 + 16' },
 ];
@@ -135,6 +136,28 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.equal(whatIfFixesInFile(readNetwork(text), { ...whatIf, target: 'all' })!.length, 3);
   });
 
+  test('DepthwiseConv2D and SeparableConv2D: a depthwise conv2d with Keras\' fans (fan_in kh·kw·C), ZeroPadding2D ((0, 1), (0, 1)) folded into the next conv; what-if and fixes keep the std asked', () => {
+    const text = fixture('keras2.13-functional-mobile-block.json');
+    const read = readNetwork(text);
+    const layers = read.network!.layers as unknown as { type: string; padding?: unknown; depthMultiplier?: number | null }[];
+    assert.deepEqual(layers[0].padding, [[0, 1], [0, 1]]);
+    const report = analyze(text, { mode: 'analytic' });
+    const at = (p: string): number[] => report.layers.filter((l) => l.path === p && l.init).map((l) => l.init!.std);
+    // GlorotUniform on a (3, 3, 16, 1) kernel: Keras' fans (144, 9), std √(2/153); σ²·9 = 2/(C + 1) (formats.md §1.6).
+    assert.ok(Math.abs(at('/config/layers/5')[0] - Math.sqrt(2 / 153)) < 1e-12);
+    assert.ok(Math.abs(at('/config/layers/5')[0] ** 2 * 9 - 2 / 17) < 1e-12);
+    // The separable conv: its depthwise part likewise, its pointwise (1, 1, 16, 32) GlorotUniform √(2/48).
+    const separable = at('/config/layers/11');
+    assert.equal(separable.length, 2);
+    assert.ok(Math.abs(separable[0] - Math.sqrt(2 / 153)) < 1e-12 && Math.abs(separable[1] - Math.sqrt(2 / 48)) < 1e-12);
+    // He normal asked for the depthwise kernel (std √(2/9) for its 9 taps) is VarianceScaling(2·16, fan_in) in Keras' fans.
+    const fixes = whatIfFixesInFile(read, { target: '/config/layers/5', scheme: 'kaiming_normal', multiplier: 1 })!;
+    assert.equal(fixes[0].path, '/config/layers/5/config/depthwise_initializer');
+    assert.deepEqual(fixes[0].value, { module: 'keras.initializers', class_name: 'VarianceScaling', config: { scale: 32, mode: 'fan_in', distribution: 'truncated_normal', seed: null }, registered_name: null });
+    const after = analyze(applyFixes(text, fixes), { mode: 'analytic' }).layers.find((l) => l.path === '/config/layers/5' && l.init)!;
+    assert.ok(Math.abs(after.init!.std / Math.sqrt(2 / 9) - 1) < 1e-9);
+  });
+
   test('a whole model written as one JSON string (double-encoded) is read, its problems placed inside the string', () => {
     const inner = fixture('keras2-functional-resnet.json');
     const outer = JSON.stringify(inner);
@@ -171,7 +194,7 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.match(at(withLayer('Lambda')).message, /Lambda layer runs Python code, which Init Inspector never executes/);
     assert.equal(at(withLayer('Lambda')).path, '/config/layers/9/class_name');
     assert.match(at(withLayer('MyCustomLayer')).message, /unknown Keras layer 'MyCustomLayer'/);
-    assert.match(at(withLayer('DepthwiseConv2D')).message, /DepthwiseConv2D is not supported yet/);
+    assert.match(at(withLayer('MultiHeadAttention')).message, /MultiHeadAttention is not supported yet/);
     const graph = JSON.stringify({ format: 'graph-model', generatedBy: '2.3.0', modelTopology: { node: [{ name: 'x', op: 'Placeholder' }] } });
     assert.equal(detectNetworkFormat(graph), 'tfjs');
     assert.match(at(graph).message, /graph model .* no layers and no initializers/);

@@ -18,13 +18,15 @@ const EXPECTED: Record<string, { summary: number } | { refused: RegExp }> = {
   // ResNet-18 on 96×96×3 with Dense 8, every conv and BatchNormalization counted from the file's shapes.
   'keras2.11-functional-resnet18-double-encoded.json': { summary: 11_195_016 },
   'keras2.13-functional-efficientnet-mha.json': { refused: /is not supported yet by Init Inspector/ },
-  'keras2.2-functional-mobilenet.json': { refused: /DepthwiseConv2D is not supported yet/ },
+  // MobileNet v1's classifier reshapes the pooled vector to a 1×1 map for a 1×1 conv.
+  'keras2.2-functional-mobilenet.json': { refused: /the Keras layer Reshape is not supported yet/ },
   // 28×28 → Flatten 784 → Dense 1024, 512, 256, 128, 10.
   'keras3-sequential-mlp.json': { summary: 785 * 1024 + 1025 * 512 + 513 * 256 + 257 * 128 + 129 * 10 },
   'keras3-subclassed-nested.keras': { refused: /'NestedDenseModel' at \/class_name is a subclassed Keras model/ },
   // 28×28×1: conv 32 → pool → conv 64 → pool → conv 64 → 3·3·64 = 576 → Dense 64 → Dense 10.
   'keras3.8-sequential-cnn.config.json': { summary: 320 + 18_496 + 36_928 + 577 * 64 + 65 * 10 },
-  'tfjs-keras3.8-sequential-mobilenetv2.model.json': { refused: /DepthwiseConv2D is not supported yet/ },
+  // MobileNetV2 (a nested Functional, 17 DepthwiseConv2D, 10 Add) + Conv2D 32, Dense 128, Dense 5: the weightsManifest's sum.
+  'tfjs-keras3.8-sequential-mobilenetv2.model.json': { summary: 2_631_525 },
   // Dense 8 → 50 → 50 → 1 (also the weightsManifest's sum).
   'tfjs-layers-sequential-mlp.model.json': { summary: 9 * 50 + 51 * 50 + 51 },
 };

@@ -6,6 +6,8 @@ import { Reader } from '../../format/reader';
 import { buildPlan, type Plan } from '../../graph/plan';
 import type { ImportOptions, ReadResult } from '../importedNetwork';
 import { NativeDocument } from '../nativeDocument';
+import type { WeightNode } from '../../graph/ops/weightLayer';
+import { kerasFans, nativeInit } from './initializers';
 import { foldPadding, type KerasContext } from './kerasLayers';
 import { convertModel } from './kerasModel';
 import { type KerasWriter, kerasWriter } from './kerasWriter';
@@ -135,7 +137,7 @@ export function importKeras(text: string, options: KerasImportOptions = {}): Rea
     }
     const writer: KerasWriter = kerasWriter(version, text.includes('"registered_name"'), tfjsNative);
     const doc = new NativeDocument();
-    const ctx: KerasContext = { r, doc, writer, notes: new Set(), omittedParameters: 0, inits: new Map(), initPointers: new WeakMap() };
+    const ctx: KerasContext = { r, doc, writer, notes: new Set(), omittedParameters: 0, inits: new Map(), initPointers: new WeakMap(), deferred: [] };
     if (!r.object(model, modelPointer, 'the model')) return fail(r.problems);
     const converted = convertModel(ctx, model, modelPointer);
     if (!converted) return fail(r.problems);
@@ -147,8 +149,22 @@ export function importKeras(text: string, options: KerasImportOptions = {}): Rea
     const className = String(r.prop(model, 'class_name')?.value);
     const modelName = nameNode?.type === 'string' ? String(nameNode.value) : className;
     const document = { name: `${modelName} (${className}, ${writer.label})`, input, batch_size: KERAS_BATCH, seed: 0, layers };
-    const { text: nativeText, map } = doc.build(document);
-    const parsed = parseNetwork(nativeText);
+    let { text: nativeText, map } = doc.build(document);
+    let parsed = parseNetwork(nativeText);
+    if (ctx.deferred.length > 0 && parsed.network) {
+      // Second pass: the inits that need a layer's input channels, from the engine's plan of the first.
+      const first = buildPlan(parsed.network).plan;
+      for (const d of ctx.deferred) {
+        const at = pathOf(document, d.layer);
+        const node = first?.ordered.find((n) => n.path === at) as WeightNode | undefined;
+        if (!node) continue;
+        const fans = kerasFans(d.kernel(node.inShape[0]));
+        d.layer.init = nativeInit(d.init, fans);
+        d.origin.values = { keras_fan_in: fans.fanIn, keras_fan_out: fans.fanOut, fan_in: node.fanIn, fan_out: node.fanOut };
+      }
+      ({ text: nativeText, map } = doc.build(document));
+      parsed = parseNetwork(nativeText);
+    }
     // The generated document is the importer's: a problem in it (a shape Keras allows and the engine does not, a
     // bug) is reported at the Keras layer it comes from.
     const lines = new LineIndex(text);
@@ -179,6 +195,17 @@ export function importKeras(text: string, options: KerasImportOptions = {}): Rea
     outer.reportAt(0, 0, `internal error while importing the Keras model: ${err instanceof Error ? err.message : String(err)}`);
     return fail(outer.problems);
   }
+}
+
+/** The JSON pointer of an object inside a document (found by identity), or null. */
+function pathOf(root: unknown, target: object, at = ''): string | null {
+  if (root === target) return at;
+  if (root === null || typeof root !== 'object') return null;
+  for (const [k, v] of Array.isArray(root) ? root.entries() : Object.entries(root)) {
+    const found = pathOf(v, target, childPointer(at, k));
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 /** The node at a JSON pointer (its deepest existing prefix). */

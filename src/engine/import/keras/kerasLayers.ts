@@ -2,7 +2,7 @@ import type { Node } from 'jsonc-parser';
 import { childPointer } from '../../format/problem';
 import type { Reader } from '../../format/reader';
 import type { NativeDocument, Origin } from '../nativeDocument';
-import { describeKerasInit, kerasFans, nativeInit, readKerasInit, type ReadInit } from './initializers';
+import { describeKerasInit, type KerasInit, kerasFans, nativeInit, readKerasInit, type ReadInit } from './initializers';
 import type { KerasWriter } from './kerasWriter';
 
 /** What converting a Keras model shares: the reader of the file, the document written, the writer, the notes. */
@@ -17,6 +17,11 @@ export interface KerasContext {
   inits: Map<string, ReadInit>;
   /** The pointer of each generated weight layer's kernel initializer (a projection shortcut's fix goes there). */
   initPointers: WeakMap<object, string>;
+  /**
+   * Inits that need the layer's input channels, known once the engine has planned the network: a depthwise kernel
+   * drawn with Keras' fans (kh·kw·C, kh·kw·depth_multiplier), which differ from the engine's (PyTorch's).
+   */
+  deferred: { layer: Record<string, unknown>; origin: Origin; init: KerasInit; kernel: (channels: number) => number[] }[];
 }
 
 /** One Keras layer entry: its class, its config node and the pointers of both. */
@@ -32,7 +37,7 @@ export interface KerasLayer {
 /** A zero padding waiting to be folded into the convolution after it (the engine's conv2d pads itself). */
 export interface PendingPadding {
   type: '__zero_padding';
-  padding: [number, number];
+  padding: [[number, number], [number, number]];
   pointer: string;
   node: Node;
 }
@@ -115,11 +120,11 @@ function requireDefault(ctx: KerasContext, layer: KerasLayer, key: string, ok: (
 const ones = (v: unknown): boolean => v === 1 || (Array.isArray(v) && v.every((x) => x === 1));
 
 /** The kernel and bias of a Dense or Conv2D as the engine's `init` and `bias`, with their pointers. */
-function weights(ctx: KerasContext, layer: KerasLayer, kernelKey: string): { init: unknown; bias: unknown; kernel: ReadInit; keys: Record<string, string> } | undefined {
+function weights(ctx: KerasContext, layer: KerasLayer, kernelKey: string, useBiasAllowed = true): { init: unknown; bias: unknown; kernel: ReadInit; keys: Record<string, string> } | undefined {
   const kernel = readKerasInit(ctx.r, layer.config, layer.configPointer, kernelKey, 'GlorotUniform', ctx.writer);
   const useBias = ctx.r.prop(layer.config, 'use_bias');
-  const biasInit = useBias?.value === false ? null : readKerasInit(ctx.r, layer.config, layer.configPointer, 'bias_initializer', 'Zeros', ctx.writer);
-  if (!kernel || biasInit === undefined || (useBias?.value !== false && !biasInit)) return undefined;
+  const biasInit = useBias?.value === false || !useBiasAllowed ? null : readKerasInit(ctx.r, layer.config, layer.configPointer, 'bias_initializer', 'Zeros', ctx.writer);
+  if (!kernel || biasInit === undefined || (useBias?.value !== false && useBiasAllowed && !biasInit)) return undefined;
   let bias: unknown = false;
   if (biasInit) {
     bias = nativeInit(biasInit.init, { fanIn: 1, fanOut: 1 });
@@ -176,6 +181,39 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
         origin(layer, { ...w.keys, filters: childPointer(c, 'filters'), kernel_size: childPointer(c, 'kernel_size'), stride: childPointer(c, 'strides'), padding: childPointer(c, 'padding'), activation: childPointer(c, 'activation') }));
       ctx.initPointers.set(native, w.kernel.pointer);
       return [native];
+    }
+    case 'DepthwiseConv2D':
+    case 'SeparableConv2D': {
+      if (!requireDefault(ctx, layer, 'data_format', (v) => v === 'channels_last', 'the engine reads Keras images as channels_last')
+        || !requireDefault(ctx, layer, 'dilation_rate', ones, 'dilated convolutions')) return undefined;
+      const separable = layer.className === 'SeparableConv2D';
+      const multiplier = numberAt(ctx, layer, 'depth_multiplier', 1, { integer: true, min: 1 });
+      const kernel = pair(ctx, layer, 'kernel_size', null);
+      const strides = pair(ctx, layer, 'strides', [1, 1]);
+      const padding = stringAt(ctx, layer, 'padding') ?? 'valid';
+      const act = readActivation(ctx, layer);
+      // A separable conv's bias and activation come after its pointwise conv.
+      const w = weights(ctx, layer, 'depthwise_initializer', !separable);
+      const filters = separable ? numberAt(ctx, layer, 'filters', NaN, { integer: true, min: 1 }) : 0;
+      const pointwise = separable ? weights(ctx, layer, 'pointwise_initializer') : null;
+      if (multiplier === undefined || !kernel || !strides || !act || !w || filters === undefined || Number.isNaN(filters) || (separable && !pointwise)) return undefined;
+      if (padding !== 'valid' && padding !== 'same') {
+        r.report(r.prop(layer.config, 'padding'), childPointer(c, 'padding'), `padding '${padding}' at ${childPointer(c, 'padding')} is not supported yet by Init Inspector (valid, same)`);
+        return undefined;
+      }
+      const origin_: Origin = origin(layer, { init: w.kernel.pointer, ...(separable ? {} : w.keys.bias ? { bias: w.keys.bias } : {}), kernel_size: childPointer(c, 'kernel_size'), stride: childPointer(c, 'strides'), padding: childPointer(c, 'padding'), depth_multiplier: childPointer(c, 'depth_multiplier') });
+      const depthwise: Record<string, unknown> = { type: 'conv2d', name: separable ? `${layer.name} (depthwise)` : layer.name, depth_multiplier: multiplier, kernel_size: kernel, stride: strides, padding,
+        ...(separable ? { activation: 'linear' } : act), init: w.init, bias: separable ? false : w.bias };
+      doc.layer(depthwise, origin_);
+      // The kernel (kh, kw, C, depth_multiplier) gets Keras' fans once C is known (see KerasContext.deferred).
+      ctx.deferred.push({ layer: depthwise, origin: origin_, init: w.kernel.init, kernel: (channels) => [kernel[0], kernel[1], channels, multiplier] });
+      ctx.inits.set(layer.pointer, w.kernel);
+      if (!separable) return [depthwise];
+      // The pointwise kernel (1, 1, C·m, filters) has the same fans in Keras and in the engine.
+      const point = doc.layer({ type: 'conv2d', name: `${layer.name} (pointwise)`, filters, kernel_size: 1, ...act, init: pointwise!.init, bias: pointwise!.bias },
+        origin(layer, { ...pointwise!.keys, filters: childPointer(c, 'filters'), activation: childPointer(c, 'activation') }));
+      ctx.initPointers.set(point, pointwise!.kernel.pointer);
+      return [depthwise, point];
     }
     case 'Activation': {
       const act = readActivation(ctx, layer);
@@ -234,15 +272,16 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
     case 'ZeroPadding2D': {
       const node = r.prop(layer.config, 'padding');
       const p = childPointer(c, 'padding');
-      // (1, 1) by default; a number, (h, w) or ((top, bottom), (left, right)): only symmetric padding folds into a conv.
-      let pad: [number, number] | undefined = [1, 1];
-      if (node && node.type === 'number') pad = [Number(node.value), Number(node.value)];
+      // (1, 1) by default; a number, (h, w) or ((top, bottom), (left, right)): folded into the next conv's padding.
+      let pad: [[number, number], [number, number]] | undefined = [[1, 1], [1, 1]];
+      const whole = (x: unknown): boolean => Number.isInteger(x) && (x as number) >= 0;
+      if (node && node.type === 'number') pad = [[Number(node.value), Number(node.value)], [Number(node.value), Number(node.value)]];
       else if (node && node.type === 'array') {
-        const items = (node.children ?? []).map((ch) => (ch.type === 'array' ? (ch.children ?? []).map((x) => Number(x.value)) : [Number(ch.value), Number(ch.value)]));
-        pad = items.length === 2 && items.every((i) => i.length === 2 && i[0] === i[1] && Number.isInteger(i[0]) && i[0] >= 0) ? [items[0][0], items[1][0]] : undefined;
+        const items = (node.children ?? []).map((ch) => (ch.type === 'array' ? (ch.children ?? []).map((x) => x.value as unknown) : [ch.value as unknown, ch.value as unknown]));
+        pad = items.length === 2 && items.every((i) => i.length === 2 && i.every(whole)) ? [[Number(items[0][0]), Number(items[0][1])], [Number(items[1][0]), Number(items[1][1])]] : undefined;
       }
       if (!pad) {
-        r.report(node, p, `the asymmetric ZeroPadding2D at ${p} is not supported yet by Init Inspector (the engine's conv2d pads both sides alike)`);
+        r.report(node, p, `padding at ${p} must be a number, (height, width) or ((top, bottom), (left, right)) of whole numbers`);
         return undefined;
       }
       return [{ type: '__zero_padding', padding: pad, pointer: p, node: node ?? layer.entry }];
@@ -268,8 +307,6 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
     }
     case 'Lambda':
       return unsupported(ctx, layer, 'a Lambda layer runs Python code, which Init Inspector never executes: its layers cannot be analyzed');
-    case 'DepthwiseConv2D':
-    case 'SeparableConv2D':
     case 'Conv1D':
     case 'Conv3D':
     case 'Conv2DTranspose':
@@ -300,7 +337,8 @@ export function foldPadding(ctx: KerasContext, layers: (object | PendingPadding)
       const pad = l as PendingPadding;
       const next = layers[i + 1] as { type?: string; padding?: unknown } | undefined;
       if (next?.type === 'conv2d' && next.padding === 'valid') {
-        next.padding = pad.padding;
+        const [[t, b], [l, rr]] = pad.padding;
+        next.padding = t === b && l === rr ? [t, l] : pad.padding;
         continue;
       }
       ctx.r.report(pad.node, pad.pointer, `the ZeroPadding2D at ${pad.pointer} is not followed by a Conv2D with padding 'valid', into which Init Inspector folds it: not supported yet`);

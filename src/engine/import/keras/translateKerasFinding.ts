@@ -143,7 +143,22 @@ function translateEdit(path: string, value: unknown, map: PointerMap, ctx: Keras
   }
   if (sub !== '') return null;
   const k = kerasValueOf(value);
-  return k ? { path: key, value: writeKerasValue(k, ctx.writer, current ?? null) } : null;
+  const v = at.origin.values;
+  return k ? { path: key, value: writeKerasValue(v?.keras_fan_in !== undefined ? withKerasFans(k, v) : k, ctx.writer, current ?? null) } : null;
+}
+
+/**
+ * A variance scaling asked for with the engine's fans, rewritten for a kernel whose Keras fans differ (a depthwise
+ * kernel (kh, kw, C, m): Keras' fan_in kh·kw·C, the engine's kh·kw): VarianceScaling with scale × n_keras/n_engine for
+ * the mode's n, which draws the same std in Keras. Other draws do not depend on fans.
+ */
+function withKerasFans(k: KerasValue, v: Readonly<Record<string, number>>): KerasValue {
+  const scaling = SCALINGS[k.className] ?? (k.className === 'VarianceScaling' ? [Number(k.config.scale ?? 1), String(k.config.mode ?? 'fan_in'), String(k.config.distribution ?? 'truncated_normal')] as const : null);
+  if (!scaling) return k;
+  const [scale, mode, distribution] = scaling;
+  const n = (fanIn: number, fanOut: number): number => (mode === 'fan_in' ? fanIn : mode === 'fan_out' ? fanOut : (fanIn + fanOut) / 2);
+  const ratio = n(v.keras_fan_in, v.keras_fan_out) / n(v.fan_in, v.fan_out);
+  return { className: 'VarianceScaling', config: { scale: Number((scale * ratio).toPrecision(6)), mode, distribution } };
 }
 
 function nodeAt(root: Node, pointer: string): Node | undefined {
