@@ -22,6 +22,7 @@ const FIXTURES: { file: string; format: string; summary: number; why: string }[]
   { file: 'keras3-functional-residual-mlp.json', format: 'keras', summary: 137_290, why: '64·64 + 64 + LN 128 + 4·(64·256 + 256 + 256·64 + 64) + 64·10 + 10' },
   { file: 'keras3-sequential-embedding.json', format: 'keras', summary: 32_513, why: '1000·32 + 16·32·1 + 1' },
   { file: 'keras2.13-functional-mobile-block.json', format: 'keras', summary: 1_844, why: 'conv 27·16 + BN 64; depthwise 9·16 + BN 64; 1×1 conv 16·16 + BN 64; separable 9·16 + 16·32 + 32; Dense 32·4 + 4' },
+  { file: 'keras3-functional-transformer.json', format: 'keras', summary: 31_426, why: 'Dense 64·64 + 64; MultiHeadAttention 3·(64·4·16 + 64) + 4·16·64 + 64; 2 LN 128; Dense 64·64 + 64 twice; Dense 16·64·2 + 2' },
   { file: 'tfjs-layers-mlp.model.json', format: 'tfjs', summary: 577, why: '16·32 + 32 + 32·1 + 1' },
   { file: 'tfjs-converted-keras3.model.json', format: 'tfjs', summary: 272, why: '16·16 + 16' },
 ];
@@ -158,6 +159,25 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.ok(Math.abs(after.init!.std / Math.sqrt(2 / 9) - 1) < 1e-9);
   });
 
+  test('MultiHeadAttention (self-attention, mha(x, x)) is the engine\'s attention, inside the residual its Add makes, its kernels with EinsumDense\'s fans: raw shapes before Keras 3.15, the contracted and produced axes from 3.15', () => {
+    const text = fixture('keras3-functional-transformer.json');
+    type Attention = { type: string; layers?: Attention[]; init: { options: { high: number } }; out: { options: { high: number } } };
+    const attention = (t: string): Attention => (readNetwork(t).network!.layers as unknown as Attention[])[1].layers![0];
+    const old = attention(text);
+    assert.equal(old.type, 'attention');
+    // GlorotUniform limit √(6/(fan_in + fan_out)): q, k, v (64, 4, 16) → (4·64, 16·64); output (4, 16, 64) → (16·4, 64·4).
+    assert.ok(Math.abs(old.init.options.high - Math.sqrt(6 / (256 + 1024))) < 1e-15);
+    assert.ok(Math.abs(old.out.options.high - Math.sqrt(6 / (64 + 256))) < 1e-15);
+    const fixed = attention(JSON.stringify({ ...JSON.parse(text) as object, keras_version: '3.15.0' }));
+    assert.ok(Math.abs(fixed.init.options.high - Math.sqrt(6 / 128)) < 1e-15 && Math.abs(fixed.out.options.high - Math.sqrt(6 / 128)) < 1e-15);
+    // Cross-attention (query and value from different layers) is refused at the layer's inbound_nodes.
+    const cross = JSON.parse(text) as { config: { layers: { inbound_nodes: { args: { config: { keras_history: unknown[] } }[] }[] }[] } };
+    cross.config.layers[2].inbound_nodes[0].args[1].config.keras_history = ['input_layer', 0, 0];
+    const problem = readNetwork(JSON.stringify(cross)).problems[0];
+    assert.equal(problem.path, '/config/layers/2/inbound_nodes');
+    assert.match(problem.message, /cross-attention\): not supported yet/);
+  });
+
   test('a whole model written as one JSON string (double-encoded) is read, its problems placed inside the string', () => {
     const inner = fixture('keras2-functional-resnet.json');
     const outer = JSON.stringify(inner);
@@ -194,7 +214,7 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.match(at(withLayer('Lambda')).message, /Lambda layer runs Python code, which Init Inspector never executes/);
     assert.equal(at(withLayer('Lambda')).path, '/config/layers/9/class_name');
     assert.match(at(withLayer('MyCustomLayer')).message, /unknown Keras layer 'MyCustomLayer'/);
-    assert.match(at(withLayer('MultiHeadAttention')).message, /MultiHeadAttention is not supported yet/);
+    assert.match(at(withLayer('Conv1D')).message, /Conv1D is not supported yet/);
     const graph = JSON.stringify({ format: 'graph-model', generatedBy: '2.3.0', modelTopology: { node: [{ name: 'x', op: 'Placeholder' }] } });
     assert.equal(detectNetworkFormat(graph), 'tfjs');
     assert.match(at(graph).message, /graph model .* no layers and no initializers/);

@@ -17,7 +17,8 @@ const EXPECTED: Record<string, { summary: number } | { refused: RegExp }> = {
   'keras2.0-sequential-mlp-randomnormal.json': { summary: 785 * 784 + 785 * 400 + 401 * 400 + 401 * 10 },
   // ResNet-18 on 96×96×3 with Dense 8, every conv and BatchNormalization counted from the file's shapes.
   'keras2.11-functional-resnet18-double-encoded.json': { summary: 11_195_016 },
-  'keras2.13-functional-efficientnet-mha.json': { refused: /is not supported yet by Init Inspector/ },
+  // EfficientNetB0's squeeze-and-excitation multiplies two tensors.
+  'keras2.13-functional-efficientnet-mha.json': { refused: /the layer Multiply 'block7a_se_excite' at \/config\/layers\/232\/class_name merges 2 tensors: not supported yet/ },
   // MobileNet v1's classifier reshapes the pooled vector to a 1×1 map for a 1×1 conv.
   'keras2.2-functional-mobilenet.json': { refused: /the Keras layer Reshape is not supported yet/ },
   // 28×28 → Flatten 784 → Dense 1024, 512, 256, 128, 10.

@@ -6,8 +6,6 @@ import { Reader } from '../../format/reader';
 import { buildPlan, type Plan } from '../../graph/plan';
 import type { ImportOptions, ReadResult } from '../importedNetwork';
 import { NativeDocument } from '../nativeDocument';
-import type { WeightNode } from '../../graph/ops/weightLayer';
-import { kerasFans, nativeInit } from './initializers';
 import { foldPadding, type KerasContext } from './kerasLayers';
 import { convertModel } from './kerasModel';
 import { type KerasWriter, kerasWriter } from './kerasWriter';
@@ -156,11 +154,8 @@ export function importKeras(text: string, options: KerasImportOptions = {}): Rea
       const first = buildPlan(parsed.network).plan;
       for (const d of ctx.deferred) {
         const at = pathOf(document, d.layer);
-        const node = first?.ordered.find((n) => n.path === at) as WeightNode | undefined;
-        if (!node) continue;
-        const fans = kerasFans(d.kernel(node.inShape[0]));
-        d.layer.init = nativeInit(d.init, fans);
-        d.origin.values = { keras_fan_in: fans.fanIn, keras_fan_out: fans.fanOut, fan_in: node.fanIn, fan_out: node.fanOut };
+        const node = first?.ordered.find((n) => n.path === at);
+        if (node) d.resolve(node);
       }
       ({ text: nativeText, map } = doc.build(document));
       parsed = parseNetwork(nativeText);

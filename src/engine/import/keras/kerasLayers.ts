@@ -1,8 +1,10 @@
 import type { Node } from 'jsonc-parser';
 import { childPointer } from '../../format/problem';
 import type { Reader } from '../../format/reader';
+import type { WeightNode } from '../../graph/ops/weightLayer';
+import type { PlanNode } from '../../graph/plan';
 import type { NativeDocument, Origin } from '../nativeDocument';
-import { describeKerasInit, type KerasInit, kerasFans, nativeInit, readKerasInit, type ReadInit } from './initializers';
+import { describeKerasInit, kerasFans, nativeInit, readKerasInit, type ReadInit } from './initializers';
 import type { KerasWriter } from './kerasWriter';
 
 /** What converting a Keras model shares: the reader of the file, the document written, the writer, the notes. */
@@ -18,10 +20,11 @@ export interface KerasContext {
   /** The pointer of each generated weight layer's kernel initializer (a projection shortcut's fix goes there). */
   initPointers: WeakMap<object, string>;
   /**
-   * Inits that need the layer's input channels, known once the engine has planned the network: a depthwise kernel
-   * drawn with Keras' fans (kh·kw·C, kh·kw·depth_multiplier), which differ from the engine's (PyTorch's).
+   * Inits that need the layer's input shape, known once the engine has planned the network: a depthwise kernel drawn
+   * with Keras' fans (kh·kw·C, kh·kw·depth_multiplier), a MultiHeadAttention's with EinsumDense's; `resolve` sets them
+   * on the generated layer from its planned node.
    */
-  deferred: { layer: Record<string, unknown>; origin: Origin; init: KerasInit; kernel: (channels: number) => number[] }[];
+  deferred: { layer: Record<string, unknown>; resolve: (node: WeightNode | PlanNode) => void }[];
 }
 
 /** One Keras layer entry: its class, its config node and the pointers of both. */
@@ -143,7 +146,8 @@ function origin(layer: KerasLayer, keys: Record<string, string> = {}): Origin {
 /**
  * Converts one Keras layer to the engine's layers (none for an identity at init, such as `Dropout` in a
  * deterministic pass — kept as `dropout`, which the engine runs as in `model.eval()`), or undefined after a report.
- * Supported: Dense, Conv2D, Activation, ReLU, LeakyReLU, BatchNormalization, LayerNormalization, Dropout (and
+ * Supported: Dense, Conv2D, DepthwiseConv2D and SeparableConv2D (a depthwise conv2d, and a 1×1 one), MultiHeadAttention
+ * (self-attention), Activation, ReLU, LeakyReLU, BatchNormalization, LayerNormalization, Dropout (and
  * SpatialDropout2D), Flatten, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, ZeroPadding2D (folded into the
  * next Conv2D), Rescaling (a `scale`), Embedding. Layout: channels_last, as Keras' default `image_data_format`.
  */
@@ -206,7 +210,12 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
         ...(separable ? { activation: 'linear' } : act), init: w.init, bias: separable ? false : w.bias };
       doc.layer(depthwise, origin_);
       // The kernel (kh, kw, C, depth_multiplier) gets Keras' fans once C is known (see KerasContext.deferred).
-      ctx.deferred.push({ layer: depthwise, origin: origin_, init: w.kernel.init, kernel: (channels) => [kernel[0], kernel[1], channels, multiplier] });
+      ctx.deferred.push({ layer: depthwise, resolve: (node) => {
+        const fans = kerasFans([kernel[0], kernel[1], node.inShape[0], multiplier]);
+        const own = node as WeightNode;
+        depthwise.init = nativeInit(w.kernel.init, fans);
+        origin_.values = { keras_fan_in: fans.fanIn, keras_fan_out: fans.fanOut, fan_in: own.fanIn, fan_out: own.fanOut };
+      } });
       ctx.inits.set(layer.pointer, w.kernel);
       if (!separable) return [depthwise];
       // The pointwise kernel (1, 1, C·m, filters) has the same fans in Keras and in the engine.
@@ -214,6 +223,37 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
         origin(layer, { ...pointwise!.keys, filters: childPointer(c, 'filters'), activation: childPointer(c, 'activation') }));
       ctx.initPointers.set(point, pointwise!.kernel.pointer);
       return [depthwise, point];
+    }
+    case 'MultiHeadAttention': {
+      const heads = numberAt(ctx, layer, 'num_heads', NaN, { integer: true, min: 1 });
+      const keyDim = numberAt(ctx, layer, 'key_dim', NaN, { integer: true, min: 1 });
+      if (heads === undefined || keyDim === undefined || Number.isNaN(heads) || Number.isNaN(keyDim)) return unsupported(ctx, layer, 'a MultiHeadAttention needs num_heads and key_dim');
+      const valueDim = r.prop(layer.config, 'value_dim');
+      if (valueDim && valueDim.type === 'number' && Number(valueDim.value) !== keyDim) return unsupported(ctx, layer, `a MultiHeadAttention with value_dim ${valueDim.value} ≠ key_dim ${keyDim} is not supported yet by Init Inspector`);
+      const outputShape = r.prop(layer.config, 'output_shape');
+      if (outputShape && outputShape.type !== 'null') return unsupported(ctx, layer, 'a MultiHeadAttention with output_shape is not supported yet by Init Inspector');
+      // On (batch, steps, features) the default attention axes are (1,): over the steps, as the engine attends.
+      const axesNode = r.prop(layer.config, 'attention_axes');
+      const axesValue = axesNode?.type === 'array' ? (axesNode.children ?? []).map((n) => n.value) : axesNode?.type === 'number' ? [axesNode.value] : null;
+      if (axesNode && axesNode.type !== 'null' && !(axesValue?.length === 1 && (axesValue[0] === 1 || axesValue[0] === -2))) {
+        return unsupported(ctx, layer, `a MultiHeadAttention with attention_axes ${JSON.stringify(axesValue)} is not supported yet by Init Inspector (the steps axis, 1, is)`);
+      }
+      const w = weights(ctx, layer, 'kernel_initializer');
+      if (!w) return undefined;
+      const attention: Record<string, unknown> = { type: 'attention', name: layer.name, heads, head_dim: keyDim, init: w.init, bias: w.bias, out_bias: w.bias };
+      doc.layer(attention, origin(layer, { heads: childPointer(c, 'num_heads'), head_dim: childPointer(c, 'key_dim') }));
+      // EinsumDense kernels: q, k, v (d, heads, key_dim), output (heads, key_dim, d). Keras ≥ 3.15 computes their fans
+      // over the contracted and the produced axes; before, from the raw shape (rank 3: fan_in = heads·d).
+      const axes = /^3\.(1[5-9]|[2-9]\d)/.test(ctx.writer.version ?? '');
+      ctx.deferred.push({ layer: attention, resolve: (node) => {
+        const d = node.inShape[node.inShape.length - 1];
+        const qkv = axes ? { fanIn: d, fanOut: heads * keyDim } : kerasFans([d, heads, keyDim]);
+        const out = axes ? { fanIn: heads * keyDim, fanOut: d } : kerasFans([heads, keyDim, d]);
+        attention.init = nativeInit(w.kernel.init, qkv);
+        attention.out_init = nativeInit(w.kernel.init, out);
+      } });
+      if (!axes) ctx.notes.add(`${layer.name}'s kernels have Keras' fans from their raw EinsumDense shapes (before Keras 3.15): q, k, v (d, ${heads}, ${keyDim}) count fan_in = ${heads}·d`);
+      return [attention];
     }
     case 'Activation': {
       const act = readActivation(ctx, layer);
@@ -312,7 +352,6 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
     case 'Conv2DTranspose':
     case 'Concatenate':
     case 'Multiply':
-    case 'MultiHeadAttention':
     case 'GlobalMaxPooling2D':
     case 'Normalization':
     case 'LSTM':

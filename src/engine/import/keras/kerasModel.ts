@@ -17,6 +17,9 @@ export interface ConvertedModel {
 
 const MODEL_CLASSES = ['Sequential', 'Functional', 'Model'];
 
+/** Layers whose inputs are a list of tensors to merge. */
+const MERGES = ['Add', 'Concatenate', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Subtract', 'Dot'];
+
 /** Keys a layer's config may carry the batch shape under: Keras 3, Keras 2 (and TF.js JSON), TF.js in memory. */
 const BATCH_SHAPE_KEYS = ['batch_shape', 'batch_input_shape', 'batchInputShape'];
 
@@ -141,7 +144,9 @@ function callInputs(call: Node): string[] {
   if (call.type === 'array') {
     const items = call.children ?? [];
     if (items[0]?.type === 'string') return [String(items[0].value)];
-    return items.flatMap((ref) => (ref.type === 'array' && ref.children?.[0]?.type === 'string' && ref.children[0].value !== '_CONSTANT_VALUE' ? [String(ref.children[0].value)] : []));
+    // Each reference's kwargs may name further tensors (MultiHeadAttention's `value`, `key`): [name, node, tensor].
+    const named = (ref: Node): string[] => (ref.type === 'array' && ref.children?.[0]?.type === 'string' && ref.children[0].value !== '_CONSTANT_VALUE' ? [String(ref.children[0].value)] : []);
+    return items.flatMap((ref) => [...named(ref), ...(ref.children?.[3]?.type === 'object' ? (ref.children[3].children ?? []).flatMap((p) => (p.children?.[1] ? named(p.children[1]) : [])) : [])]);
   }
   if (call.type === 'object') {
     const args = call.children?.find((p) => p.children?.[0]?.value === 'args')?.children?.[1];
@@ -200,7 +205,10 @@ function functional(ctx: KerasContext, config: Node, configPointer: string): Con
       r.report(inbound, childPointer(layer.pointer, 'inbound_nodes'), `the layer '${layer.name}' at ${layer.pointer} is called ${calls.length} times (a shared layer): not supported yet by Init Inspector`);
       ok = false;
     }
-    nodes.set(layer.name, { layer, index, inputs: calls.length > 0 ? callInputs(calls[0]) : [] });
+    // A layer that reads the same tensor twice (MultiHeadAttention as mha(x, x)) has one input; a merge of a tensor
+    // with itself keeps both.
+    const read = calls.length > 0 ? callInputs(calls[0]) : [];
+    nodes.set(layer.name, { layer, index, inputs: MERGES.includes(layer.className) ? read : [...new Set(read)] });
   });
   if (!ok) return undefined;
   const inputs = endpoints(r.prop(config, 'input_layers'));
@@ -252,6 +260,11 @@ function functional(ctx: KerasContext, config: Node, configPointer: string): Con
       if (!before) return undefined;
       const own = isModel(layer) ? convertModel(ctx, layer.entry, layer.pointer)?.layers : convertLayer(ctx, layer);
       return own ? [...before, ...own] : undefined;
+    }
+    if (layer.className === 'MultiHeadAttention') {
+      const at = childPointer(layer.pointer, 'inbound_nodes');
+      r.report(r.prop(layer.entry, 'inbound_nodes') ?? layer.entry, at, `the MultiHeadAttention '${layer.name}' at ${at} attends from '${node.inputs[0]}' to '${node.inputs[1]}' (cross-attention): not supported yet by Init Inspector (self-attention, mha(x, x), is)`);
+      return undefined;
     }
     if (layer.className !== 'Add' || node.inputs.length !== 2) {
       const at = childPointer(layer.pointer, 'class_name');
