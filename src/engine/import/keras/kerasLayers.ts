@@ -144,8 +144,8 @@ function origin(layer: KerasLayer, keys: Record<string, string> = {}): Origin {
 }
 
 /**
- * Converts one Keras layer to the engine's layers (none for an identity at init, such as `Dropout` in a
- * deterministic pass — kept as `dropout`, which the engine runs as in `model.eval()`), or undefined after a report.
+ * Converts one Keras layer to the engine's layers (none for a Softmax, left out with a note; two for a
+ * SeparableConv2D), or undefined after a report.
  * Supported: Dense, Conv2D, DepthwiseConv2D and SeparableConv2D (a depthwise conv2d, and a 1×1 one), MultiHeadAttention
  * (self-attention), Activation, ReLU, LeakyReLU, BatchNormalization, LayerNormalization, Dropout (and
  * SpatialDropout2D), Flatten, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, ZeroPadding2D (folded into the
