@@ -9,7 +9,7 @@ import { NativeDocument } from '../nativeDocument';
 import { foldPadding, type KerasContext } from './kerasLayers';
 import { convertModel } from './kerasModel';
 import { type KerasWriter, kerasWriter } from './kerasWriter';
-import { translateKerasFinding } from './translateKerasFinding';
+import { nodeAtPointer, translateKerasFinding } from './translateKerasFinding';
 
 /** The batch of an imported Keras run: 8 samples, enough that a unit dead for the whole batch is not chance (2⁻⁸). */
 const KERAS_BATCH = 8;
@@ -166,7 +166,7 @@ export function importKeras(text: string, options: KerasImportOptions = {}): Rea
     const planned = parsed.network ? buildPlan(parsed.network) : null;
     const internal: Problem[] = [...parsed.problems, ...(planned?.errors ?? []).map((e) => ({ path: e.path, message: e.message, severity: 'error' as const, line: 1, column: 1, offset: 0, length: 0 }))].map((p) => {
       const at = map.toSource(p.path);
-      const node = locate(root, at) ?? root;
+      const node = nodeAtPointer(root, at) ?? root;
       return { ...p, path: at, offset: node.offset, length: node.length, ...lines.position(node.offset), message: `${p.message.replace(/ at \/[^\s;,)]*/g, '')} (in the network Init Inspector built from the Keras layer at ${at || '/'})` };
     });
     if (internal.length > 0 || !parsed.network) return fail([...r.problems, ...internal]);
@@ -201,18 +201,6 @@ function pathOf(root: unknown, target: object, at = ''): string | null {
     if (found !== null) return found;
   }
   return null;
-}
-
-/** The node at a JSON pointer (its deepest existing prefix). */
-function locate(root: Node, pointer: string): Node | undefined {
-  let node: Node | undefined = root;
-  for (const segment of pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))) {
-    const next: Node | undefined = node.type === 'array' ? node.children?.[Number(segment)]
-      : node.children?.find((p) => p.children?.[0]?.value === segment)?.children?.[1];
-    if (!next) break;
-    node = next;
-  }
-  return node;
 }
 
 /** Moving mean and variance of every batchnorm, which Keras counts as (non-trainable) parameters: 2 per channel. */

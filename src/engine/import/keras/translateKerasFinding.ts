@@ -1,4 +1,5 @@
-import type { Node } from 'jsonc-parser';
+import { findNodeAtLocation, type Node } from 'jsonc-parser';
+import { pointerSegments } from '../../format/pointer';
 import { KERAS_TRUNCATION_STD } from '../../init/resolveInit';
 import type { Finding, Fix } from '../../report/report';
 import type { PointerMap } from '../nativeDocument';
@@ -135,7 +136,7 @@ function translateEdit(path: string, value: unknown, map: PointerMap, ctx: Keras
   let sub: string;
   if (at.property === 'init') { key = at.origin.keys?.init; sub = rest; } else if (at.property === 'shortcut' && rest.startsWith('/init')) { key = at.origin.keys?.shortcut; sub = rest.slice('/init'.length); } else return null;
   if (!key) return null;
-  const current = nodeAt(root, key);
+  const current = nodeAtPointer(root, key);
   if (sub === '/std' && typeof value === 'number') {
     const cls = current?.type === 'object' ? current.children?.find((p) => p.children?.[0]?.value === 'class_name')?.children?.[1]?.value : undefined;
     if (cls === 'RandomNormal' || cls === 'TruncatedNormal') return { path: `${key}/config/stddev`, value };
@@ -161,10 +162,7 @@ function withKerasFans(k: KerasValue, v: Readonly<Record<string, number>>): Kera
   return { className: 'VarianceScaling', config: { scale: Number((scale * ratio).toPrecision(6)), mode, distribution } };
 }
 
-function nodeAt(root: Node, pointer: string): Node | undefined {
-  let node: Node | undefined = root;
-  for (const segment of pointer.split('/').slice(1)) {
-    node = node?.type === 'array' ? node.children?.[Number(segment)] : node?.children?.find((p) => p.children?.[0]?.value === segment)?.children?.[1];
-  }
-  return node;
+/** The node at a JSON pointer of a parsed document, or undefined. */
+export function nodeAtPointer(root: Node, pointer: string): Node | undefined {
+  return findNodeAtLocation(root, pointerSegments(pointer).map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
 }
