@@ -103,6 +103,8 @@ const NETWORKS: Record<string, object> = {
   dense: { input: { shape: [5] }, layers: [{ type: 'dense', units: 4, activation: 'tanh', init: 'xavier_normal', bias: { scheme: 'normal', std: 0.5 } }] },
   conv2d: { input: { shape: [2, 5, 5] }, layers: [{ type: 'conv2d', filters: 3, kernel_size: 3, stride: 2, padding: 1, activation: 'tanh', init: 'he_normal' }] },
   'conv2d with groups': { input: { shape: [4, 5, 5] }, layers: [{ type: 'conv2d', filters: 6, groups: 2, kernel_size: 3, padding: 1, activation: 'tanh', init: 'he_normal', bias: { scheme: 'normal', std: 0.3 } }] },
+  concatenate: { input: { shape: [2, 4, 4] }, layers: [{ type: 'concatenate', branches: [[], [{ type: 'conv2d', filters: 3, kernel_size: 3, padding: 1, activation: 'tanh' }], [{ type: 'conv2d', filters: 1, kernel_size: 1, activation: 'tanh' }, { type: 'activation', activation: 'sigmoid' }]] }] },
+  'concatenate on a sequence': { input: { shape: [3, 4] }, layers: [{ type: 'concatenate', branches: [[{ type: 'dense', units: 2, activation: 'tanh' }], [], [{ type: 'dense', units: 5, activation: 'tanh' }]] }] },
   'depthwise conv2d': { input: { shape: [3, 6, 6] }, layers: [{ type: 'conv2d', depth_multiplier: 2, kernel_size: 3, stride: 2, padding: 'same', activation: 'tanh', init: 'he_normal' }] },
   activation: { input: { shape: [6] }, layers: [{ type: 'activation', activation: 'gelu' }, { type: 'activation', activation: 'silu' }, { type: 'activation', activation: 'sigmoid' }] },
   batchnorm: { input: { shape: [2, 3, 3] }, layers: [{ type: 'batchnorm' }, { type: 'flatten' }, { type: 'dense', units: 3, activation: 'tanh' }, { type: 'batchnorm' }] },
@@ -209,6 +211,32 @@ suite('the op registry and each op\'s forward and backward passes', () => {
       }
     }
     assert.ok(worst < 1e-5, `worst difference ${worst}`);
+  });
+
+  test('concatenate: the joined tensor holds each branch\'s output in its own channels (or features, per token), and the mean field predicts the sampled stds', () => {
+    for (const [shape, width] of [[[2, 3, 3], 2], [[3, 4], 4]] as const) {
+      const plan = planOf({ input: { shape }, layers: [{ type: 'concatenate', branches: [[], [{ type: 'activation', activation: 'tanh' }]] }] });
+      assert.deepEqual(plan.nodes[0].outShape, shape.length === 3 ? [4, 3, 3] : [3, 8]);
+      const x = new Float32Array(plan.batchSize * sizeOf(shape));
+      referenceBackend.fillNormal(streamKey(11, 4), x, 0, 1);
+      const out = harness(plan).forwardNodes(plan.nodes, x);
+      const inner = shape.length === 3 ? 9 : 1;
+      const rows = x.length / (width * inner);
+      for (let r = 0; r < rows; r++) {
+        for (let i = 0; i < width * inner; i++) {
+          assert.equal(out[r * 2 * width * inner + i], x[r * width * inner + i]);
+          assert.equal(out[r * 2 * width * inner + width * inner + i], Math.fround(Math.tanh(x[r * width * inner + i])));
+        }
+      }
+    }
+    const net = { input: { shape: [16, 8, 8] }, batch_size: 8, layers: [
+      { type: 'concatenate', branches: [[], [{ type: 'conv2d', filters: 48, kernel_size: 3, padding: 1, activation: 'relu', init: { scheme: 'kaiming_normal', nonlinearity: 'relu' } }]] },
+      { type: 'conv2d', filters: 32, kernel_size: 1, activation: 'tanh', init: 'xavier_normal' }] };
+    const report = analyze(JSON.stringify(net), { mode: 'both' });
+    for (const l of report.layers) {
+      assert.ok(Math.abs(l.activation!.std / l.predicted!.activationStd - 1) < 0.05, `${l.name}: ${l.activation!.std} vs ${l.predicted!.activationStd}`);
+      assert.ok(Math.abs(l.gradient!.std / l.predicted!.gradientStd - 1) < 0.1, `${l.name} gradient: ${l.gradient!.std} vs ${l.predicted!.gradientStd}`);
+    }
   });
 
   test('depthwise conv2d in the mean field: an input channel feeds depth_multiplier outputs per tap, so the predicted gradient through it is the sampled one (256 channels, 3 seeds, within 5%)', () => {
