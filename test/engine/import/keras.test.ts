@@ -23,6 +23,7 @@ const FIXTURES: { file: string; format: string; summary: number; why: string }[]
   { file: 'keras3-sequential-embedding.json', format: 'keras', summary: 32_513, why: '1000·32 + 16·32·1 + 1' },
   { file: 'keras2.13-functional-mobile-block.json', format: 'keras', summary: 1_844, why: 'conv 27·16 + BN 64; depthwise 9·16 + BN 64; 1×1 conv 16·16 + BN 64; separable 9·16 + 16·32 + 32; Dense 32·4 + 4' },
   { file: 'keras3-functional-transformer.json', format: 'keras', summary: 31_426, why: 'Dense 64·64 + 64; MultiHeadAttention 3·(64·4·16 + 64) + 4·16·64 + 64; 2 LN 128; Dense 64·64 + 64 twice; Dense 16·64·2 + 2' },
+  { file: 'keras2-functional-concatenate.json', format: 'keras', summary: 479, why: '1×1 conv 8·8 + 8; 1×1 conv 8·4 + 4; 3×3 conv 9·4·8 + 8; Dense (8 + 8 + 8)·3 + 3' },
   { file: 'tfjs-layers-mlp.model.json', format: 'tfjs', summary: 577, why: '16·32 + 32 + 32·1 + 1' },
   { file: 'tfjs-converted-keras3.model.json', format: 'tfjs', summary: 272, why: '16·16 + 16' },
 ];
@@ -157,6 +158,15 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.deepEqual(fixes[0].value, { module: 'keras.initializers', class_name: 'VarianceScaling', config: { scale: 32, mode: 'fan_in', distribution: 'truncated_normal', seed: null }, registered_name: null });
     const after = analyze(applyFixes(text, fixes), { mode: 'analytic' }).layers.find((l) => l.path === '/config/layers/5' && l.init)!;
     assert.ok(Math.abs(after.init!.std / Math.sqrt(2 / 9) - 1) < 1e-9);
+  });
+
+  test('a Concatenate of tensors from a common ancestor becomes a concatenate whose branches start there (the input itself an empty branch)', () => {
+    const read = readNetwork(fixture('keras2-functional-concatenate.json'));
+    const joined = read.network!.layers[0] as unknown as { type: string; branchSizes: number[] };
+    assert.equal(joined.type, 'concatenate');
+    assert.deepEqual(joined.branchSizes, [0, 1, 2]);
+    const report = analyze(fixture('keras2-functional-concatenate.json'), { mode: 'analytic' });
+    assert.equal(report.layers.find((l) => l.type === 'concatenate')!.path, '/config/layers/4');
   });
 
   test('MultiHeadAttention (self-attention, mha(x, x)) is the engine\'s attention, inside the residual its Add makes, its kernels with EinsumDense\'s fans: raw shapes before Keras 3.15, the contracted and produced axes from 3.15', () => {

@@ -350,7 +350,6 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
     case 'Conv1D':
     case 'Conv3D':
     case 'Conv2DTranspose':
-    case 'Concatenate':
     case 'Multiply':
     case 'GlobalMaxPooling2D':
     case 'Normalization':
@@ -388,6 +387,14 @@ export function foldPadding(ctx: KerasContext, layers: (object | PendingPadding)
       const inner = foldPadding(ctx, l.layers);
       if (!inner) ok = false;
       else l.layers.splice(0, l.layers.length, ...inner);
+    }
+    const branches = (l as { branches?: (object | PendingPadding)[][] }).branches;
+    if (l.type === 'concatenate' && branches) {
+      for (const branch of branches) {
+        const inner = foldPadding(ctx, branch);
+        if (!inner) ok = false;
+        else branch.splice(0, branch.length, ...inner);
+      }
     }
     out.push(l);
   }
