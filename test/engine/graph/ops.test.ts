@@ -105,6 +105,7 @@ const NETWORKS: Record<string, object> = {
   'conv2d with groups': { input: { shape: [4, 5, 5] }, layers: [{ type: 'conv2d', filters: 6, groups: 2, kernel_size: 3, padding: 1, activation: 'tanh', init: 'he_normal', bias: { scheme: 'normal', std: 0.3 } }] },
   concatenate: { input: { shape: [2, 4, 4] }, layers: [{ type: 'concatenate', branches: [[], [{ type: 'conv2d', filters: 3, kernel_size: 3, padding: 1, activation: 'tanh' }], [{ type: 'conv2d', filters: 1, kernel_size: 1, activation: 'tanh' }, { type: 'activation', activation: 'sigmoid' }]] }] },
   'concatenate on a sequence': { input: { shape: [3, 4] }, layers: [{ type: 'concatenate', branches: [[{ type: 'dense', units: 2, activation: 'tanh' }], [], [{ type: 'dense', units: 5, activation: 'tanh' }]] }] },
+  reshape: { input: { shape: [6] }, layers: [{ type: 'reshape', shape: [6, 1, 1] }, { type: 'conv2d', filters: 3, kernel_size: 1, activation: 'tanh' }, { type: 'reshape', shape: [3] }] },
   'depthwise conv2d': { input: { shape: [3, 6, 6] }, layers: [{ type: 'conv2d', depth_multiplier: 2, kernel_size: 3, stride: 2, padding: 'same', activation: 'tanh', init: 'he_normal' }] },
   activation: { input: { shape: [6] }, layers: [{ type: 'activation', activation: 'gelu' }, { type: 'activation', activation: 'silu' }, { type: 'activation', activation: 'sigmoid' }] },
   batchnorm: { input: { shape: [2, 3, 3] }, layers: [{ type: 'batchnorm' }, { type: 'flatten' }, { type: 'dense', units: 3, activation: 'tanh' }, { type: 'batchnorm' }] },

@@ -19,8 +19,9 @@ const EXPECTED: Record<string, { summary: number } | { refused: RegExp }> = {
   'keras2.11-functional-resnet18-double-encoded.json': { summary: 11_195_016 },
   // EfficientNetB0's squeeze-and-excitation multiplies two tensors.
   'keras2.13-functional-efficientnet-mha.json': { refused: /the layer Multiply 'block7a_se_excite' at \/config\/layers\/232\/class_name merges 2 tensors: not supported yet/ },
-  // MobileNet v1's classifier reshapes the pooled vector to a 1×1 map for a 1×1 conv.
-  'keras2.2-functional-mobilenet.json': { refused: /the Keras layer Reshape is not supported yet/ },
+  // MobileNet v1 1.0 224 (13 DepthwiseConv2D, asymmetric ZeroPadding2D, its head a Reshape to a 1×1 map and a 1×1
+  // conv): keras.applications' published 4,253,864.
+  'keras2.2-functional-mobilenet.json': { summary: 4_253_864 },
   // 28×28 → Flatten 784 → Dense 1024, 512, 256, 128, 10.
   'keras3-sequential-mlp.json': { summary: 785 * 1024 + 1025 * 512 + 513 * 256 + 257 * 128 + 129 * 10 },
   'keras3-subclassed-nested.keras': { refused: /'NestedDenseModel' at \/class_name is a subclassed Keras model/ },
@@ -62,6 +63,17 @@ suite('real Keras and TF.js files written by others (../shared/real-configs, whe
         assert.equal(manifest.flatMap((g) => g.weights).reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0), expected.summary, file);
       }
     }
+  });
+
+  test('MobileNet v1 (Keras 2.2.0): each DepthwiseConv2D keeps Keras\' fans, σ²·9 = 2/(C + 1) (formats.md §1.6: 0.061 for 32 channels)', () => {
+    const report = analyze(fs.readFileSync(path.join(folder!, 'keras2.2-functional-mobilenet.json'), 'utf8'), { mode: 'analytic' });
+    const depthwise = report.layers.filter((l) => /^conv_dw_\d+$/.test(l.name) && l.init);
+    assert.equal(depthwise.length, 13);
+    for (const l of depthwise) {
+      const channels = l.outputShape[0];
+      assert.ok(Math.abs(l.init!.std ** 2 * 9 - 2 / (channels + 1)) < 1e-12, `${l.name}: ${l.init!.std}`);
+    }
+    assert.ok(Math.abs(depthwise[0].init!.std ** 2 * 9 - 0.0606) < 1e-4);
   });
 
   test('the ResNet-18 written as one JSON string gets the residual findings, its fixes described in words at the file\'s start', () => {

@@ -345,6 +345,17 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
       return [doc.layer({ type: 'embedding', name: layer.name, vocab, units, init: nativeInit(table.init, kerasFans([vocab, units])) },
         origin(layer, { init: table.pointer, vocab: childPointer(c, 'input_dim'), units: childPointer(c, 'output_dim') }))];
     }
+    case 'Reshape': {
+      // Keras' target shape per sample, channels_last: (h, w, c) is the engine's [c, h, w] (the values' order differs, as
+      // for Flatten; their statistics do not).
+      const target = r.prop(layer.config, 'target_shape');
+      const dims = target?.type === 'array' ? (target.children ?? []).map((n) => n.value) : [];
+      if (dims.length < 1 || dims.length > 3 || !dims.every((d) => Number.isInteger(d) && (d as number) >= 1)) {
+        return unsupported(ctx, layer, `a Reshape to ${JSON.stringify(dims)} is not supported yet by Init Inspector (a fixed shape of 1 to 3 dimensions is)`);
+      }
+      const d = dims as number[];
+      return [doc.layer({ type: 'reshape', name: layer.name, shape: d.length === 3 ? [d[2], d[0], d[1]] : d }, origin(layer, { shape: childPointer(c, 'target_shape') }))];
+    }
     case 'Lambda':
       return unsupported(ctx, layer, 'a Lambda layer runs Python code, which Init Inspector never executes: its layers cannot be analyzed');
     case 'Conv1D':
@@ -355,7 +366,6 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
     case 'Normalization':
     case 'LSTM':
     case 'GRU':
-    case 'Reshape':
       return unsupported(ctx, layer, `the Keras layer ${layer.className} is not supported yet by Init Inspector`);
     default:
       return unsupported(ctx, layer, `unknown Keras layer '${layer.className}' (a custom or unsupported layer: Init Inspector reads Keras' built-in layers)`);
