@@ -135,7 +135,7 @@ export function importKeras(text: string, options: KerasImportOptions = {}): Rea
     }
     const writer: KerasWriter = kerasWriter(version, text.includes('"registered_name"'), tfjsNative);
     const doc = new NativeDocument();
-    const ctx: KerasContext = { r, doc, writer, notes: new Set(), omittedParameters: 0, inits: new Map(), initPointers: new WeakMap(), deferred: [] };
+    const ctx: KerasContext = { r, doc, writer, notes: new Set(), omittedParameters: 0, initPointers: new WeakMap(), deferred: [] };
     if (!r.object(model, modelPointer, 'the model')) return fail(r.problems);
     const converted = convertModel(ctx, model, modelPointer);
     if (!converted) return fail(r.problems);

@@ -15,8 +15,6 @@ export interface KerasContext {
   notes: Set<string>;
   /** Parameters Keras counts that the engine's network does not hold (a shortcut's BatchNormalization). */
   omittedParameters: number;
-  /** The initializers read, by the pointer of the generated layer property they became (for fixes and reports). */
-  inits: Map<string, ReadInit>;
   /** The pointer of each generated weight layer's kernel initializer (a projection shortcut's fix goes there). */
   initPointers: WeakMap<object, string>;
   /**
@@ -161,7 +159,6 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
       const w = weights(ctx, layer, 'kernel_initializer');
       if (units === undefined || Number.isNaN(units) || !act || !w) return Number.isNaN(units ?? 0) ? unsupported(ctx, layer, 'a Dense layer needs "units"') : undefined;
       const native = doc.layer({ type: 'dense', name: layer.name, units, ...act, init: w.init, bias: w.bias }, origin(layer, { ...w.keys, units: childPointer(c, 'units'), activation: childPointer(c, 'activation') }));
-      ctx.inits.set(layer.pointer, w.kernel);
       ctx.initPointers.set(native, w.kernel.pointer);
       return [native];
     }
@@ -180,7 +177,6 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
         r.report(r.prop(layer.config, 'padding'), childPointer(c, 'padding'), `padding '${padding}' at ${childPointer(c, 'padding')} is not supported yet by Init Inspector (valid, same)`);
         return undefined;
       }
-      ctx.inits.set(layer.pointer, w.kernel);
       const native = doc.layer({ type: 'conv2d', name: layer.name, filters, kernel_size: kernel, stride: strides, padding, ...act, init: w.init, bias: w.bias },
         origin(layer, { ...w.keys, filters: childPointer(c, 'filters'), kernel_size: childPointer(c, 'kernel_size'), stride: childPointer(c, 'strides'), padding: childPointer(c, 'padding'), activation: childPointer(c, 'activation') }));
       ctx.initPointers.set(native, w.kernel.pointer);
@@ -216,7 +212,6 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
         depthwise.init = nativeInit(w.kernel.init, fans);
         origin_.values = { keras_fan_in: fans.fanIn, keras_fan_out: fans.fanOut, fan_in: own.fanIn, fan_out: own.fanOut };
       } });
-      ctx.inits.set(layer.pointer, w.kernel);
       if (!separable) return [depthwise];
       // The pointwise kernel (1, 1, C·m, filters) has the same fans in Keras and in the engine.
       const point = doc.layer({ type: 'conv2d', name: `${layer.name} (pointwise)`, filters, kernel_size: 1, ...act, init: pointwise!.init, bias: pointwise!.bias },
@@ -340,7 +335,6 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
       const units = numberAt(ctx, layer, 'output_dim', NaN, { integer: true, min: 1 });
       const table = readKerasInit(r, layer.config, c, 'embeddings_initializer', 'RandomUniform', ctx.writer);
       if (vocab === undefined || units === undefined || Number.isNaN(vocab) || Number.isNaN(units) || !table) return undefined;
-      ctx.inits.set(layer.pointer, table);
       // Keras' table is (input_dim, output_dim): its fans are (input_dim, output_dim), written out explicitly.
       return [doc.layer({ type: 'embedding', name: layer.name, vocab, units, init: nativeInit(table.init, kerasFans([vocab, units])) },
         origin(layer, { init: table.pointer, vocab: childPointer(c, 'input_dim'), units: childPointer(c, 'output_dim') }))];
