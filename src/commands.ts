@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { analyze, readNetwork, type Report } from './engine';
+import { analyze, readNetwork, readNetworkBytes, type Report } from './engine';
+import { isKerasZipFile } from './panel/modelText';
 import { EXAMPLE_STEPS, WALKTHROUGH_ID } from './examples';
 import { rangeOf } from './editor/networkDocument';
 import type { PanelManager } from './panel/panelManager';
@@ -44,6 +45,7 @@ async function analyzeNetwork(deps: CommandDeps, uri?: vscode.Uri): Promise<Repo
     void vscode.window.showWarningMessage('Init Inspector: open or select a network description (*.net.json) to analyze.');
     return undefined;
   }
+  if (isKerasZipFile(target)) return analyzeKerasZip(deps, target);
   let doc: vscode.TextDocument;
   try {
     doc = await vscode.workspace.openTextDocument(target);
@@ -60,6 +62,29 @@ async function analyzeNetwork(deps: CommandDeps, uri?: vscode.Uri): Promise<Repo
         if (choice) await vscode.window.showTextDocument(doc, { selection: rangeOf(doc, first.offset, first.length) });
       });
     return report;
+  }
+  const panel = deps.panels.open(target);
+  return panel.report ?? panel.nextReport();
+}
+
+/**
+ * A `.keras` zip (binary, no editor): read from its bytes; a problem is shown as a message (its location is in the
+ * zip's config.json), else the panel opens on it as on any model file.
+ */
+async function analyzeKerasZip(deps: CommandDeps, target: vscode.Uri): Promise<Report | undefined> {
+  const name = vscode.workspace.asRelativePath(target);
+  let bytes: Uint8Array;
+  try {
+    bytes = await vscode.workspace.fs.readFile(target);
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Init Inspector: cannot open ${target.fsPath}: ${(err as Error).message}`);
+    return undefined;
+  }
+  const read = readNetworkBytes(bytes);
+  const first = read.problems.find((p) => p.severity === 'error');
+  if (first) {
+    void vscode.window.showErrorMessage(`Init Inspector: ${name} cannot be analyzed. ${first.message}`);
+    return { ...analyze('{}', { mode: 'analytic', file: name }), problems: read.problems };
   }
   const panel = deps.panels.open(target);
   return panel.report ?? panel.nextReport();

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
-import { analyze, type ComputeBackend, DEFAULT_BUDGET, isValidBatchSize, isValidSeed, MAX_BUDGET, type Mode, pointerLocator, type Report, RUN_BOUNDS } from '../engine';
+import { analyze, type ComputeBackend, DEFAULT_BUDGET, isValidBatchSize, isValidSeed, isZip, kerasZipText, MAX_BUDGET, type Mode, pointerLocator, type Report, RUN_BOUNDS } from '../engine';
 import { loadComputeBackend } from '../kernels/loadComputeBackend';
 import { formatReport } from '../engine/report/formatReport';
 
@@ -140,7 +140,14 @@ function readNetworkFile(file: string, err: (s: string) => void): string | null 
       err(`${file}: not a regular file (${stat.isDirectory() ? 'a folder' : stat.isFIFO() ? 'a pipe' : 'a device or socket'}); give a network description file`);
       return null;
     }
-    const text = fs.readFileSync(file, 'utf8');
+    const bytes = fs.readFileSync(file);
+    if (isZip(bytes)) {
+      // A Keras .keras zip: its config.json, with the zip's Keras version.
+      const config = kerasZipText(bytes);
+      if (config === null) err(`${file}: a zip without a readable config.json: not a .keras model (Keras 3, tf.keras 2.13+)`);
+      return config;
+    }
+    const text = bytes.toString('utf8');
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (e) {
     err(`${file}: cannot read: ${(e as Error).message}`);

@@ -6,7 +6,7 @@ import { formatNumber } from '../engine/report/formatNumber';
 import type { NetworkDiagnostics } from './diagnostics';
 
 /**
- * Hover on a layer's `init`: the std its scheme gives for the layer's fan, σ_w² = fanIn·Var(W), the fans and the
+ * Hover on a layer's `init` (a Keras layer's `kernel_initializer`): the std its scheme gives for the layer's fan, σ_w² = fanIn·Var(W), the fans and the
  * predicted output std at that layer (for every copy a `repeat` makes).
  */
 export class InitHover implements vscode.HoverProvider {
@@ -17,8 +17,11 @@ export class InitHover implements vscode.HoverProvider {
     if (!analysis || analysis.version !== doc.version) return undefined;
     const path = getLocation(analysis.text, doc.offsetAt(position)).path;
     const at = path.lastIndexOf('init');
-    if (at < 0) return undefined;
-    const layerPointer = path.slice(0, at).reduce<string>(childPointer, '');
+    // A Keras layer's kernel initializer sits in its config: `/…/layers/3/config/kernel_initializer`.
+    let keras = path.length - 1;
+    while (keras >= 0 && !(typeof path[keras] === 'string' && /^(kernel|embeddings)_initializer$/.test(String(path[keras])))) keras--;
+    if (at < 0 && !(keras > 0 && path[keras - 1] === 'config')) return undefined;
+    const layerPointer = (at >= 0 ? path.slice(0, at) : path.slice(0, keras - 1)).reduce<string>(childPointer, '');
     const copies = analysis.report.layers.filter((l) => l.path === layerPointer && l.init);
     if (copies.length === 0) return undefined;
     return new vscode.Hover(describe(copies));

@@ -1,7 +1,8 @@
 /** The engine's public surface, for the extension host, the worker, the CLI and the tests. */
 export { analyze, type AnalyzeOptions } from './analyze';
 export { parseNetwork, isNetworkDescription, type ParseResult } from './format/parseNetwork';
-export { readNetwork, detectNetworkFormat, isModelDescription } from './import/formats';
+export { readNetwork, readNetworkBytes, isZip, detectNetworkFormat, isModelDescription } from './import/formats';
+export { kerasZipText } from './import/keras/kerasZip';
 export type { ImportedSource, ReadResult } from './import/importedNetwork';
 export { pointerLocator, type Location } from './format/pointer';
 export type { Report, LayerReport, Finding, Fix, Mode, Severity, FindingCode } from './report/report';
@@ -13,6 +14,7 @@ export { DEFAULT_BUDGET, MAX_BUDGET, type Budget } from './sampled/cost';
 export { FINDING_THRESHOLDS } from './findings/thresholds';
 export { fixEdits, applyFixes, inlineJson, type TextEdit } from './edit/applyFix';
 export { applyWhatIf, whatIfFixes, isWhatIfScheme, type WhatIf } from './edit/whatIf';
+export { whatIfFixesInFile } from './import/whatIfInFile';
 export type { NetworkSpec } from './format/networkSpec';
 export { INIT_SCHEMES } from './init/initSpec';
 export { createWasmBackend, wasmSimdSupported } from './backend/wasm/wasmBackend';

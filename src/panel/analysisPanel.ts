@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { applyFixes, DEFAULT_BUDGET, INIT_SCHEMES, MAX_BUDGET, pointerLocator, readNetwork, type Report, type WhatIf, whatIfFixes } from '../engine';
+import { isKerasZipFile, type ModelText, readModelText } from './modelText';
+import { applyFixes, DEFAULT_BUDGET, INIT_SCHEMES, MAX_BUDGET, pointerLocator, readNetwork, type Report, type WhatIf, whatIfFixesInFile } from '../engine';
 import { AnalysisCancelled, type AnalysisRunner } from '../worker/analysisRunner';
 import type { AnalysisComputed, HostToWebview, PanelReport, PanelState, PanelTimings, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
 import type { AnalyzeOptions } from '../protocol/workerProtocol';
@@ -148,7 +149,7 @@ export class AnalysisPanel implements vscode.Disposable {
   private async reshowLast(): Promise<boolean> {
     const last = this.lastComputed;
     if (!last || last.key !== runKey(this.settings, this.whatIf)) return false;
-    const doc = await vscode.workspace.openTextDocument(this.fileUri);
+    const doc = await readModelText(this.fileUri);
     if (doc.version !== last.version) return false;
     this.post(last.message);
     return true;
@@ -157,7 +158,7 @@ export class AnalysisPanel implements vscode.Disposable {
   /** A new panel starts from the file's own seed and batch size. */
   private async resolveDefaults(): Promise<void> {
     if (this.settings.batchSize !== 0) return;
-    const network = await vscode.workspace.openTextDocument(this.fileUri).then((d) => readNetwork(d.getText()).network, () => null);
+    const network = await readModelText(this.fileUri).then((d) => readNetwork(d.text).network, () => null);
     this.settings = { ...this.settings, seed: network?.seed ?? 0, batchSize: network?.batchSize ?? 64 };
   }
 
@@ -172,18 +173,19 @@ export class AnalysisPanel implements vscode.Disposable {
     const runId = ++this.runId;
     this.cancel?.cancel(); // the run in flight is for an older request: it stops at its next layer
     this.cancel = undefined;
-    let doc: vscode.TextDocument;
+    let doc: ModelText;
     try {
-      doc = await vscode.workspace.openTextDocument(this.fileUri);
+      doc = await readModelText(this.fileUri);
     } catch (err) {
       this.post({ type: 'analysisFailed', runId, message: `cannot open ${this.fileUri.fsPath}: ${(err as Error).message}` });
       return;
     }
     const version = doc.version;
-    const text = doc.getText();
+    const text = doc.text;
     const { settings, whatIf } = this;
     const options: AnalyzeOptions = { mode: settings.mode, seed: settings.seed, batchSize: settings.batchSize, whatIf, file: vscode.workspace.asRelativePath(this.fileUri), ...(pastBudget ? { pastBudget } : {}) };
-    const current = (): boolean => runId === this.runId && doc.version === version;
+    // The live document's version (an edit since the read makes the run stale); a .keras zip has none.
+    const current = (): boolean => runId === this.runId && (doc.doc?.version ?? version) === version;
     // The prediction is asked for first: its few milliseconds in the prediction worker then come before the sampled
     // run takes every core, and delay that run by no more than posting a message does.
     const predicted = settings.mode === 'sampled' || (!previewOnly && settings.mode === 'analytic')
@@ -258,6 +260,8 @@ export class AnalysisPanel implements vscode.Disposable {
   }
 
   private async revealPath(path: string): Promise<void> {
+    // A .keras zip is binary: there is no text to reveal a key in.
+    if (isKerasZipFile(this.fileUri)) return;
     const doc = await vscode.workspace.openTextDocument(this.fileUri);
     const loc = pointerLocator(doc.getText())(path);
     const range = rangeOf(doc, loc.offset, loc.length);
@@ -267,19 +271,23 @@ export class AnalysisPanel implements vscode.Disposable {
   /** Writes the what-if into the file as one undoable edit, then drops it (the file now says it). */
   async applyWhatIf(): Promise<boolean> {
     if (!this.whatIf) return false;
-    const doc = await vscode.workspace.openTextDocument(this.fileUri);
-    const read = readNetwork(doc.getText());
-    if (read.source) {
-      // A framework's file sets its init in the framework's code, not per layer: there is no init key to write.
-      void vscode.window.showWarningMessage(`Init Inspector: a what-if cannot be written into this ${read.source.family} config: its init lives in the model's code; the findings give the change to make there.`);
+    if (isKerasZipFile(this.fileUri)) {
+      void vscode.window.showWarningMessage('Init Inspector: a what-if cannot be written into a .keras zip; change the initializers in the code that builds the model, or in an exported model.to_json().');
       return false;
     }
-    const network = read.network;
-    if (!network) {
+    const doc = await vscode.workspace.openTextDocument(this.fileUri);
+    const read = readNetwork(doc.getText());
+    if (!read.network) {
       void vscode.window.showErrorMessage('Init Inspector: the file has problems; fix them before applying the what-if.');
       return false;
     }
-    const updated = applyFixes(doc.getText(), whatIfFixes(network, this.whatIf));
+    const fixes = whatIfFixesInFile(read, this.whatIf);
+    if (!fixes) {
+      // A Hugging Face config sets its init in the framework's code, not per layer: there is no init key to write.
+      void vscode.window.showWarningMessage(`Init Inspector: a what-if cannot be written into this ${read.source?.family ?? ''} config: its init lives in the model's code; the findings give the change to make there.`);
+      return false;
+    }
+    const updated = applyFixes(doc.getText(), fixes);
     const edit = new vscode.WorkspaceEdit();
     edit.replace(this.fileUri, wholeDocument(doc), updated);
     const applied = this.whatIf;

@@ -17,6 +17,8 @@ import { lmHead } from './ops/lmHead';
 import { rmsnorm } from './ops/rmsnorm';
 import { maxpool2d } from './ops/maxpool2d';
 import { parallelResidual } from './ops/parallelResidual';
+import { concatenate } from './ops/concatenate';
+import { reshape } from './ops/reshape';
 import { positionEmbedding } from './ops/positionEmbedding';
 import { repeat } from './ops/repeat';
 import { residual } from './ops/residual';
@@ -33,7 +35,7 @@ import { crossAttention } from './ops/crossAttention';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each op is typed by its own module; the registry only dispatches
 type AnyOp = SpecOp<any> & Partial<NodeOp<any>>;
 const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, rmsnorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout,
-  embedding, positionEmbedding, attention, gatedMlp, parallelResidual, lmHead, scale, toSequence, classToken, firstToken, encoder, crossAttention];
+  embedding, positionEmbedding, attention, gatedMlp, parallelResidual, concatenate, reshape, lmHead, scale, toSequence, classToken, firstToken, encoder, crossAttention];
 
 const SPEC_OPS = uniqueBy(OPS, (op) => op.type);
 const NODE_OPS = uniqueBy(OPS.filter((op): op is AnyOp & NodeOp => op.forward !== undefined), (op) => op.op);

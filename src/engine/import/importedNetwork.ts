@@ -18,6 +18,11 @@ export interface ImportedSource {
   batchSize: number;
   /** What the engine approximates or leaves out, and the keys taken from the config class's defaults. */
   notes: string[];
+  /**
+   * Parameters the framework's own total counts beyond the engine's `cost.parameterCount` (Keras' model.summary()
+   * counts BatchNormalization's moving mean and variance, 2 per channel, and a layer the import leaves out).
+   */
+  uncountedParameters?: number;
 }
 
 /** Options of an import: the sequence length of the run (else the importer's default). */

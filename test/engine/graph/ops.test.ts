@@ -1,5 +1,6 @@
 import { isStreamable } from '../../../src/engine/sampled/streamedWeight';
 import * as assert from 'node:assert/strict';
+import { analyze } from '../../../src/engine';
 import { referenceBackend } from '../../../src/engine/backend/reference/referenceBackend';
 import { parseNetwork } from '../../../src/engine/format/parseNetwork';
 import type { SampledContext, SampledLayer, TapeEntry } from '../../../src/engine/graph/layerOp';
@@ -111,6 +112,11 @@ function loss(plan: Plan, x: Float32Array, r: Float32Array): number {
 const NETWORKS: Record<string, object> = {
   dense: { input: { shape: [5] }, layers: [{ type: 'dense', units: 4, activation: 'tanh', init: 'xavier_normal', bias: { scheme: 'normal', std: 0.5 } }] },
   conv2d: { input: { shape: [2, 5, 5] }, layers: [{ type: 'conv2d', filters: 3, kernel_size: 3, stride: 2, padding: 1, activation: 'tanh', init: 'he_normal' }] },
+  'conv2d with groups': { input: { shape: [4, 5, 5] }, layers: [{ type: 'conv2d', filters: 6, groups: 2, kernel_size: 3, padding: 1, activation: 'tanh', init: 'he_normal', bias: { scheme: 'normal', std: 0.3 } }] },
+  concatenate: { input: { shape: [2, 4, 4] }, layers: [{ type: 'concatenate', branches: [[], [{ type: 'conv2d', filters: 3, kernel_size: 3, padding: 1, activation: 'tanh' }], [{ type: 'conv2d', filters: 1, kernel_size: 1, activation: 'tanh' }, { type: 'activation', activation: 'sigmoid' }]] }] },
+  'concatenate on a sequence': { input: { shape: [3, 4] }, layers: [{ type: 'concatenate', branches: [[{ type: 'dense', units: 2, activation: 'tanh' }], [], [{ type: 'dense', units: 5, activation: 'tanh' }]] }] },
+  reshape: { input: { shape: [6] }, layers: [{ type: 'reshape', shape: [6, 1, 1] }, { type: 'conv2d', filters: 3, kernel_size: 1, activation: 'tanh' }, { type: 'reshape', shape: [3] }] },
+  'depthwise conv2d': { input: { shape: [3, 6, 6] }, layers: [{ type: 'conv2d', depth_multiplier: 2, kernel_size: 3, stride: 2, padding: 'same', activation: 'tanh', init: 'he_normal' }] },
   activation: { input: { shape: [6] }, layers: [{ type: 'activation', activation: 'gelu' }, { type: 'activation', activation: 'silu' }, { type: 'activation', activation: 'sigmoid' }] },
   batchnorm: { input: { shape: [2, 3, 3] }, layers: [{ type: 'batchnorm' }, { type: 'flatten' }, { type: 'dense', units: 3, activation: 'tanh' }, { type: 'batchnorm' }] },
   layernorm: { input: { shape: [6] }, layers: [{ type: 'layernorm' }, { type: 'dense', units: 4, activation: 'tanh' }] },
@@ -186,6 +192,79 @@ suite('the op registry and each op\'s forward and backward passes', () => {
     const mean = fd.reduce((a, b) => a + b, 0) / fd.length;
     const std = Math.sqrt(fd.reduce((a, b) => a + (b - mean) ** 2, 0) / fd.length);
     assert.ok(Math.abs(reported - std) / std < 5e-3, `reported ${reported}, central differences ${std}`);
+  });
+
+  test('depthwise conv2d: each output channel c·m + j is input channel c convolved with its own kernel (a direct loop), and the fans are PyTorch\'s for [C·m, 1, kh, kw]', () => {
+    const plan = planOf({ input: { shape: [3, 5, 5] }, layers: [{ type: 'conv2d', depth_multiplier: 2, kernel_size: 3, stride: 1, padding: 1, activation: 'linear', init: 'he_normal', bias: false }] });
+    const node = plan.nodes[0] as WeightNode;
+    assert.deepEqual(node.weightShape, [6, 1, 3, 3]);
+    assert.deepEqual(node.outShape, [6, 5, 5]);
+    assert.deepEqual([node.fanIn, node.fanOut], [9, 54]);
+    const x = new Float32Array(plan.batchSize * 75);
+    referenceBackend.fillNormal(streamKey(11, 3), x, 0, 1);
+    const ctx = harness(plan);
+    const out = ctx.forwardNodes(plan.nodes, x);
+    const w = ctx.weights(node).w;
+    let worst = 0;
+    for (let s = 0; s < plan.batchSize; s++) {
+      for (let o = 0; o < 6; o++) {
+        const c = Math.floor(o / 2);
+        for (let i = 0; i < 5; i++) {
+          for (let j = 0; j < 5; j++) {
+            let sum = 0;
+            for (let a = 0; a < 3; a++) {
+              for (let b = 0; b < 3; b++) {
+                const y = i + a - 1;
+                const z = j + b - 1;
+                if (y >= 0 && y < 5 && z >= 0 && z < 5) sum += w[o * 9 + a * 3 + b] * x[s * 75 + c * 25 + y * 5 + z];
+              }
+            }
+            worst = Math.max(worst, Math.abs(out[s * 150 + o * 25 + i * 5 + j] - sum));
+          }
+        }
+      }
+    }
+    assert.ok(worst < 1e-5, `worst difference ${worst}`);
+  });
+
+  test('concatenate: the joined tensor holds each branch\'s output in its own channels (or features, per token), and the mean field predicts the sampled stds', () => {
+    for (const [shape, width] of [[[2, 3, 3], 2], [[3, 4], 4]] as const) {
+      const plan = planOf({ input: { shape }, layers: [{ type: 'concatenate', branches: [[], [{ type: 'activation', activation: 'tanh' }]] }] });
+      assert.deepEqual(plan.nodes[0].outShape, shape.length === 3 ? [4, 3, 3] : [3, 8]);
+      const x = new Float32Array(plan.batchSize * sizeOf(shape));
+      referenceBackend.fillNormal(streamKey(11, 4), x, 0, 1);
+      const out = harness(plan).forwardNodes(plan.nodes, x);
+      const inner = shape.length === 3 ? 9 : 1;
+      const rows = x.length / (width * inner);
+      for (let r = 0; r < rows; r++) {
+        for (let i = 0; i < width * inner; i++) {
+          assert.equal(out[r * 2 * width * inner + i], x[r * width * inner + i]);
+          assert.equal(out[r * 2 * width * inner + width * inner + i], Math.fround(Math.tanh(x[r * width * inner + i])));
+        }
+      }
+    }
+    const net = { input: { shape: [16, 8, 8] }, batch_size: 8, layers: [
+      { type: 'concatenate', branches: [[], [{ type: 'conv2d', filters: 48, kernel_size: 3, padding: 1, activation: 'relu', init: { scheme: 'kaiming_normal', nonlinearity: 'relu' } }]] },
+      { type: 'conv2d', filters: 32, kernel_size: 1, activation: 'tanh', init: 'xavier_normal' }] };
+    const report = analyze(JSON.stringify(net), { mode: 'both' });
+    for (const l of report.layers) {
+      assert.ok(Math.abs(l.activation!.std / l.predicted!.activationStd - 1) < 0.05, `${l.name}: ${l.activation!.std} vs ${l.predicted!.activationStd}`);
+      assert.ok(Math.abs(l.gradient!.std / l.predicted!.gradientStd - 1) < 0.1, `${l.name} gradient: ${l.gradient!.std} vs ${l.predicted!.gradientStd}`);
+    }
+  });
+
+  test('depthwise conv2d in the mean field: an input channel feeds depth_multiplier outputs per tap, so the predicted gradient through it is the sampled one (256 channels, 3 seeds, within 5%)', () => {
+    const net = { input: { shape: [64, 8, 8] }, batch_size: 4, layers: [
+      { type: 'conv2d', filters: 256, kernel_size: 1, activation: 'tanh', init: 'xavier_normal' },
+      { type: 'conv2d', depth_multiplier: 2, kernel_size: 3, padding: 'same', activation: 'tanh', init: { scheme: 'normal', std: 0.5 } },
+      { type: 'conv2d', filters: 64, kernel_size: 1, activation: 'tanh', init: 'xavier_normal' }] };
+    for (const seed of [0, 1, 2]) {
+      const report = analyze(JSON.stringify(net), { mode: 'both', seed });
+      for (const l of report.layers) {
+        const ratio = l.gradient!.std / l.predicted!.gradientStd;
+        assert.ok(Math.abs(ratio - 1) < 0.05, `seed ${seed}, ${l.name}: sampled/predicted gradient std ${ratio}`);
+      }
+    }
   });
 
   for (const [name, doc] of Object.entries(NETWORKS)) {

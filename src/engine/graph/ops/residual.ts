@@ -88,9 +88,9 @@ export const residual: LayerOp<ResidualSpec, ResidualNode> = {
       const name = `${ctx.label} shortcut`;
       if (inShape.length === 1 && out.length === 1) {
         shortcut = weightNode('dense', { index: ctx.take(), path: sc.path, name, inShape, outShape: out, weightShape: [out[0], inShape[0]] }, sc.init, sc.bias, LINEAR, sc.path, undefined, true);
-      } else if (inShape.length === 3 && out.length === 3 && inShape[1] % out[1] === 0 && inShape[2] % out[2] === 0) {
-        const sh = inShape[1] / out[1];
-        const sw = inShape[2] / out[2];
+      } else if (inShape.length === 3 && out.length === 3 && shortcutStride(inShape[1], out[1]) !== null && shortcutStride(inShape[2], out[2]) !== null) {
+        const sh = shortcutStride(inShape[1], out[1])!;
+        const sw = shortcutStride(inShape[2], out[2])!;
         const geometry: ConvGeometry = { channels: inShape[0], height: inShape[1], width: inShape[2], kernelHeight: 1, kernelWidth: 1, strideHeight: sh, strideWidth: sw, padTop: 0, padLeft: 0, outHeight: out[1], outWidth: out[2] };
         shortcut = weightNode('conv2d', { index: ctx.take(), path: sc.path, name, inShape, outShape: out, weightShape: [out[0], inShape[0], 1, 1] }, sc.init, sc.bias, LINEAR, sc.path, geometry, true);
       } else {
@@ -215,4 +215,15 @@ function readShortcut(r: Reader, node: Node | undefined, path: string, defaults:
   const biasNode = r.prop(obj, 'bias');
   const bias = biasNode ? readBias(r, biasNode, childPointer(path, 'bias'), 'layer') : null;
   return init && bias !== undefined ? { path, init, bias } : undefined;
+}
+
+/**
+ * The stride of a 1×1 convolution without padding that maps `size` to `out` (out = ⌊(size − 1)/stride⌋ + 1, as
+ * PyTorch's and Keras' "valid" convolution): ⌈size/out⌉ when it does, e.g. 11 → 6 with stride 2 (a ResNet
+ * shortcut on an odd map), else null.
+ */
+export function shortcutStride(size: number, out: number): number | null {
+  if (out < 1 || out > size) return null;
+  const stride = Math.ceil(size / out);
+  return Math.floor((size - 1) / stride) + 1 === out ? stride : null;
 }

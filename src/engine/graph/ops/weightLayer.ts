@@ -42,6 +42,8 @@ export interface WeightNode extends PlanNode {
   activationPath: string;
   /** Set for conv2d. */
   geometry?: ConvGeometry;
+  /** A grouped (or depthwise) conv2d's groups; absent for 1. */
+  groups?: number;
   /** True for a residual block's projection shortcut. */
   isShortcut: boolean;
 }

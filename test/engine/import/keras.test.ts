@@ -1,0 +1,234 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { strToU8, zipSync } from 'fflate';
+import { analyze, applyFixes, detectNetworkFormat, readNetwork, readNetworkBytes, whatIfFixesInFile } from '../../../src/engine';
+import { kerasFans, kerasInitStd, initOf } from '../../../src/engine/import/keras/initializers';
+import { kerasWriter } from '../../../src/engine/import/keras/kerasWriter';
+import { KERAS_TRUNCATION_STD } from '../../../src/engine/init/resolveInit';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const fixture = (name: string): string => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'keras', name), 'utf8');
+
+/**
+ * The project's Keras fixtures (test/fixtures/keras, written by the project) and model.summary()'s total for each,
+ * computed by hand from the layer shapes (kernel k·k·C_in·filters (+ filters), Dense in·units + units, each
+ * BatchNormalization 4·C of which 2·C non-trainable, LayerNormalization 2·d, Embedding vocab·d).
+ */
+const FIXTURES: { file: string; format: string; summary: number; why: string }[] = [
+  { file: 'keras2.0-sequential-list.json', format: 'keras', summary: 7_114, why: '100·64 + 64 + 64·10 + 10' },
+  { file: 'keras2-sequential-cnn.json', format: 'keras', summary: 9_122, why: 'conv 9·1·8 (no bias) + BN 4·8 + conv 9·8·16 + 16 + Dense 7·7·16·10 + 10' },
+  { file: 'keras2-functional-resnet.json', format: 'keras', summary: 20_282, why: 'stem 27·16 + BN 64; block 1: 2·(144·16 + BN 64); block 2: 144·32 + 288·32 + 2·BN 128; shortcut 16·32 + BN 128; Dense 32·10 + 10' },
+  { file: 'keras3-functional-residual-mlp.json', format: 'keras', summary: 137_290, why: '64·64 + 64 + LN 128 + 4·(64·256 + 256 + 256·64 + 64) + 64·10 + 10' },
+  { file: 'keras3-sequential-embedding.json', format: 'keras', summary: 32_513, why: '1000·32 + 16·32·1 + 1' },
+  { file: 'keras2.13-functional-mobile-block.json', format: 'keras', summary: 1_844, why: 'conv 27·16 + BN 64; depthwise 9·16 + BN 64; 1×1 conv 16·16 + BN 64; separable 9·16 + 16·32 + 32; Dense 32·4 + 4' },
+  { file: 'keras3-functional-transformer.json', format: 'keras', summary: 31_426, why: 'Dense 64·64 + 64; MultiHeadAttention 3·(64·4·16 + 64) + 4·16·64 + 64; 2 LN 128; Dense 64·64 + 64 twice; Dense 16·64·2 + 2' },
+  { file: 'keras2-functional-concatenate.json', format: 'keras', summary: 479, why: '1×1 conv 8·8 + 8; 1×1 conv 8·4 + 4; 3×3 conv 9·4·8 + 8; Dense (8 + 8 + 8)·3 + 3' },
+  { file: 'tfjs-layers-mlp.model.json', format: 'tfjs', summary: 577, why: '16·32 + 32 + 32·1 + 1' },
+  { file: 'tfjs-converted-keras3.model.json', format: 'tfjs', summary: 272, why: '16·16 + 16' },
+];
+
+suite('Keras and TF.js files: read as Keras builds them', () => {
+  for (const c of FIXTURES) {
+    test(`${c.file}: recognised as ${c.format}, analyzed without problems, model.summary() total ${c.summary} (${c.why})`, () => {
+      const text = fixture(c.file);
+      assert.equal(detectNetworkFormat(text), c.format);
+      const report = analyze(text, { mode: 'analytic' });
+      assert.deepEqual(report.problems, []);
+      assert.equal(report.cost!.parameterCount + report.source!.uncountedParameters!, c.summary);
+    });
+  }
+
+  test('Keras\' compute_fans: rank 0, 1, 2 and the naive rule for rank > 2 (HWIO conv, EinsumDense, depthwise)', () => {
+    assert.deepEqual(kerasFans([]), { fanIn: 1, fanOut: 1 });
+    assert.deepEqual(kerasFans([7]), { fanIn: 7, fanOut: 7 });
+    assert.deepEqual(kerasFans([784, 400]), { fanIn: 784, fanOut: 400 });
+    assert.deepEqual(kerasFans([3, 3, 16, 32]), { fanIn: 144, fanOut: 288 });
+    // MultiHeadAttention's query kernel (d, heads, key_dim) = (512, 8, 64) before Keras 3.15: fans (heads·d, key_dim·d).
+    assert.deepEqual(kerasFans([512, 8, 64]), { fanIn: 4096, fanOut: 32768 });
+    const k3 = kerasWriter('3.8.0', true);
+    const glorot = initOf('GlorotUniform', {}, k3);
+    // GlorotUniform limit √(6/(fan_in + fan_out)) = 0.0128 for that kernel (formats.md §1.6), std limit/√3.
+    assert.ok(Math.abs(kerasInitStd(glorot, kerasFans([512, 8, 64])) * Math.sqrt(3) - Math.sqrt(6 / (4096 + 32768))) < 1e-15);
+    // DepthwiseConv2D (3, 3, 32, 1): fan_in counts all 32 channels, so σ²·9 (each output's true fan-in) = 2/(32 + 1).
+    const s = kerasInitStd(glorot, kerasFans([3, 3, 32, 1]));
+    assert.ok(Math.abs(s * s * 9 - 2 / 33) < 1e-15);
+  });
+
+  test('the truncated-normal rule follows the writer: divided by 0.8796 from Keras 2.2.0 and in Keras 3, not in Keras 2.0–2.1.6 nor TF.js', () => {
+    const fans = { fanIn: 100, fanOut: 64 };
+    const want = Math.sqrt(1 / 82);
+    for (const [writer, std] of [[kerasWriter('2.0.5', false), want * KERAS_TRUNCATION_STD], [kerasWriter('2.1.6', false), want * KERAS_TRUNCATION_STD],
+      [kerasWriter('2.2.0', false), want], [kerasWriter('2.11.0', false), want], [kerasWriter(null, true), want], [kerasWriter('tfjs-layers 1.3.2', false, true), want * KERAS_TRUNCATION_STD]] as const) {
+      const init = initOf('VarianceScaling', { scale: 1, mode: 'fan_avg', distribution: 'normal' }, writer);
+      assert.ok(Math.abs(kerasInitStd(init, fans) - std) < 1e-15, writer.label);
+    }
+    // The engine samples the same: the Keras 2.0.5 file's VarianceScaling(1, fan_avg, "normal") on 100 → 64, the
+    // TF.js file's on 16 → 32 (glorotNormal, uncorrected), the Keras 3 HeNormal conv (√(2/9)), LecunNormal (√(1/16)).
+    const std = (file: string, i: number): number => analyze(fixture(file), { mode: 'analytic' }).layers[i].init!.std;
+    assert.ok(Math.abs(std('keras2.0-sequential-list.json', 0) - want * KERAS_TRUNCATION_STD) < 1e-9);
+    assert.ok(Math.abs(std('keras2.0-sequential-list.json', 1) - 0.05) < 1e-12);
+    assert.ok(Math.abs(std('tfjs-layers-mlp.model.json', 0) - Math.sqrt(2 / 48) * KERAS_TRUNCATION_STD) < 1e-9);
+    assert.ok(Math.abs(std('keras2-sequential-cnn.json', 0) - Math.sqrt(2 / 9)) < 1e-9);
+    assert.ok(Math.abs(std('tfjs-converted-keras3.model.json', 0) - 0.25) < 1e-9);
+    // Embedding's default "uniform" is RandomUniform(±0.05): std 0.05/√3.
+    assert.ok(Math.abs(std('keras3-sequential-embedding.json', 0) - 0.05 / Math.sqrt(3)) < 1e-12);
+  });
+
+  test('a Functional Add of a shortcut and a branch from a common ancestor becomes a residual block (identity, or a 1×1 projection)', () => {
+    const read = readNetwork(fixture('keras2-functional-resnet.json'));
+    const blocks = read.network!.layers.filter((l) => l.type === 'residual') as unknown as { shortcut: unknown; layers: { type: string }[] }[];
+    assert.equal(blocks.length, 2);
+    assert.equal(blocks[0].shortcut, null);
+    assert.notEqual(blocks[1].shortcut, null);
+    assert.deepEqual(blocks[1].layers.map((l) => l.type), ['conv2d', 'batchnorm', 'activation', 'conv2d', 'batchnorm']);
+    assert.ok(read.source!.notes.some((n) => /b2_shortcut_bn/.test(n)));
+  });
+
+  test('residual findings apply to a Keras 3 Functional model, at the Add, with the fix as a Keras 3 initializer object', () => {
+    const text = fixture('keras3-functional-residual-mlp.json');
+    const report = analyze(text, { mode: 'analytic' });
+    const growth = report.findings.find((f) => f.code === 'residual-variance-growth');
+    assert.ok(growth, JSON.stringify(report.findings.map((f) => f.code)));
+    assert.equal(growth.path, '/config/layers/5');
+    assert.deepEqual(growth.fix!.value, { module: 'keras.initializers', class_name: 'Zeros', config: {}, registered_name: null });
+    assert.equal(growth.fix!.path, '/config/layers/4/config/kernel_initializer');
+    const fixed = applyFixes(text, [growth.fix!]);
+    assert.equal((JSON.parse(fixed) as { config: { layers: { config: { kernel_initializer: { class_name: string } } }[] } }).config.layers[4].config.kernel_initializer.class_name, 'Zeros');
+    assert.equal(analyze(fixed, { mode: 'analytic' }).layers[3].init!.std, 0);
+  });
+
+  test('quick fixes are written in the file\'s version: tf.keras classes, Keras 2.0 and TF.js VarianceScaling "normal" with the scale that undoes their uncorrected truncation', () => {
+    const cnn = analyze(fixture('keras2-sequential-cnn.json'), { mode: 'analytic' }).findings.find((f) => f.code === 'init-activation-mismatch')!;
+    assert.equal(cnn.path, '/config/layers/6/config/kernel_initializer');
+    // He for leaky_relu(0.3): VarianceScaling(2/(1 + 0.3²), fan_in), truncated_normal (tf.keras 2.11 knows it).
+    assert.deepEqual(cnn.fix!.value, { class_name: 'VarianceScaling', config: { scale: Number((2 / 1.09).toPrecision(6)), mode: 'fan_in', distribution: 'truncated_normal', seed: null } });
+    // Five ReLU Dense layers drawn RandomNormal(0, 0.01): vanishing activations; the fix is He normal, which TF.js and
+    // Keras 2.0.5 write as VarianceScaling "normal" with scale 2/0.8796² (their truncated normal is not corrected),
+    // and the alternative is the RandomNormal's own stddev √(2/64)·… rounded.
+    const scale = Number((2 / KERAS_TRUNCATION_STD ** 2).toPrecision(6));
+    const dense = (i: number): object => ({ class_name: 'Dense', config: { name: `d${i}`, units: 64, activation: 'relu', kernel_initializer: { class_name: 'RandomNormal', config: { mean: 0, stddev: 0.01, seed: null } }, bias_initializer: { class_name: 'Zeros', config: {} }, ...(i === 0 ? { batch_input_shape: [null, 64] } : {}) } });
+    const layers = [0, 1, 2, 3, 4].map(dense);
+    const files = {
+      tfjs: JSON.stringify({ modelTopology: { class_name: 'Sequential', config: { name: 's', layers }, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' }, format: 'layers-model', generatedBy: 'TensorFlow.js tfjs-layers v4.22.0' }),
+      keras205: JSON.stringify({ class_name: 'Sequential', keras_version: '2.0.5', backend: 'tensorflow', config: layers }),
+    };
+    for (const [name, text] of Object.entries(files)) {
+      const f = analyze(text, { mode: 'analytic' }).findings.find((x) => x.code === 'vanishing-activations');
+      assert.ok(f?.fix, name);
+      assert.match(f.fix.path, /\/config\/kernel_initializer$/, name);
+      assert.deepEqual(f.fix.value, { class_name: 'VarianceScaling', config: { scale, mode: 'fan_in', distribution: 'normal', seed: null } }, name);
+      const std = f.alternatives.find((a) => /\/kernel_initializer\/config\/stddev$/.test(a.path));
+      assert.ok(std && typeof std.value === 'number' && Math.abs(std.value - Math.sqrt(2 / 64)) < 1e-3, name);
+    }
+  });
+
+  test('what-if on a Keras file: the run changes the layer the pointer names, and writing it back sets its kernel_initializer in the file\'s form', () => {
+    const text = fixture('keras2-sequential-cnn.json');
+    const whatIf = { target: '/config/layers/6', scheme: 'kaiming_normal', multiplier: 1 };
+    const report = analyze(text, { mode: 'analytic', whatIf });
+    const conv2 = report.layers.find((l) => l.path === '/config/layers/6' && l.init)!;
+    assert.ok(Math.abs(conv2.init!.std - Math.sqrt(2 / 72)) < 1e-12);
+    const fixes = whatIfFixesInFile(readNetwork(text), whatIf)!;
+    assert.deepEqual(fixes.map((f) => [f.path, f.value]), [['/config/layers/6/config/kernel_initializer', { class_name: 'HeNormal', config: { seed: null } }]]);
+    const written = analyze(applyFixes(text, fixes), { mode: 'analytic' }).layers.find((l) => l.path === '/config/layers/6' && l.init)!;
+    // HeNormal: Keras' truncated normal, σ divided by 0.8796, so its std is √(2/72) to the truncation's precision.
+    assert.ok(Math.abs(written.init!.std / Math.sqrt(2 / 72) - 1) < 1e-9);
+    // The target "all" rewrites every kernel (the two Conv2D and the Dense).
+    assert.equal(whatIfFixesInFile(readNetwork(text), { ...whatIf, target: 'all' })!.length, 3);
+  });
+
+  test('DepthwiseConv2D and SeparableConv2D: a depthwise conv2d with Keras\' fans (fan_in kh·kw·C), ZeroPadding2D ((0, 1), (0, 1)) folded into the next conv; what-if and fixes keep the std asked', () => {
+    const text = fixture('keras2.13-functional-mobile-block.json');
+    const read = readNetwork(text);
+    const layers = read.network!.layers as unknown as { type: string; padding?: unknown; depthMultiplier?: number | null }[];
+    assert.deepEqual(layers[0].padding, [[0, 1], [0, 1]]);
+    const report = analyze(text, { mode: 'analytic' });
+    const at = (p: string): number[] => report.layers.filter((l) => l.path === p && l.init).map((l) => l.init!.std);
+    // GlorotUniform on a (3, 3, 16, 1) kernel: Keras' fans (144, 9), std √(2/153); σ²·9 = 2/(C + 1) (formats.md §1.6).
+    assert.ok(Math.abs(at('/config/layers/5')[0] - Math.sqrt(2 / 153)) < 1e-12);
+    assert.ok(Math.abs(at('/config/layers/5')[0] ** 2 * 9 - 2 / 17) < 1e-12);
+    // The separable conv: its depthwise part likewise, its pointwise (1, 1, 16, 32) GlorotUniform √(2/48).
+    const separable = at('/config/layers/11');
+    assert.equal(separable.length, 2);
+    assert.ok(Math.abs(separable[0] - Math.sqrt(2 / 153)) < 1e-12 && Math.abs(separable[1] - Math.sqrt(2 / 48)) < 1e-12);
+    // He normal asked for the depthwise kernel (std √(2/9) for its 9 taps) is VarianceScaling(2·16, fan_in) in Keras' fans.
+    const fixes = whatIfFixesInFile(read, { target: '/config/layers/5', scheme: 'kaiming_normal', multiplier: 1 })!;
+    assert.equal(fixes[0].path, '/config/layers/5/config/depthwise_initializer');
+    assert.deepEqual(fixes[0].value, { module: 'keras.initializers', class_name: 'VarianceScaling', config: { scale: 32, mode: 'fan_in', distribution: 'truncated_normal', seed: null }, registered_name: null });
+    const after = analyze(applyFixes(text, fixes), { mode: 'analytic' }).layers.find((l) => l.path === '/config/layers/5' && l.init)!;
+    assert.ok(Math.abs(after.init!.std / Math.sqrt(2 / 9) - 1) < 1e-9);
+  });
+
+  test('a Concatenate of tensors from a common ancestor becomes a concatenate whose branches start there (the input itself an empty branch)', () => {
+    const read = readNetwork(fixture('keras2-functional-concatenate.json'));
+    const joined = read.network!.layers[0] as unknown as { type: string; branchSizes: number[] };
+    assert.equal(joined.type, 'concatenate');
+    assert.deepEqual(joined.branchSizes, [0, 1, 2]);
+    const report = analyze(fixture('keras2-functional-concatenate.json'), { mode: 'analytic' });
+    assert.equal(report.layers.find((l) => l.type === 'concatenate')!.path, '/config/layers/4');
+  });
+
+  test('MultiHeadAttention (self-attention, mha(x, x)) is the engine\'s attention, inside the residual its Add makes, its kernels with EinsumDense\'s fans: raw shapes before Keras 3.15, the contracted and produced axes from 3.15', () => {
+    const text = fixture('keras3-functional-transformer.json');
+    type Attention = { type: string; layers?: Attention[]; init: { options: { high: number } }; out: { options: { high: number } } };
+    const attention = (t: string): Attention => (readNetwork(t).network!.layers as unknown as Attention[])[1].layers![0];
+    const old = attention(text);
+    assert.equal(old.type, 'attention');
+    // GlorotUniform limit √(6/(fan_in + fan_out)): q, k, v (64, 4, 16) → (4·64, 16·64); output (4, 16, 64) → (16·4, 64·4).
+    assert.ok(Math.abs(old.init.options.high - Math.sqrt(6 / (256 + 1024))) < 1e-15);
+    assert.ok(Math.abs(old.out.options.high - Math.sqrt(6 / (64 + 256))) < 1e-15);
+    const fixed = attention(JSON.stringify({ ...JSON.parse(text) as object, keras_version: '3.15.0' }));
+    assert.ok(Math.abs(fixed.init.options.high - Math.sqrt(6 / 128)) < 1e-15 && Math.abs(fixed.out.options.high - Math.sqrt(6 / 128)) < 1e-15);
+    // Cross-attention (query and value from different layers) is refused at the layer's inbound_nodes.
+    const cross = JSON.parse(text) as { config: { layers: { inbound_nodes: { args: { config: { keras_history: unknown[] } }[] }[] }[] } };
+    cross.config.layers[2].inbound_nodes[0].args[1].config.keras_history = ['input_layer', 0, 0];
+    const problem = readNetwork(JSON.stringify(cross)).problems[0];
+    assert.equal(problem.path, '/config/layers/2/inbound_nodes');
+    assert.match(problem.message, /cross-attention\): not supported yet/);
+  });
+
+  test('a whole model written as one JSON string (double-encoded) is read, its problems placed inside the string', () => {
+    const inner = fixture('keras2-functional-resnet.json');
+    const outer = JSON.stringify(inner);
+    assert.equal(detectNetworkFormat(outer), 'keras');
+    const report = analyze(outer, { mode: 'analytic' });
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.cost!.parameterCount + report.source!.uncountedParameters!, 20_282);
+    const bad = JSON.stringify(inner.replace('"class_name": "GlobalAveragePooling2D"', '"class_name": "FancyPool"'));
+    const problem = readNetwork(bad).problems[0];
+    assert.match(problem.message, /unknown Keras layer 'FancyPool'.*inside the JSON string/);
+    assert.ok(bad.slice(problem.offset, problem.offset + problem.length).includes('FancyPool'), bad.slice(problem.offset, problem.offset + 40));
+  });
+
+  test('a .keras zip is read from its config.json with the version of its metadata.json; a subclassed model is refused at its class_name', () => {
+    const zip = (config: string, version: string): Uint8Array => zipSync({ 'metadata.json': strToU8(JSON.stringify({ keras_version: version, date_saved: '2026-12-01@00:00:00' })), 'config.json': strToU8(config), 'model.weights.h5': new Uint8Array(8) });
+    const read = readNetworkBytes(zip(fixture('keras3-functional-residual-mlp.json'), '3.8.0'));
+    assert.deepEqual(read.problems, []);
+    assert.match(read.source!.initRules, /^Keras 3\.8\.0/);
+    assert.ok(read.source!.notes.some((n) => /config\.json inside this \.keras zip/.test(n)));
+    const sub = readNetworkBytes(zip(JSON.stringify({ module: null, class_name: 'MyModel', config: { units: 3 }, registered_name: 'custom>MyModel' }), '3.15.0'));
+    assert.equal(sub.network, null);
+    assert.match(sub.problems[0].message, /^config\.json#\/class_name, line 1: 'MyModel' at \/class_name is a subclassed Keras model \(custom>MyModel\)/);
+    assert.match(readNetworkBytes(new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2])).problems[0].message, /not a zip Init Inspector can read/);
+  });
+
+  test('refusals have a clear message at their JSON location: Lambda (never executed), unknown and unsupported layers, TF.js graph models, Keras 1', () => {
+    const base = JSON.parse(fixture('keras2-sequential-cnn.json')) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] }; keras_version: string };
+    const withLayer = (className: string): string => {
+      const copy = structuredClone(base);
+      copy.config.layers[9] = { class_name: className, config: { name: 'odd', function: ['4wEAAAAAAAAA', null, null] } };
+      return JSON.stringify(copy);
+    };
+    const at = (text: string): { path: string; message: string } => readNetwork(text).problems[0];
+    assert.match(at(withLayer('Lambda')).message, /Lambda layer runs Python code, which Init Inspector never executes/);
+    assert.equal(at(withLayer('Lambda')).path, '/config/layers/9/class_name');
+    assert.match(at(withLayer('MyCustomLayer')).message, /unknown Keras layer 'MyCustomLayer'/);
+    assert.match(at(withLayer('Conv1D')).message, /Conv1D is not supported yet/);
+    const graph = JSON.stringify({ format: 'graph-model', generatedBy: '2.3.0', modelTopology: { node: [{ name: 'x', op: 'Placeholder' }] } });
+    assert.equal(detectNetworkFormat(graph), 'tfjs');
+    assert.match(at(graph).message, /graph model .* no layers and no initializers/);
+    assert.equal(at(graph).path, '/format');
+    assert.match(at(JSON.stringify({ ...base, keras_version: '1.2.2' })).message, /Keras 1\.2\.2 files \(Keras 1\) are not supported/);
+  });
+});

@@ -1,0 +1,25 @@
+import * as assert from 'node:assert/strict';
+import { analyzeFromExplorer, wideScreenshot } from './panel.ui';
+import type { UiTest } from './uiTest';
+
+export const tests: UiTest[] = [
+  {
+    // The workspace's keras-cnn.json is the project's tf.keras 2.11 CNN (test/fixtures/keras/keras2-sequential-cnn.json).
+    name: 'right-clicking a Keras model JSON offers Analyze Network; its panel shows its layers, and the finding selects the kernel_initializer',
+    async run({ page, screenshot }) {
+      const frame = await analyzeFromExplorer(page, 'keras-cnn.json');
+      const series = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      // Conv2D (its ZeroPadding2D folded in), BatchNormalization, ReLU, MaxPooling2D, Conv2D, LeakyReLU,
+      // AveragePooling2D, Flatten, Dropout, Dense.
+      assert.equal(series.predicted.length, 10);
+      assert.ok(series.sampled.every((v: number) => Number.isFinite(v)), 'the sampled run drew every layer');
+      assert.match(await frame.locator('#findings').getAttribute('data-codes') ?? '', /init-activation-mismatch/);
+      await wideScreenshot(page, screenshot, 'panel-keras-cnn');
+      // The finding sits on the second Conv2D's "kernel_initializer": its value, lines 120 to 125 of the file, is
+      // selected (the cursor at its end, after 91 characters).
+      await frame.locator('.finding[data-code="init-activation-mismatch"]').click();
+      await page.locator('.statusbar').getByText(/Ln 125, Col 7 \(91 selected\)/).waitFor({ timeout: 10000 });
+      await screenshot('panel-keras-cnn-reveal');
+    },
+  },
+];
