@@ -1,14 +1,25 @@
 import type { JsonStep } from '../format/pointer';
+import { type Location, pointerLocator } from '../format/pointer';
 import { topLevelKeys } from '../format/topLevelKeys';
 import { parseNetwork } from '../format/parseNetwork';
+import { applyEdits } from 'jsonc-parser';
+import { fixEdits, type TextEdit } from '../edit/applyFix';
+import type { Fix } from '../report/report';
 import type { ImportOptions, ReadResult } from './importedNetwork';
 import { importHuggingFace, isHuggingFaceConfig } from './huggingFace/importHuggingFace';
+import { importGptNeox, isGptNeoxConfig } from './gptNeox/importGptNeox';
+import { yamlFixEdits, yamlPointerLocator } from './yamlDocument';
 
-/** A file format the engine reads: how to recognise it from its top-level keys, and how to read it. */
+/**
+ * A file format the engine reads: how to recognise it (from the JSON top-level keys, or the text for a format that is
+ * not JSON), how to read it, and for a text that is not JSON how its pointers are located and its values edited.
+ */
 interface NetworkFormat {
   name: string;
-  detect(topLevel: ReadonlyMap<string, JsonStep>): boolean;
+  detect(topLevel: ReadonlyMap<string, JsonStep>, text: string): boolean;
   read(text: string, options: ImportOptions): ReadResult;
+  /** The text's own syntax (JSON unless said). */
+  syntax?: 'yaml';
 }
 
 /** The engine's own format: an object with `layers` (array) and `input` (object). */
@@ -21,17 +32,23 @@ function isNativeDescription(topLevel: ReadonlyMap<string, JsonStep>): boolean {
 const FORMATS: readonly NetworkFormat[] = [
   { name: 'native', detect: isNativeDescription, read: (text) => ({ ...parseNetwork(text), source: null, map: null, translateFinding: null }) },
   { name: 'huggingface', detect: isHuggingFaceConfig, read: importHuggingFace },
+  { name: 'gpt-neox', detect: (_keys, text) => isGptNeoxConfig(text), read: importGptNeox, syntax: 'yaml' },
 ];
+
+function formatOf(text: string): NetworkFormat | undefined {
+  const keys = topLevelKeys(text);
+  return FORMATS.find((f) => f.detect(keys, text));
+}
 
 /** The format a text is written in, recognised by content ("native" for the engine's own), or null for none. */
 export function detectNetworkFormat(text: string): string | null {
-  const keys = topLevelKeys(text);
-  return FORMATS.find((f) => f.detect(keys))?.name ?? null;
+  return formatOf(text)?.name ?? null;
 }
 
 /**
  * Whether a text describes a network in a format the engine reads (its own, or a framework's file such as a Hugging
- * Face `config.json`): what decides which files the extension offers to analyze. Cheap, as `topLevelKeys`.
+ * Face `config.json` or a GPT-NeoX YAML config): what decides which files the extension offers to analyze. Cheap, as
+ * `topLevelKeys` (a YAML text is parsed only when it names GPT-NeoX's model keys).
  */
 export function isModelDescription(text: string): boolean {
   return detectNetworkFormat(text) !== null;
@@ -42,7 +59,30 @@ export function isModelDescription(text: string): boolean {
  * none is read as the engine's own format (whose problems then say what is missing). Never throws.
  */
 export function readNetwork(text: string, options: ImportOptions = {}): ReadResult {
-  const keys = topLevelKeys(text);
-  const format = FORMATS.find((f) => f.detect(keys)) ?? FORMATS[0];
-  return format.read(text, options);
+  return (formatOf(text) ?? FORMATS[0]).read(text, options);
+}
+
+/**
+ * Maps the pointers of a file in any format the engine reads to their location in its text (`pointerLocator` for
+ * JSON, `yamlPointerLocator` for a YAML format), for diagnostics, the CLI's `file:line:col` and "reveal".
+ */
+export function sourceLocator(text: string): (pointer: string) => Location {
+  return formatOf(text)?.syntax === 'yaml' ? yamlPointerLocator(text) : pointerLocator(text);
+}
+
+/** The edits that apply a fix to a file in any format the engine reads, in its own syntax (`fixEdits`, `yamlFixEdits`). */
+export function sourceFixEdits(text: string, fix: Fix, indent = { tabSize: 2, insertSpaces: true }): TextEdit[] {
+  return formatOf(text)?.syntax === 'yaml' ? yamlFixEdits(text, fix) : fixEdits(text, fix, indent);
+}
+
+/** Applies several fixes one after the other to a file in any format; fixes to the same path apply once. */
+export function applySourceFixes(text: string, fixes: Fix[]): string {
+  const seen = new Set<string>();
+  let out = text;
+  for (const fix of fixes) {
+    if (seen.has(fix.path)) continue;
+    seen.add(fix.path);
+    out = applyEdits(out, sourceFixEdits(out, fix));
+  }
+  return out;
 }
