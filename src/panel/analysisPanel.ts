@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { applyFixes, INIT_SCHEMES, pointerLocator, readNetwork, type Report, type WhatIf, whatIfFixes } from '../engine';
+import { applyFixes, INIT_SCHEMES, readNetwork, type Report, sourceLocator, type WhatIf, whatIfFixes } from '../engine';
 import { AnalysisCancelled, type AnalysisRunner } from '../worker/analysisRunner';
 import type { AnalysisComputed, HostToWebview, PanelReport, PanelState, PanelTimings, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
 import type { AnalyzeOptions } from '../protocol/workerProtocol';
@@ -255,7 +255,7 @@ export class AnalysisPanel implements vscode.Disposable {
 
   private async revealPath(path: string): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(this.fileUri);
-    const loc = pointerLocator(doc.getText())(path);
+    const loc = sourceLocator(doc.getText())(path);
     const range = rangeOf(doc, loc.offset, loc.length);
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: range, preserveFocus: false });
   }
@@ -267,7 +267,9 @@ export class AnalysisPanel implements vscode.Disposable {
     const read = readNetwork(doc.getText());
     if (read.source) {
       // A framework's file sets its init in the framework's code, not per layer: there is no init key to write.
-      void vscode.window.showWarningMessage(`Init Inspector: a what-if cannot be written into this ${read.source.family} config: its init lives in the model's code; the findings give the change to make there.`);
+      void vscode.window.showWarningMessage(read.source.format === 'gpt-neox'
+        ? 'Init Inspector: a what-if sets each layer\'s init, which a GPT-NeoX config cannot say per layer: set init_method or output_layer_init_method instead (the findings give the value).'
+        : `Init Inspector: a what-if cannot be written into this ${read.source.family} config: its init lives in the model's code; the findings give the change to make there.`);
       return false;
     }
     const network = read.network;
@@ -288,7 +290,7 @@ export class AnalysisPanel implements vscode.Disposable {
   /** Saves the last report as JSON or CSV (to `target`, or where the user picks). */
   async exportReport(format: 'json' | 'csv', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
     if (!this.lastReport) return undefined;
-    const base = this.fileUri.path.replace(/\.json$/i, '').split('/').pop() ?? 'report';
+    const base = this.fileUri.path.replace(/\.(json|ya?ml)$/i, '').split('/').pop() ?? 'report';
     const uri = target ?? await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(this.fileUri, '..', `${base}.report.${format}`), filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] } });
     if (!uri) return undefined;
     const text = format === 'json' ? JSON.stringify(this.exportedReport(), null, 2) + '\n' : reportCsv(this.lastReport);
@@ -324,7 +326,7 @@ export class AnalysisPanel implements vscode.Disposable {
   private async saveImage(dataUrl: string): Promise<void> {
     const pending = this.pendingImage;
     this.pendingImage = undefined;
-    const base = this.fileUri.path.replace(/\.json$/i, '').split('/').pop() ?? 'charts';
+    const base = this.fileUri.path.replace(/\.(json|ya?ml)$/i, '').split('/').pop() ?? 'charts';
     const uri = pending?.target ?? await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(this.fileUri, '..', `${base}.charts.png`), filters: { PNG: ['png'] } });
     if (!uri) return pending?.done(false);
     await vscode.workspace.fs.writeFile(uri, Buffer.from(dataUrl.slice(PNG_DATA_URL_PREFIX.length), 'base64'));

@@ -70,7 +70,8 @@ function nodeAt(root: YamlNode, pointer: string): { node: YamlNode; key: YamlNod
 
 /**
  * Maps JSON pointers of a YAML text to their location: a map entry spans its key and its value (`init_method:
- * small_init`), so an editor marks the key that decides it; a missing pointer resolves to its nearest ancestor.
+ * small_init`), so an editor marks the key that decides it; a missing pointer resolves to where its nearest ancestor
+ * starts.
  */
 export function yamlPointerLocator(text: string): (pointer: string) => Location {
   const { root, lines } = parseYaml(text);
@@ -78,7 +79,8 @@ export function yamlPointerLocator(text: string): (pointer: string) => Location 
     const segments = pointerSegments(pointer);
     const found = root ? nodeAt(root, pointer) : null;
     const start = found ? (found.key?.range ?? found.node.range)?.[0] ?? 0 : 0;
-    const end = found ? found.node.range?.[1] ?? start : 0;
+    // A missing key resolves to the start of its nearest ancestor (not the whole map, which may be the whole file).
+    const end = found && found.used === segments.length ? found.node.range?.[1] ?? start : start;
     return { offset: start, length: end - start, ...lines.position(start), foundPath: segments.slice(0, found?.used ?? 0).reduce(childPointer, '') };
   };
 }

@@ -19,13 +19,16 @@ const KEY_PATTERN = /(^|[{,\s])["']?(num[-_]layers|hidden[-_]size|num[-_]attenti
 /**
  * Whether a text is a GPT-NeoX YAML config: a YAML map whose top level sets at least two of `num-layers`,
  * `hidden-size` and `num-attention-heads` (either spelling) and has no `model_type` (a Hugging Face config) nor the
- * engine's own `layers` and `input`. A text that does not name two of them is rejected by one scan, before any YAML
- * is parsed, so the check stays cheap for the Explorer.
+ * engine's own `layers` and `input` — or a text naming two of them that is not valid YAML (so that its syntax error
+ * is reported). A text that does not name two of them is rejected by one scan, before any YAML is parsed, so the
+ * check stays cheap for the Explorer.
  */
 export function isGptNeoxConfig(text: string): boolean {
   const named = new Set([...text.matchAll(KEY_PATTERN)].map((m) => m[2].replace(/-/g, '_')));
   if (named.size < 2) return false;
-  const { root } = parseYaml(text);
+  const { root, problems } = parseYaml(text);
+  // A broken YAML text that names the model keys is read as one, so its syntax error is what the user sees.
+  if (problems.length > 0) return true;
   if (!root || !isMap(root)) return false;
   const keys = new Set(root.items.flatMap((i) => (isScalar(i.key) ? [String(i.key.value).replace(/-/g, '_')] : [])));
   return MODEL_KEYS.filter((k) => keys.has(k)).length >= 2 && !keys.has('model_type') && !(keys.has('layers') && keys.has('input'));
@@ -179,7 +182,7 @@ export function importGptNeox(text: string, options: ImportOptions = {}): ReadRe
         init: { pointer: initMethod.pointer, spelling: config.spelling('init_method'), method: initMethod.value },
         output: { pointer: outputMethod.pointer, spelling: config.spelling('output_layer_init_method'), method: outputMethod.value },
         std: { pointer: initStd.pointer, spelling: config.spelling('init_method_std'), value: initStd.value },
-        initCtx,
+        initCtx, roles: map.roles,
       }),
     };
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { Finding, Fix } from '../../report/report';
-import type { PointerMap } from '../nativeDocument';
+import type { InitRole, PointerMap } from '../nativeDocument';
 import { type Change, changesOf } from '../huggingFace/translateFinding';
 import { fmt } from '../huggingFace/gpt2';
 import { type InitContext, methodDraw, type NeoxInitMethod } from './initMethods';
@@ -10,6 +10,8 @@ export interface NeoxInitKeys {
   output: { pointer: string; spelling: string; method: NeoxInitMethod };
   std: { pointer: string; spelling: string; value: number };
   initCtx: InitContext;
+  /** Every init role of the document (`PointerMap.roles`). */
+  roles(): InitRole[];
 }
 
 /** Methods whose std does not depend on a weight's fans: the names a fix can pick by std. */
@@ -33,14 +35,19 @@ export function translateNeoxFinding(finding: Finding, map: PointerMap, keys: Ne
   for (const fix of candidates) {
     const changes = changesOf(fix, map);
     if (!changes || changes.some((c) => c.std === null)) continue;
-    const fixed = keyFix(changes, fix, keys);
+    // An attention's score scale is fixed in gpt-neox's code (1/√head_dim): the same logits come from the q and k weights.
+    const described = map.originAt(fix.path)?.property === 'scale' ? { ...fix, description: 'bring the attention logits\' std to 1 with the query and key weights (the fused query_key_value holds the values too)' } : fix;
+    const fixed = keyFix(changes, described, keys);
     if (fixed && !fixes.some((f) => f.path === fixed.path && f.value === fixed.value)) fixes.push(fixed);
-    exact ??= describeChange(changes, fix);
+    exact ??= describeChange(changes, described);
   }
   const message = fixes.length === 0 && exact ? `${finding.message}. ${exact}` : finding.message;
+  // The key that decides the problem: the one the fix changes, else the one that draws every weight it is about.
+  const drawnBy = new Set(candidates.flatMap((f) => changesOf(f, map) ?? []).map((c) => c.role.key));
+  const decided = fixes[0]?.path ?? (drawnBy.size === 1 ? [...drawnBy][0] : null);
   return {
     ...finding,
-    path: map.toSource(finding.path),
+    path: decided ?? map.toSource(finding.path),
     related: finding.related.map((r) => ({ ...r, path: map.toSource(r.path) })),
     message, fix: fixes[0] ?? null, alternatives: fixes.slice(1),
   };
@@ -54,6 +61,9 @@ function keyFix(changes: Change[], fix: Fix, keys: NeoxInitKeys): Fix | null {
   const [mine, other] = key === keys.init.pointer ? [keys.init, keys.output] : key === keys.output.pointer ? [keys.output, keys.init] : [null, null];
   if (!mine || !other) return null;
   const drawn = changes.map((c) => c.role.parameters.join(', ')).join(', ');
+  const changed = new Set(changes.flatMap((c) => c.role.parameters));
+  const others = [...new Set(keys.roles().filter((r) => r.key === key).flatMap((r) => r.parameters).filter((n) => !changed.has(n)))];
+  const scope = others.length > 0 ? `; it draws ${others.join(', ')} too` : '';
   let best: { method: NeoxInitMethod; std: number } | null = null;
   for (const method of BY_STD) {
     // normal and scaled_normal read init_method_std, which the other key may read too: only as it stands.
@@ -61,14 +71,13 @@ function keyFix(changes: Change[], fix: Fix, keys: NeoxInitKeys): Fix | null {
     if (method !== mine.method && (!best || Math.abs(Math.log(s / std)) < Math.abs(Math.log(best.std / std)))) best = { method, std: s };
   }
   if (best && Math.abs(Math.log(best.std / std)) <= Math.log(METHOD_TOLERANCE)) {
-    return { description: `set ${mine.spelling} to ${best.method} (std ${fmt(best.std)} for ${drawn}: ${fix.description})`, path: mine.pointer, value: best.method, std: best.std };
+    return { description: `set ${mine.spelling} to ${best.method} (std ${fmt(best.std)} for ${drawn}: ${fix.description})${scope}`, path: mine.pointer, value: best.method, std: best.std };
   }
   if (other.method === 'normal' || other.method === 'scaled_normal') return null;
   const value = Number(std.toPrecision(4));
-  const description = `set ${mine.spelling} to normal and ${keys.std.spelling} to ${value} (${fix.description})`;
   return mine.method === 'normal'
-    ? { description, path: keys.std.pointer, value, std: value }
-    : { description, path: mine.pointer, value: 'normal', std: value, also: [{ path: keys.std.pointer, value }] };
+    ? { description: `set ${keys.std.spelling} to ${value} (from ${keys.std.value}: ${fix.description})${scope}`, path: keys.std.pointer, value, std: value }
+    : { description: `set ${mine.spelling} to normal and ${keys.std.spelling} to ${value} (${fix.description})${scope}`, path: mine.pointer, value: 'normal', std: value, also: [{ path: keys.std.pointer, value }] };
 }
 
 /** The exact change a fix asks for, in gpt-neox's parameter names, for a message. */
