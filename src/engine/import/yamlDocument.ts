@@ -142,7 +142,8 @@ function yamlValueEdit(text: string, pointer: string, value: unknown): TextEdit 
   const first = root.items.find((i) => isPair(i) && isScalar(i.key) && i.key.range);
   const firstKey = first && isScalar(first.key) ? first.key : null;
   const key = firstKey?.type === Scalar.QUOTE_DOUBLE || firstKey?.type === Scalar.QUOTE_SINGLE || root.flow ? JSON.stringify(segments[0]) : segments[0];
-  const entry = `${key}: ${scalarText(value, firstKey && isScalar(first!.value) ? (first!.value as Scalar).type : undefined)}`;
+  // A new string is quoted as the first key is (a flow map's keys are JSON-like: quoted).
+  const entry = `${key}: ${scalarText(value, key.startsWith('"') ? Scalar.QUOTE_DOUBLE : Scalar.PLAIN)}`;
   if (!firstKey?.range) {
     const end = root.range?.[1] ?? text.length;
     return root.flow ? { offset: Math.max(0, end - 1), length: 0, content: ` ${entry} ` } : { offset: end, length: 0, content: `${text.endsWith('\n') || end === 0 ? '' : '\n'}${entry}\n` };

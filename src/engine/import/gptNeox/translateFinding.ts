@@ -14,16 +14,17 @@ export interface NeoxInitKeys {
   roles(): InitRole[];
 }
 
-/** Methods whose std does not depend on a weight's fans: the names a fix can pick by std. */
-const BY_STD: readonly NeoxInitMethod[] = ['small_init', 'wang_init', 'normal', 'scaled_normal'];
+/** Methods whose std does not depend on a weight's fans, in the order a fix offers them (Pythia's two first). */
+const BY_STD: readonly NeoxInitMethod[] = ['small_init', 'wang_init', 'scaled_normal', 'normal'];
 
-/** How far (as a ratio) a method's std may be from the std a fix asks for and still be offered in its place. */
+/** How far past the std a fix asks for (as a ratio) a method's std may be and still be offered in its place. */
 export const METHOD_TOLERANCE = 1.25;
 
 /**
  * A finding made on the network generated from a GPT-NeoX config, in the config's terms: its pointers are the keys
- * that decide the layers, and a fix that re-draws weights becomes a change of the key that draws them — the init
- * method whose std is nearest the asked one (within ×`METHOD_TOLERANCE`, e.g. `init_method: small_init`), or
+ * that decide the layers, and a fix that re-draws weights becomes a change of the key that draws them — the first
+ * init method of `BY_STD` whose std is near the asked one (at most ×`METHOD_TOLERANCE` past it, at most half of it the other way:
+ * a smaller init also fixes a too-large one; e.g. `init_method: small_init`), or
  * `normal` with `init_method_std` set to the asked std when the other key does not read `init_method_std`. When no
  * key can make the change (weights of both keys asked at different stds, an attention scale), the message gives the
  * exact change: the parameters and the std to draw them with.
@@ -64,13 +65,17 @@ function keyFix(changes: Change[], fix: Fix, keys: NeoxInitKeys): Fix | null {
   const changed = new Set(changes.flatMap((c) => c.role.parameters));
   const others = [...new Set(keys.roles().filter((r) => r.key === key).flatMap((r) => r.parameters).filter((n) => !changed.has(n)))];
   const scope = others.length > 0 ? `; it draws ${others.join(', ')} too` : '';
+  // A smaller std than asked also fixes a too-large init (a larger one a too-small init), up to a factor 2.
+  const [low, high] = std < changes[0].role.std ? [std / 2, std * METHOD_TOLERANCE] : [std / METHOD_TOLERANCE, std * 2];
   let best: { method: NeoxInitMethod; std: number } | null = null;
   for (const method of BY_STD) {
-    // normal and scaled_normal read init_method_std, which the other key may read too: only as it stands.
+    // normal and scaled_normal read init_method_std as it stands (the other key may read it too).
     const s = methodDraw(method, keys.initCtx, 1, 1).std;
-    if (method !== mine.method && (!best || Math.abs(Math.log(s / std)) < Math.abs(Math.log(best.std / std)))) best = { method, std: s };
+    if (method === mine.method || s < low || s > high) continue;
+    best = { method, std: s };
+    break;
   }
-  if (best && Math.abs(Math.log(best.std / std)) <= Math.log(METHOD_TOLERANCE)) {
+  if (best) {
     return { description: `set ${mine.spelling} to ${best.method} (std ${fmt(best.std)} for ${drawn}: ${fix.description})${scope}`, path: mine.pointer, value: best.method, std: best.std };
   }
   if (other.method === 'normal' || other.method === 'scaled_normal') return null;
