@@ -2,8 +2,7 @@ import type { JsonStep } from '../format/pointer';
 import { type Location, pointerLocator } from '../format/pointer';
 import { topLevelKeys } from '../format/topLevelKeys';
 import { parseNetwork } from '../format/parseNetwork';
-import { applyEdits } from 'jsonc-parser';
-import { fixEdits, type TextEdit } from '../edit/applyFix';
+import { applyFixes, fixEdits, type TextEdit } from '../edit/applyFix';
 import type { Fix } from '../report/report';
 import type { ImportOptions, ReadResult } from './importedNetwork';
 import { importHuggingFace, isHuggingFaceConfig } from './huggingFace/importHuggingFace';
@@ -77,12 +76,5 @@ export function sourceFixEdits(text: string, fix: Fix, indent = { tabSize: 2, in
 
 /** Applies several fixes one after the other to a file in any format; fixes to the same path apply once. */
 export function applySourceFixes(text: string, fixes: Fix[]): string {
-  const seen = new Set<string>();
-  let out = text;
-  for (const fix of fixes) {
-    if (seen.has(fix.path)) continue;
-    seen.add(fix.path);
-    out = applyEdits(out, sourceFixEdits(out, fix));
-  }
-  return out;
+  return applyFixes(text, fixes, (t, fix) => sourceFixEdits(t, fix));
 }
