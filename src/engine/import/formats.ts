@@ -63,10 +63,12 @@ export function readNetwork(text: string, options: ImportOptions = {}): ReadResu
 
 /**
  * Maps the pointers of a file in any format the engine reads to their location in its text (`pointerLocator` for
- * JSON, `yamlPointerLocator` for a YAML format), for diagnostics, the CLI's `file:line:col` and "reveal".
+ * JSON, `yamlPointerLocator` for a YAML format), for diagnostics, the CLI's `file:line:col` and "reveal". Nothing is
+ * read until the first lookup (`analyze` asks for a locator on every run and uses it only when something is wrong).
  */
 export function sourceLocator(text: string): (pointer: string) => Location {
-  return formatOf(text)?.syntax === 'yaml' ? yamlPointerLocator(text) : pointerLocator(text);
+  let locate: ((pointer: string) => Location) | undefined;
+  return (pointer: string): Location => (locate ??= formatOf(text)?.syntax === 'yaml' ? yamlPointerLocator(text) : pointerLocator(text))(pointer);
 }
 
 /** The edits that apply a fix to a file in any format the engine reads, in its own syntax (`fixEdits`, `yamlFixEdits`). */
