@@ -105,6 +105,18 @@ suite('GPT-NeoX YAML: the model and its parameter count', () => {
     assert.ok(dense.length > 0);
     for (const l of dense) assertClose(l.init!.std, Math.sqrt(2 / (l.fanIn! + l.fanOut!)), 1e-12, 0, l.name);
   });
+
+  test('a what-if on a YAML key scales the layers that key decides, and only those', () => {
+    // hidden-size decides both MLP projections (their widths); the attention's key is num-attention-heads.
+    const text = neoxFixture('pythia-70m.yml');
+    const before = analyze(text, { mode: 'analytic' });
+    const after = analyze(text, { mode: 'analytic', whatIf: { target: '/hidden-size', scheme: 'keep', multiplier: 2 } });
+    const std = (r: typeof before, name: string): number => r.layers.find((l) => l.name === name)!.init!.std;
+    assertClose(std(after, 'layers.*.mlp.dense_h_to_4h'), 2 * smallInitStd(512), 1e-12);
+    assertClose(std(after, 'layers.*.mlp.dense_4h_to_h'), 2 * wangInitStd(6, 512), 1e-12);
+    assert.equal(std(after, 'word_embeddings'), std(before, 'word_embeddings'));
+    assert.equal(std(after, 'final_linear'), std(before, 'final_linear'));
+  });
 });
 
 suite('GPT-NeoX YAML: problems at their keys', () => {

@@ -68,8 +68,8 @@ function activationOf(name: string, fused: boolean): ActivationName | null {
  * `output_layer_init_method` for `attention.dense` and `dense_4h_to_h` (`initMethods.ts`), biases 0, norms (1, 0).
  * One file is read on its own (gpt-neox merges a list of files): an absent key takes NeoXArgs' default, listed in the
  * report; the three model sizes are required. The vocabulary is the tokenizer's size padded (`paddedVocab`), known
- * for the GPT-2 and GPT-NeoX-20B tokenizers (else assumed 50304, with a warning). Every problem is located at its
- * key; findings and fixes come back in the file's keys and spelling. Never throws.
+ * for the GPT-2 and GPT-NeoX-20B tokenizers (else the latter's 50277 is assumed, with a warning). Every problem is
+ * located at its key; findings and fixes come back in the file's keys and spelling. Never throws.
  */
 export function importGptNeox(text: string, options: ImportOptions = {}): ReadResult {
   const { root, problems, lines } = parseYaml(text);
