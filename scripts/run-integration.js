@@ -101,14 +101,15 @@ async function main() {
   let failed = 0;
   try {
     // The examples, test/fixtures' files, a Hugging Face config.json (recognised by its content, model_type), a Keras
-    // model JSON and a
-    // package.json to check that menus and diagnostics go by content, not by name.
+    // model JSON (class_name and config), a GPT-NeoX YAML config (num-layers, hidden-size) and a package.json to check
+    // that menus and diagnostics go by content, not by name.
     const fixtureDir = path.join(ROOT, 'test', 'fixtures');
     const fixtures = Object.fromEntries(fs.readdirSync(fixtureDir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => [e.name, fs.readFileSync(path.join(fixtureDir, e.name), 'utf8')]));
     const hfConfig = fs.readFileSync(path.join(fixtureDir, 'huggingFace', 'tiny-gpt2-wide-init.config.json'), 'utf8');
-    // A Keras model.to_json() (tf.keras 2.11 CNN), recognised by its content (class_name and config).
     const kerasModel = fs.readFileSync(path.join(fixtureDir, 'keras', 'keras2-sequential-cnn.json'), 'utf8');
-    const workspace = sandbox.workspace(path.join(ROOT, 'examples'), { ...fixtures, 'config.json': hfConfig, 'keras-cnn.json': kerasModel, 'package.json': JSON.stringify({ name: 'not-a-network', version: '1.0.0' }, null, 2) });
+    const neoxConfig = fs.readFileSync(path.join(fixtureDir, 'gptNeox', 'pythia-70m-normal-init.yml'), 'utf8');
+    const workspace = sandbox.workspace(path.join(ROOT, 'examples'), { ...fixtures, 'config.json': hfConfig, 'keras-cnn.json': kerasModel, 'pythia-normal-init.yml': neoxConfig,
+      'package.json': JSON.stringify({ name: 'not-a-network', version: '1.0.0' }, null, 2) });
     // The examples' "$schema": "../schemas/network.schema.json" resolves beside the workspace, as it does in the repository.
     fs.cpSync(path.join(ROOT, 'schemas'), path.join(sandbox.dir, 'schemas'), { recursive: true });
     if (!onlyQuickstart) {

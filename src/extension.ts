@@ -4,11 +4,12 @@ import { registerCommands } from './commands';
 import { NetworkDiagnostics } from './editor/diagnostics';
 import { InitHover } from './editor/initHover';
 import { NetworkFileIndex } from './editor/networkFileIndex';
+import { NETWORK_LANGUAGES } from './editor/networkDocument';
 import { PANEL_VIEW_TYPE } from './panel/panelHtml';
 import { PanelManager } from './panel/panelManager';
 import { InitQuickFixes } from './editor/quickFixes';
 
-const JSON_DOCUMENTS: vscode.DocumentSelector = [{ language: 'json' }, { language: 'jsonc' }];
+const NETWORK_DOCUMENTS: vscode.DocumentSelector = NETWORK_LANGUAGES.map((language) => ({ language }));
 
 /**
  * Activates Init Inspector: the network file index (for menus), live diagnostics with quick fixes and hovers, the
@@ -25,8 +26,8 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     index, diagnostics, panels, runner, predictions,
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, panels),
-    vscode.languages.registerCodeActionsProvider(JSON_DOCUMENTS, new InitQuickFixes(diagnostics), { providedCodeActionKinds: InitQuickFixes.kinds }),
-    vscode.languages.registerHoverProvider(JSON_DOCUMENTS, new InitHover(diagnostics)),
+    vscode.languages.registerCodeActionsProvider(NETWORK_DOCUMENTS, new InitQuickFixes(diagnostics), { providedCodeActionKinds: InitQuickFixes.kinds }),
+    vscode.languages.registerHoverProvider(NETWORK_DOCUMENTS, new InitHover(diagnostics)),
   );
   registerCommands(context, { panels, extensionUri: context.extensionUri });
   void index.scan();

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
-import { analyze, type ComputeBackend, DEFAULT_BUDGET, isValidBatchSize, isValidSeed, isZip, kerasZipText, MAX_BUDGET, type Mode, pointerLocator, type Report, RUN_BOUNDS } from '../engine';
+import { analyze, type ComputeBackend, DEFAULT_BUDGET, isValidBatchSize, isValidSeed, isZip, kerasZipText, MAX_BUDGET, type Mode, type Report, RUN_BOUNDS, sourceLocator } from '../engine';
 import { loadComputeBackend } from '../kernels/loadComputeBackend';
 import { formatReport } from '../engine/report/formatReport';
 
@@ -20,14 +20,16 @@ Options:
   --mode MODE            sampled | analytic | both (default both)
   --seed N               override the file's seed (${RUN_BOUNDS.seed.min} to ${RUN_BOUNDS.seed.max})
   --batch-size N         override the file's batch_size (${RUN_BOUNDS.batchSize.min} to ${RUN_BOUNDS.batchSize.max}; a framework's config: default 1)
-  --tokens N             the sequence length of a framework's config (a Hugging Face config.json; 1 to ${MAX_TOKENS},
+  --tokens N             the sequence length of a framework's config (a Hugging Face or GPT-NeoX config; 1 to ${MAX_TOKENS},
                          default 32, at most the model's positions)
   --max-gflop N          refuse sampled runs above N GFLOP per forward pass (0 to ${MAX_BUDGET.flops / 1e9}, default ${DEFAULT_BUDGET.flops / 1e9})
   --max-memory-mib N     refuse sampled runs above N MiB (1 to ${MAX_BUDGET.bytes / 1024 ** 2}, default ${DEFAULT_BUDGET.bytes / 1024 ** 2})
   -h, --help             show this help
 
-FILE is a network description (JSON, comments allowed; a UTF-8 byte-order mark is skipped) or a Hugging Face
-config.json (model_type gpt2, bert, roberta, llama, mistral, qwen2, gpt_neox, t5 or vit); it must be a regular file.
+FILE is a network description (JSON, comments allowed; a UTF-8 byte-order mark is skipped), a Hugging Face
+config.json (model_type gpt2, bert, roberta, llama, mistral, qwen2, gpt_neox, t5 or vit), a Keras model JSON
+(Keras 2 or 3 model.to_json()) or .keras zip, a TF.js model.json, or a GPT-NeoX YAML config (EleutherAI/gpt-neox's
+own, as Pythia's); it must be a regular file.
 
 Exit codes (as ESLint's): 0 no error-level finding, 1 error-level findings, 2 invalid input (a file that cannot be
 read or has error-level problems) or usage.`;
@@ -122,7 +124,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     reports.push(report);
     if (report.problems.some((p) => p.severity === 'error')) code = 2;
     else if (report.findings.some((f) => f.severity === 'error') && code === 0) code = 1;
-    if (!options.json) out(formatReport(report, pointerLocator(text), file, { allLayers: options.allLayers }) + '\n');
+    if (!options.json) out(formatReport(report, sourceLocator(text), file, { allLayers: options.allLayers }) + '\n');
   }
   if (options.json) out(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
   return code;

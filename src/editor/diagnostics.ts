@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { analyze, type Finding, pointerLocator, type Report } from '../engine';
+import { analyze, type Finding, type Report, sourceLocator } from '../engine';
 import { isNetworkDocument, LIVE_ANALYSIS_MAX_CHARS, rangeOf } from './networkDocument';
 import { diagnosticsSettings, toDiagnosticSeverity } from '../settings';
 
@@ -20,8 +20,8 @@ export interface DocumentAnalysis {
 
 /**
  * Live diagnostics for network descriptions: on open and on every edit (debounced), the analytic prediction and the
- * symmetry rules (never a sampled run) give findings and parse problems, each placed on the exact JSON range that
- * causes it. Severities follow the findings unless `initInspector.diagnostics.severity` overrides them.
+ * symmetry rules (never a sampled run) give findings and parse problems, each placed on the exact range (a JSON value,
+ * a YAML key and its value) that causes it. Severities follow the findings unless `initInspector.diagnostics.severity` overrides them.
  */
 export class NetworkDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('init-inspector');
@@ -83,7 +83,7 @@ export class NetworkDiagnostics implements vscode.Disposable {
       this.note(doc, `Init Inspector could not analyze this file (internal error: ${(err as Error).message})`);
       return;
     }
-    const locate = pointerLocator(text);
+    const locate = sourceLocator(text);
     const diagnostics: vscode.Diagnostic[] = [];
     for (const p of report.problems) {
       const d = new vscode.Diagnostic(rangeOf(doc, p.offset, p.length), p.message, p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);

@@ -4,9 +4,15 @@ import { isModelDescription } from '../engine';
 /** Larger documents are not analyzed live (they could hold the editor); the panel and the CLI still analyze them. */
 export const LIVE_ANALYSIS_MAX_CHARS = 2_000_000;
 
-/** Whether a document is a network description: JSON named *.net.json, or JSON whose content is one (the engine's format, or a framework's file such as a Hugging Face config.json). */
+/** The languages a network description can be written in: JSON, and YAML for a GPT-NeoX config. */
+export const NETWORK_LANGUAGES: readonly string[] = ['json', 'jsonc', 'yaml'];
+
+/**
+ * Whether a document is a network description: JSON named *.net.json, or JSON or YAML whose content is one (the
+ * engine's format, or a framework's file such as a Hugging Face config.json or a GPT-NeoX YAML config).
+ */
 export function isNetworkDocument(doc: vscode.TextDocument): boolean {
-  if (doc.languageId !== 'json' && doc.languageId !== 'jsonc') return false;
+  if (!NETWORK_LANGUAGES.includes(doc.languageId)) return false;
   if (/\.net\.jsonc?$/i.test(doc.uri.path)) return true;
   return doc.getText().length <= LIVE_ANALYSIS_MAX_CHARS && isModelDescription(doc.getText());
 }

@@ -5,10 +5,14 @@ import { isModelDescription } from '../engine';
 export const NETWORK_FILES_CONTEXT = 'initInspector.networkFiles';
 /** Files larger than this are not read to decide whether they are networks. */
 const MAX_SNIFF_BYTES = 2 * 1024 * 1024;
+/** The files that may be network descriptions: JSON, and YAML (a GPT-NeoX config). */
+const NETWORK_FILE_GLOB = '**/*.{json,jsonc,yml,yaml}';
 
 /**
- * Keeps the set of JSON files that are network descriptions (decided by content: an object with `input` and
- * `layers`, or a framework's file the engine reads, such as a Hugging Face config.json with `model_type`), updated by a file watcher and by edits of open documents, and mirrors it into a context key.
+ * Keeps the set of JSON and YAML files that are network descriptions (decided by content: an object with `input` and
+ * `layers`, or a framework's file the engine reads, such as a Hugging Face config.json with `model_type` or a GPT-NeoX
+ * YAML config with `num-layers` and `hidden-size`), updated by a file watcher and by edits of open documents, and
+ * mirrors it into a context key.
  */
 export class NetworkFileIndex implements vscode.Disposable {
   private readonly paths = new Set<string>();
@@ -17,7 +21,7 @@ export class NetworkFileIndex implements vscode.Disposable {
   private readonly editTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor() {
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{json,jsonc}');
+    const watcher = vscode.workspace.createFileSystemWatcher(NETWORK_FILE_GLOB);
     this.disposables.push(
       watcher,
       watcher.onDidCreate((uri) => void this.refresh(uri)),
@@ -30,7 +34,7 @@ export class NetworkFileIndex implements vscode.Disposable {
 
   /** Scans the workspace once; resolves when the context key holds the result. */
   async scan(): Promise<void> {
-    const uris = await vscode.workspace.findFiles('**/*.{json,jsonc}', '**/node_modules/**', 5000);
+    const uris = await vscode.workspace.findFiles(NETWORK_FILE_GLOB, '**/node_modules/**', 5000);
     await Promise.all(uris.map((uri) => this.refresh(uri)));
     for (const doc of vscode.workspace.textDocuments) this.fromDocument(doc);
     await this.publish();
@@ -50,7 +54,7 @@ export class NetworkFileIndex implements vscode.Disposable {
   private fromDocument(doc: vscode.TextDocument): void {
     // Files on disk, and those of a virtual workspace's folders; not other views of a file (git:, output:, …).
     if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'vscode-remote' && !vscode.workspace.getWorkspaceFolder(doc.uri)) return;
-    if (!/\.jsonc?$/i.test(doc.uri.path)) return;
+    if (!/\.(jsonc?|ya?ml)$/i.test(doc.uri.path)) return;
     this.set(doc.uri, doc.getText().length <= MAX_SNIFF_BYTES && isModelDescription(doc.getText()));
   }
 

@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
-import { applyFixes, type Fix, fixEdits } from '../engine';
+import { applySourceFixes, type Fix, sourceFixEdits } from '../engine';
 import { DIAGNOSTIC_SOURCE, type NetworkDiagnostics } from './diagnostics';
 import { wholeDocument } from './networkDocument';
 
 /**
  * Quick fixes for Init Inspector's diagnostics: the finding's fix (preferred), its alternatives (the std number the
- * fan implies), and "fix all in file". Each is a normal, undoable workspace edit.
+ * fan implies), and "fix all in file". Each is a normal, undoable workspace edit, in the file's own syntax (JSON or
+ * YAML).
  */
 export class InitQuickFixes implements vscode.CodeActionProvider {
   static readonly kinds = [vscode.CodeActionKind.QuickFix];
@@ -36,7 +37,7 @@ export class InitQuickFixes implements vscode.CodeActionProvider {
     if (actions.length > 0 && fixable.length > 1) {
       const all = new vscode.CodeAction('Init Inspector: fix all init problems in this file', vscode.CodeActionKind.QuickFix);
       const edit = new vscode.WorkspaceEdit();
-      edit.replace(doc.uri, wholeDocument(doc), applyFixes(doc.getText(), fixable));
+      edit.replace(doc.uri, wholeDocument(doc), applySourceFixes(doc.getText(), fixable));
       all.edit = edit;
       all.diagnostics = context.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE);
       actions.push(all);
@@ -47,7 +48,7 @@ export class InitQuickFixes implements vscode.CodeActionProvider {
   private action(doc: vscode.TextDocument, fix: Fix, diagnostic: vscode.Diagnostic, preferred: boolean): vscode.CodeAction {
     const action = new vscode.CodeAction(fix.description.replace(/^./, (c) => c.toUpperCase()), vscode.CodeActionKind.QuickFix);
     const edit = new vscode.WorkspaceEdit();
-    for (const e of fixEdits(doc.getText(), fix, indentationOf(doc))) {
+    for (const e of sourceFixEdits(doc.getText(), fix, indentationOf(doc))) {
       edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.content);
     }
     action.edit = edit;

@@ -3,12 +3,12 @@ import { type Budget, budgetRefusal, DEFAULT_BUDGET, estimateCost } from './samp
 import { diagnose } from './findings/diagnose';
 import { predictMeanField, type PredictedLayer } from './meanField/predictMeanField';
 import type { NetworkSpec } from './format/networkSpec';
-import { readNetwork } from './import/formats';
+import { readNetwork, sourceLocator } from './import/formats';
 import { buildPlan, type PlanNode } from './graph/plan';
 import { isWeightNode } from './graph/ops/weightLayer';
 import type { LinearPart } from './graph/ops/projection';
 import { nodeOp } from './graph/registry';
-import { type Location, pointerLocator } from './format/pointer';
+import type { Location } from './format/pointer';
 import type { Problem } from './format/problem';
 import { CancelledError, runSampled, type SampledLayer } from './sampled/runSampled';
 import { referenceBackend } from './backend/reference/referenceBackend';
@@ -62,7 +62,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   const toFile = parsed.map ? parsed.map.toSource : (p: string): string => p;
   const { plan, errors } = buildPlan(network);
   if (!plan) {
-    const locate = pointerLocator(text);
+    const locate = sourceLocator(text);
     for (const e of errors) {
       const at = toFile(e.path);
       const loc = locate(at);
@@ -104,7 +104,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Report {
   const blocks = options.blocks === false ? [] : groupBlocks(plan.nodes, layers, findings);
   if (parsed.translateFinding) findings = mergeFindings(findings.map(parsed.translateFinding));
   for (const layer of layers) layer.path = toFile(layer.path);
-  problems.push(...nonFiniteProblems(layers, pointerLocator(text)));
+  problems.push(...nonFiniteProblems(layers, sourceLocator(text)));
   return {
     file: options.file ?? null, network: network.name, mode, seed: network.seed, batchSize: network.batchSize, layers, blocks, findings, problems,
     backend: backendName, cost: { forwardFlops: cost.forwardFlops, totalFlops: cost.totalFlops, peakBytes: cost.peakBytes, weightCount: cost.weightCount, parameterCount: cost.parameterCount },

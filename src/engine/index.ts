@@ -1,8 +1,9 @@
 /** The engine's public surface, for the extension host, the worker, the CLI and the tests. */
 export { analyze, type AnalyzeOptions } from './analyze';
 export { parseNetwork, isNetworkDescription, type ParseResult } from './format/parseNetwork';
-export { readNetwork, readNetworkBytes, isZip, detectNetworkFormat, isModelDescription } from './import/formats';
+export { readNetwork, readNetworkBytes, isZip, detectNetworkFormat, isModelDescription, sourceLocator, sourceFixEdits, applySourceFixes } from './import/formats';
 export { kerasZipText } from './import/keras/kerasZip';
+export { yamlPointerAt } from './import/yamlDocument';
 export type { ImportedSource, ReadResult } from './import/importedNetwork';
 export { pointerLocator, type Location } from './format/pointer';
 export type { Report, LayerReport, Finding, Fix, Mode, Severity, FindingCode } from './report/report';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { isKerasZipFile, type ModelText, readModelText } from './modelText';
-import { applyFixes, DEFAULT_BUDGET, INIT_SCHEMES, MAX_BUDGET, pointerLocator, readNetwork, type Report, type WhatIf, whatIfFixesInFile } from '../engine';
+import { applySourceFixes, DEFAULT_BUDGET, INIT_SCHEMES, MAX_BUDGET, readNetwork, type Report, sourceLocator, type WhatIf, whatIfFixesInFile } from '../engine';
 import { AnalysisCancelled, type AnalysisRunner } from '../worker/analysisRunner';
 import type { AnalysisComputed, HostToWebview, PanelReport, PanelState, PanelTimings, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
 import type { AnalyzeOptions } from '../protocol/workerProtocol';
@@ -263,7 +263,7 @@ export class AnalysisPanel implements vscode.Disposable {
     // A .keras zip is binary: there is no text to reveal a key in.
     if (isKerasZipFile(this.fileUri)) return;
     const doc = await vscode.workspace.openTextDocument(this.fileUri);
-    const loc = pointerLocator(doc.getText())(path);
+    const loc = sourceLocator(doc.getText())(path);
     const range = rangeOf(doc, loc.offset, loc.length);
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: range, preserveFocus: false });
   }
@@ -281,13 +281,12 @@ export class AnalysisPanel implements vscode.Disposable {
       void vscode.window.showErrorMessage('Init Inspector: the file has problems; fix them before applying the what-if.');
       return false;
     }
-    const fixes = whatIfFixesInFile(read, this.whatIf);
+    const fixes = read.source?.format === 'gpt-neox' ? null : whatIfFixesInFile(read, this.whatIf);
     if (!fixes) {
-      // A Hugging Face config sets its init in the framework's code, not per layer: there is no init key to write.
-      void vscode.window.showWarningMessage(`Init Inspector: a what-if cannot be written into this ${read.source?.family ?? ''} config: its init lives in the model's code; the findings give the change to make there.`);
+      void vscode.window.showWarningMessage(`Init Inspector: ${whatIfRefusal(read.source)}`);
       return false;
     }
-    const updated = applyFixes(doc.getText(), fixes);
+    const updated = applySourceFixes(doc.getText(), fixes);
     const edit = new vscode.WorkspaceEdit();
     edit.replace(this.fileUri, wholeDocument(doc), updated);
     const applied = this.whatIf;
@@ -300,7 +299,7 @@ export class AnalysisPanel implements vscode.Disposable {
   /** Saves the last report as JSON or CSV (to `target`, or where the user picks). */
   async exportReport(format: 'json' | 'csv', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
     if (!this.lastReport) return undefined;
-    const base = this.fileUri.path.replace(/\.json$/i, '').split('/').pop() ?? 'report';
+    const base = this.fileUri.path.replace(/\.(json|ya?ml)$/i, '').split('/').pop() ?? 'report';
     const uri = target ?? await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(this.fileUri, '..', `${base}.report.${format}`), filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] } });
     if (!uri) return undefined;
     const text = format === 'json' ? JSON.stringify(this.exportedReport(), null, 2) + '\n' : reportCsv(this.lastReport);
@@ -336,7 +335,7 @@ export class AnalysisPanel implements vscode.Disposable {
   private async saveImage(dataUrl: string): Promise<void> {
     const pending = this.pendingImage;
     this.pendingImage = undefined;
-    const base = this.fileUri.path.replace(/\.json$/i, '').split('/').pop() ?? 'charts';
+    const base = this.fileUri.path.replace(/\.(json|ya?ml)$/i, '').split('/').pop() ?? 'charts';
     const uri = pending?.target ?? await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(this.fileUri, '..', `${base}.charts.png`), filters: { PNG: ['png'] } });
     if (!uri) return pending?.done(false);
     await vscode.workspace.fs.writeFile(uri, Buffer.from(dataUrl.slice(PNG_DATA_URL_PREFIX.length), 'base64'));
@@ -402,4 +401,16 @@ function offersPastBudget(report: Report): boolean {
   if (!report.sampledRefused || !cost) return false;
   const overDefault = cost.forwardFlops > DEFAULT_BUDGET.flops || cost.peakBytes > DEFAULT_BUDGET.bytes;
   return overDefault && cost.forwardFlops <= MAX_BUDGET.flops && cost.peakBytes <= MAX_BUDGET.bytes;
+}
+
+/** Why a what-if cannot be written into a framework's file, and what to change instead. */
+function whatIfRefusal(source: { format: string; family: string } | null): string {
+  switch (source?.format) {
+    // A GPT-NeoX config has one init per kind of weight, not per layer.
+    case 'gpt-neox': return 'a what-if sets each layer\'s init, which a GPT-NeoX config cannot say per layer: set init_method or output_layer_init_method instead (the findings give the value).';
+    case 'huggingface': return `a what-if cannot be written into this ${source.family} config: its init lives in the model's code; the findings give the change to make there.`;
+    // A model saved as one JSON string (double-encoded) has no key to edit in place; a Keras MultiHeadAttention's one
+    // kernel_initializer cannot hold separate q, k, v and output scales.
+    default: return 'a what-if cannot be written into this file as it stands (a model stored as one JSON string, or a layer whose one initializer cannot hold it); the findings give the change to make in the code that builds the model.';
+  }
 }

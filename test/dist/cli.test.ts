@@ -26,6 +26,15 @@ suite('CLI', () => {
     assert.match(r.out, /zero-init\.net\.json:10:71: error: all 1024 units .* \[zero-init-symmetry\]/);
   });
 
+  test('a GPT-NeoX YAML config: its findings at file:line:col of its YAML keys', () => {
+    const file = path.join(ROOT, 'test', 'fixtures', 'gptNeox', 'pythia-70m-normal-init.yml');
+    const r = run(['analyze', file, '--mode', 'analytic']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /70,426,624 parameters/);
+    // "init_method": "normal" is on line 18, column 3 of the file.
+    assert.match(r.out, /pythia-70m-normal-init\.yml:18:3: warning: attention in 'layers\.\*\.attention' concentrates on few keys .* \[attention-entropy-collapse\]/);
+  });
+
   test('invalid input and usage exit 2 with a message', () => {
     assert.equal(run(['analyze']).code, 2);
     assert.equal(run(['analyze', example('zero-init.net.json'), '--mode', 'fast']).code, 2);

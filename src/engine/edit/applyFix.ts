@@ -43,14 +43,17 @@ function valueEdits(text: string, path: string, value: unknown, indent: { tabSiz
     .map((e) => ({ offset: e.offset, length: e.length, content: e.content }));
 }
 
-/** Applies several fixes one after the other (each on the text the previous one produced); fixes to the same path apply once. */
-export function applyFixes(text: string, fixes: Fix[]): string {
+/**
+ * Applies several fixes one after the other (each on the text the previous one produced); fixes to the same path apply
+ * once. `edits` gives one fix's edits (`fixEdits` for JSON; `sourceFixEdits` for any format the engine reads).
+ */
+export function applyFixes(text: string, fixes: Fix[], edits: (text: string, fix: Fix) => TextEdit[] = fixEdits): string {
   const seen = new Set<string>();
   let out = text;
   for (const fix of fixes) {
     if (seen.has(fix.path)) continue;
     seen.add(fix.path);
-    out = applyEdits(out, fixEdits(out, fix));
+    out = applyEdits(out, edits(out, fix));
   }
   return out;
 }

@@ -153,7 +153,7 @@ const MAX_SUGGESTED_LENGTH = 64;
  * at least the length difference), and names longer than `MAX_SUGGESTED_LENGTH` get none, so the cost is bounded by
  * options × 64² whatever the text holds.
  */
-function suggestion(s: string, options: readonly string[]): string | undefined {
+export function suggestion(s: string, options: readonly string[]): string | undefined {
   if (s.length > MAX_SUGGESTED_LENGTH) return undefined;
   const lower = s.toLowerCase();
   let best: string | undefined;

@@ -19,9 +19,18 @@ const EXPECTED: Record<string, { parameters: number; rmsnorm?: boolean } | { ref
   'hf-llama-2-7b-chat.config.json': { refused: /"auto_map" at \/auto_map points at custom modelling code/ },
 };
 
+/**
+ * What each GPT-NeoX YAML config there (`neox-*.yml`, EleutherAI/gpt-neox's own format) must give: its published
+ * parameter count (Pythia-70M: 70,426,624, the count of its Hugging Face `GPTNeoXForCausalLM`; the arithmetic is in
+ * gptNeoxYaml.test.ts), or the message it is refused with.
+ */
+const EXPECTED_NEOX: Record<string, { parameters: number } | { refused: RegExp }> = {
+  'neox-pythia-70m.yml': { parameters: 70_426_624 },
+};
+
 const folder = realConfigsFolder();
 
-suite('real Hugging Face configs written by others (../shared/real-configs, when present)', () => {
+suite('real Hugging Face and GPT-NeoX configs written by others (../shared/real-configs, when present)', () => {
   suiteSetup(function () {
     if (!folder) this.skip();
   });
@@ -30,6 +39,26 @@ suite('real Hugging Face configs written by others (../shared/real-configs, when
     for (const file of fs.readdirSync(folder!).filter((f) => f.endsWith('.json'))) {
       const format = detectNetworkFormat(fs.readFileSync(path.join(folder!, file), 'utf8'));
       assert.equal(format === 'huggingface', file.startsWith('hf-'), `${file}: ${format}`);
+    }
+  });
+
+  test('every GPT-NeoX YAML config there is recognised by content; each gives its published parameter count without an error problem, or is refused with its message', () => {
+    const files = fs.readdirSync(folder!).filter((f) => /\.ya?ml$/.test(f));
+    assert.deepEqual(files.sort(), Object.keys(EXPECTED_NEOX).sort(), 'a new real GPT-NeoX config needs its expectation here');
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(folder!, file), 'utf8');
+      assert.equal(detectNetworkFormat(text), 'gpt-neox', file);
+      const expected = EXPECTED_NEOX[file];
+      const report = analyze(text, { mode: 'analytic', file });
+      const errors = report.problems.filter((p) => p.severity === 'error');
+      if ('refused' in expected) {
+        assert.equal(errors.length, 1, file);
+        assert.match(errors[0].message, expected.refused, file);
+        continue;
+      }
+      assert.deepEqual(errors, [], file);
+      assert.equal(report.cost?.parameterCount, expected.parameters, file);
+      assert.ok(report.layers.every((l) => Number.isFinite(l.predicted!.activationStd) && Number.isFinite(l.predicted!.gradientStd)), file);
     }
   });
 

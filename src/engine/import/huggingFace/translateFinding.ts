@@ -12,7 +12,7 @@ const GLOBAL_SCALE_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
 ]);
 
 /** One init a native fix changes: its role and the std it asks for (null: not a std the fix states). */
-interface Change {
+export interface Change {
   role: InitRole;
   std: number | null;
 }
@@ -54,7 +54,7 @@ export function translateFinding(finding: Finding, map: PointerMap, family: stri
  * a multiplier of the same scheme, a scheme with the fix's own `std`), a bare `std`, or an attention's score `scale`
  * (the same logit std as q and k each scaled by √(new/old)). Null when some part has no Hugging Face role.
  */
-function changesOf(fix: Fix, map: PointerMap): Change[] | null {
+export function changesOf(fix: Fix, map: PointerMap): Change[] | null {
   const edits = [{ path: fix.path, value: fix.value }, ...(fix.also ?? [])];
   const changes: Change[] = [];
   for (const edit of edits) {
