@@ -1,4 +1,4 @@
-import { isStreamable, STREAM_BLOCK_FLOATS, type WeightSource } from './streamedWeight';
+import { isStreamable, STREAM_BLOCK_FLOATS, STREAM_MIN_FLOATS, type WeightSource } from './streamedWeight';
 import type { ComputeBackend } from '../backend/computeBackend';
 import type { AttentionStats, SampledContext, SampledLayer, TapeEntry, TapeField } from '../graph/layerOp';
 import type { ResolvedInit } from '../init/resolveInit';
@@ -23,8 +23,9 @@ export interface SampledOptions {
   /** Keep every layer's weights for the backward pass instead of regenerating them from their seed. */
   cacheWeights: boolean;
   /**
-   * Without the cache, weights larger than this many floats whose init is drawn value by value are streamed: drawn
-   * block by block and used at once (`streamedWeight.ts`). Default STREAM_BLOCK_FLOATS; tests use small blocks.
+   * Without the cache, weights whose init is drawn value by value are streamed (`streamedWeight.ts`): drawn in blocks
+   * of this many floats and used at once. Default STREAM_BLOCK_FLOATS, for weights above STREAM_MIN_FLOATS; tests set
+   * small blocks, and then every weight larger than one block is streamed.
    */
   streamBlockFloats?: number;
   /** Called between layers with the fraction done; returning true cancels the run. */
@@ -207,7 +208,7 @@ class SampledRun implements SampledContext {
 
   streamed(node: PlanNode, init: ResolvedInit, rows: number, cols: number, part?: number, zeroRow: number | null = null): WeightSource | null {
     const blockFloats = this.options.streamBlockFloats ?? STREAM_BLOCK_FLOATS;
-    if (this.options.cacheWeights || !isStreamable(init, rows, cols, blockFloats)) return null;
+    if (this.options.cacheWeights || !isStreamable(init, rows, cols, this.options.streamBlockFloats ?? STREAM_MIN_FLOATS)) return null;
     return { stream: part === undefined ? Stream.weight(node.index) : Stream.partWeight(node.index, part), init, rows, cols, zeroRow, blockFloats };
   }
 

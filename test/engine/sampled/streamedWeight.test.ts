@@ -8,7 +8,7 @@ import { resolveInit } from '../../../src/engine/init/resolveInit';
 import type { InitScheme } from '../../../src/engine/init/initSpec';
 import { FILL_CHUNK, fillNormalChunks, streamKey } from '../../../src/engine/random/fill';
 import { runSampled } from '../../../src/engine/sampled/runSampled';
-import { drawWeightRows, isStreamable, streamedInputGradient, streamedProject, streamedWeightMoments, type WeightSource } from '../../../src/engine/sampled/streamedWeight';
+import { drawWeightRows, isStreamable, STREAM_MIN_FLOATS, streamedInputGradient, streamedProject, streamedWeightMoments, type WeightSource } from '../../../src/engine/sampled/streamedWeight';
 
 /** A Llama-ish stack whose every big weight is streamed with small blocks: an embedding with a padding row, GQA attention, a gated MLP, an untied head; then a tied one. */
 function network(tied: boolean): string {
@@ -74,7 +74,7 @@ suite('weights streamed by rows (sampled/streamedWeight.ts)', () => {
     dx.forEach((v, i) => assert.ok(Math.abs(v - dxWhole[i]) <= 1e-5 * (1 + Math.abs(dxWhole[i])), `dx[${i}] ${v} vs ${dxWhole[i]}`));
   });
 
-  test('inits that need the whole matrix, and weights of one block, are not streamed', () => {
+  test('inits that need the whole matrix, and weights of 16 MiB or less (by default), are not streamed', () => {
     const shape = [64, 64];
     const of = (scheme: InitScheme, options: Record<string, number> = {}) => resolveInit({ scheme, options, multiplier: 1, path: '', source: 'layer' }, shape, 'weight');
     assert.ok(isStreamable(of('normal'), 64, 64, 100));
@@ -82,6 +82,9 @@ suite('weights streamed by rows (sampled/streamedWeight.ts)', () => {
     assert.ok(!isStreamable(of('orthogonal'), 64, 64, 100));
     assert.ok(!isStreamable(of('truncated_normal', { std: 0.02 }), 64, 64, 100));
     assert.ok(!isStreamable(of('normal'), 64, 64, 64 * 64));
+    assert.equal(STREAM_MIN_FLOATS, 4 * 2 ** 20);
+    assert.ok(!isStreamable(of('normal'), 2048, 2048));
+    assert.ok(isStreamable(of('normal'), 2049, 2048));
   });
 
   for (const tied of [false, true]) {

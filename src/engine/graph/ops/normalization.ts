@@ -80,7 +80,7 @@ export function normalizationForward(node: NormNode, x: Float32Array, run: Sampl
 /** Backward on the backend's kernel: dx = (1/σ)·(g·dy − mean(g·dy) − x̂·mean(g·dy·x̂)), no mean term for rmsnorm. */
 export function normalizationBackward(node: NormNode, dy: Float32Array, tape: TapeEntry, run: SampledContext): Float32Array {
   const saved = tape.saved as NormSaved;
-  const dx = new Float32Array(dy.length);
+  const dx = run.gradient(dy.length);
   run.backend.normalizeBackward(tape.pre, dy, saved.gain, saved.invStd, normalizationGroups(node.op, run.batch, node.inShape), node.op !== 'rmsnorm', dx);
   return dx;
 }
