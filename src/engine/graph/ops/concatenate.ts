@@ -1,9 +1,9 @@
 import type { LayerSpec } from '../../format/networkSpec';
-import { childPointer } from '../../format/problem';
 import { LINEAR } from '../../math/activation';
 import { crossMoment } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single, sizeOf } from '../plan';
+import { readBranches } from './branches';
 
 export interface ConcatenateSpec extends LayerSpec {
   type: 'concatenate';
@@ -50,23 +50,8 @@ export const concatenate: LayerOp<ConcatenateSpec, ConcatenateNode> = {
   },
 
   parse(ctx) {
-    const path = ctx.at('branches');
-    const items = ctx.r.array(ctx.required('branches', 'the branches as an array of layer arrays'), path, 'branches');
-    if (!items) return undefined;
-    if (items.length < 2) {
-      ctx.r.report(ctx.r.prop(ctx.obj, 'branches'), path, `the concatenate at ${ctx.path} needs at least 2 branches, got ${items.length}`);
-      return undefined;
-    }
-    const layers: LayerSpec[] = [];
-    const branchSizes: number[] = [];
-    let ok = true;
-    items.forEach((item, k) => {
-      const branch = ctx.readLayers(item, childPointer(path, k));
-      if (!branch) { ok = false; return; }
-      for (const layer of branch) layers.push(layer);
-      branchSizes.push(branch.length);
-    });
-    return ok ? { type: 'concatenate', path: ctx.path, name: ctx.name, layers, branchSizes } : undefined;
+    const branches = readBranches(ctx, 'the concatenate', { minBranches: 2, emptyBranch: true });
+    return branches ? { type: 'concatenate', path: ctx.path, name: ctx.name, ...branches } : undefined;
   },
 
   plan(spec, inShape, ctx) {

@@ -1,8 +1,7 @@
 import type { LayerSpec } from '../../format/networkSpec';
-import { LINEAR } from '../../math/activation';
-import { passThrough } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { type PlanNode, single, sizeOf } from '../plan';
+import { SHAPE_VIEW_PASSES } from './shapeView';
 
 export interface FlattenSpec extends LayerSpec { type: 'flatten' }
 export interface FlattenNode extends PlanNode { op: 'flatten' }
@@ -18,14 +17,5 @@ export const flatten: LayerOp<FlattenSpec, FlattenNode> = {
   schema: { description: 'Flattens [channels, height, width] to [channels·height·width].', properties: {} },
   parse: (ctx) => ({ type: 'flatten', path: ctx.path, name: ctx.name }),
   plan: (spec, inShape, ctx) => single(ctx.push({ op: 'flatten', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: [sizeOf(inShape)] })),
-  predict(node, s, ctx) {
-    ctx.record(node, passThrough(s, false), 1);
-    return s;
-  },
-  forward(node, x, run) {
-    run.record(node, { x, pre: x, out: x }, LINEAR);
-    return x;
-  },
-  backward: (_node, dy) => dy,
-  findings: { chain: 'transparent' },
+  ...SHAPE_VIEW_PASSES,
 };

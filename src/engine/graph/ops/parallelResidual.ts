@@ -1,10 +1,10 @@
 import type { LayerSpec } from '../../format/networkSpec';
-import { childPointer } from '../../format/problem';
 import { LINEAR } from '../../math/activation';
 import { crossMoment, type Signal, variance } from '../../meanField/signal';
 import { sumBound } from '../../meanField/residualSum';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single, sizeOf } from '../plan';
+import { readBranches } from './branches';
 
 export interface ParallelResidualSpec extends LayerSpec {
   type: 'parallel_residual';
@@ -38,28 +38,8 @@ export const parallelResidual: LayerOp<ParallelResidualSpec, ParallelResidualNod
   },
 
   parse(ctx) {
-    const path = ctx.at('branches');
-    const items = ctx.r.array(ctx.required('branches', 'the branches as an array of layer arrays'), path, 'branches');
-    if (!items) return undefined;
-    if (items.length === 0) {
-      ctx.r.report(ctx.r.prop(ctx.obj, 'branches'), path, `the parallel residual at ${ctx.path} has no branch`);
-      return undefined;
-    }
-    const layers: LayerSpec[] = [];
-    const branchSizes: number[] = [];
-    let ok = true;
-    items.forEach((item, k) => {
-      const branch = ctx.readLayers(item, childPointer(path, k));
-      if (!branch) { ok = false; return; }
-      if (branch.length === 0) {
-        ctx.r.report(item, childPointer(path, k), `branch ${k} of the parallel residual at ${ctx.path} is empty`);
-        ok = false;
-        return;
-      }
-      for (const layer of branch) layers.push(layer);
-      branchSizes.push(branch.length);
-    });
-    return ok ? { type: 'parallel_residual', path: ctx.path, name: ctx.name, layers, branchSizes } : undefined;
+    const branches = readBranches(ctx, 'the parallel residual', { minBranches: 1, emptyBranch: false });
+    return branches ? { type: 'parallel_residual', path: ctx.path, name: ctx.name, ...branches } : undefined;
   },
 
   plan(spec, inShape, ctx) {

@@ -1,9 +1,8 @@
 import type { LayerSpec } from '../../format/networkSpec';
 import { childPointer } from '../../format/problem';
-import { LINEAR } from '../../math/activation';
-import { passThrough } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single, sizeOf } from '../plan';
+import { SHAPE_VIEW_PASSES } from './shapeView';
 
 export interface ReshapeSpec extends LayerSpec {
   type: 'reshape';
@@ -37,14 +36,5 @@ export const reshape: LayerOp<ReshapeSpec, ReshapeNode> = {
     if (sizeOf(spec.shape) !== sizeOf(inShape)) return ctx.fail(`reshape at ${spec.path} cannot make ${describeShape(inShape)} (${sizeOf(inShape)} values) into ${describeShape(spec.shape)} (${sizeOf(spec.shape)})`);
     return single(ctx.push({ op: 'reshape', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: [...spec.shape] }));
   },
-  predict(node, s, ctx) {
-    ctx.record(node, passThrough(s, false), 1);
-    return s;
-  },
-  forward(node, x, run) {
-    run.record(node, { x, pre: x, out: x }, LINEAR);
-    return x;
-  },
-  backward: (_node, dy) => dy,
-  findings: { chain: 'transparent' },
+  ...SHAPE_VIEW_PASSES,
 };
