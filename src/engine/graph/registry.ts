@@ -12,6 +12,7 @@ import { embedding } from './ops/embedding';
 import { flatten } from './ops/flatten';
 import { gatedMlp } from './ops/gatedMlp';
 import { globalAvgPool } from './ops/globalAvgPool';
+import { globalMaxPool } from './ops/globalMaxPool';
 import { layernorm } from './ops/layernorm';
 import { lmHead } from './ops/lmHead';
 import { rmsnorm } from './ops/rmsnorm';
@@ -34,7 +35,7 @@ import { crossAttention } from './ops/crossAttention';
 // `npm run schema` to regenerate schemas/network.schema.json.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each op is typed by its own module; the registry only dispatches
 type AnyOp = SpecOp<any> & Partial<NodeOp<any>>;
-const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, rmsnorm, flatten, maxpool2d, avgpool2d, globalAvgPool, dropout,
+const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, rmsnorm, flatten, maxpool2d, avgpool2d, globalAvgPool, globalMaxPool, dropout,
   embedding, positionEmbedding, attention, gatedMlp, parallelResidual, concatenate, reshape, lmHead, scale, toSequence, classToken, firstToken, encoder, crossAttention];
 
 const SPEC_OPS = uniqueBy(OPS, (op) => op.type);

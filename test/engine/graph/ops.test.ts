@@ -127,6 +127,7 @@ const NETWORKS: Record<string, object> = {
   maxpool2d: { input: { shape: [1, 4, 4] }, layers: [{ type: 'maxpool2d', size: 2 }] },
   avgpool2d: { input: { shape: [2, 5, 5] }, layers: [{ type: 'avgpool2d', size: 2, stride: 1 }] },
   global_avg_pool: { input: { shape: [3, 2, 2] }, layers: [{ type: 'global_avg_pool' }] },
+  global_max_pool: { input: { shape: [3, 3, 2] }, layers: [{ type: 'conv2d', filters: 2, kernel_size: 1, activation: 'tanh' }, { type: 'global_max_pool' }, { type: 'dense', units: 2, activation: 'tanh' }] },
   dropout: { input: { shape: [8] }, layers: [{ type: 'dropout', rate: 0.3 }, { type: 'activation', activation: 'tanh' }] },
   residual: { input: { shape: [4] }, layers: [{ type: 'residual', activation: 'tanh', layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'dense', units: 4 }] }] },
   repeat: { input: { shape: [3] }, layers: [{ type: 'repeat', times: 2, layers: [{ type: 'dense', units: 3, activation: 'tanh' }] }] },
@@ -192,6 +193,16 @@ suite('the op registry and each op\'s forward and backward passes', () => {
     const mean = fd.reduce((a, b) => a + b, 0) / fd.length;
     const std = Math.sqrt(fd.reduce((a, b) => a + (b - mean) ** 2, 0) / fd.length);
     assert.ok(Math.abs(reported - std) / std < 5e-3, `reported ${reported}, central differences ${std}`);
+  });
+
+  test('global_max_pool: each channel\'s maximum over its map (a direct loop), planned as a whole-map maxpool2d and a flatten', () => {
+    const plan = planOf({ input: { shape: [3, 4, 5] }, batch_size: 2, layers: [{ type: 'global_max_pool' }] });
+    assert.deepEqual(plan.nodes.map((n) => [n.op, n.outShape]), [['maxpool2d', [3, 1, 1]], ['flatten', [3]]]);
+    const x = new Float32Array(2 * 3 * 20);
+    referenceBackend.fillNormal(streamKey(12, 4), x, 0, 1);
+    const out = harness(plan).forwardNodes(plan.nodes, x);
+    assert.equal(out.length, 6);
+    for (let m = 0; m < 6; m++) assert.equal(out[m], Math.max(...x.subarray(m * 20, (m + 1) * 20)), `sample ${Math.floor(m / 3)} channel ${m % 3}`);
   });
 
   test('depthwise conv2d: each output channel c·m + j is input channel c convolved with its own kernel (a direct loop), and the fans are PyTorch\'s for [C·m, 1, kh, kw]', () => {

@@ -188,6 +188,20 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.match(problem.message, /cross-attention\): not supported yet/);
   });
 
+  test('GlobalMaxPooling2D is each channel\'s maximum over the map (a whole-map max pooling, then flatten): same parameters, a max that grows with the map', () => {
+    const text = fixture('keras2-functional-resnet.json').replace('"class_name": "GlobalAveragePooling2D"', '"class_name": "GlobalMaxPooling2D"');
+    const report = analyze(text, { mode: 'sampled' });
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.cost!.parameterCount + report.source!.uncountedParameters!, 20_282);
+    const pooled = report.layers.filter((l) => l.type === 'maxpool2d');
+    assert.equal(pooled.length, 1);
+    // The maximum of many positions of a ReLU map sits above their mean.
+    const before = report.layers[report.layers.indexOf(pooled[0]) - 1];
+    assert.ok(pooled[0].activation!.mean > before.activation!.mean + before.activation!.std, `${pooled[0].activation!.mean} vs ${before.activation!.mean} ± ${before.activation!.std}`);
+    const keepdims = readNetwork(text.replace(/("class_name": "GlobalMaxPooling2D",\s*"config": \{)/, '$1"keepdims": true, '));
+    assert.match(keepdims.problems[0]?.message ?? '', /keepdims true .* not supported yet/);
+  });
+
   test('a whole model written as one JSON string (double-encoded) is read, its problems placed inside the string', () => {
     const inner = fixture('keras2-functional-resnet.json');
     const outer = JSON.stringify(inner);

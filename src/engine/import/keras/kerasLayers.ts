@@ -146,7 +146,7 @@ function origin(layer: KerasLayer, keys: Record<string, string> = {}): Origin {
  * SeparableConv2D), or undefined after a report.
  * Supported: Dense, Conv2D, DepthwiseConv2D and SeparableConv2D (a depthwise conv2d, and a 1×1 one), MultiHeadAttention
  * (self-attention), Activation, ReLU, LeakyReLU, BatchNormalization, LayerNormalization, Dropout (and
- * SpatialDropout2D), Flatten, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, ZeroPadding2D (folded into the
+ * SpatialDropout2D), Flatten, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, ZeroPadding2D (folded into the
  * next Conv2D), Rescaling (a `scale`), Embedding. Layout: channels_last, as Keras' default `image_data_format`.
  */
 export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | PendingPadding)[] | undefined {
@@ -302,8 +302,10 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
       return [doc.layer({ type: layer.className === 'MaxPooling2D' ? 'maxpool2d' : 'avgpool2d', name: layer.name, size, stride: strides }, origin(layer, { size: childPointer(c, 'pool_size'), stride: childPointer(c, 'strides') }))];
     }
     case 'GlobalAveragePooling2D':
+    case 'GlobalMaxPooling2D':
       if (!requireDefault(ctx, layer, 'data_format', (v) => v === 'channels_last', 'the engine reads Keras images as channels_last')) return undefined;
-      return [doc.layer({ type: 'global_avg_pool', name: layer.name }, origin(layer))];
+      if (!requireDefault(ctx, layer, 'keepdims', (v) => v === false, 'the engine pools to [channels]')) return undefined;
+      return [doc.layer({ type: layer.className === 'GlobalMaxPooling2D' ? 'global_max_pool' : 'global_avg_pool', name: layer.name }, origin(layer))];
     case 'ZeroPadding2D': {
       const node = r.prop(layer.config, 'padding');
       const p = childPointer(c, 'padding');
@@ -356,7 +358,6 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
     case 'Conv3D':
     case 'Conv2DTranspose':
     case 'Multiply':
-    case 'GlobalMaxPooling2D':
     case 'Normalization':
     case 'LSTM':
     case 'GRU':
