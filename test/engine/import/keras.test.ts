@@ -261,7 +261,7 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.ok(Math.abs(sampled.layers[0].init!.sampledStd! / Math.sqrt(2 / 14) - 1) < 0.2, String(sampled.layers[0].init!.sampledStd));
   });
 
-  test('Conv1D refusals are located: dilation_rate 2 at the key, after an Embedding at the class_name, a Dense on the signal at its class_name', () => {
+  test('Conv1D refusals are located: dilation_rate 2 at the key, after an Embedding at the class_name, a Dense on the signal at its class_name, a pooling\'s padding same and a 2-D kernel_size at their keys', () => {
     const base = JSON.parse(fixture('keras2-sequential-conv1d.json')) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
     const at = (edit: (layers: { class_name: string; config: Record<string, unknown> }[]) => void): { path: string; message: string } => {
       const copy = structuredClone(base);
@@ -282,8 +282,11 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     const denseOnSignal = at((l) => { l.splice(2, 0, { class_name: 'Dense', config: { name: 'mix', units: 4 } }); });
     assert.equal(denseOnSignal.path, '/config/layers/2/class_name');
     assert.match(denseOnSignal.message, /a Dense on the \(steps, channels\) output of a Conv1D or a 1-D pooling is not supported yet/);
-    const causalPool = at((l) => { l[2].config.padding = 'same'; });
-    assert.equal(causalPool.path, '/config/layers/2/config/padding');
+    const samePool = at((l) => { l[2].config.padding = 'same'; });
+    assert.equal(samePool.path, '/config/layers/2/config/padding');
+    const square = at((l) => { l[1].config.kernel_size = [3, 3]; });
+    assert.equal(square.path, '/config/layers/1/config/kernel_size');
+    assert.match(square.message, /must be a number or a one-element list for a 1-D layer/);
   });
 
   test('refusals have a clear message at their JSON location: Lambda (never executed), unknown and unsupported layers, TF.js graph models, Keras 1', () => {

@@ -78,8 +78,12 @@ export function readActivation(ctx: KerasContext, layer: KerasLayer, key = 'acti
   return key2 === 'leakyrelu' ? { activation: 'leaky_relu', negative_slope: 0.2 } : { activation: native };
 }
 
-/** A positive integer, or each of a pair (`[3, 3]`, or one number for both); undefined after a report. */
-function pair(ctx: KerasContext, layer: KerasLayer, key: string, fallback: [number, number] | null): [number, number] | undefined {
+/**
+ * A window size or stride: for a 2-D layer a positive integer or a pair (`[3, 3]`, or one number for both); for a 1-D
+ * layer (rank 1) a number or a one-element list, as [1, n] over the engine's [channels, 1, steps]. The fallback is
+ * already in that form; undefined after a report.
+ */
+function pair(ctx: KerasContext, layer: KerasLayer, key: string, fallback: [number, number] | null, rank: 1 | 2 = 2): [number, number] | undefined {
   const { r } = ctx;
   const node = r.prop(layer.config, key);
   const pointer = childPointer(layer.configPointer, key);
@@ -88,13 +92,13 @@ function pair(ctx: KerasContext, layer: KerasLayer, key: string, fallback: [numb
     r.report(layer.config, layer.configPointer, `missing "${key}" in the ${layer.className} config at ${layer.configPointer}`);
     return undefined;
   }
-  const items = node.type === 'array' ? node.children ?? [] : [node, node];
+  const items = node.type === 'array' ? node.children ?? [] : rank === 1 ? [node] : [node, node];
   const values = items.map((n, i) => r.number(n, node.type === 'array' ? childPointer(pointer, i) : pointer, key, { integer: true, min: 1 }));
-  if (items.length !== 2 || values.some((v) => v === undefined)) {
-    if (items.length !== 2) r.report(node, pointer, `${key} at ${pointer} must be a number or a pair for a 2-D layer`);
+  if (items.length !== rank || values.some((v) => v === undefined)) {
+    if (items.length !== rank) r.report(node, pointer, `${key} at ${pointer} must be a number or ${rank === 1 ? 'a one-element list for a 1-D layer' : 'a pair for a 2-D layer'}`);
     return undefined;
   }
-  return [values[0]!, values[1]!];
+  return rank === 1 ? [1, values[0]!] : [values[0]!, values[1]!];
 }
 
 function numberAt(ctx: KerasContext, layer: KerasLayer, key: string, fallback: number, bounds = {}): number | undefined {
@@ -162,8 +166,8 @@ function convolution(ctx: KerasContext, layer: KerasLayer, rank: 1 | 2): object[
     || !requireDefault(ctx, layer, 'dilation_rate', ones, 'dilated convolutions')
     || !requireDefault(ctx, layer, 'groups', ones, 'grouped convolutions')) return undefined;
   const filters = numberAt(ctx, layer, 'filters', NaN, { integer: true, min: 1 });
-  const kernel = rank === 1 ? lineOf(ctx, layer, 'kernel_size', null) : pair(ctx, layer, 'kernel_size', null);
-  const strides = rank === 1 ? lineOf(ctx, layer, 'strides', [1, 1]) : pair(ctx, layer, 'strides', [1, 1]);
+  const kernel = pair(ctx, layer, 'kernel_size', null, rank);
+  const strides = pair(ctx, layer, 'strides', [1, 1], rank);
   const padding = stringAt(ctx, layer, 'padding') ?? 'valid';
   const act = readActivation(ctx, layer);
   const w = weights(ctx, layer, 'kernel_initializer');
@@ -178,28 +182,6 @@ function convolution(ctx: KerasContext, layer: KerasLayer, rank: 1 | 2): object[
     origin(layer, { ...w.keys, filters: childPointer(c, 'filters'), kernel_size: childPointer(c, 'kernel_size'), stride: childPointer(c, 'strides'), padding: childPointer(c, 'padding'), activation: childPointer(c, 'activation') }));
   ctx.initPointers.set(native, w.kernel.pointer);
   return [native];
-}
-
-/**
- * A 1-D layer's size along the steps (a number or a one-element list, as Keras 1-D layers write `kernel_size`,
- * `strides`, `pool_size`) as the engine's pair [1, n] over [channels, 1, steps]; undefined after a report.
- */
-function lineOf(ctx: KerasContext, layer: KerasLayer, key: string, fallback: [number, number] | null): [number, number] | undefined {
-  const { r } = ctx;
-  const node = r.prop(layer.config, key);
-  const pointer = childPointer(layer.configPointer, key);
-  if (!node || node.type === 'null') {
-    if (fallback) return fallback;
-    r.report(layer.config, layer.configPointer, `missing "${key}" in the ${layer.className} config at ${layer.configPointer}`);
-    return undefined;
-  }
-  const items = node.type === 'array' ? node.children ?? [] : [node];
-  if (items.length !== 1) {
-    r.report(node, pointer, `${key} at ${pointer} must be a number or a one-element list for a 1-D layer`);
-    return undefined;
-  }
-  const value = r.number(items[0], node.type === 'array' ? childPointer(pointer, 0) : pointer, key, { integer: true, min: 1 });
-  return value === undefined ? undefined : [1, value];
 }
 
 /** The layers a 1-D signal [channels, 1, steps] keeps as such: per-channel or elementwise ones. */
@@ -367,9 +349,9 @@ function convertOne(ctx: KerasContext, layer: KerasLayer): (object | PendingPadd
       // A 1-D pooling (pool_size p, strides s, default p) pools [channels, 1, steps] with a [1, p] window.
       const line = layer.className.endsWith('1D');
       if (!requireDefault(ctx, layer, 'data_format', (v) => v === 'channels_last', line ? 'the engine reads a Keras 1-D signal as channels_last (steps, channels)' : 'the engine reads Keras images as channels_last')) return undefined;
-      const size = line ? lineOf(ctx, layer, 'pool_size', [1, 2]) : pair(ctx, layer, 'pool_size', [2, 2]);
+      const size = pair(ctx, layer, 'pool_size', line ? [1, 2] : [2, 2], line ? 1 : 2);
       const stridesNode = r.prop(layer.config, 'strides');
-      const strides = stridesNode && stridesNode.type !== 'null' ? (line ? lineOf(ctx, layer, 'strides', null) : pair(ctx, layer, 'strides', null)) : size;
+      const strides = stridesNode && stridesNode.type !== 'null' ? pair(ctx, layer, 'strides', null, line ? 1 : 2) : size;
       if (!size || !strides) return undefined;
       if ((stringAt(ctx, layer, 'padding') ?? 'valid') !== 'valid') {
         r.report(r.prop(layer.config, 'padding'), childPointer(c, 'padding'), `padding 'same' of a pooling layer at ${childPointer(c, 'padding')} is not supported yet by Init Inspector (the engine pools without padding)`);
