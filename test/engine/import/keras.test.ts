@@ -24,6 +24,8 @@ const FIXTURES: { file: string; format: string; summary: number; why: string }[]
   { file: 'keras2.13-functional-mobile-block.json', format: 'keras', summary: 1_844, why: 'conv 27·16 + BN 64; depthwise 9·16 + BN 64; 1×1 conv 16·16 + BN 64; separable 9·16 + 16·32 + 32; Dense 32·4 + 4' },
   { file: 'keras3-functional-transformer.json', format: 'keras', summary: 31_426, why: 'Dense 64·64 + 64; MultiHeadAttention 3·(64·4·16 + 64) + 4·16·64 + 64; 2 LN 128; Dense 64·64 + 64 twice; Dense 16·64·2 + 2' },
   { file: 'keras2-functional-concatenate.json', format: 'keras', summary: 479, why: '1×1 conv 8·8 + 8; 1×1 conv 8·4 + 4; 3×3 conv 9·4·8 + 8; Dense (8 + 8 + 8)·3 + 3' },
+  { file: 'keras2-sequential-conv1d.json', format: 'keras', summary: 2_707, why: 'Conv1D 5·4·16 + 16; Conv1D 3·16·32 + 32; Conv1D 3·32·8 + 8; Dense 8·3 + 3' },
+  { file: 'keras3-sequential-conv1d.json', format: 'keras', summary: 620, why: 'Conv1D 7·2·8 + 8; BN 4·8; Conv1D 3·8·16 + 16; Dense 16·4 + 4' },
   { file: 'tfjs-layers-mlp.model.json', format: 'tfjs', summary: 577, why: '16·32 + 32 + 32·1 + 1' },
   { file: 'tfjs-converted-keras3.model.json', format: 'tfjs', summary: 272, why: '16·16 + 16' },
 ];
@@ -227,6 +229,92 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.match(readNetworkBytes(new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2])).problems[0].message, /not a zip Init Inspector can read/);
   });
 
+  test('Conv1D and the 1-D poolings: a (steps, channels) signal is the engine\'s [channels, 1, steps], each length as Keras\' conv_output_length, each kernel with Keras\' fans (receptive field k)', () => {
+    // Keras' output length (conv_utils.conv_output_length, dilation 1): valid ⌊(n − k)/s⌋ + 1, same ⌈n/s⌉, causal as
+    // valid after k − 1 zeros on the left; a pooling is valid with its pool_size and strides.
+    const outLength = (n: number, k: number, s: number, padding: 'valid' | 'same' | 'causal'): number =>
+      padding === 'same' ? Math.ceil(n / s) : Math.floor((n + (padding === 'causal' ? k - 1 : 0) - k) / s) + 1;
+    const report2 = analyze(fixture('keras2-sequential-conv1d.json'), { mode: 'analytic' });
+    assert.deepEqual(report2.problems, []);
+    assert.deepEqual(readNetwork(fixture('keras2-sequential-conv1d.json')).network!.input.shape, [4, 1, 100]);
+    // 100 steps → conv_a (k 5, causal) → pool 2 → conv_b (k 3, stride 2, same) → avg pool 2 → conv_c (k 3, valid) → mean.
+    const steps2 = [outLength(100, 5, 1, 'causal')];
+    steps2.push(outLength(steps2[0], 2, 2, 'valid'), 0);
+    steps2[2] = outLength(steps2[1], 3, 2, 'same');
+    steps2.push(outLength(steps2[2], 2, 2, 'valid'));
+    steps2.push(outLength(steps2[3], 3, 1, 'valid'));
+    const channels2 = [16, 16, 32, 32, 8];
+    assert.deepEqual(report2.layers.slice(0, 5).map((l) => l.outputShape), steps2.map((n, i) => [channels2[i], 1, n]));
+    assert.deepEqual(report2.layers.slice(5).map((l) => l.outputShape), [[8], [3]]);
+    // Fans as Keras' compute_fans of the kernel (k, in, filters), and the std: GlorotUniform limit √(6/(k·in + k·filters)),
+    // std limit/√3; HeNormal (Keras ≥ 2.2: the truncated normal divided by 0.8796) std √(2/(k·in)) (to 1e-9, as
+    // the other truncated-normal checks here).
+    const conv = (i: number): { fanIn: number; fanOut: number; std: number } => ({ fanIn: report2.layers[i].fanIn!, fanOut: report2.layers[i].fanOut!, std: report2.layers[i].init!.std });
+    assert.deepEqual(kerasFans([5, 4, 16]), { fanIn: 5 * 4, fanOut: 5 * 16 });
+    for (const [i, k, cin, cout, std] of [
+      [0, 5, 4, 16, Math.sqrt(6 / (5 * 4 + 5 * 16)) / Math.sqrt(3)],
+      [2, 3, 16, 32, Math.sqrt(2 / (3 * 16))],
+      [4, 3, 32, 8, Math.sqrt(6 / (3 * 32 + 3 * 8)) / Math.sqrt(3)],
+    ] as const) {
+      const got = conv(i);
+      assert.equal(got.fanIn, kerasFans([k, cin, cout]).fanIn, report2.layers[i].name);
+      assert.equal(got.fanOut, kerasFans([k, cin, cout]).fanOut, report2.layers[i].name);
+      assert.ok(Math.abs(got.std - std) < 1e-9, `${report2.layers[i].name}: ${got.std} vs ${std}`);
+    }
+    // Keras 3: 64 steps → conv (k 7, stride 2, valid) → BN, ReLU → max pool 3 stride 2 → conv (k 3, same) → mean → Dense.
+    const report3 = analyze(fixture('keras3-sequential-conv1d.json'), { mode: 'analytic' });
+    assert.deepEqual(report3.problems, []);
+    assert.deepEqual(readNetwork(fixture('keras3-sequential-conv1d.json')).network!.input.shape, [2, 1, 64]);
+    const a = outLength(64, 7, 2, 'valid');
+    const b = outLength(a, 3, 2, 'valid');
+    assert.deepEqual(report3.layers.map((l) => l.outputShape), [[8, 1, a], [8, 1, a], [8, 1, a], [8, 1, b], [16, 1, outLength(b, 3, 1, 'same')], [16], [4]]);
+    assert.ok(Math.abs(report3.layers[0].init!.std - Math.sqrt(2 / (7 * 2))) < 1e-9);
+    // The sampled run goes through the same layers.
+    const sampled = analyze(fixture('keras3-sequential-conv1d.json'), { mode: 'sampled' });
+    assert.deepEqual(sampled.problems, []);
+    assert.ok(Math.abs(sampled.layers[0].init!.sampledStd! / Math.sqrt(2 / 14) - 1) < 0.2, String(sampled.layers[0].init!.sampledStd));
+  });
+
+  test('GlobalMaxPooling1D: each channel\'s maximum over the steps (a max pooling over the whole [1, steps] map, then flatten), the same parameters', () => {
+    const text = fixture('keras3-sequential-conv1d.json').replace('"class_name": "GlobalAveragePooling1D"', '"class_name": "GlobalMaxPooling1D"');
+    const report = analyze(text, { mode: 'sampled' });
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.cost!.parameterCount + report.source!.uncountedParameters!, 620);
+    const pool = report.layers.filter((l) => l.type === 'maxpool2d').pop()!;
+    const before = report.layers[report.layers.indexOf(pool) - 1];
+    assert.deepEqual([before.outputShape, pool.outputShape], [[16, 1, 14], [16, 1, 1]]);
+    // The maximum of 14 steps of a ReLU signal sits above their mean.
+    assert.ok(pool.activation!.mean > before.activation!.mean + before.activation!.std, `${pool.activation!.mean} vs ${before.activation!.mean} ± ${before.activation!.std}`);
+  });
+
+  test('Conv1D refusals are located: dilation_rate 2 at the key, after an Embedding at the class_name, a Dense on the signal at its class_name, a pooling\'s padding same and a 2-D kernel_size at their keys', () => {
+    const base = JSON.parse(fixture('keras2-sequential-conv1d.json')) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    const at = (edit: (layers: { class_name: string; config: Record<string, unknown> }[]) => void): { path: string; message: string } => {
+      const copy = structuredClone(base);
+      edit(copy.config.layers);
+      const read = readNetwork(JSON.stringify(copy));
+      assert.equal(read.network, null);
+      return read.problems[0];
+    };
+    const dilated = at((l) => { l[3].config.dilation_rate = [2]; });
+    assert.equal(dilated.path, '/config/layers/3/config/dilation_rate');
+    assert.match(dilated.message, /dilation_rate \[2\] at \/config\/layers\/3\/config\/dilation_rate is not supported yet by Init Inspector \(dilated convolutions\)/);
+    const afterEmbedding = at((l) => {
+      l[0].config.batch_input_shape = [null, 100];
+      l.splice(1, 0, { class_name: 'Embedding', config: { name: 'embed', input_dim: 50, output_dim: 4, embeddings_initializer: { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05 } } } });
+    });
+    assert.equal(afterEmbedding.path, '/config/layers/2/class_name');
+    assert.match(afterEmbedding.message, /a Conv1D after a layer the engine keeps as a sequence \[tokens, features\].*no transpose.*\(layer 'conv_a' at \/config\/layers\/2\/class_name\)/);
+    const denseOnSignal = at((l) => { l.splice(2, 0, { class_name: 'Dense', config: { name: 'mix', units: 4 } }); });
+    assert.equal(denseOnSignal.path, '/config/layers/2/class_name');
+    assert.match(denseOnSignal.message, /a Dense on the \(steps, channels\) output of a Conv1D or a 1-D pooling is not supported yet/);
+    const samePool = at((l) => { l[2].config.padding = 'same'; });
+    assert.equal(samePool.path, '/config/layers/2/config/padding');
+    const square = at((l) => { l[1].config.kernel_size = [3, 3]; });
+    assert.equal(square.path, '/config/layers/1/config/kernel_size');
+    assert.match(square.message, /must be a number or a one-element list for a 1-D layer/);
+  });
+
   test('refusals have a clear message at their JSON location: Lambda (never executed), unknown and unsupported layers, TF.js graph models, Keras 1', () => {
     const base = JSON.parse(fixture('keras2-sequential-cnn.json')) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] }; keras_version: string };
     const withLayer = (className: string): string => {
@@ -238,7 +326,8 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.match(at(withLayer('Lambda')).message, /Lambda layer runs Python code, which Init Inspector never executes/);
     assert.equal(at(withLayer('Lambda')).path, '/config/layers/9/class_name');
     assert.match(at(withLayer('MyCustomLayer')).message, /unknown Keras layer 'MyCustomLayer'/);
-    assert.match(at(withLayer('Conv1D')).message, /Conv1D is not supported yet/);
+    assert.match(at(withLayer('Conv3D')).message, /Conv3D is not supported yet/);
+    assert.match(at(withLayer('Conv2DTranspose')).message, /Conv2DTranspose is not supported yet/);
     const graph = JSON.stringify({ format: 'graph-model', generatedBy: '2.3.0', modelTopology: { node: [{ name: 'x', op: 'Placeholder' }] } });
     assert.equal(detectNetworkFormat(graph), 'tfjs');
     assert.match(at(graph).message, /graph model .* no layers and no initializers/);

@@ -210,7 +210,8 @@ function bnStatistics(plan: Plan | null): number {
 
 /**
  * The engine's input from Keras' batch shape (None batch dropped): (H, W, C) images become [C, H, W] (the engine is
- * channels-first), (features) and (steps, features) stay; an Embedding first reads token ids of the given length
+ * channels-first), (features) and (steps, features) stay, but (steps, channels) read by a Conv1D or a 1-D pooling becomes
+ * [channels, 1, steps]; an Embedding first reads token ids of the given length
  * (None: `options.tokens`, else 32, with a note). Other None dimensions are reported at the shape.
  */
 function nativeInput(ctx: KerasContext, input: { shape: (number | null)[]; node: Node; pointer: string } | null, layers: object[], options: ImportOptions, modelPointer: string): { shape?: number[]; tokens?: number; vocab?: number } | undefined {
@@ -235,5 +236,11 @@ function nativeInput(ctx: KerasContext, input: { shape: (number | null)[]; node:
     return undefined;
   }
   const fixed = dims as number[];
+  if (ctx.signalInput) {
+    // A Conv1D or a 1-D pooling reads the input: its (steps, channels) is the engine's [channels, 1, steps].
+    if (fixed.length === 2) return { shape: [fixed[1], 1, fixed[0]] };
+    r.report(input.node, input.pointer, `a Conv1D or a 1-D pooling reads a signal of shape (batch, steps, channels); the input shape at ${input.pointer} is ${JSON.stringify(input.shape)}`);
+    return undefined;
+  }
   return { shape: fixed.length === 3 ? [fixed[2], fixed[0], fixed[1]] : fixed };
 }

@@ -23,6 +23,13 @@ export interface KerasContext {
    * on the generated layer from its planned node.
    */
   deferred: { layer: Record<string, unknown>; resolve: (node: WeightNode | PlanNode) => void }[];
+  /**
+   * What the last converted layer leaves, for the 1-D layers: `input` (the model's input, untouched so far), `signal`
+   * (a 1-D signal (steps, channels) held as the engine's [channels, 1, steps]) or `other` (a sequence [tokens,
+   * features] or features: no Conv1D may follow). `signalInput`: the input is read as such a signal.
+   */
+  layout1d?: 'input' | 'signal' | 'other';
+  signalInput?: boolean;
 }
 
 /** One Keras layer entry: its class, its config node and the pointers of both. */
@@ -71,8 +78,12 @@ export function readActivation(ctx: KerasContext, layer: KerasLayer, key = 'acti
   return key2 === 'leakyrelu' ? { activation: 'leaky_relu', negative_slope: 0.2 } : { activation: native };
 }
 
-/** A positive integer, or each of a pair (`[3, 3]`, or one number for both); undefined after a report. */
-function pair(ctx: KerasContext, layer: KerasLayer, key: string, fallback: [number, number] | null): [number, number] | undefined {
+/**
+ * A window size or stride: for a 2-D layer a positive integer or a pair (`[3, 3]`, or one number for both); for a 1-D
+ * layer (rank 1) a number or a one-element list, as [1, n] over the engine's [channels, 1, steps]. The fallback is
+ * already in that form; undefined after a report.
+ */
+function pair(ctx: KerasContext, layer: KerasLayer, key: string, fallback: [number, number] | null, rank: 1 | 2 = 2): [number, number] | undefined {
   const { r } = ctx;
   const node = r.prop(layer.config, key);
   const pointer = childPointer(layer.configPointer, key);
@@ -81,13 +92,13 @@ function pair(ctx: KerasContext, layer: KerasLayer, key: string, fallback: [numb
     r.report(layer.config, layer.configPointer, `missing "${key}" in the ${layer.className} config at ${layer.configPointer}`);
     return undefined;
   }
-  const items = node.type === 'array' ? node.children ?? [] : [node, node];
+  const items = node.type === 'array' ? node.children ?? [] : rank === 1 ? [node] : [node, node];
   const values = items.map((n, i) => r.number(n, node.type === 'array' ? childPointer(pointer, i) : pointer, key, { integer: true, min: 1 }));
-  if (items.length !== 2 || values.some((v) => v === undefined)) {
-    if (items.length !== 2) r.report(node, pointer, `${key} at ${pointer} must be a number or a pair for a 2-D layer`);
+  if (items.length !== rank || values.some((v) => v === undefined)) {
+    if (items.length !== rank) r.report(node, pointer, `${key} at ${pointer} must be a number or ${rank === 1 ? 'a one-element list for a 1-D layer' : 'a pair for a 2-D layer'}`);
     return undefined;
   }
-  return [values[0]!, values[1]!];
+  return rank === 1 ? [1, values[0]!] : [values[0]!, values[1]!];
 }
 
 function numberAt(ctx: KerasContext, layer: KerasLayer, key: string, fallback: number, bounds = {}): number | undefined {
@@ -142,14 +153,73 @@ function origin(layer: KerasLayer, keys: Record<string, string> = {}): Origin {
 }
 
 /**
- * Converts one Keras layer to the engine's layers (none for a Softmax, left out with a note; two for a
- * SeparableConv2D), or undefined after a report.
- * Supported: Dense, Conv2D, DepthwiseConv2D and SeparableConv2D (a depthwise conv2d, and a 1×1 one), MultiHeadAttention
- * (self-attention), Activation, ReLU, LeakyReLU, BatchNormalization, LayerNormalization, Dropout (and
- * SpatialDropout2D), Flatten, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, ZeroPadding2D (folded into the
- * next Conv2D), Rescaling (a `scale`), Embedding. Layout: channels_last, as Keras' default `image_data_format`.
+ * A Keras Conv1D (rank 1) or Conv2D (rank 2) as the engine's conv2d. A Conv1D's signal (steps, channels) is the
+ * engine's [channels, 1, steps]: kernel_size k → [1, k], strides s → [1, s], padding 'valid' or 'same' (TensorFlow's
+ * rule, as Keras) as is, 'causal' → [[0, 0], [k − 1, 0]] (Keras pads all k − 1 on the left). The kernel (k, in,
+ * filters) then has Keras' fans (compute_fans: receptive field k, fan_in = k·in, fan_out = k·filters), which are the
+ * engine's for a [1, k] kernel; parameters k·in·filters + filters, as model.summary().
+ */
+function convolution(ctx: KerasContext, layer: KerasLayer, rank: 1 | 2): object[] | undefined {
+  const { r, doc } = ctx;
+  const c = layer.configPointer;
+  if (!requireDefault(ctx, layer, 'data_format', (v) => v === 'channels_last', rank === 1 ? 'the engine reads a Keras 1-D signal as channels_last (steps, channels)' : 'the engine reads Keras images as channels_last')
+    || !requireDefault(ctx, layer, 'dilation_rate', ones, 'dilated convolutions')
+    || !requireDefault(ctx, layer, 'groups', ones, 'grouped convolutions')) return undefined;
+  const filters = numberAt(ctx, layer, 'filters', NaN, { integer: true, min: 1 });
+  const kernel = pair(ctx, layer, 'kernel_size', null, rank);
+  const strides = pair(ctx, layer, 'strides', [1, 1], rank);
+  const padding = stringAt(ctx, layer, 'padding') ?? 'valid';
+  const act = readActivation(ctx, layer);
+  const w = weights(ctx, layer, 'kernel_initializer');
+  if (filters === undefined || Number.isNaN(filters) || !kernel || !strides || !act || !w) return Number.isNaN(filters ?? 0) ? unsupported(ctx, layer, `a ${layer.className} needs "filters"`) : undefined;
+  const paddings = rank === 1 ? ['valid', 'same', 'causal'] : ['valid', 'same'];
+  if (!paddings.includes(padding)) {
+    r.report(r.prop(layer.config, 'padding'), childPointer(c, 'padding'), `padding '${padding}' at ${childPointer(c, 'padding')} is not supported yet by Init Inspector (${paddings.join(', ')})`);
+    return undefined;
+  }
+  const nativePadding = padding === 'causal' ? [[0, 0], [kernel[1] - 1, 0]] : padding;
+  const native = doc.layer({ type: 'conv2d', name: layer.name, filters, kernel_size: kernel, stride: strides, padding: nativePadding, ...act, init: w.init, bias: w.bias },
+    origin(layer, { ...w.keys, filters: childPointer(c, 'filters'), kernel_size: childPointer(c, 'kernel_size'), stride: childPointer(c, 'strides'), padding: childPointer(c, 'padding'), activation: childPointer(c, 'activation') }));
+  ctx.initPointers.set(native, w.kernel.pointer);
+  return [native];
+}
+
+/** The layers a 1-D signal [channels, 1, steps] keeps as such: per-channel or elementwise ones. */
+const SIGNAL_KEEPS = new Set(['Activation', 'ReLU', 'LeakyReLU', 'BatchNormalization', 'Dropout', 'SpatialDropout1D', 'Softmax', 'Rescaling']);
+/** The 1-D layers read on [channels, 1, steps]. */
+const ONE_D = new Set(['Conv1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalAveragePooling1D', 'GlobalMaxPooling1D']);
+
+/**
+ * Converts one Keras layer (see `convertOne`), checking the 1-D layers' layout: a Conv1D or a 1-D pooling reads the
+ * model's input or another 1-D layer's output, held as [channels, 1, steps]; after a layer the engine keeps as a
+ * sequence [tokens, features] (an Embedding, a Dense, a MultiHeadAttention) it is refused, as a layer other than a
+ * per-channel one, a Flatten or a 1-D one on the signal is (the engine has no transpose between the two layouts).
  */
 export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | PendingPadding)[] | undefined {
+  const before = ctx.layout1d ?? 'input';
+  const name = layer.className;
+  if (ONE_D.has(name) && before === 'other') {
+    return unsupported(ctx, layer, `a ${name} after a layer the engine keeps as a sequence [tokens, features] or as features (an Embedding, a Dense, a MultiHeadAttention…) is not supported yet by Init Inspector: it reads a 1-D signal (steps, channels) as [channels, 1, steps] and has no transpose between the two; a ${name} on the model's input or after another 1-D convolution or pooling is supported`);
+  }
+  if (before === 'signal' && !ONE_D.has(name) && !SIGNAL_KEEPS.has(name) && name !== 'Flatten') {
+    return unsupported(ctx, layer, `a ${name} on the (steps, channels) output of a Conv1D or a 1-D pooling is not supported yet by Init Inspector: it holds that signal as [channels, 1, steps]; a Flatten or a GlobalAveragePooling1D before it is supported`);
+  }
+  const out = convertOne(ctx, layer);
+  if (!out) return out;
+  if (ONE_D.has(name) && before === 'input') ctx.signalInput = true;
+  ctx.layout1d = ONE_D.has(name) && !name.startsWith('Global') ? 'signal' : SIGNAL_KEEPS.has(name) ? before : 'other';
+  return out;
+}
+
+/**
+ * Converts one Keras layer to the engine's layers (none for a Softmax, left out with a note; two for a
+ * SeparableConv2D), or undefined after a report.
+ * Supported: Dense, Conv1D, Conv2D, DepthwiseConv2D and SeparableConv2D (a depthwise conv2d, and a 1×1 one), MultiHeadAttention
+ * (self-attention), Activation, ReLU, LeakyReLU, BatchNormalization, LayerNormalization, Dropout (and
+ * SpatialDropout2D), Flatten, MaxPooling1D/2D, AveragePooling1D/2D, GlobalAveragePooling1D/2D, GlobalMaxPooling1D/2D, ZeroPadding2D (folded into the
+ * next Conv2D), Rescaling (a `scale`), Embedding. Layout: channels_last, as Keras' default `image_data_format`.
+ */
+function convertOne(ctx: KerasContext, layer: KerasLayer): (object | PendingPadding)[] | undefined {
   const { r, doc } = ctx;
   const c = layer.configPointer;
   switch (layer.className) {
@@ -162,26 +232,10 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
       ctx.initPointers.set(native, w.kernel.pointer);
       return [native];
     }
-    case 'Conv2D': {
-      if (!requireDefault(ctx, layer, 'data_format', (v) => v === 'channels_last', 'the engine reads Keras images as channels_last')
-        || !requireDefault(ctx, layer, 'dilation_rate', ones, 'dilated convolutions')
-        || !requireDefault(ctx, layer, 'groups', ones, 'grouped convolutions')) return undefined;
-      const filters = numberAt(ctx, layer, 'filters', NaN, { integer: true, min: 1 });
-      const kernel = pair(ctx, layer, 'kernel_size', null);
-      const strides = pair(ctx, layer, 'strides', [1, 1]);
-      const padding = stringAt(ctx, layer, 'padding') ?? 'valid';
-      const act = readActivation(ctx, layer);
-      const w = weights(ctx, layer, 'kernel_initializer');
-      if (filters === undefined || Number.isNaN(filters) || !kernel || !strides || !act || !w) return undefined;
-      if (padding !== 'valid' && padding !== 'same') {
-        r.report(r.prop(layer.config, 'padding'), childPointer(c, 'padding'), `padding '${padding}' at ${childPointer(c, 'padding')} is not supported yet by Init Inspector (valid, same)`);
-        return undefined;
-      }
-      const native = doc.layer({ type: 'conv2d', name: layer.name, filters, kernel_size: kernel, stride: strides, padding, ...act, init: w.init, bias: w.bias },
-        origin(layer, { ...w.keys, filters: childPointer(c, 'filters'), kernel_size: childPointer(c, 'kernel_size'), stride: childPointer(c, 'strides'), padding: childPointer(c, 'padding'), activation: childPointer(c, 'activation') }));
-      ctx.initPointers.set(native, w.kernel.pointer);
-      return [native];
-    }
+    case 'Conv1D':
+      return convolution(ctx, layer, 1);
+    case 'Conv2D':
+      return convolution(ctx, layer, 2);
     case 'DepthwiseConv2D':
     case 'SeparableConv2D': {
       if (!requireDefault(ctx, layer, 'data_format', (v) => v === 'channels_last', 'the engine reads Keras images as channels_last')
@@ -288,24 +342,31 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
     case 'Flatten':
       ctx.notes.add('Flatten reads the engine\'s channels-first maps (Keras flattens channels_last): the order of the features differs, their statistics do not');
       return [doc.layer({ type: 'flatten', name: layer.name }, origin(layer))];
+    case 'MaxPooling1D':
+    case 'AveragePooling1D':
     case 'MaxPooling2D':
     case 'AveragePooling2D': {
-      if (!requireDefault(ctx, layer, 'data_format', (v) => v === 'channels_last', 'the engine reads Keras images as channels_last')) return undefined;
-      const size = pair(ctx, layer, 'pool_size', [2, 2]);
+      // A 1-D pooling (pool_size p, strides s, default p) pools [channels, 1, steps] with a [1, p] window.
+      const line = layer.className.endsWith('1D');
+      if (!requireDefault(ctx, layer, 'data_format', (v) => v === 'channels_last', line ? 'the engine reads a Keras 1-D signal as channels_last (steps, channels)' : 'the engine reads Keras images as channels_last')) return undefined;
+      const size = pair(ctx, layer, 'pool_size', line ? [1, 2] : [2, 2], line ? 1 : 2);
       const stridesNode = r.prop(layer.config, 'strides');
-      const strides = stridesNode && stridesNode.type !== 'null' ? pair(ctx, layer, 'strides', null) : size;
+      const strides = stridesNode && stridesNode.type !== 'null' ? pair(ctx, layer, 'strides', null, line ? 1 : 2) : size;
       if (!size || !strides) return undefined;
       if ((stringAt(ctx, layer, 'padding') ?? 'valid') !== 'valid') {
         r.report(r.prop(layer.config, 'padding'), childPointer(c, 'padding'), `padding 'same' of a pooling layer at ${childPointer(c, 'padding')} is not supported yet by Init Inspector (the engine pools without padding)`);
         return undefined;
       }
-      return [doc.layer({ type: layer.className === 'MaxPooling2D' ? 'maxpool2d' : 'avgpool2d', name: layer.name, size, stride: strides }, origin(layer, { size: childPointer(c, 'pool_size'), stride: childPointer(c, 'strides') }))];
+      return [doc.layer({ type: layer.className.startsWith('Max') ? 'maxpool2d' : 'avgpool2d', name: layer.name, size, stride: strides }, origin(layer, { size: childPointer(c, 'pool_size'), stride: childPointer(c, 'strides') }))];
     }
+    case 'GlobalAveragePooling1D':
     case 'GlobalAveragePooling2D':
+    case 'GlobalMaxPooling1D':
     case 'GlobalMaxPooling2D':
-      if (!requireDefault(ctx, layer, 'data_format', (v) => v === 'channels_last', 'the engine reads Keras images as channels_last')) return undefined;
+      // On [channels, 1, steps] (a 1-D signal) or [C, H, W]: each channel's mean or maximum over its positions.
+      if (!requireDefault(ctx, layer, 'data_format', (v) => v === 'channels_last', 'the engine reads Keras images and 1-D signals as channels_last')) return undefined;
       if (!requireDefault(ctx, layer, 'keepdims', (v) => v === false, 'the engine pools to [channels]')) return undefined;
-      return [doc.layer({ type: layer.className === 'GlobalMaxPooling2D' ? 'global_max_pool' : 'global_avg_pool', name: layer.name }, origin(layer))];
+      return [doc.layer({ type: layer.className.startsWith('GlobalMax') ? 'global_max_pool' : 'global_avg_pool', name: layer.name }, origin(layer))];
     case 'ZeroPadding2D': {
       const node = r.prop(layer.config, 'padding');
       const p = childPointer(c, 'padding');
@@ -354,7 +415,6 @@ export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | Pe
     }
     case 'Lambda':
       return unsupported(ctx, layer, 'a Lambda layer runs Python code, which Init Inspector never executes: its layers cannot be analyzed');
-    case 'Conv1D':
     case 'Conv3D':
     case 'Conv2DTranspose':
     case 'Multiply':
