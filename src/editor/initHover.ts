@@ -17,7 +17,9 @@ export class InitHover implements vscode.HoverProvider {
   provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const analysis = this.diagnostics.analysisOf(doc.uri);
     if (!analysis || analysis.version !== doc.version) return undefined;
-    if (analysis.report.source) {
+    const source = analysis.report.source;
+    // A Hugging Face or GPT-NeoX config decides inits by keys; a Keras or TF.js file, like the engine's own, per layer.
+    if (source && source.format !== 'keras' && source.format !== 'tfjs') {
       const offset = doc.offsetAt(position);
       const pointer = doc.languageId === 'yaml' ? yamlPointerAt(analysis.text, offset) : getLocation(analysis.text, offset).path.reduce<string>(childPointer, '');
       return pointer ? keyHover(analysis.text, analysis.report.layers, pointer) : undefined;
