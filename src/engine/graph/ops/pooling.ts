@@ -14,6 +14,8 @@ export interface PoolSpec extends LayerSpec {
   type: 'maxpool2d' | 'avgpool2d';
   size: [number, number];
   stride: [number, number];
+  /** "valid" (no padding, floor mode) or "same" (TensorFlow's ⌈in/stride⌉ outputs), accepted where it pads nothing. */
+  padding: 'valid' | 'same';
 }
 
 export interface PoolNode extends PlanNode {
@@ -96,21 +98,35 @@ export function poolBehaviour(kind: PoolKind): Pick<LayerOp<PoolSpec, PoolNode>,
   };
 }
 
-/** `maxpool2d` or `avgpool2d`: size×size windows (a number or [h, w]) moved by `stride` (default: the size). */
+/**
+ * `maxpool2d` or `avgpool2d`: size×size windows (a number or [h, w]) moved by `stride` (default: the size), without
+ * padding. `padding: "same"` (Keras' and TensorFlow's ⌈in/stride⌉ outputs) is accepted where it needs no padding,
+ * (⌈in/stride⌉ − 1)·stride + size ≤ in on both axes (a 2×2 pool with stride 2 on an even map), which is the same
+ * pooling as "valid"; where it would pad, the plan fails with a located message.
+ */
 export function windowPoolOp(kind: 'maxpool2d' | 'avgpool2d', description: string): LayerOp<PoolSpec, PoolNode> {
   const pair = (d: string): Record<string, unknown> => ({ description: d, oneOf: [{ type: 'integer', minimum: 1 }, { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 2, maxItems: 2 }] });
   return {
     type: kind,
     op: kind,
-    keys: ['size', 'stride'],
-    schema: { description, properties: { size: pair('Window size: a number or [height, width].'), stride: pair('Stride (default: the window size).') }, required: ['size'] },
+    keys: ['size', 'stride', 'padding'],
+    schema: { description, properties: { size: pair('Window size: a number or [height, width].'), stride: pair('Stride (default: the window size).'),
+      padding: { enum: ['valid', 'same'], description: '"valid" (default: no padding) or "same" (TensorFlow\'s ⌈in/stride⌉ outputs), where it needs no padding.' } }, required: ['size'] },
     parse(ctx) {
       const size = readPair(ctx.r, ctx.required('size', 'a number or [height, width]'), ctx.at('size'), 'size');
       const stride = ctx.r.prop(ctx.obj, 'stride') ? readPair(ctx.r, ctx.r.prop(ctx.obj, 'stride'), ctx.at('stride'), 'stride') : size;
-      return size && stride ? { type: kind, path: ctx.path, name: ctx.name, size, stride } : undefined;
+      const paddingNode = ctx.r.prop(ctx.obj, 'padding');
+      const padding = paddingNode ? ctx.r.oneOf(paddingNode, ctx.at('padding'), 'padding', ['valid', 'same'] as const) : 'valid';
+      return size && stride && padding ? { type: kind, path: ctx.path, name: ctx.name, size, stride, padding } : undefined;
     },
     plan(spec, inShape, ctx) {
       if (inShape.length !== 3) return ctx.fail(`${kind} needs an input of shape [channels, height, width], got ${describeShape(inShape)} at ${spec.path}`);
+      if (spec.padding === 'same') {
+        const pads = [1, 2].map((a) => Math.max(0, (Math.ceil(inShape[a] / spec.stride[a - 1]) - 1) * spec.stride[a - 1] + spec.size[a - 1] - inShape[a]));
+        if (pads.some((p) => p > 0)) {
+          return ctx.fail(`padding "same" of the ${spec.size[0]}×${spec.size[1]} pooling (stride ${spec.stride[0]}×${spec.stride[1]}) on the ${inShape[1]}×${inShape[2]} input at ${spec.path} would pad ${pads[0]}×${pads[1]}, which Init Inspector does not support yet (it pools without padding); "same" that pads nothing is supported`);
+        }
+      }
       const outHeight = Math.floor((inShape[1] - spec.size[0]) / spec.stride[0]) + 1;
       const outWidth = Math.floor((inShape[2] - spec.size[1]) / spec.stride[1]) + 1;
       if (outHeight < 1 || outWidth < 1) return ctx.fail(`the ${spec.size[0]}×${spec.size[1]} pooling window does not fit the ${inShape[1]}×${inShape[2]} input at ${spec.path}`);

@@ -353,11 +353,14 @@ function convertOne(ctx: KerasContext, layer: KerasLayer): (object | PendingPadd
       const stridesNode = r.prop(layer.config, 'strides');
       const strides = stridesNode && stridesNode.type !== 'null' ? pair(ctx, layer, 'strides', null, line ? 1 : 2) : size;
       if (!size || !strides) return undefined;
-      if ((stringAt(ctx, layer, 'padding') ?? 'valid') !== 'valid') {
-        r.report(r.prop(layer.config, 'padding'), childPointer(c, 'padding'), `padding 'same' of a pooling layer at ${childPointer(c, 'padding')} is not supported yet by Init Inspector (the engine pools without padding)`);
+      // "same" pools as "valid" where it pads nothing (an even map pooled 2×2 by 2); the plan refuses it where it pads.
+      const padding = stringAt(ctx, layer, 'padding') ?? 'valid';
+      if (padding !== 'valid' && padding !== 'same') {
+        r.report(r.prop(layer.config, 'padding'), childPointer(c, 'padding'), `padding '${padding}' of a pooling layer at ${childPointer(c, 'padding')} must be 'valid' or 'same'`);
         return undefined;
       }
-      return [doc.layer({ type: layer.className.startsWith('Max') ? 'maxpool2d' : 'avgpool2d', name: layer.name, size, stride: strides }, origin(layer, { size: childPointer(c, 'pool_size'), stride: childPointer(c, 'strides') }))];
+      return [doc.layer({ type: layer.className.startsWith('Max') ? 'maxpool2d' : 'avgpool2d', name: layer.name, size, stride: strides, padding },
+        origin(layer, { size: childPointer(c, 'pool_size'), stride: childPointer(c, 'strides'), padding: childPointer(c, 'padding') }))];
     }
     case 'GlobalAveragePooling1D':
     case 'GlobalAveragePooling2D':
