@@ -1,8 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import type { FrameLocator, Page } from 'playwright-core';
-import { analyzeFromExplorer } from './panel.ui';
-import type { UiTest } from './uiTest';
+import { analyzeFromExplorer, type UiTest } from './uiTest';
 
 /** The panel's numbers for the last draw (data-* of #app and the output-std chart). */
 async function drawn(frame: FrameLocator): Promise<{ view: string; rows: number; points: number; labels: string[]; drawMs: number; paintMs: number; parts: string }> {

@@ -1,13 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
 import { ROOT } from '../repo';
-import { openExplorerMenu, runCommand, type UiTest } from './uiTest';
-
-function panelFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
-}
+import { openPanelFromExplorer, type UiTest } from './uiTest';
 
 /** The ids of the running engine processes of this tree's extension (their command line names its engineProcess.js). */
 function engineProcesses(): number[] {
@@ -25,10 +20,7 @@ export const tests: UiTest[] = [
   {
     name: 'the engine killed mid-run (SIGKILL) shows an error in the panel, and Re-run starts a fresh engine process',
     async run({ page, screenshot }) {
-      await runCommand(page, 'View: Close All Editors');
-      await openExplorerMenu(page, 'deep-wide.net.json', 'Analyze Network');
-      await page.getByRole('menuitem', { name: 'Analyze Network', exact: true }).click();
-      const frame = panelFrame(page);
+      const frame = await openPanelFromExplorer(page, 'deep-wide.net.json');
       await frame.locator('#progress-text').filter({ hasText: /Running the sampled pass… [1-9]\d?%/ }).waitFor({ timeout: 30000 });
       const killed = engineProcesses();
       assert.ok(killed.length > 0, 'an engine process runs the analysis');

@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { analyzeFromExplorer, wideScreenshot } from './panel.ui';
-import type { UiTest } from './uiTest';
+import { analyzeFromExplorer, type UiTest, wideScreenshot } from './uiTest';
 
 export const tests: UiTest[] = [
   {

@@ -1,32 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
-import { openExplorerMenu, runCommand, type UiTest } from './uiTest';
-
-/** The analysis panel's document: the webview's outer iframe hosts an inner iframe with our HTML. */
-export function panelFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
-}
-
-export async function analyzeFromExplorer(page: Page, file: string): Promise<FrameLocator> {
-  await runCommand(page, 'View: Close All Editors');
-  // With no panel open, the palette's first match for "Close Panel" is another command: only close one that is there.
-  if (await page.locator('.part.panel').isVisible()) await runCommand(page, 'View: Close Panel');
-  await openExplorerMenu(page, file, 'Analyze Network');
-  await page.getByRole('menuitem', { name: 'Analyze Network', exact: true }).click();
-  const frame = panelFrame(page);
-  await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 60000 });
-  await frame.locator('#chart-std[data-ready="true"]').waitFor({ timeout: 10000 });
-  return frame;
-}
-
-/** Screenshots the workbench with the side bar hidden, so the panel gets the whole width. */
-export async function wideScreenshot(page: Page, screenshot: (name: string) => Promise<void>, name: string): Promise<void> {
-  await page.keyboard.press('Control+B');
-  await page.waitForTimeout(1200);
-  await screenshot(name);
-  await page.keyboard.press('Control+B');
-  await page.waitForTimeout(300);
-}
+import { analyzeFromExplorer, runCommand, type UiTest, wideScreenshot } from './uiTest';
 
 async function setWhatIf(page: Page, frame: FrameLocator, multiplier: string): Promise<void> {
   const field = frame.locator('#whatif-multiplier input');

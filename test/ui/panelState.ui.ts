@@ -1,19 +1,11 @@
 import * as assert from 'node:assert/strict';
-import type { FrameLocator, Page } from 'playwright-core';
-import { openExplorerMenu, runCommand, type UiTest } from './uiTest';
-
-function panelFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
-}
+import { openPanelFromExplorer, panelFrame, runCommand, type UiTest } from './uiTest';
 
 export const tests: UiTest[] = [
   {
     name: 'a run longer than half a second shows progress and can be cancelled',
     async run({ page, screenshot }) {
-      await runCommand(page, 'View: Close All Editors');
-      await openExplorerMenu(page, 'deep-wide.net.json', 'Analyze Network');
-      await page.getByRole('menuitem', { name: 'Analyze Network', exact: true }).click();
-      const frame = panelFrame(page);
+      const frame = await openPanelFromExplorer(page, 'deep-wide.net.json');
       await frame.locator('#progress:not([hidden])').waitFor({ timeout: 15000 });
       await frame.locator('#progress-text').filter({ hasText: /Running the sampled pass… [1-9]\d?%/ }).waitFor({ timeout: 15000 });
       await screenshot('panel-progress');
@@ -25,10 +17,7 @@ export const tests: UiTest[] = [
   {
     name: 'the panel keeps its what-if when hidden and shown again, and after a reload',
     async run({ page }) {
-      await runCommand(page, 'View: Close All Editors');
-      await openExplorerMenu(page, 'residual-zero-last.net.json', 'Analyze Network');
-      await page.getByRole('menuitem', { name: 'Analyze Network', exact: true }).click();
-      let frame = panelFrame(page);
+      let frame = await openPanelFromExplorer(page, 'residual-zero-last.net.json');
       await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 30000 });
       const field = frame.locator('#whatif-multiplier input');
       await field.click({ clickCount: 3 });

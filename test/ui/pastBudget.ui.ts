@@ -1,14 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { openExplorerMenu, runCommand, type UiTest } from './uiTest';
+import { openPanelFromExplorer, type UiTest } from './uiTest';
 
 export const tests: UiTest[] = [
   {
     name: 'a network past the default budget: the panel shows the refusal with its estimate and a Run anyway button, which runs the sampled pass with progress',
     async run({ page, screenshot }) {
-      await runCommand(page, 'View: Close All Editors');
-      await openExplorerMenu(page, 'past-budget.net.json', 'Analyze Network');
-      await page.getByRole('menuitem', { name: 'Analyze Network', exact: true }).click();
-      const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+      const frame = await openPanelFromExplorer(page, 'past-budget.net.json');
       await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 120000 });
       const banner = frame.locator('#banner');
       await banner.waitFor({ state: 'visible', timeout: 30000 });

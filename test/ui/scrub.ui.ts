@@ -1,10 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import { openExplorerMenu, runCommand, type UiTest } from './uiTest';
-
-function panelFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
-}
+import { openPanelFromExplorer, panelFrame, type UiTest } from './uiTest';
 
 /** A counter the panel keeps on #app (predictions drawn, sampled runs started, runs whose report was drawn). */
 async function counter(frame: FrameLocator, name: 'predictions-drawn' | 'runs-started' | 'runs-drawn'): Promise<number> {
@@ -38,12 +34,7 @@ export const tests: UiTest[] = [
   {
     name: 'dragging the scale slider redraws the prediction as it moves, marks the samples pending, and runs only when it rests',
     async run({ page, screenshot }) {
-      await runCommand(page, 'View: Close All Editors');
-      // With no panel open, the palette's first match for "Close Panel" is another command: only close one that is there.
-      if (await page.locator('.part.panel').isVisible()) await runCommand(page, 'View: Close Panel');
-      await openExplorerMenu(page, 'tanh-0.01-randn.net.json', 'Analyze Network');
-      await page.getByRole('menuitem', { name: 'Analyze Network', exact: true }).click();
-      const frame = panelFrame(page);
+      const frame = await openPanelFromExplorer(page, 'tanh-0.01-randn.net.json');
       await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 60000 });
       await page.keyboard.press('Control+B'); // the side bar hidden: the panel gets the whole width, as in the screenshots
       await page.waitForTimeout(1000);

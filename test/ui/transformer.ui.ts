@@ -1,15 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { openExplorerMenu, runCommand, type UiTest } from './uiTest';
+import { openPanelFromExplorer, type UiTest } from './uiTest';
 
 export const tests: UiTest[] = [
   {
     name: 'a GPT-2-small-shaped stack: the panel charts its 12 blocks and, on demand, its 88 layers, names the residual-stream growth, and its table gives the attention logits, entropy and the loss at init',
     async run({ page, screenshot }) {
-      await runCommand(page, 'View: Close All Editors');
-      if (await page.locator('.part.panel').isVisible()) await runCommand(page, 'View: Close Panel');
-      await openExplorerMenu(page, 'gpt2-small-unscaled.net.json', 'Analyze Network');
-      await page.getByRole('menuitem', { name: 'Analyze Network', exact: true }).click();
-      const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+      const frame = await openPanelFromExplorer(page, 'gpt2-small-unscaled.net.json');
       await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 120000 });
       await frame.locator('#chart-std[data-ready="true"]').waitFor({ timeout: 10000 });
       // 12 blocks: one point each, between wte, wpe and ln_f, lm_head; all 88 layers on demand.

@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 
 /** What a user-level test gets: the workbench page (the extension loaded) and a way to save screenshots. */
 export interface UiContext {
@@ -57,4 +57,39 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.waitForTimeout(200);
   await page.keyboard.press('Enter');
   await page.waitForTimeout(200);
+}
+
+/** The analysis panel's document: the webview's outer iframe hosts an inner iframe with our HTML. */
+export function panelFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+}
+
+/**
+ * Opens the analysis panel on an Explorer entry as a user does (right-click → Analyze Network), from a workbench with
+ * no editor and no bottom panel open; returns the panel's document at once (a test may watch the run in progress).
+ */
+export async function openPanelFromExplorer(page: Page, file: string): Promise<FrameLocator> {
+  await runCommand(page, 'View: Close All Editors');
+  // With no panel open, the palette's first match for "Close Panel" is another command: only close one that is there.
+  if (await page.locator('.part.panel').isVisible()) await runCommand(page, 'View: Close Panel');
+  await openExplorerMenu(page, file, 'Analyze Network');
+  await page.getByRole('menuitem', { name: 'Analyze Network', exact: true }).click();
+  return panelFrame(page);
+}
+
+/** `openPanelFromExplorer`, then waits until the run's report is drawn (its charts ready). */
+export async function analyzeFromExplorer(page: Page, file: string): Promise<FrameLocator> {
+  const frame = await openPanelFromExplorer(page, file);
+  await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 60000 });
+  await frame.locator('#chart-std[data-ready="true"]').waitFor({ timeout: 10000 });
+  return frame;
+}
+
+/** Screenshots the workbench with the side bar hidden, so the panel gets the whole width. */
+export async function wideScreenshot(page: Page, screenshot: (name: string) => Promise<void>, name: string): Promise<void> {
+  await page.keyboard.press('Control+B');
+  await page.waitForTimeout(1200);
+  await screenshot(name);
+  await page.keyboard.press('Control+B');
+  await page.waitForTimeout(300);
 }

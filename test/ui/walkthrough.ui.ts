@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { runCommand, type UiTest } from './uiTest';
+import { panelFrame, runCommand, type UiTest } from './uiTest';
 
 export const tests: UiTest[] = [
   {
@@ -12,7 +12,7 @@ export const tests: UiTest[] = [
       await page.waitForTimeout(800);
       await screenshot('walkthrough');
       await page.getByRole('button', { name: 'Open the example and its analysis' }).first().click();
-      const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+      const frame = panelFrame(page);
       await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 60000 });
       assert.match(await frame.locator('#title').innerText(), /tanh-0\.01-randn\.net\.json/);
       await screenshot('walkthrough-step-panel');
