@@ -89,14 +89,22 @@ export interface Signal {
    */
   rescaleBackward?(ratio: number): void;
   /**
-   * Set by a pooling with overlapping windows: E_s Var(mean of a channel's positions | s), the within-unit variance
-   * of a global average of this tensor, since neighbouring elements are correlated (else (Var − shared)/positions).
+   * Set by a pooling with overlapping windows, or with windows clipped at the edges: E_s Var(mean of a channel's
+   * positions | s), the within-unit variance of a global average of this tensor, since neighbouring elements are
+   * correlated, or differ in mean from the edge to the middle (else (Var − shared)/positions).
    */
   channelAverageVariance?: number;
   /**
-   * Set by a pooling with overlapping windows: the ratio of its backward factor when the gradient coming back is the
-   * same at every position of a channel (global average pooling sends dy/(H·W) everywhere: gradients landing on a
-   * shared input add coherently) to its factor for independent gradients. Such a consumer applies it.
+   * Set by a pooling whose windows are clipped at the edges (padding "same"), kept by elementwise ops and
+   * normalizations: the law is a mixture over positions (edge windows pool fewer inputs), which a later window
+   * pooling, grouping neighbouring positions rather than random ones, reads only approximately.
+   */
+  edgeMixture?: boolean;
+  /**
+   * Set by a pooling with overlapping windows (or a max pooling with windows clipped at the edges): the ratio of its
+   * backward factor when the gradient coming back is the same at every position of a channel (global average pooling
+   * sends dy/(H·W) everywhere: gradients landing on a shared input add coherently) to its factor for independent
+   * gradients. Such a consumer applies it.
    */
   uniformGradientRatio?: number;
   /**

@@ -287,7 +287,7 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.ok(pool.activation!.mean > before.activation!.mean + before.activation!.std, `${pool.activation!.mean} vs ${before.activation!.mean} ± ${before.activation!.std}`);
   });
 
-  test('Conv1D refusals are located: dilation_rate 2 at the key, after an Embedding at the class_name, a Dense on the signal at its class_name, a pooling\'s padding same where it would pad at the layer, a 2-D kernel_size at its key', () => {
+  test('Conv1D refusals are located: dilation_rate 2 at the key, after an Embedding at the class_name, a Dense on the signal at its class_name, a 2-D kernel_size at its key; a pooling\'s padding same is analyzed', () => {
     const base = JSON.parse(fixture('keras2-sequential-conv1d.json')) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
     const at = (edit: (layers: { class_name: string; config: Record<string, unknown> }[]) => void): { path: string; message: string } => {
       const copy = structuredClone(base);
@@ -309,15 +309,15 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.equal(denseOnSignal.path, '/config/layers/2/class_name');
     assert.match(denseOnSignal.message, /a Dense on the \(steps, channels\) output of a Conv1D or a 1-D pooling is not supported yet/);
     // A pooling's padding "same" that pads nothing pools as "valid" (2 by 2 on 100 steps: 50 outputs either way); one
-    // that would pad (3 by 2: ⌈100/2⌉ = 50 windows reach step 101) is refused at the layer.
-    const evenSame = structuredClone(base);
-    evenSame.config.layers[2].config.padding = 'same';
-    const pooled = analyze(JSON.stringify(evenSame), { mode: 'analytic' });
-    assert.deepEqual(pooled.problems, []);
-    assert.deepEqual(pooled.layers[1].outputShape, [16, 1, 50]);
-    const samePool = at((l) => { l[2].config.padding = 'same'; l[2].config.pool_size = [3]; });
-    assert.equal(samePool.path, '/config/layers/2');
-    assert.match(samePool.message, /padding "same" of the 1×3 pooling \(stride 1×2\) on the 1×100 input would pad 0×1, which Init Inspector does not support yet/);
+    // that pads (3 by 2: ⌈100/2⌉ = 50 windows, the last one reaching step 101) is analyzed too, the same 50 outputs.
+    for (const poolSize of [2, 3]) {
+      const same = structuredClone(base);
+      same.config.layers[2].config.padding = 'same';
+      same.config.layers[2].config.pool_size = [poolSize];
+      const pooled = analyze(JSON.stringify(same), { mode: 'both' });
+      assert.deepEqual(pooled.problems, [], `pool_size ${poolSize}`);
+      assert.deepEqual(pooled.layers[1].outputShape, [16, 1, 50], `pool_size ${poolSize}`);
+    }
     const square = at((l) => { l[1].config.kernel_size = [3, 3]; });
     assert.equal(square.path, '/config/layers/1/config/kernel_size');
     assert.match(square.message, /must be a number or a one-element list for a 1-D layer/);

@@ -102,9 +102,9 @@ suite('element laws: the shared and own parts through nonlinearities, normalizat
         sumA += ma; sumB += mb; sumAB += ma * mb;
       }
       // Binomial error of the frequency: √(p(1 − p)/n) ≤ 0.0016; covariance to about 0.01.
-      assertClose(same / trials, sameArgmaxProbability(k, j), 0, 0.006, `P(same argmax) k=${k} j=${j}`);
+      assertClose(same / trials, sameArgmaxProbability(k, k, j), 0, 0.006, `P(same argmax) k=${k} j=${j}`);
       const cov = sumAB / trials - (sumA / trials) * (sumB / trials);
-      assertClose(overlappingMaxCovariance(gaussianLaw(0, 0, 1), k, j), cov, 0, 0.015, `covariance k=${k} j=${j}`);
+      assertClose(overlappingMaxCovariance(gaussianLaw(0, 0, 1), k, k, j), cov, 0, 0.015, `covariance k=${k} j=${j}`);
     }
   });
 

@@ -1,8 +1,10 @@
 import { derivativeSecondMoment, gaussianLaw, isMonotone, lawMoments, maxLaw } from '../../meanField/elementLaw';
 import { passThrough, type Signal, lawOf, variance } from '../../meanField/signal';
-import { maxPoolChannelAverageVariance, maxPoolCorrelationOffsetVariance, sameArgmaxPairs, windowPairs } from '../../meanField/windowMax';
+import { clippedMaxPairSums, clippedMaxPoolCorrelationOffsetVariance, maxPoolChannelAverageVariance, maxPoolCorrelationOffsetVariance, sameArgmaxPairs, windowPairs } from '../../meanField/windowMax';
+import { windowMaxMixtureLaw, windowMeanMixtureLaw } from '../../meanField/windowMixture';
 import type { PredictContext } from '../layerOp';
 import type { PoolKind, PoolNode } from './pooling';
+import { isClipped, windowCounts, windowPairCounts, windowShapes } from './poolWindows';
 
 /**
  * Mean field of max, average and global average pooling over a [C, H, W] signal whose elements are value(s, e):
@@ -22,8 +24,26 @@ import type { PoolKind, PoolNode } from './pooling';
  *   same over a channel's positions (a global average after it), gradients sharing an input add coherently:
  *   max pooling E[Σ_p m_p²]/n_inputs with P(two windows sharing j of k have the same argmax) = j/(2k − j)
  *   (`sameArgmaxPairs`), average pooling Σ_p cover_p²/(k²·n_inputs).
+ * - Windows clipped at the edges (padding "same"): `predictClippedPool`. A window pooling of what such a pooling
+ *   left (through elementwise ops and normalizations, `Signal.edgeMixture`) reads a mixture over positions as if
+ *   positions were drawn at random, where its windows group the edge's together: approximate, by an unknown amount
+ *   (up to 15% in std on 5×5 to 15×15 maps pooled twice).
  */
 export function predictPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: PredictContext): Signal {
+  if (kind === 'global_avg_pool') return predictFullPool(kind, node, s, ctx);
+  const at = s.edgeMixture ? unknownBound(ctx, kind) : ctx;
+  return isClipped(node) ? predictClippedPool(kind, node, s, at) : predictFullPool(kind, node, s, at);
+}
+
+/** The context, recording the prediction as approximate by an unknown amount (the gradient too, for a max pooling's φ′ at the maxima). */
+function unknownBound(ctx: PredictContext, kind: PoolKind): PredictContext {
+  const record: PredictContext['record'] = (node, p, backwardFactor, postDerivative) =>
+    ctx.record(node, { ...p, approximate: true, approximateBy: NaN, gradientApproximateBy: kind === 'maxpool2d' ? NaN : p.gradientApproximateBy }, backwardFactor, postDerivative);
+  return Object.assign(Object.create(ctx) as PredictContext, { record });
+}
+
+/** `predictPool` for windows that hold all of their k inputs (no padding, or "same" that pads nothing). */
+function predictFullPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: PredictContext): Signal {
   const [, h, w] = node.inShape;
   const [kh, kw] = node.size;
   const [sh, sw] = node.stride;
@@ -86,6 +106,84 @@ export function predictPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: Pred
   }
   if (kind === 'global_avg_pool' && s.uniformGradientRatio !== undefined) s.rescaleBackward?.(s.uniformGradientRatio);
   ctx.record(node, { ...passThrough(out, ownBound > 0), approximateBy: (1 + inBound) * (1 + ownBound) - 1, gradientApproximateBy: 0 }, windows / (inputs * k));
+  return out;
+}
+
+/**
+ * Mean field of a max or average pooling whose windows are clipped at the edges (padding "same": window p holds
+ * n_p ≤ k inputs), the full-window rules above with each window's own n_p, over the output positions p, q (f_n the
+ * fraction of positions whose window holds n, P the positions per channel):
+ *
+ * - Average: E[y] = E[x]; Var(y) = σ²_shared + E_s Var(x | s)·Σ_n f_n/n (each position the mean of its n_p inputs);
+ *   a Gaussian law becomes the scale mixture of its own part over n (`windowMeanMixtureLaw`).
+ *   Backward Var(dx) = Var(dy)·Σ_p (1/n_p)/n_inputs (each input gets dy_p/n_p from every window holding it); a
+ *   global average after it: Σ_i (Σ_{p∋i} 1/n_p)² = Σ_{p,q} j_pq/(n_p·n_q) for the channel average and the coherent
+ *   gradients.
+ * - Max: the law of the max of n_p elements, mixed over positions (`windowMaxMixtureLaw`): E[y] = Σ_n f_n·E[max of
+ *   n], E[y²] likewise, and the channel's mean Σ_n f_n·E[max of n | s]; the per-unit offset of the neighbour
+ *   correlations per window shape (`clippedMaxPoolCorrelationOffsetVariance`). Backward Var(dx) = Var(dy)·P/n_inputs
+ *   (one input per window); a nonlinearity before it is rescaled to Σ_n f_n·E[φ′(z_max of n)²]; a global average
+ *   after it reads Σ_{p,q} Cov(y_p, y_q | s)/P² and Σ_{p,q} P(same argmax) with each pair's sizes and overlap
+ *   (`clippedMaxPairSums`): unlike full windows, neighbouring maxima differ in mean, which a channel average does
+ *   not see.
+ */
+function predictClippedPool(kind: 'maxpool2d' | 'avgpool2d', node: PoolNode, s: Signal, ctx: PredictContext): Signal {
+  const [, h, w] = node.inShape;
+  const windows = node.outShape[1] * node.outShape[2];
+  const inputs = h * w;
+  const counts = windowCounts(node);
+  const v = variance(s);
+  const shared = Math.min(v, s.sharedVariance);
+  const inBound = s.approximateBy ?? 0;
+
+  if (kind === 'maxpool2d') {
+    const known = lawOf(s);
+    const law = known ?? gaussianLaw(s.mean, shared, v - shared);
+    const maxed = windowMaxMixtureLaw(law, counts);
+    const out: Signal = maxed
+      ? { ...lawMoments(maxed), gaussian: false, law: maxed, edgeMixture: true }
+      : { mean: s.mean, second: s.second, gaussian: false, sharedVariance: shared, edgeMixture: true };
+    if (maxed && s.lagCorrelationVariance) {
+      const offset = clippedMaxPoolCorrelationOffsetVariance(law, windowShapes(node), s.lagCorrelationVariance);
+      out.sharedVariance += offset;
+      out.second += offset;
+    }
+    const own = known && maxed ? 0 : relativeChange(s, out);
+    if (maxed) {
+      const sums = clippedMaxPairSums(law, windowPairCounts(node), windows);
+      out.channelAverageVariance = sums.channelAverageVariance;
+      out.uniformGradientRatio = sums.sameArgmaxPairs / windows;
+    }
+    if (s.producer && s.rescaleBackward && isMonotone(s.producer.activation)) {
+      const plain = derivativeSecondMoment(s.producer.pre, s.producer.activation);
+      let atMax = 0;
+      for (const [n, count] of counts) {
+        const pre = maxLaw(s.producer.pre, n);
+        atMax = pre && atMax >= 0 ? atMax + (count / windows) * derivativeSecondMoment(pre, s.producer.activation) : -1;
+      }
+      if (plain > 0 && atMax >= 0) s.rescaleBackward(atMax / plain);
+    }
+    ctx.record(node, { ...passThrough(out, own > 0), approximateBy: (1 + inBound) * (1 + own) - 1, gradientApproximateBy: own }, windows / inputs);
+    return out;
+  }
+
+  // Average: as for full windows, the correlation an overlapping max pooling leaves bounds the result.
+  let inverseCount = 0;
+  for (const [n, count] of counts) inverseCount += count / n;
+  const own = (v - shared) * inverseCount / windows;
+  const outVariance = shared + own;
+  const ownBound = s.channelAverageVariance !== undefined && outVariance > 0 ? Math.sqrt(v / outVariance) - 1 : 0;
+  const law = lawOf(s)?.gaussian;
+  const mixed = law ? windowMeanMixtureLaw(law, counts) : undefined;
+  const out: Signal = { mean: s.mean, second: outVariance + s.mean * s.mean, gaussian: s.gaussian && counts.size === 1, sharedVariance: shared, law: mixed, edgeMixture: true };
+  if (node.stride[0] < node.size[0] || node.stride[1] < node.size[1]) {
+    // Overlapping windows share inputs (without overlap these give what a global average computes anyway).
+    let coverSquares = 0;
+    for (const { k1, k2, j, count } of windowPairCounts(node)) coverSquares += count * j / (k1 * k2);
+    out.channelAverageVariance = (v - shared) * coverSquares / (windows * windows);
+    out.uniformGradientRatio = coverSquares / inverseCount;
+  }
+  ctx.record(node, { ...passThrough(out, ownBound > 0), approximateBy: (1 + inBound) * (1 + ownBound) - 1, gradientApproximateBy: 0 }, inverseCount / inputs);
   return out;
 }
 
