@@ -704,13 +704,25 @@ def plan(layers, ctx, shape):
             shape = [layer['filters'], g['oh'], g['ow']]
         elif t == 'flatten':
             shape = [int(np.prod(shape))]
+        elif t == 'reshape':
+            assert int(np.prod(layer['shape'])) == int(np.prod(shape)), 'a reshape keeps the size'
+            shape = list(layer['shape'])
         elif t == 'global_avg_pool':
             shape = [shape[0]]
         elif t in ('maxpool2d', 'avgpool2d'):
             k = layer['size']; kh, kw = (k, k) if isinstance(k, int) else k
             s = layer.get('stride', layer['size']); sh, sw = (s, s) if isinstance(s, int) else s
             node['pool'] = (kh, kw, sh, sw)
-            shape = [shape[0], (shape[1] - kh) // sh + 1, (shape[2] - kw) // sw + 1]
+            if layer.get('padding', 'valid') == 'same':
+                # TensorFlow's SAME (tf.nn notes on padding): out = ceil(in / stride), the padding split with the odd
+                # one after; the pooling ignores the padded positions.
+                oh, ow = -(-shape[1] // sh), -(-shape[2] // sw)
+                ph, pw = max((oh - 1) * sh + kh - shape[1], 0), max((ow - 1) * sw + kw - shape[2], 0)
+                if ph or pw:
+                    node['pad'] = (ph // 2, ph - ph // 2, pw // 2, pw - pw // 2)
+                shape = [shape[0], oh, ow]
+            else:
+                shape = [shape[0], (shape[1] - kh) // sh + 1, (shape[2] - kw) // sw + 1]
         node['index'] = ctx.counter; ctx.counter += 1
         node['out_shape'] = shape
         nodes.append(node)
@@ -777,7 +789,7 @@ def forward_node(node, x, ctx):
     elif t == 'activation':
         pre = x
         out = phi(act, x, slope).astype(F32)
-    elif t == 'flatten':
+    elif t in ('flatten', 'reshape'):
         pre = out = x
     elif t == 'dropout':
         rng = Rng(ctx.seed, stream_dropout(node['index']))
@@ -806,13 +818,29 @@ def forward_node(node, x, ctx):
         kh, kw, sh, sw = node.get('pool', (h, wd, 1, 1))
         oh, ow = (node['out_shape'][1], node['out_shape'][2]) if t != 'global_avg_pool' else (1, 1)
         x4 = x.reshape(B, c, h, wd)
-        win = np.stack([x4[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] for i in range(kh) for j in range(kw)], axis=-1)
         node['pool_geom'] = (c, h, wd, kh, kw, sh, sw, oh, ow)
-        if t == 'maxpool2d':
-            node['argmax'] = win.argmax(axis=-1)
-            out = win.max(axis=-1)
+        if 'pad' in node:
+            # Padded SAME: max over a -inf padding, average of a zero padding divided by each window's count of real
+            # inputs (the same pooling of a padded map of ones).
+            top, bottom, left, right = node['pad']
+            pad = ((0, 0), (0, 0), (top, bottom), (left, right))
+            fill = -np.inf if t == 'maxpool2d' else 0
+            xp = np.pad(x4.astype(np.float64), pad, constant_values=fill)
+            win = np.stack([xp[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] for i in range(kh) for j in range(kw)], axis=-1)
+            if t == 'maxpool2d':
+                node['argmax'] = win.argmax(axis=-1)
+                out = win.max(axis=-1)
+            else:
+                ones = np.pad(np.ones((h, wd)), pad[2:])
+                node['count'] = np.stack([ones[i:i + sh * oh:sh, j:j + sw * ow:sw] for i in range(kh) for j in range(kw)], axis=-1).sum(axis=-1)
+                out = win.sum(axis=-1) / node['count']
         else:
-            out = win.astype(np.float64).sum(axis=-1) / (kh * kw)
+            win = np.stack([x4[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] for i in range(kh) for j in range(kw)], axis=-1)
+            if t == 'maxpool2d':
+                node['argmax'] = win.argmax(axis=-1)
+                out = win.max(axis=-1)
+            else:
+                out = win.astype(np.float64).sum(axis=-1) / (kh * kw)
         pre = out = out.astype(F32).reshape(B, -1)
     elif t in SEQUENCE_OPS:
         pre = out = forward_sequence_op(node, x, ctx, extra)
@@ -830,7 +858,7 @@ def forward_node(node, x, ctx):
         pre = (sc + branch).astype(F32)
         out = phi(act, pre, slope).astype(F32)
     node['pre'], node['out'] = pre, out
-    linear = ('flatten', 'dropout', 'batchnorm', 'layernorm', 'maxpool2d', 'avgpool2d', 'global_avg_pool', 'parallel_residual') + SEQUENCE_OPS
+    linear = ('flatten', 'reshape', 'dropout', 'batchnorm', 'layernorm', 'maxpool2d', 'avgpool2d', 'global_avg_pool', 'parallel_residual') + SEQUENCE_OPS
     units = node['out_shape'][-1] if t == 'dense' and len(node['in_shape']) == 2 else None
     st = out_stats(pre, out, act if t not in linear else 'linear', B, units)
     st.update(extra)
@@ -958,7 +986,7 @@ def backward_node(node, dy, ctx):
         return dx
     if t == 'activation':
         return (dy * dphi(act, x, slope)).astype(F32)
-    if t == 'flatten':
+    if t in ('flatten', 'reshape'):
         return dy
     if t == 'dropout':
         return np.where(node['mask'], dy / F32(1 - layer['rate']), 0).astype(F32)
@@ -971,13 +999,17 @@ def backward_node(node, dy, ctx):
     if t in ('maxpool2d', 'avgpool2d', 'global_avg_pool'):
         c, h, wd, kh, kw, sh, sw, oh, ow = node['pool_geom']
         d = dy.astype(np.float64).reshape(B, c, oh, ow)
-        dx = np.zeros((B, c, h, wd))
+        top, bottom, left, right = node.get('pad', (0, 0, 0, 0))
+        # Into the padded map, then cropped: a max's argmax is never a padded position (-inf), an average's share is
+        # dy over its window's count of real inputs, and what lands on the padding is dropped.
+        dx = np.zeros((B, c, h + top + bottom, wd + left + right))
+        count = node.get('count', kh * kw)
         for i in range(kh):
             for j in range(kw):
                 k = i * kw + j
-                share = np.where(node['argmax'] == k, d, 0) if t == 'maxpool2d' else d / (kh * kw)
+                share = np.where(node['argmax'] == k, d, 0) if t == 'maxpool2d' else d / count
                 dx[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += share
-        return dx.astype(F32).reshape(B, -1)
+        return dx[:, :, top:top + h, left:left + wd].astype(F32).reshape(B, -1)
     if t in SEQUENCE_OPS:
         return backward_sequence_op(node, dy, ctx)
     if t == 'parallel_residual':
