@@ -126,6 +126,12 @@ const NETWORKS: Record<string, object> = {
   flatten: { input: { shape: [2, 2, 2] }, layers: [{ type: 'flatten' }, { type: 'dense', units: 3, activation: 'tanh' }] },
   maxpool2d: { input: { shape: [1, 4, 4] }, layers: [{ type: 'maxpool2d', size: 2 }] },
   avgpool2d: { input: { shape: [2, 5, 5] }, layers: [{ type: 'avgpool2d', size: 2, stride: 1 }] },
+  'maxpool2d with padding "same" that pads (windows clipped at the edges, 2-D and [C, 1, T])': { input: { shape: [2, 5, 5] }, layers: [
+    { type: 'maxpool2d', size: 3, stride: 2, padding: 'same' }, { type: 'maxpool2d', size: 2, padding: 'same' }, { type: 'reshape', shape: [2, 1, 4] },
+    { type: 'maxpool2d', size: [1, 3], stride: [1, 2], padding: 'same' }] },
+  'avgpool2d with padding "same" that pads (windows clipped at the edges, 2-D and [C, 1, T])': { input: { shape: [2, 5, 5] }, layers: [
+    { type: 'avgpool2d', size: 3, stride: 1, padding: 'same' }, { type: 'avgpool2d', size: [2, 3], stride: 2, padding: 'same' }, { type: 'reshape', shape: [2, 1, 9] },
+    { type: 'avgpool2d', size: [1, 2], padding: 'same' }] },
   global_avg_pool: { input: { shape: [3, 2, 2] }, layers: [{ type: 'global_avg_pool' }] },
   global_max_pool: { input: { shape: [3, 3, 2] }, layers: [{ type: 'conv2d', filters: 2, kernel_size: 1, activation: 'tanh' }, { type: 'global_max_pool' }, { type: 'dense', units: 2, activation: 'tanh' }] },
   dropout: { input: { shape: [8] }, layers: [{ type: 'dropout', rate: 0.3 }, { type: 'activation', activation: 'tanh' }] },
