@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { activationLaw, derivativeSecondMoment, gaussianLaw, lawMoments, maxLaw, normalizePerUnit, sharedVarianceAfter } from '../../../src/engine/meanField/elementLaw';
-import { maxPoolCorrelationOffsetVariance, overlappingMaxCovariance, sameArgmaxProbability } from '../../../src/engine/meanField/windowMax';
+import { clippedMaxPoolCorrelationOffsetVariance, maxPoolCorrelationOffsetVariance, overlappingMaxCovariance, sameArgmaxProbability } from '../../../src/engine/meanField/windowMax';
 import { Rng } from '../../../src/engine/random/rng';
 import { activationMoments } from '../../../src/engine/math/activationMoments';
 import { assertClose } from '../../repo';
@@ -106,6 +106,37 @@ suite('element laws: the shared and own parts through nonlinearities, normalizat
       const cov = sumAB / trials - (sumA / trials) * (sumB / trials);
       assertClose(overlappingMaxCovariance(gaussianLaw(0, 0, 1), k, k, j), cov, 0, 0.015, `covariance k=${k} j=${j}`);
     }
+  });
+
+  test('windows of different sizes (clipped at the edges): same argmax with probability j/(k₁ + k₂ − j), covariance by quadrature', () => {
+    const rng = new Rng(7, 8);
+    const trials = 100000;
+    // Two windows of 4 and 6 sharing 2, and a window of 2 inside one of 4 (a clipped window at the edge of a full one).
+    for (const [k1, k2, j] of [[4, 6, 2], [2, 4, 2], [6, 9, 3]]) {
+      let same = 0, sumA = 0, sumB = 0, sumAB = 0;
+      for (let t = 0; t < trials; t++) {
+        const shared = Array.from({ length: j }, () => rng.normal());
+        const a = [...shared, ...Array.from({ length: k1 - j }, () => rng.normal())];
+        const b = [...shared, ...Array.from({ length: k2 - j }, () => rng.normal())];
+        const ma = Math.max(...a), mb = Math.max(...b);
+        if (ma === mb && shared.includes(ma)) same++;
+        sumA += ma; sumB += mb; sumAB += ma * mb;
+      }
+      assertClose(same / trials, sameArgmaxProbability(k1, k2, j), 0, 0.006, `P(same argmax) k=${k1},${k2} j=${j}`);
+      const cov = sumAB / trials - (sumA / trials) * (sumB / trials);
+      assertClose(overlappingMaxCovariance(gaussianLaw(0, 0, 1), k1, k2, j), cov, 0, 0.015, `covariance k=${k1},${k2} j=${j}`);
+    }
+    // Symmetric in the two windows.
+    const law = activationLaw(gaussianLaw(0.1, 0.2, 1), RELU);
+    assertClose(overlappingMaxCovariance(law, 4, 6, 2), overlappingMaxCovariance(law, 6, 4, 2), 1e-12);
+  });
+
+  test('the neighbour-correlation offset over windows of several shapes: one full shape is the full-window offset, a 1×1 window adds no pair', () => {
+    const law = gaussianLaw(0, 0, 1);
+    const lag = (dy: number, dx: number): number => 0.01 / (1 + dy + Math.abs(dx));
+    assertClose(clippedMaxPoolCorrelationOffsetVariance(law, [{ rows: 3, cols: 3, count: 5 }], lag), maxPoolCorrelationOffsetVariance(law, 3, 3, lag), 1e-12);
+    // Half the positions 1×2 (one pair, c₂ = 1/(2√π)), half 1×1: the unit's shift halves, its variance quarters.
+    assertClose(clippedMaxPoolCorrelationOffsetVariance(law, [{ rows: 1, cols: 2, count: 3 }, { rows: 1, cols: 1, count: 3 }], () => 0.01), 0.01 / (16 * Math.PI), 1e-6);
   });
 
   test('a filter\'s neighbour correlation ρ moves the mean of its maxima by −c_k·Σρ: c_k = E[M_k]/(k(k − 1)) (equicorrelated max √(1 − ρ)·M_k)', () => {
