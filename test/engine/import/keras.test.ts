@@ -5,6 +5,7 @@ import { strToU8, zipSync } from 'fflate';
 import { analyze, applyFixes, detectNetworkFormat, readNetwork, readNetworkBytes, whatIfFixesInFile } from '../../../src/engine';
 import { kerasFans, kerasInitStd, initOf } from '../../../src/engine/import/keras/initializers';
 import { kerasWriter } from '../../../src/engine/import/keras/kerasWriter';
+import type { PoolSpec } from '../../../src/engine/graph/ops/pooling';
 import { KERAS_TRUNCATION_STD } from '../../../src/engine/init/resolveInit';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -26,6 +27,7 @@ const FIXTURES: { file: string; format: string; summary: number; why: string }[]
   { file: 'keras2-functional-concatenate.json', format: 'keras', summary: 479, why: '1×1 conv 8·8 + 8; 1×1 conv 8·4 + 4; 3×3 conv 9·4·8 + 8; Dense (8 + 8 + 8)·3 + 3' },
   { file: 'keras2-sequential-conv1d.json', format: 'keras', summary: 2_707, why: 'Conv1D 5·4·16 + 16; Conv1D 3·16·32 + 32; Conv1D 3·32·8 + 8; Dense 8·3 + 3' },
   { file: 'keras3-sequential-conv1d.json', format: 'keras', summary: 620, why: 'Conv1D 7·2·8 + 8; BN 4·8; Conv1D 3·8·16 + 16; Dense 16·4 + 4' },
+  { file: 'keras2-functional-same-pools.json', format: 'keras', summary: 7_386, why: 'conv 49·3·16 (no bias) + BN 4·16; conv 9·16·32 + 32; Dense 32·10 + 10' },
   { file: 'tfjs-layers-mlp.model.json', format: 'tfjs', summary: 577, why: '16·32 + 32 + 32·1 + 1' },
   { file: 'tfjs-converted-keras3.model.json', format: 'tfjs', summary: 272, why: '16·16 + 16' },
 ];
@@ -273,6 +275,23 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     const sampled = analyze(fixture('keras3-sequential-conv1d.json'), { mode: 'sampled' });
     assert.deepEqual(sampled.problems, []);
     assert.ok(Math.abs(sampled.layers[0].init!.sampledStd! / Math.sqrt(2 / 14) - 1) < 0.2, String(sampled.layers[0].init!.sampledStd));
+  });
+
+  test('MaxPooling2D 3×3 by 2 and AveragePooling2D 2×2 with padding same on odd maps (a ResNet stem): analyzed, with the output shapes Keras computes', () => {
+    // Keras (conv_utils.conv_output_length): same ⌈n/s⌉. 73 → conv 7×7 by 2 → 37 → max pool 3×3 by 2 → 19 (one row and
+    // column padded on each side) → average pool 2×2 by 2 → 10 (one padded after) → conv 3×3 same → 10.
+    const report = analyze(fixture('keras2-functional-same-pools.json'), { mode: 'both' });
+    assert.deepEqual(report.problems, []);
+    assert.deepEqual(report.layers.map((l) => [l.name, l.outputShape]), [
+      ['conv1_conv', [16, 37, 37]], ['conv1_bn', [16, 37, 37]], ['conv1_relu', [16, 37, 37]], ['pool1_pool', [16, 19, 19]],
+      ['pool2_pool', [16, 10, 10]], ['conv2_conv', [32, 10, 10]], ['avg_pool', [32]], ['predictions', [10]]]);
+    // The max pooling's edge windows hold 4 or 6 of the relu outputs, the others 9: sampled and predicted agree.
+    const pool = report.layers[3];
+    assert.ok(Math.abs(pool.activation!.mean / pool.predicted!.activationMean - 1) < 0.05, `${pool.activation!.mean} vs ${pool.predicted!.activationMean}`);
+    assert.ok(Math.abs(pool.activation!.std / pool.predicted!.activationStd - 1) < 0.1, `${pool.activation!.std} vs ${pool.predicted!.activationStd}`);
+    // Each pooling's padding is the layer's own key in the file.
+    const padded = readNetwork(fixture('keras2-functional-same-pools.json')).network!.layers.filter((l) => l.type === 'maxpool2d' || l.type === 'avgpool2d');
+    assert.deepEqual(padded.map((l) => (l as PoolSpec).padding), ['same', 'same']);
   });
 
   test('GlobalMaxPooling1D: each channel\'s maximum over the steps (a max pooling over the whole [1, steps] map, then flatten), the same parameters', () => {
