@@ -4,7 +4,8 @@ import { maxOfNormalsRule } from '../math/maxOfNormals';
 import { type ElementLaw, sharedRule, unitMoments, withWindow } from './elementLaw';
 
 // Second-order statistics of max pooling with overlapping windows (stride < size), where neighbouring outputs share
-// inputs: what a global average after it and the gradient coming back through it depend on.
+// inputs, or windows of different sizes (clipped at the edges by padding "same"): what a global average after it and
+// the gradient coming back through it depend on.
 
 /**
  * P(two windows of k₁ and k₂ elements that share j have their max at the same element) = j/(k₁ + k₂ − j): the max

@@ -353,7 +353,7 @@ function convertOne(ctx: KerasContext, layer: KerasLayer): (object | PendingPadd
       const stridesNode = r.prop(layer.config, 'strides');
       const strides = stridesNode && stridesNode.type !== 'null' ? pair(ctx, layer, 'strides', null, line ? 1 : 2) : size;
       if (!size || !strides) return undefined;
-      // "same" pools as "valid" where it pads nothing (an even map pooled 2×2 by 2); the plan refuses it where it pads.
+      // "same" is TensorFlow's (⌈n/s⌉ outputs, the padded positions ignored), which the engine's pooling reads as it is.
       const padding = stringAt(ctx, layer, 'padding') ?? 'valid';
       if (padding !== 'valid' && padding !== 'same') {
         r.report(r.prop(layer.config, 'padding'), childPointer(c, 'padding'), `padding '${padding}' of a pooling layer at ${childPointer(c, 'padding')} must be 'valid' or 'same'`);
