@@ -69,7 +69,8 @@ const imageLayers: fc.Arbitrary<unknown[]> = fc.tuple(
   fc.array(fc.oneof(
     { weight: 3, arbitrary: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 }), fc.constantFrom<unknown>('same', 'same', 'same', 'valid', 0, 1), weightFields)
       .map(([filters, kernel, stride, padding, f]) => ({ type: 'conv2d', filters, kernel_size: kernel, stride, padding, ...f })) },
-    fc.record({ type: fc.constantFrom('maxpool2d', 'avgpool2d'), size: fc.integer({ min: 1, max: 2 }) }),
+    fc.record({ type: fc.constantFrom('maxpool2d', 'avgpool2d'), size: fc.integer({ min: 1, max: 3 }), stride: fc.integer({ min: 1, max: 3 }), padding: fc.constantFrom('valid', 'same') },
+      { requiredKeys: ['type', 'size'] }),
     fc.constant({ type: 'batchnorm' }),
   ), { maxLength: 4 }),
   fc.constantFrom({ type: 'flatten' }, { type: 'global_avg_pool' }),

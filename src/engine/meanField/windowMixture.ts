@@ -14,8 +14,16 @@ interface OwnDistribution {
 
 /** Past ±12 the own parts' quantiles of the rules' nodes (within ±9 of a standard normal) never reach. */
 const RANGE = 12;
-/** Entries kept per law: the rules' nodes, and the probes of bisections on value(s, ·), are fewer. */
+/** Entries kept per distribution: the rules' nodes, and the probes of bisections on value(s, ·), are fewer. */
 const CACHE_LIMIT = 1 << 14;
+/** Distributions whose quantiles are kept: a network's poolings have a few window mixtures each. */
+const DISTRIBUTIONS_LIMIT = 64;
+
+/**
+ * q(e) by distribution (its `key`, the mixture's weights), across analyses: the quadratures call q at the same
+ * nodes, and a what-if's prediction runs the same poolings again.
+ */
+const quantiles = new Map<string, Map<number, number>>();
 
 /**
  * value′(s, e) = value(s, q(e)) with e ~ N(0, 1) and q = F⁻¹∘Φ, F the own part's distribution: q(e) has law F for
@@ -23,8 +31,12 @@ const CACHE_LIMIT = 1 << 14;
  * q by bisection on [−12, 12], P(e ≤ t) against Φ(e) for e ≤ 0 and P(e > t) against Φ(−e) above, so that the tails
  * keep their relative precision; cached per e (the quadratures call it at fixed nodes).
  */
-function inverseTransformLaw(value: (s: number, t: number) => number, shared: boolean, own: OwnDistribution): ElementLaw {
-  const cache = new Map<number, number>();
+function inverseTransformLaw(value: (s: number, t: number) => number, shared: boolean, own: OwnDistribution, key: string): ElementLaw {
+  const cache = quantiles.get(key) ?? new Map<number, number>();
+  if (!quantiles.has(key)) {
+    if (quantiles.size >= DISTRIBUTIONS_LIMIT) quantiles.clear();
+    quantiles.set(key, cache);
+  }
   const quantile = (e: number): number => {
     let q = cache.get(e);
     if (q !== undefined) return q;
@@ -75,7 +87,7 @@ export function windowMaxMixtureLaw(law: ElementLaw, counts: ReadonlyMap<number,
       for (const [m, f] of parts) p += f * -Math.expm1(m * logBelow);
       return p;
     },
-  });
+  }, `max ${parts.join(' ')}`);
 }
 
 /**
@@ -100,5 +112,5 @@ export function windowMeanMixtureLaw(gaussian: { mean: number; sharedStd: number
       for (const [r, f] of parts) p += f * normalCdf(-t * r);
       return p;
     },
-  });
+  }, `mean ${parts.join(' ')}`);
 }
