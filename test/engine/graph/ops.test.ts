@@ -143,6 +143,8 @@ const NETWORKS: Record<string, object> = {
   scale: { input: { shape: [4] }, layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'scale', factor: -0.7 }, { type: 'activation', activation: 'tanh' }] },
   to_sequence: { input: { shape: [2, 4, 4] }, layers: [{ type: 'conv2d', filters: 4, kernel_size: 2, stride: 2, activation: 'tanh' }, { type: 'to_sequence' },
     { type: 'attention', heads: 2, init: { scheme: 'normal', std: 0.5 } }] },
+  to_feature_map: { input: { shape: [5, 3] }, layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'to_feature_map' },
+    { type: 'conv2d', filters: 2, kernel_size: [1, 3], padding: 'same', activation: 'tanh' }, { type: 'to_sequence' }, { type: 'dense', units: 3, activation: 'tanh' }] },
   class_token: { input: { shape: [3, 4] }, layers: [{ type: 'class_token', init: { scheme: 'normal', std: 0.5 } }, { type: 'attention', heads: 2, init: { scheme: 'normal', std: 0.5 } }] },
   first_token: { input: { shape: [3, 4] }, layers: [{ type: 'attention', heads: 2, init: { scheme: 'normal', std: 0.5 } }, { type: 'first_token' }, { type: 'dense', units: 3, activation: 'tanh' }] },
   'attention (own and shared relative position bias)': { input: { shape: [5, 6] }, layers: [
@@ -165,6 +167,17 @@ suite('the op registry and each op\'s forward and backward passes', () => {
     for (const type of LAYER_TYPES) assert.deepEqual(Object.keys(specOp(type).schema.properties).sort(), [...specOp(type).keys].sort(), type);
     for (const [alias, type] of Object.entries(LAYER_TYPE_ALIASES)) assert.ok(LAYER_TYPES.includes(type), `${alias} → ${type}`);
     assert.deepEqual(Object.keys(NETWORKS).filter((k) => LAYER_TYPES.includes(k)).sort(), [...LAYER_TYPES].sort());
+  });
+
+  test('to_feature_map is x.transpose(1, 2) of each sample, [T, F] → [F, 1, T], and to_sequence on a one-row map undoes it', () => {
+    const plan = planOf({ input: { shape: [3, 2] }, batch_size: 2, layers: [{ type: 'to_feature_map' }, { type: 'to_sequence' }] });
+    assert.deepEqual(plan.nodes.map((n) => n.outShape), [[2, 1, 3], [3, 2]]);
+    const x = Float32Array.from({ length: 12 }, (_, i) => i);
+    const ctx = harness(plan);
+    const map = ctx.forwardNode(plan.nodes[0], x);
+    // Sample 0 is [[0, 1], [2, 3], [4, 5]] (token, feature): feature 0 reads 0, 2, 4 along the steps.
+    assert.deepEqual([...map], [0, 2, 4, 1, 3, 5, 6, 8, 10, 7, 9, 11]);
+    assert.deepEqual([...ctx.forwardNodes(plan.nodes, x)], [...x]);
   });
 
   test('embedding: the table gradient\'s std is that of the loss\'s central differences in every table entry', () => {

@@ -287,7 +287,7 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.ok(pool.activation!.mean > before.activation!.mean + before.activation!.std, `${pool.activation!.mean} vs ${before.activation!.mean} ± ${before.activation!.std}`);
   });
 
-  test('Conv1D refusals are located: dilation_rate 2 at the key, after an Embedding at the class_name, a Dense on the signal at its class_name, a pooling\'s padding same where it would pad at the layer, a 2-D kernel_size at its key', () => {
+  test('Conv1D refusals are located: dilation_rate 2 at the key, a pooling\'s padding same where it would pad at the layer, a 2-D kernel_size at its key', () => {
     const base = JSON.parse(fixture('keras2-sequential-conv1d.json')) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
     const at = (edit: (layers: { class_name: string; config: Record<string, unknown> }[]) => void): { path: string; message: string } => {
       const copy = structuredClone(base);
@@ -299,15 +299,6 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     const dilated = at((l) => { l[3].config.dilation_rate = [2]; });
     assert.equal(dilated.path, '/config/layers/3/config/dilation_rate');
     assert.match(dilated.message, /dilation_rate \[2\] at \/config\/layers\/3\/config\/dilation_rate is not supported yet by Init Inspector \(dilated convolutions\)/);
-    const afterEmbedding = at((l) => {
-      l[0].config.batch_input_shape = [null, 100];
-      l.splice(1, 0, { class_name: 'Embedding', config: { name: 'embed', input_dim: 50, output_dim: 4, embeddings_initializer: { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05 } } } });
-    });
-    assert.equal(afterEmbedding.path, '/config/layers/2/class_name');
-    assert.match(afterEmbedding.message, /a Conv1D after a layer the engine keeps as a sequence \[tokens, features\].*no transpose.*\(layer 'conv_a' at \/config\/layers\/2\/class_name\)/);
-    const denseOnSignal = at((l) => { l.splice(2, 0, { class_name: 'Dense', config: { name: 'mix', units: 4 } }); });
-    assert.equal(denseOnSignal.path, '/config/layers/2/class_name');
-    assert.match(denseOnSignal.message, /a Dense on the \(steps, channels\) output of a Conv1D or a 1-D pooling is not supported yet/);
     // A pooling's padding "same" that pads nothing pools as "valid" (2 by 2 on 100 steps: 50 outputs either way); one
     // that would pad (3 by 2: ⌈100/2⌉ = 50 windows reach step 101) is refused at the layer.
     const evenSame = structuredClone(base);
@@ -321,6 +312,47 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     const square = at((l) => { l[1].config.kernel_size = [3, 3]; });
     assert.equal(square.path, '/config/layers/1/config/kernel_size');
     assert.match(square.message, /must be a number or a one-element list for a 1-D layer/);
+  });
+
+  test('between a sequence and a 1-D signal: Embedding → Conv1D gets a to_feature_map (x.transpose(1, 2)), a Dense on a Conv1D\'s output a to_sequence; the kernels keep Keras\' fans and the sampled run matches the prediction', () => {
+    const base = JSON.parse(fixture('keras2-sequential-conv1d.json')) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    // The Keras text CNN: token ids (batch, 100) → Embedding(50, 4) → the fixture's Conv1D stack.
+    const text = structuredClone(base);
+    text.config.layers[0].config.batch_input_shape = [null, 100];
+    text.config.layers.splice(1, 0, { class_name: 'Embedding', config: { name: 'embed', input_dim: 50, output_dim: 4, embeddings_initializer: { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05 } } } });
+    const report = analyze(JSON.stringify(text), { mode: 'sampled' });
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.cost!.parameterCount + report.source!.uncountedParameters!, 2_707 + 50 * 4);
+    assert.deepEqual(report.layers.slice(0, 3).map((l) => [l.type, l.outputShape]), [['embedding', [100, 4]], ['to_feature_map', [4, 1, 100]], ['conv2d', [16, 1, 100]]]);
+    // conv_a's kernel (5, 4, 16): Keras' fans 5·4 and 5·16, GlorotUniform std √(6/(20 + 80))/√3.
+    assert.deepEqual([report.layers[2].fanIn, report.layers[2].fanOut], [20, 80]);
+    assert.ok(Math.abs(report.layers[2].init!.std - Math.sqrt(6 / 100) / Math.sqrt(3)) < 1e-12);
+    // Each step of each channel is the embedding row of its token: the std passes through the transpose (float64 sums in another order).
+    assert.ok(Math.abs(report.layers[1].activation!.std / report.layers[0].activation!.std - 1) < 1e-12);
+    assert.ok(Math.abs(report.layers[1].activation!.std / (0.05 / Math.sqrt(3)) - 1) < 0.05, String(report.layers[1].activation!.std));
+
+    // Embedding → GlobalAveragePooling1D → Dense (the Keras text classifier): the average of 16 independent rows
+    // has std 0.05/√3/√16, predicted and sampled.
+    const classifier = JSON.parse(fixture('keras3-sequential-embedding.json')) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    const flatten = classifier.config.layers.findIndex((l) => l.class_name === 'Flatten');
+    classifier.config.layers[flatten] = { class_name: 'GlobalAveragePooling1D', config: { name: 'mean_over_tokens' } };
+    const pooled = analyze(JSON.stringify(classifier), { mode: 'both' });
+    assert.deepEqual(pooled.problems, []);
+    const pool = pooled.layers.find((l) => l.type === 'global_avg_pool')!;
+    assert.deepEqual(pool.outputShape, [32]);
+    const expected = 0.05 / Math.sqrt(3) / Math.sqrt(16);
+    assert.ok(Math.abs(pool.predicted!.activationStd / expected - 1) < 1e-9, String(pool.predicted!.activationStd));
+    assert.ok(Math.abs(pool.activation!.std / expected - 1) < 0.1, String(pool.activation!.std));
+
+    // A Dense on conv_a's (steps, channels) output acts on the channels of each step: [100, 4] after a to_sequence,
+    // and the max pooling after it reads a feature map again.
+    const mixed = structuredClone(base);
+    mixed.config.layers.splice(2, 0, { class_name: 'Dense', config: { name: 'mix', units: 4, activation: 'tanh' } });
+    const mixedReport = analyze(JSON.stringify(mixed), { mode: 'sampled' });
+    assert.deepEqual(mixedReport.problems, []);
+    assert.deepEqual(mixedReport.layers.slice(0, 5).map((l) => [l.type, l.outputShape]),
+      [['conv2d', [16, 1, 100]], ['to_sequence', [100, 16]], ['dense', [100, 4]], ['to_feature_map', [4, 1, 100]], ['maxpool2d', [4, 1, 50]]]);
+    assert.equal(mixedReport.cost!.parameterCount + mixedReport.source!.uncountedParameters!, 2_707 + 16 * 4 + 4 - (3 * 16 * 32) + 3 * 4 * 32);
   });
 
   test('refusals have a clear message at their JSON location: Lambda (never executed), unknown and unsupported layers, TF.js graph models, Keras 1', () => {

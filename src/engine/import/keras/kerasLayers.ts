@@ -190,25 +190,25 @@ const SIGNAL_KEEPS = new Set(['Activation', 'ReLU', 'LeakyReLU', 'BatchNormaliza
 const ONE_D = new Set(['Conv1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalAveragePooling1D', 'GlobalMaxPooling1D']);
 
 /**
- * Converts one Keras layer (see `convertOne`), checking the 1-D layers' layout: a Conv1D or a 1-D pooling reads the
- * model's input or another 1-D layer's output, held as [channels, 1, steps]; after a layer the engine keeps as a
- * sequence [tokens, features] (an Embedding, a Dense, a MultiHeadAttention) it is refused, as a layer other than a
- * per-channel one, a Flatten or a 1-D one on the signal is (the engine has no transpose between the two layouts).
+ * Converts one Keras layer (see `convertOne`), keeping track of the 1-D layout: a Conv1D or a 1-D pooling reads a
+ * (steps, channels) signal as the engine's [channels, 1, steps]. On the model's input the input is read so; after a
+ * layer the engine keeps as a sequence [tokens, features] (an Embedding, a Dense, a MultiHeadAttention) a
+ * `to_feature_map` comes first (x.transpose(1, 2)); and a layer that acts on the last axis of the signal (a Dense, a
+ * LayerNormalization, a MultiHeadAttention…) gets a `to_sequence` first, back to [steps, channels]. Per-channel and
+ * elementwise layers and a Flatten (same values, same count) read the signal as it is held.
  */
 export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | PendingPadding)[] | undefined {
   const before = ctx.layout1d ?? 'input';
   const name = layer.className;
-  if (ONE_D.has(name) && before === 'other') {
-    return unsupported(ctx, layer, `a ${name} after a layer the engine keeps as a sequence [tokens, features] or as features (an Embedding, a Dense, a MultiHeadAttention…) is not supported yet by Init Inspector: it reads a 1-D signal (steps, channels) as [channels, 1, steps] and has no transpose between the two; a ${name} on the model's input or after another 1-D convolution or pooling is supported`);
-  }
-  if (before === 'signal' && !ONE_D.has(name) && !SIGNAL_KEEPS.has(name) && name !== 'Flatten') {
-    return unsupported(ctx, layer, `a ${name} on the (steps, channels) output of a Conv1D or a 1-D pooling is not supported yet by Init Inspector: it holds that signal as [channels, 1, steps]; a Flatten or a GlobalAveragePooling1D before it is supported`);
-  }
+  const turn = ONE_D.has(name) && before === 'other' ? 'to_feature_map'
+    : before === 'signal' && !ONE_D.has(name) && !SIGNAL_KEEPS.has(name) && name !== 'Flatten' ? 'to_sequence' : null;
   const out = convertOne(ctx, layer);
   if (!out) return out;
   if (ONE_D.has(name) && before === 'input') ctx.signalInput = true;
   ctx.layout1d = ONE_D.has(name) && !name.startsWith('Global') ? 'signal' : SIGNAL_KEEPS.has(name) ? before : 'other';
-  return out;
+  if (!turn) return out;
+  const label = turn === 'to_feature_map' ? 'steps × channels → channels × steps' : 'channels × steps → steps × channels';
+  return [ctx.doc.layer({ type: turn, name: `${layer.name} (${label})` }, origin(layer)), ...out];
 }
 
 /**

@@ -238,6 +238,17 @@ function functional(ctx: KerasContext, config: Node, configPointer: string): Con
   let input: KerasInput | null = null;
   const inputName = inputs[0];
 
+  /**
+   * Converts the branches of a merge, each from the 1-D layout its fork left (`KerasContext.layout1d`); after the
+   * merge the layout is the last branch's (branches that end in different layouts fail at the merge's plan).
+   */
+  const fromFork = <T>(branches: (() => T)[]): T[] => {
+    const atFork = ctx.layout1d;
+    return branches.map((convert) => {
+      ctx.layout1d = atFork;
+      return convert();
+    });
+  };
   /** The layers after `stop` (exclusive; null: from the model's input) up to `name` (inclusive). */
   const chain = (name: string, stop: string | null): (object | PendingPadding)[] | undefined => {
     if (name === stop) return [];
@@ -280,8 +291,8 @@ function functional(ctx: KerasContext, config: Node, configPointer: string): Con
         return undefined;
       }
       const fork = [...common].reduce((best, x) => (nodes.get(x)!.index > nodes.get(best)!.index ? x : best));
-      const branches = node.inputs.map((i) => chain(i, fork));
       const before = chain(fork, stop);
+      const branches = fromFork(node.inputs.map((i) => () => chain(i, fork)));
       if (!before || branches.some((b) => !b)) return undefined;
       return [...before, ctx.doc.layer({ type: 'concatenate', name: layer.name, branches }, { pointer: layer.pointer })];
     }
@@ -299,9 +310,8 @@ function functional(ctx: KerasContext, config: Node, configPointer: string): Con
       return undefined;
     }
     const fork = common.reduce((best, x) => (nodes.get(x)!.index > nodes.get(best)!.index ? x : best));
-    const pathA = chain(a, fork);
-    const pathB = chain(b, fork);
     const before = chain(fork, stop);
+    const [pathA, pathB] = fromFork([() => chain(a, fork), () => chain(b, fork)]);
     if (!pathA || !pathB || !before) return undefined;
     const [shortPath, branch] = pathA.length <= pathB.length ? [pathA, pathB] : [pathB, pathA];
     const shortcut = projection(ctx, shortPath, layer);
