@@ -26,6 +26,7 @@ const FIXTURES: { file: string; format: string; summary: number; why: string }[]
   { file: 'keras2-functional-concatenate.json', format: 'keras', summary: 479, why: '1×1 conv 8·8 + 8; 1×1 conv 8·4 + 4; 3×3 conv 9·4·8 + 8; Dense (8 + 8 + 8)·3 + 3' },
   { file: 'keras2-sequential-conv1d.json', format: 'keras', summary: 2_707, why: 'Conv1D 5·4·16 + 16; Conv1D 3·16·32 + 32; Conv1D 3·32·8 + 8; Dense 8·3 + 3' },
   { file: 'keras3-sequential-conv1d.json', format: 'keras', summary: 620, why: 'Conv1D 7·2·8 + 8; BN 4·8; Conv1D 3·8·16 + 16; Dense 16·4 + 4' },
+  { file: 'keras2.13-functional-squeeze-excite.json', format: 'keras', summary: 832, why: 'conv 9·4·16 + 16; SE 1×1 convs 16·4 + 4 and 4·16 + 16; LN 2·16; Dense 16·3 + 3; Normalization 4 + 4 + 1' },
   { file: 'tfjs-layers-mlp.model.json', format: 'tfjs', summary: 577, why: '16·32 + 32 + 32·1 + 1' },
   { file: 'tfjs-converted-keras3.model.json', format: 'tfjs', summary: 272, why: '16·16 + 16' },
 ];
@@ -353,6 +354,24 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.deepEqual(mixedReport.layers.slice(0, 5).map((l) => [l.type, l.outputShape]),
       [['conv2d', [16, 1, 100]], ['to_sequence', [100, 16]], ['dense', [100, 4]], ['to_feature_map', [4, 1, 100]], ['maxpool2d', [4, 1, 50]]]);
     assert.equal(mixedReport.cost!.parameterCount + mixedReport.source!.uncountedParameters!, 2_707 + 16 * 4 + 4 - (3 * 16 * 32) + 3 * 4 * 32);
+  });
+
+  test('squeeze-and-excitation and tokens from a map: Multiply(x, σ(conv(conv(avg(x))))) is a multiply of the fork\'s branches, Reshape((64, 16)) of an 8×8×16 map makes each position a token, leading Rescaling and Normalization are left out', () => {
+    const report = analyze(fixture('keras2.13-functional-squeeze-excite.json'), { mode: 'both' });
+    assert.deepEqual(report.problems, []);
+    assert.deepEqual(report.layers.map((l) => [l.name, l.type, l.outputShape]), [
+      ['stem', 'conv2d', [16, 8, 8]], ['se_squeeze', 'global_avg_pool', [16]], ['se_reshape', 'reshape', [16, 1, 1]], ['se_reduce', 'conv2d', [4, 1, 1]],
+      ['se_expand', 'conv2d', [16, 1, 1]], ['se_excite', 'multiply', [16, 8, 8]], ['to_tokens', 'reshape', [64, 16]], ['token_norm', 'layernorm', [64, 16]],
+      ['token_mean (steps × channels → channels × steps)', 'to_feature_map', [16, 1, 64]], ['token_mean', 'global_avg_pool', [16]], ['head', 'dense', [3]]]);
+    assert.match(report.source!.notes[0], /preprocessing layers at the model's start \(rescale, standardize\) are left out/);
+    // The stem reads the run's unit-normal input itself, not 1/255 of it: He's fan_out std √(2/(9·16)) gives a
+    // pre-activation std near √(9·4·2/(9·16)) = 0.71, whose swish output the sampled run sees.
+    const stem = report.layers[0];
+    assert.ok(Math.abs(stem.preActivation!.std / Math.sqrt((9 * 4 * 2) / (9 * 16)) - 1) < 0.15, String(stem.preActivation!.std));
+    // The gate is a sigmoid per channel: the product's mean lies between 0 and the stem's own.
+    const excite = report.layers[5];
+    assert.ok(excite.activation!.mean > 0 && excite.activation!.mean < stem.activation!.mean, `${excite.activation!.mean} vs ${stem.activation!.mean}`);
+    assert.ok(Math.abs(excite.predicted!.activationStd / excite.activation!.std - 1) < 0.2, `${excite.predicted!.activationStd} vs ${excite.activation!.std}`);
   });
 
   test('refusals have a clear message at their JSON location: Lambda (never executed), unknown and unsupported layers, TF.js graph models, Keras 1', () => {
