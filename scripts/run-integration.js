@@ -107,8 +107,9 @@ async function main() {
     const fixtures = Object.fromEntries(fs.readdirSync(fixtureDir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => [e.name, fs.readFileSync(path.join(fixtureDir, e.name), 'utf8')]));
     const hfConfig = fs.readFileSync(path.join(fixtureDir, 'huggingFace', 'tiny-gpt2-wide-init.config.json'), 'utf8');
     const kerasModel = fs.readFileSync(path.join(fixtureDir, 'keras', 'keras2-sequential-cnn.json'), 'utf8');
+    const kerasSqueezeExcite = fs.readFileSync(path.join(fixtureDir, 'keras', 'keras2.13-functional-squeeze-excite.json'), 'utf8');
     const neoxConfig = fs.readFileSync(path.join(fixtureDir, 'gptNeox', 'pythia-70m-normal-init.yml'), 'utf8');
-    const workspace = sandbox.workspace(path.join(ROOT, 'examples'), { ...fixtures, 'config.json': hfConfig, 'keras-cnn.json': kerasModel, 'pythia-normal-init.yml': neoxConfig,
+    const workspace = sandbox.workspace(path.join(ROOT, 'examples'), { ...fixtures, 'config.json': hfConfig, 'keras-cnn.json': kerasModel, 'keras-se.json': kerasSqueezeExcite, 'pythia-normal-init.yml': neoxConfig,
       'package.json': JSON.stringify({ name: 'not-a-network', version: '1.0.0' }, null, 2) });
     // The examples' "$schema": "../schemas/network.schema.json" resolves beside the workspace, as it does in the repository.
     fs.cpSync(path.join(ROOT, 'schemas'), path.join(sandbox.dir, 'schemas'), { recursive: true });

@@ -15,6 +15,7 @@ import { histogramGrid } from './histograms';
 import { renderLayerTable } from './layerTable';
 import { shownReport } from './pendingReport';
 import { scaleSlider, showScale } from './scaleSlider';
+import { renderSource } from './sourceInfo';
 import { MODE_NAMES, statusLine } from './statusLine';
 import { chartTheme, watchTheme } from './theme';
 import { button, type Choice, defineControls, dropdown, onCommit, onPress, progressBar, setChoices, setEnabled, setProgress, setValue, textField, valueOf } from './toolkit';
@@ -245,6 +246,7 @@ function renderShell(): void {
           button('export-json', 'JSON', 'secondary'),
           button('export-csv', 'CSV', 'secondary'))),
       h('div', { id: 'status', class: 'status' }, 'Analyzing…'),
+      h('details', { id: 'source', class: 'source', hidden: '' }),
       runControls, whatIf,
       h('div', { id: 'progress', class: 'progress', hidden: '' }, progressBar('progress-bar', 'sampled pass'), h('span', { id: 'progress-text' }, 'Running…'), button('cancel', 'Cancel', 'secondary'))),
     h('div', { id: 'banner', class: 'banner', hidden: '' }),
@@ -381,6 +383,7 @@ function renderReport(): void {
   if (!document.getElementById('charts')) renderShell();
   const { report: r, pending, previous } = shown;
   renderStatus();
+  renderSource(document.getElementById('source')!, r);
   const banner = document.getElementById('banner')!;
   const refused = view.prediction ? null : r.sampledRefused;
   banner.hidden = !refused;

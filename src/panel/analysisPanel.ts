@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { isKerasZipFile, type ModelText, readModelText } from './modelText';
 import { applySourceFixes, DEFAULT_BUDGET, INIT_SCHEMES, MAX_BUDGET, readNetwork, type Report, sourceLocator, type WhatIf, whatIfFixesInFile } from '../engine';
 import { AnalysisCancelled, type AnalysisRunner } from '../worker/analysisRunner';
-import type { AnalysisComputed, HostToWebview, PanelReport, PanelState, PanelTimings, RunSettings, WeightLayerChoice } from '../protocol/panelProtocol';
+import { type AnalysisComputed, type HostToWebview, panelReport, type PanelReport, type PanelState, type PanelTimings, type RunSettings, type WeightLayerChoice } from '../protocol/panelProtocol';
 import type { AnalyzeOptions } from '../protocol/workerProtocol';
 import { rangeOf, wholeDocument } from '../editor/networkDocument';
 import { panelHtml } from './panelHtml';
@@ -375,11 +375,6 @@ function runKey(settings: RunSettings, whatIf: WhatIf | null): string {
 function displayName(uri: vscode.Uri): string {
   const relative = vscode.workspace.asRelativePath(uri);
   return relative === uri.fsPath ? (uri.path.split('/').pop() ?? relative) : relative;
-}
-
-function panelReport(report: Report, elapsedMs: number): PanelReport {
-  const { file: _file, timings: _timings, cost, ...rest } = report;
-  return { ...rest, cost: cost ? { forwardFlops: cost.forwardFlops, peakBytes: cost.peakBytes } : null, elapsedMs };
 }
 
 function weightLayers(report: Report): WeightLayerChoice[] {

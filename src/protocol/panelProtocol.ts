@@ -13,9 +13,15 @@ export interface RunSettings {
 
 /** The part of an engine report the panel draws, and how long the run took end to end. */
 export type PanelReport = Omit<Report, 'file' | 'timings' | 'cost'> & {
-  cost: { forwardFlops: number; peakBytes: number } | null;
+  cost: { forwardFlops: number; peakBytes: number; parameterCount: number } | null;
   elapsedMs: number;
 };
+
+/** The panel's part of an engine report (what the webview draws), with the run's end-to-end time. */
+export function panelReport(report: Report, elapsedMs: number): PanelReport {
+  const { file: _file, timings: _timings, cost, ...rest } = report;
+  return { ...rest, cost: cost ? { forwardFlops: cost.forwardFlops, peakBytes: cost.peakBytes, parameterCount: cost.parameterCount } : null, elapsedMs };
+}
 
 /** A weight layer the what-if can target. */
 export interface WeightLayerChoice {

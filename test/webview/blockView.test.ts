@@ -1,14 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { analyze, type Report } from '../../src/engine';
-import type { PanelReport } from '../../src/protocol/panelProtocol';
+import { analyze } from '../../src/engine';
+import { panelReport } from '../../src/protocol/panelProtocol';
 import { attentionOf, blockKey, chartRows, fractions, gradientStd, hasBlockView, histogramLayers, outputStd, rowLabel, rowTitle, viewRows } from '../../webview/blockView';
 import { shownReport } from '../../webview/pendingReport';
 import { fixture } from '../engine/import/hfFixtures';
-
-function panelReport(report: Report): PanelReport {
-  const { file: _file, timings: _timings, cost, ...rest } = report;
-  return { ...rest, cost: cost && { forwardFlops: cost.forwardFlops, peakBytes: cost.peakBytes }, elapsedMs: 1 };
-}
 
 /** A residual MLP of `blocks` blocks (a repeat), between a first and a last dense layer. */
 function residualMlp(blocks: number): string {
@@ -24,7 +19,7 @@ function residualMlp(blocks: number): string {
 const none = new Set<string>();
 
 suite('the panel\'s block view (webview/blockView.ts)', () => {
-  const llama = panelReport(analyze(fixture('llama-3-8b.config.json'), { mode: 'analytic' }));
+  const llama = panelReport(analyze(fixture('llama-3-8b.config.json'), { mode: 'analytic' }), 1);
 
   test('a 32-block model is one row per block between the layers outside them; all layers when not grouped', () => {
     assert.ok(hasBlockView(llama.blocks));
@@ -56,7 +51,7 @@ suite('the panel\'s block view (webview/blockView.ts)', () => {
   });
 
   test('a block\'s point is its stream std at the output, its gradient at the input, its worst layer\'s fractions and least uniform attention', () => {
-    const report = panelReport(analyze(residualMlp(6), { mode: 'both' }));
+    const report = panelReport(analyze(residualMlp(6), { mode: 'both' }), 1);
     const rows = viewRows(report.layers, report.blocks, { grouped: true, expanded: none });
     assert.deepEqual(rows.map((r) => rowLabel(r)), ['dense', '0', '1', '2', '3', '4', '5', 'dense']);
     for (const row of rows) {
@@ -75,15 +70,15 @@ suite('the panel\'s block view (webview/blockView.ts)', () => {
   });
 
   test('fewer than four blocks are shown as layers', () => {
-    const report = panelReport(analyze(residualMlp(3), { mode: 'analytic' }));
+    const report = panelReport(analyze(residualMlp(3), { mode: 'analytic' }), 1);
     assert.equal(report.blocks[0].blocks.length, 3);
     assert.equal(hasBlockView(report.blocks), false);
     assert.equal(viewRows(report.layers, report.blocks, { grouped: true, expanded: none }).length, report.layers.length);
   });
 
   test('while a what-if\'s run is pending, the blocks keep the previous run\'s samples beside the new prediction', () => {
-    const last = panelReport(analyze(residualMlp(5), { mode: 'both' }));
-    const prediction = panelReport(analyze(residualMlp(5), { mode: 'analytic', whatIf: { target: 'all', scheme: 'keep', multiplier: 2 } }));
+    const last = panelReport(analyze(residualMlp(5), { mode: 'both' }), 1);
+    const prediction = panelReport(analyze(residualMlp(5), { mode: 'analytic', whatIf: { target: 'all', scheme: 'keep', multiplier: 2 } }), 1);
     const shown = shownReport(last, prediction)!;
     shown.report.blocks[0].blocks.forEach((b, k) => {
       assert.equal(b.outputStd.sampled, last.blocks[0].blocks[k].outputStd.sampled);

@@ -1,19 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { analyze, type Report } from '../../src/engine';
-import type { PanelReport } from '../../src/protocol/panelProtocol';
+import { analyze } from '../../src/engine';
+import { panelReport } from '../../src/protocol/panelProtocol';
 import { shownReport } from '../../webview/pendingReport';
-
-/** A report as the host posts it to the webview. */
-function panelReport(report: Report): PanelReport {
-  const { file: _file, timings: _timings, cost, ...rest } = report;
-  return { ...rest, cost: cost && { forwardFlops: cost.forwardFlops, peakBytes: cost.peakBytes }, elapsedMs: 1 };
-}
 
 const net = (times: number) => JSON.stringify({ input: { shape: [32] }, batch_size: 16, layers: [{ type: 'repeat', times, layers: [{ type: 'dense', units: 32, activation: 'tanh', init: { scheme: 'normal', std: 0.05 } }] }] });
 
 suite('what the panel draws while a what-if\'s run is pending (webview/pendingReport.ts)', () => {
-  const last = panelReport(analyze(net(3), { mode: 'both' }));
-  const prediction = panelReport(analyze(net(3), { mode: 'analytic', whatIf: { target: 'all', scheme: 'keep', multiplier: 4 } }));
+  const last = panelReport(analyze(net(3), { mode: 'both' }), 1);
+  const prediction = panelReport(analyze(net(3), { mode: 'analytic', whatIf: { target: 'all', scheme: 'keep', multiplier: 4 } }), 1);
 
   test('the new prediction beside the previous run\'s samples, layer by layer, marked pending', () => {
     const shown = shownReport(last, prediction)!;
@@ -32,7 +26,7 @@ suite('what the panel draws while a what-if\'s run is pending (webview/pendingRe
   });
 
   test('when the layers differ (the file was edited), no old sample is laid beside the new prediction', () => {
-    const edited = panelReport(analyze(net(4), { mode: 'analytic' }));
+    const edited = panelReport(analyze(net(4), { mode: 'analytic' }), 1);
     const shown = shownReport(last, edited)!;
     assert.equal(shown.pending, false);
     assert.ok(shown.report.layers.every((l) => l.activation === null && l.gradient === null));

@@ -29,6 +29,6 @@ export function mergeMoments(a: TensorMoments, b: TensorMoments): TensorMoments 
 }
 
 /** Population standard deviation √(M2/n) (NumPy's `std` with ddof = 0). */
-export function momentsStd(m: TensorMoments): number {
+export function momentsStd(m: Pick<TensorMoments, 'count' | 'm2'>): number {
   return m.count > 0 ? Math.sqrt(m.m2 / m.count) : 0;
 }

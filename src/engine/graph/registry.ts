@@ -24,6 +24,8 @@ import { positionEmbedding } from './ops/positionEmbedding';
 import { repeat } from './ops/repeat';
 import { residual } from './ops/residual';
 import { scale } from './ops/scale';
+import { multiply } from './ops/multiply';
+import { toFeatureMap } from './ops/toFeatureMap';
 import { toSequence } from './ops/toSequence';
 import { classToken } from './ops/classToken';
 import { firstToken } from './ops/firstToken';
@@ -36,7 +38,7 @@ import { crossAttention } from './ops/crossAttention';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each op is typed by its own module; the registry only dispatches
 type AnyOp = SpecOp<any> & Partial<NodeOp<any>>;
 const OPS: readonly AnyOp[] = [dense, conv2d, residual, repeat, activationLayer, batchnorm, layernorm, rmsnorm, flatten, maxpool2d, avgpool2d, globalAvgPool, globalMaxPool, dropout,
-  embedding, positionEmbedding, attention, gatedMlp, parallelResidual, concatenate, reshape, lmHead, scale, toSequence, classToken, firstToken, encoder, crossAttention];
+  embedding, positionEmbedding, attention, gatedMlp, parallelResidual, concatenate, multiply, reshape, lmHead, scale, toSequence, toFeatureMap, classToken, firstToken, encoder, crossAttention];
 
 const SPEC_OPS = uniqueBy(OPS, (op) => op.type);
 const NODE_OPS = uniqueBy(OPS.filter((op): op is AnyOp & NodeOp => op.forward !== undefined), (op) => op.op);

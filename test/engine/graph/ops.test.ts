@@ -149,6 +149,15 @@ const NETWORKS: Record<string, object> = {
   scale: { input: { shape: [4] }, layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'scale', factor: -0.7 }, { type: 'activation', activation: 'tanh' }] },
   to_sequence: { input: { shape: [2, 4, 4] }, layers: [{ type: 'conv2d', filters: 4, kernel_size: 2, stride: 2, activation: 'tanh' }, { type: 'to_sequence' },
     { type: 'attention', heads: 2, init: { scheme: 'normal', std: 0.5 } }] },
+  multiply: { input: { shape: [3, 2, 2] }, layers: [{ type: 'conv2d', filters: 3, kernel_size: 1, activation: 'tanh' },
+    { type: 'multiply', branches: [[], [{ type: 'global_avg_pool' }, { type: 'dense', units: 2, activation: 'relu' }, { type: 'dense', units: 3, activation: 'sigmoid' }]] }] },
+  'multiply (a sequence by a per-feature gate, and two full branches)': { input: { shape: [4, 3] }, layers: [
+    { type: 'multiply', branches: [[{ type: 'dense', units: 3, activation: 'tanh' }], [{ type: 'first_token' }, { type: 'dense', units: 3, activation: 'sigmoid' }]] },
+    { type: 'multiply', branches: [[], [{ type: 'dense', units: 3, activation: 'tanh' }], [{ type: 'reshape', shape: [12] }, { type: 'dense', units: 3 }, { type: 'reshape', shape: [1, 3] }]] }] },
+  'reshape (channels_last: a map\'s positions as tokens, and back to a map)': { input: { shape: [3, 2, 2] }, layers: [{ type: 'conv2d', filters: 3, kernel_size: 1, activation: 'tanh' },
+    { type: 'reshape', shape: [4, 3], order: 'channels_last' }, { type: 'dense', units: 3, activation: 'tanh' }, { type: 'reshape', shape: [2, 2, 3], order: 'channels_last' }, { type: 'conv2d', filters: 2, kernel_size: 2 }] },
+  to_feature_map: { input: { shape: [5, 3] }, layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'to_feature_map' },
+    { type: 'conv2d', filters: 2, kernel_size: [1, 3], padding: 'same', activation: 'tanh' }, { type: 'to_sequence' }, { type: 'dense', units: 3, activation: 'tanh' }] },
   class_token: { input: { shape: [3, 4] }, layers: [{ type: 'class_token', init: { scheme: 'normal', std: 0.5 } }, { type: 'attention', heads: 2, init: { scheme: 'normal', std: 0.5 } }] },
   first_token: { input: { shape: [3, 4] }, layers: [{ type: 'attention', heads: 2, init: { scheme: 'normal', std: 0.5 } }, { type: 'first_token' }, { type: 'dense', units: 3, activation: 'tanh' }] },
   'attention (own and shared relative position bias)': { input: { shape: [5, 6] }, layers: [
@@ -171,6 +180,30 @@ suite('the op registry and each op\'s forward and backward passes', () => {
     for (const type of LAYER_TYPES) assert.deepEqual(Object.keys(specOp(type).schema.properties).sort(), [...specOp(type).keys].sort(), type);
     for (const [alias, type] of Object.entries(LAYER_TYPE_ALIASES)) assert.ok(LAYER_TYPES.includes(type), `${alias} → ${type}`);
     assert.deepEqual(Object.keys(NETWORKS).filter((k) => LAYER_TYPES.includes(k)).sort(), [...LAYER_TYPES].sort());
+  });
+
+  test('reshape with order channels_last is Keras\' Reshape: a [C, H, W] map read as (H, W, C), so Reshape((H·W, C)) makes each position a token (to_sequence\'s values), and an (h, w, c) target is written back channels-first', () => {
+    const plan = planOf({ input: { shape: [2, 2, 3] }, batch_size: 1, layers: [{ type: 'reshape', shape: [6, 2], order: 'channels_last' }, { type: 'reshape', shape: [2, 2, 3], order: 'channels_last' }] });
+    const x = Float32Array.from({ length: 12 }, (_, i) => i);
+    const ctx = harness(plan);
+    const tokens = ctx.forwardNode(plan.nodes[0], x);
+    const viaToSequence = harness(planOf({ input: { shape: [2, 2, 3] }, batch_size: 1, layers: [{ type: 'to_sequence' }] }));
+    assert.deepEqual([...tokens], [...viaToSequence.forwardNodes(planOf({ input: { shape: [2, 2, 3] }, batch_size: 1, layers: [{ type: 'to_sequence' }] }).nodes, x)]);
+    // Channel 0 is 0…5 and channel 1 is 6…11 over the 2×3 positions: position 0 is the token [0, 6].
+    assert.deepEqual([...tokens.subarray(0, 4)], [0, 6, 1, 7]);
+    // The tokens read as (h, w, c) = (2, 3, 2) and written channels-first: the map again.
+    assert.deepEqual([...ctx.forwardNode(plan.nodes[1], tokens)], [...x]);
+  });
+
+  test('to_feature_map is x.transpose(1, 2) of each sample, [T, F] → [F, 1, T], and to_sequence on a one-row map undoes it', () => {
+    const plan = planOf({ input: { shape: [3, 2] }, batch_size: 2, layers: [{ type: 'to_feature_map' }, { type: 'to_sequence' }] });
+    assert.deepEqual(plan.nodes.map((n) => n.outShape), [[2, 1, 3], [3, 2]]);
+    const x = Float32Array.from({ length: 12 }, (_, i) => i);
+    const ctx = harness(plan);
+    const map = ctx.forwardNode(plan.nodes[0], x);
+    // Sample 0 is [[0, 1], [2, 3], [4, 5]] (token, feature): feature 0 reads 0, 2, 4 along the steps.
+    assert.deepEqual([...map], [0, 2, 4, 1, 3, 5, 6, 8, 10, 7, 9, 11]);
+    assert.deepEqual([...ctx.forwardNodes(plan.nodes, x)], [...x]);
   });
 
   test('embedding: the table gradient\'s std is that of the loss\'s central differences in every table entry', () => {

@@ -28,6 +28,7 @@ const FIXTURES: { file: string; format: string; summary: number; why: string }[]
   { file: 'keras2-sequential-conv1d.json', format: 'keras', summary: 2_707, why: 'Conv1D 5·4·16 + 16; Conv1D 3·16·32 + 32; Conv1D 3·32·8 + 8; Dense 8·3 + 3' },
   { file: 'keras3-sequential-conv1d.json', format: 'keras', summary: 620, why: 'Conv1D 7·2·8 + 8; BN 4·8; Conv1D 3·8·16 + 16; Dense 16·4 + 4' },
   { file: 'keras2-functional-same-pools.json', format: 'keras', summary: 7_386, why: 'conv 49·3·16 (no bias) + BN 4·16; conv 9·16·32 + 32; Dense 32·10 + 10' },
+  { file: 'keras2.13-functional-squeeze-excite.json', format: 'keras', summary: 832, why: 'conv 9·4·16 + 16; SE 1×1 convs 16·4 + 4 and 4·16 + 16; LN 2·16; Dense 16·3 + 3; Normalization 4 + 4 + 1' },
   { file: 'tfjs-layers-mlp.model.json', format: 'tfjs', summary: 577, why: '16·32 + 32 + 32·1 + 1' },
   { file: 'tfjs-converted-keras3.model.json', format: 'tfjs', summary: 272, why: '16·16 + 16' },
 ];
@@ -306,7 +307,7 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     assert.ok(pool.activation!.mean > before.activation!.mean + before.activation!.std, `${pool.activation!.mean} vs ${before.activation!.mean} ± ${before.activation!.std}`);
   });
 
-  test('Conv1D refusals are located: dilation_rate 2 at the key, after an Embedding at the class_name, a Dense on the signal at its class_name, a 2-D kernel_size at its key; a pooling\'s padding same is analyzed', () => {
+  test('Conv1D refusals are located: dilation_rate 2 at the key, a 2-D kernel_size at its key; a pooling\'s padding same is analyzed', () => {
     const base = JSON.parse(fixture('keras2-sequential-conv1d.json')) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
     const at = (edit: (layers: { class_name: string; config: Record<string, unknown> }[]) => void): { path: string; message: string } => {
       const copy = structuredClone(base);
@@ -318,15 +319,6 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     const dilated = at((l) => { l[3].config.dilation_rate = [2]; });
     assert.equal(dilated.path, '/config/layers/3/config/dilation_rate');
     assert.match(dilated.message, /dilation_rate \[2\] at \/config\/layers\/3\/config\/dilation_rate is not supported yet by Init Inspector \(dilated convolutions\)/);
-    const afterEmbedding = at((l) => {
-      l[0].config.batch_input_shape = [null, 100];
-      l.splice(1, 0, { class_name: 'Embedding', config: { name: 'embed', input_dim: 50, output_dim: 4, embeddings_initializer: { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05 } } } });
-    });
-    assert.equal(afterEmbedding.path, '/config/layers/2/class_name');
-    assert.match(afterEmbedding.message, /a Conv1D after a layer the engine keeps as a sequence \[tokens, features\].*no transpose.*\(layer 'conv_a' at \/config\/layers\/2\/class_name\)/);
-    const denseOnSignal = at((l) => { l.splice(2, 0, { class_name: 'Dense', config: { name: 'mix', units: 4 } }); });
-    assert.equal(denseOnSignal.path, '/config/layers/2/class_name');
-    assert.match(denseOnSignal.message, /a Dense on the \(steps, channels\) output of a Conv1D or a 1-D pooling is not supported yet/);
     // A pooling's padding "same" that pads nothing pools as "valid" (2 by 2 on 100 steps: 50 outputs either way); one
     // that pads (3 by 2: ⌈100/2⌉ = 50 windows, the last one reaching step 101) is analyzed too, the same 50 outputs.
     for (const poolSize of [2, 3]) {
@@ -340,6 +332,65 @@ suite('Keras and TF.js files: read as Keras builds them', () => {
     const square = at((l) => { l[1].config.kernel_size = [3, 3]; });
     assert.equal(square.path, '/config/layers/1/config/kernel_size');
     assert.match(square.message, /must be a number or a one-element list for a 1-D layer/);
+  });
+
+  test('between a sequence and a 1-D signal: Embedding → Conv1D gets a to_feature_map (x.transpose(1, 2)), a Dense on a Conv1D\'s output a to_sequence; the kernels keep Keras\' fans and the sampled run matches the prediction', () => {
+    const base = JSON.parse(fixture('keras2-sequential-conv1d.json')) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    // The Keras text CNN: token ids (batch, 100) → Embedding(50, 4) → the fixture's Conv1D stack.
+    const text = structuredClone(base);
+    text.config.layers[0].config.batch_input_shape = [null, 100];
+    text.config.layers.splice(1, 0, { class_name: 'Embedding', config: { name: 'embed', input_dim: 50, output_dim: 4, embeddings_initializer: { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05 } } } });
+    const report = analyze(JSON.stringify(text), { mode: 'sampled' });
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.cost!.parameterCount + report.source!.uncountedParameters!, 2_707 + 50 * 4);
+    assert.deepEqual(report.layers.slice(0, 3).map((l) => [l.type, l.outputShape]), [['embedding', [100, 4]], ['to_feature_map', [4, 1, 100]], ['conv2d', [16, 1, 100]]]);
+    // conv_a's kernel (5, 4, 16): Keras' fans 5·4 and 5·16, GlorotUniform std √(6/(20 + 80))/√3.
+    assert.deepEqual([report.layers[2].fanIn, report.layers[2].fanOut], [20, 80]);
+    assert.ok(Math.abs(report.layers[2].init!.std - Math.sqrt(6 / 100) / Math.sqrt(3)) < 1e-12);
+    // Each step of each channel is the embedding row of its token: the std passes through the transpose (float64 sums in another order).
+    assert.ok(Math.abs(report.layers[1].activation!.std / report.layers[0].activation!.std - 1) < 1e-12);
+    assert.ok(Math.abs(report.layers[1].activation!.std / (0.05 / Math.sqrt(3)) - 1) < 0.05, String(report.layers[1].activation!.std));
+
+    // Embedding → GlobalAveragePooling1D → Dense (the Keras text classifier): the average of 16 independent rows
+    // has std 0.05/√3/√16, predicted and sampled.
+    const classifier = JSON.parse(fixture('keras3-sequential-embedding.json')) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    const flatten = classifier.config.layers.findIndex((l) => l.class_name === 'Flatten');
+    classifier.config.layers[flatten] = { class_name: 'GlobalAveragePooling1D', config: { name: 'mean_over_tokens' } };
+    const pooled = analyze(JSON.stringify(classifier), { mode: 'both' });
+    assert.deepEqual(pooled.problems, []);
+    const pool = pooled.layers.find((l) => l.type === 'global_avg_pool')!;
+    assert.deepEqual(pool.outputShape, [32]);
+    const expected = 0.05 / Math.sqrt(3) / Math.sqrt(16);
+    assert.ok(Math.abs(pool.predicted!.activationStd / expected - 1) < 1e-9, String(pool.predicted!.activationStd));
+    assert.ok(Math.abs(pool.activation!.std / expected - 1) < 0.1, String(pool.activation!.std));
+
+    // A Dense on conv_a's (steps, channels) output acts on the channels of each step: [100, 4] after a to_sequence,
+    // and the max pooling after it reads a feature map again.
+    const mixed = structuredClone(base);
+    mixed.config.layers.splice(2, 0, { class_name: 'Dense', config: { name: 'mix', units: 4, activation: 'tanh' } });
+    const mixedReport = analyze(JSON.stringify(mixed), { mode: 'sampled' });
+    assert.deepEqual(mixedReport.problems, []);
+    assert.deepEqual(mixedReport.layers.slice(0, 5).map((l) => [l.type, l.outputShape]),
+      [['conv2d', [16, 1, 100]], ['to_sequence', [100, 16]], ['dense', [100, 4]], ['to_feature_map', [4, 1, 100]], ['maxpool2d', [4, 1, 50]]]);
+    assert.equal(mixedReport.cost!.parameterCount + mixedReport.source!.uncountedParameters!, 2_707 + 16 * 4 + 4 - (3 * 16 * 32) + 3 * 4 * 32);
+  });
+
+  test('squeeze-and-excitation and tokens from a map: Multiply(x, σ(conv(conv(avg(x))))) is a multiply of the fork\'s branches, Reshape((64, 16)) of an 8×8×16 map makes each position a token, leading Rescaling and Normalization are left out', () => {
+    const report = analyze(fixture('keras2.13-functional-squeeze-excite.json'), { mode: 'both' });
+    assert.deepEqual(report.problems, []);
+    assert.deepEqual(report.layers.map((l) => [l.name, l.type, l.outputShape]), [
+      ['stem', 'conv2d', [16, 8, 8]], ['se_squeeze', 'global_avg_pool', [16]], ['se_reshape', 'reshape', [16, 1, 1]], ['se_reduce', 'conv2d', [4, 1, 1]],
+      ['se_expand', 'conv2d', [16, 1, 1]], ['se_excite', 'multiply', [16, 8, 8]], ['to_tokens', 'reshape', [64, 16]], ['token_norm', 'layernorm', [64, 16]],
+      ['token_mean (steps × channels → channels × steps)', 'to_feature_map', [16, 1, 64]], ['token_mean', 'global_avg_pool', [16]], ['head', 'dense', [3]]]);
+    assert.match(report.source!.notes[0], /preprocessing layers at the model's start \(rescale, standardize\) are left out/);
+    // The stem reads the run's unit-normal input itself, not 1/255 of it: He's fan_out std √(2/(9·16)) gives a
+    // pre-activation std near √(9·4·2/(9·16)) = 0.71, whose swish output the sampled run sees.
+    const stem = report.layers[0];
+    assert.ok(Math.abs(stem.preActivation!.std / Math.sqrt((9 * 4 * 2) / (9 * 16)) - 1) < 0.15, String(stem.preActivation!.std));
+    // The gate is a sigmoid per channel: the product's mean lies between 0 and the stem's own.
+    const excite = report.layers[5];
+    assert.ok(excite.activation!.mean > 0 && excite.activation!.mean < stem.activation!.mean, `${excite.activation!.mean} vs ${stem.activation!.mean}`);
+    assert.ok(Math.abs(excite.predicted!.activationStd / excite.activation!.std - 1) < 0.2, `${excite.predicted!.activationStd} vs ${excite.activation!.std}`);
   });
 
   test('refusals have a clear message at their JSON location: Lambda (never executed), unknown and unsupported layers, TF.js graph models, Keras 1', () => {

@@ -17,8 +17,11 @@ const EXPECTED: Record<string, { summary: number } | { refused: RegExp }> = {
   'keras2.0-sequential-mlp-randomnormal.json': { summary: 785 * 784 + 785 * 400 + 401 * 400 + 401 * 10 },
   // ResNet-18 on 96×96×3 with Dense 8, every conv and BatchNormalization counted from the file's shapes.
   'keras2.11-functional-resnet18-double-encoded.json': { summary: 11_195_016 },
-  // EfficientNetB0's squeeze-and-excitation multiplies two tensors.
-  'keras2.13-functional-efficientnet-mha.json': { refused: /the layer Multiply 'block7a_se_excite' at \/config\/layers\/232\/class_name merges 2 tensors: not supported yet/ },
+  // EfficientNetB0 without its top, keras.applications' published 4,049,571 (42,023 of them non-trainable: the
+  // BatchNormalizations' moving statistics and the Normalization's mean, variance and count, 3 + 3 + 1), then a
+  // transformer head on its 7×7×1280 map reshaped to 49 tokens: MultiHeadAttention 4×128 (q, k, v 1280·512 + 512
+  // each, output 512·1280 + 1280), two LayerNormalization 2·1280, Dense 512, 1280, 512 and 8.
+  'keras2.13-functional-efficientnet-mha.json': { summary: 4_049_571 + 3 * (1280 * 512 + 512) + 512 * 1280 + 1280 + 2 * 2 * 1280 + (1280 * 512 + 512) + (512 * 1280 + 1280) + (1280 * 512 + 512) + (512 * 8 + 8) },
   // MobileNet v1 1.0 224 (13 DepthwiseConv2D, asymmetric ZeroPadding2D, its head a Reshape to a 1×1 map and a 1×1
   // conv): keras.applications' published 4,253,864.
   'keras2.2-functional-mobilenet.json': { summary: 4_253_864 },
@@ -76,12 +79,22 @@ suite('real Keras and TF.js files written by others (../shared/real-configs, whe
     assert.ok(Math.abs(depthwise[0].init!.std ** 2 * 9 - 0.0606) < 1e-4);
   });
 
-  test('the ResNet-18 written as one JSON string gets the residual findings, its fixes described in words at the file\'s start', () => {
-    const report = analyze(fs.readFileSync(path.join(folder!, 'keras2.11-functional-resnet18-double-encoded.json'), 'utf8'), { mode: 'analytic' });
-    const growth = report.findings.find((f) => f.code === 'residual-variance-growth');
-    assert.ok(growth);
-    assert.equal(growth.path, '');
-    assert.equal(growth.fix, null);
-    assert.match(growth.message, /inside the JSON string to \{"class_name":"Zeros","config":\{\}\}/);
+  test('the ResNet-18 written as one JSON string: its Rescaling(1/255) is left out with a note, so its BatchNormalization-led blocks show no residual growth; a finding\'s fix is described in words at the file\'s start', () => {
+    const outer = fs.readFileSync(path.join(folder!, 'keras2.11-functional-resnet18-double-encoded.json'), 'utf8');
+    const report = analyze(outer, { mode: 'analytic' });
+    assert.ok(report.source!.notes.some((n) => /preprocessing layers at the model's start \(rescaling\) are left out/.test(n)), report.source!.notes.join('\n'));
+    // Each stage's blocks add a BatchNormalization-scaled branch: the stream's std stays within 0.5 to 2.5.
+    const adds = report.layers.filter((l) => l.type === 'residual');
+    assert.equal(adds.length, 8);
+    assert.ok(adds.every((l) => l.predicted!.activationStd > 0.5 && l.predicted!.activationStd < 2.5), adds.map((l) => l.predicted!.activationStd).join(', '));
+    assert.equal(report.findings.find((f) => f.code === 'residual-variance-growth'), undefined);
+    // With the head's kernel set to Zeros (edited inside the string), the symmetry finding gives its fix in words.
+    const model = JSON.parse(JSON.parse(outer) as string) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    model.config.layers.find((l) => l.class_name === 'Dense')!.config.kernel_initializer = { class_name: 'Zeros', config: {} };
+    const zero = analyze(JSON.stringify(JSON.stringify(model)), { mode: 'analytic' }).findings.find((f) => f.code === 'zero-init-symmetry');
+    assert.ok(zero);
+    assert.equal(zero.path, '');
+    assert.equal(zero.fix, null);
+    assert.match(zero.message, /set \/config\/layers\/77\/config\/kernel_initializer inside the JSON string to \{"class_name":"GlorotNormal","config":\{"seed":null\}\}/);
   });
 });

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { analyze } from '../../../src/engine';
-import type { HostToWebview, PanelReport } from '../../../src/protocol/panelProtocol';
+import { type HostToWebview, type PanelReport, panelReport } from '../../../src/protocol/panelProtocol';
 import { validateHostToWebview } from '../../../src/protocol/validateHostMessage';
 
 type Example<M extends { type: string }> = { [K in M['type']]: Extract<M, { type: K }> };
@@ -8,8 +8,7 @@ type Variants<M extends { type: string }> = { [K in M['type']]: [string, unknown
 
 const text = JSON.stringify({ input: { shape: [8] }, batch_size: 4, layers: [{ type: 'dense', units: 8, activation: 'tanh', init: { scheme: 'normal', std: 0.01 } },
   { type: 'repeat', times: 2, layers: [{ type: 'residual', layers: [{ type: 'dense', units: 8 }, { type: 'dense', units: 8 }] }] }, { type: 'dense', units: 2 }] });
-const { file: _file, timings: _timings, cost, ...rest } = analyze(text, { mode: 'analytic' });
-const report: PanelReport = { ...rest, cost: cost && { forwardFlops: cost.forwardFlops, peakBytes: cost.peakBytes }, elapsedMs: 3 };
+const report: PanelReport = panelReport(analyze(text, { mode: 'analytic' }), 3);
 const settings = { seed: 0, batchSize: 4, mode: 'analytic' as const };
 assert.equal(report.blocks[0].blocks.length, 2, 'the example report has repeated blocks');
 

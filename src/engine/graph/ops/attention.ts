@@ -1,3 +1,4 @@
+import { productMoments } from '../../backend/productMoments';
 import { weightFloatsInFlight } from '../../sampled/streamedWeight';
 import type { Node } from 'jsonc-parser';
 import { momentsStd } from '../../backend/tensorMoments';
@@ -220,7 +221,7 @@ export const attention: LayerOp<AttentionSpec, AttentionNode> = {
     const { views, concat, rowStats, bias } = tape.saved as AttentionTape;
     const o = node.projections[node.projections.length - 1];
     // The output projection's weight gradient dWo = dyᵀ·concat, as the layer's weight gradient.
-    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(width, H * dh, rows, dy, concat, true));
+    run.result(node).weightGradientStd = momentsStd(productMoments(run.backend, width, H * dh, rows, dy, concat));
     if (!needInput) return new Float32Array(0);
     const dConcat = run.backend.allocate(rows * H * dh);
     partInputGradient(run, node, o, dy, rows, dConcat, false);

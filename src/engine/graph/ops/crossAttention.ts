@@ -1,3 +1,4 @@
+import { productMoments } from '../../backend/productMoments';
 import { weightFloatsInFlight } from '../../sampled/streamedWeight';
 import { momentsStd } from '../../backend/tensorMoments';
 import type { LayerSpec } from '../../format/networkSpec';
@@ -182,7 +183,7 @@ export const crossAttention: LayerOp<CrossAttentionSpec, CrossAttentionNode> = {
     const { qh, kh, vh, p, concat } = tape.saved as { qh: Float32Array; kh: Float32Array; vh: Float32Array; p: Float32Array; concat: Float32Array };
     const dConcat = new Float32Array(rows * H * dh);
     partInputGradient(run, node, op, dy, rows, dConcat, false);
-    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(width, H * dh, rows, dy, concat, true));
+    run.result(node).weightGradientStd = momentsStd(productMoments(run.backend, width, H * dh, rows, dy, concat));
     const dq = new Float32Array(qh.length);
     const dk = new Float32Array(kh.length);
     const dv = new Float32Array(vh.length);

@@ -1,3 +1,4 @@
+import { productMoments } from '../../backend/productMoments';
 import { streamedInputGradient, streamedProject } from '../../sampled/streamedWeight';
 import { describeShape, rowsPerSample, single } from '../plan';
 import type { LayerOp } from '../layerOp';
@@ -13,8 +14,8 @@ export interface DenseSpec extends WeightLayerSpec {
 /**
  * `dense`: y = φ(x·Wᵀ + b) on the last axis of a flat input [features] or a sequence [tokens, features], W [units,
  * in] (torch.nn.Linear, keras Dense). Forward one GEMM (rows×in by in×units, rows = B, or B·T for a sequence);
- * backward dx = dpre·W and dW = dpreᵀ·x, the latter reduced to its moments without being held (`gemmMoments`),
- * since it can be the largest tensor of the run. Mean field: `predictWeightLayer` with every tap inside.
+ * backward dx = dpre·W and dW = dpreᵀ·x, the latter reduced to its moments without being held, since it can be the
+ * largest tensor of the run (`productMoments`: from the rows' Gram matrices for a small batch, else `gemmMoments`). Mean field: `predictWeightLayer` with every tap inside.
  */
 export const dense: LayerOp<DenseSpec, WeightNode> = {
   type: 'dense',
@@ -56,7 +57,7 @@ export const dense: LayerOp<DenseSpec, WeightNode> = {
     return backwardWeightLayer(node, dy, tape, run, needInput, (w, x, dpre, dx) => {
       if (w) run.backend.gemm(false, false, B, node.fanIn, units, dpre, w, dx, false);
       else if (streamed && needInput) streamedInputGradient(run.backend, run.seed, streamed, dpre, B, dx, false);
-      return run.backend.gemmMoments(units, node.fanIn, B, dpre, x, true);
+      return productMoments(run.backend, units, node.fanIn, B, dpre, x);
     }, streamed);
   },
 

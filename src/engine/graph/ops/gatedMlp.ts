@@ -1,3 +1,4 @@
+import { productMoments } from '../../backend/productMoments';
 import { weightFloatsInFlight } from '../../sampled/streamedWeight';
 import { momentsStd } from '../../backend/tensorMoments';
 import { assumedInit, readActivation } from '../../format/layerFields';
@@ -133,7 +134,7 @@ export const gatedMlp: LayerOp<GatedMlpSpec, GatedMlpNode> = {
     const [gate, up, down] = node.projections;
     const { g, u, h } = tape.saved as { g: Float32Array; u: Float32Array; h: Float32Array };
     // The down projection's weight gradient dW = dyᵀ·h, as the layer's.
-    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(down.rows, down.cols, rows, dy, h, true));
+    run.result(node).weightGradientStd = momentsStd(productMoments(run.backend, down.rows, down.cols, rows, dy, h));
     if (!needInput) return new Float32Array(0);
     const dh = new Float32Array(rows * down.cols);
     partInputGradient(run, node, down, dy, rows, dh, false);

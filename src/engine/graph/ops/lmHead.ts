@@ -1,3 +1,4 @@
+import { productMoments } from '../../backend/productMoments';
 import { streamedInputGradient, streamedProject, weightFloatsInFlight, type WeightSource } from '../../sampled/streamedWeight';
 import { momentsStd } from '../../backend/tensorMoments';
 import { assumedInit } from '../../format/layerFields';
@@ -125,7 +126,7 @@ export const lmHead: LayerOp<LmHeadSpec, LmHeadNode> = {
   backward(node, dy, tape, run, needInput) {
     const rows = run.batch * rowsPerSample(node.inShape);
     const [vocab, width] = node.weightShape;
-    run.result(node).weightGradientStd = momentsStd(run.backend.gemmMoments(vocab, width, rows, dy, tape.x, true));
+    run.result(node).weightGradientStd = momentsStd(productMoments(run.backend, vocab, width, rows, dy, tape.x));
     if (!needInput) return new Float32Array(0);
     const dx = new Float32Array(rows * width);
     const streamed = headSource(node, run);

@@ -1,3 +1,4 @@
+import type { ProductMoments } from '../../backend/productMoments';
 import type { ConvGeometry } from '../../backend/computeBackend';
 import { type TensorMoments, momentsStd } from '../../backend/tensorMoments';
 import { assumedInit, readActivation } from '../../format/layerFields';
@@ -205,7 +206,7 @@ export function forwardWeightLayer(node: WeightNode, x: Float32Array, run: Sampl
  * and draws it by blocks for dx.
  */
 export function backwardWeightLayer(node: WeightNode, dy: Float32Array, tape: TapeEntry, run: SampledContext, needInput: boolean,
-  gradients: (w: Float32Array | null, x: Float32Array, dpre: Float32Array, dx: Float32Array) => TensorMoments, streamed: WeightSource | null = null): Float32Array {
+  gradients: (w: Float32Array | null, x: Float32Array, dpre: Float32Array, dx: Float32Array) => ProductMoments, streamed: WeightSource | null = null): Float32Array {
   // Without a nonlinearity dpre is dy itself.
   const linear = node.activation.name === 'linear';
   const dpre = linear ? dy : run.backend.allocate(dy.length);

@@ -143,6 +143,13 @@ export function importKeras(text: string, options: KerasImportOptions = {}): Rea
     if (!layers) return fail(r.problems);
     const input = nativeInput(ctx, converted.input, layers, options, modelPointer);
     if (!input) return fail(r.problems);
+    // A Normalization's non-trainable mean and variance (one per position of its axes) and count, as model.summary().
+    const batchShape = converted.input!.shape;
+    for (const p of ctx.preprocessing ?? []) {
+      if (p.axes === undefined) continue;
+      const kept = (p.axes ?? []).map((a) => batchShape[a < 0 ? batchShape.length + a : a]);
+      if (kept.every((d) => typeof d === 'number')) ctx.omittedParameters += 2 * kept.reduce<number>((a, d) => a * (d as number), 1) + 1;
+    }
     const nameNode = r.prop(r.prop(model, 'config') ?? model, 'name');
     const className = String(r.prop(model, 'class_name')?.value);
     const modelName = nameNode?.type === 'string' ? String(nameNode.value) : className;
@@ -171,10 +178,12 @@ export function importKeras(text: string, options: KerasImportOptions = {}): Rea
     });
     if (internal.length > 0 || !parsed.network) return fail([...r.problems, ...internal]);
     const notes = [...ctx.notes];
+    if (ctx.preprocessing) notes.unshift(`the preprocessing layers at the model's start (${ctx.preprocessing.map((p) => p.name).join(', ')}) are left out: the run's input, mean 0 and std 1, stands for the data as the first layer with weights reads it`);
     if (options.within) notes.unshift(`read from ${options.within}`);
     const statistics = bnStatistics(planned?.plan ?? null);
     const uncounted = statistics + ctx.omittedParameters;
-    if (uncounted > 0) notes.push(`Keras' model.summary() total also counts ${uncounted} parameters the engine's count leaves out (BatchNormalization's moving mean and variance${ctx.omittedParameters > 0 ? ', the layers left out' : ''})`);
+    const what = [statistics > 0 ? 'BatchNormalization\'s moving mean and variance' : '', ctx.omittedParameters > 0 ? 'the layers left out' : ''].filter((w) => w !== '').join(', ');
+    if (uncounted > 0) notes.push(`Keras' model.summary() total also counts ${uncounted} parameters the engine's count leaves out (${what})`);
     return {
       network: parsed.network,
       problems: r.problems,

@@ -30,6 +30,13 @@ export interface KerasContext {
    */
   layout1d?: 'input' | 'signal' | 'other';
   signalInput?: boolean;
+  /**
+   * The preprocessing layers (Rescaling, Normalization) met before any other layer: left out, named in a note; a
+   * Normalization's `axes` (Keras' `axis`, batch included; null: one statistic for all) size its mean and variance.
+   */
+  preprocessing?: { name: string; axes?: number[] | null }[];
+  /** Whether a layer other than preprocessing has been converted (later preprocessing layers are kept). */
+  pastPreprocessing?: boolean;
 }
 
 /** One Keras layer entry: its class, its config node and the pointers of both. */
@@ -186,29 +193,42 @@ function convolution(ctx: KerasContext, layer: KerasLayer, rank: 1 | 2): object[
 
 /** The layers a 1-D signal [channels, 1, steps] keeps as such: per-channel or elementwise ones. */
 const SIGNAL_KEEPS = new Set(['Activation', 'ReLU', 'LeakyReLU', 'BatchNormalization', 'Dropout', 'SpatialDropout1D', 'Softmax', 'Rescaling']);
+/**
+ * The layers that turn raw data into a model's input: at the model's start (before any other layer) they are left
+ * out, since the run's input (mean 0, std 1, `input.ts`) stands for the data as the first layer with weights reads it,
+ * standardized: Rescaling(1/255) of that would make it 255 times too small.
+ */
+const PREPROCESSING = new Set(['Rescaling', 'Normalization']);
 /** The 1-D layers read on [channels, 1, steps]. */
 const ONE_D = new Set(['Conv1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalAveragePooling1D', 'GlobalMaxPooling1D']);
 
 /**
- * Converts one Keras layer (see `convertOne`), checking the 1-D layers' layout: a Conv1D or a 1-D pooling reads the
- * model's input or another 1-D layer's output, held as [channels, 1, steps]; after a layer the engine keeps as a
- * sequence [tokens, features] (an Embedding, a Dense, a MultiHeadAttention) it is refused, as a layer other than a
- * per-channel one, a Flatten or a 1-D one on the signal is (the engine has no transpose between the two layouts).
+ * Converts one Keras layer (see `convertOne`), keeping track of the 1-D layout: a Conv1D or a 1-D pooling reads a
+ * (steps, channels) signal as the engine's [channels, 1, steps]. On the model's input the input is read so; after a
+ * layer the engine keeps as a sequence [tokens, features] (an Embedding, a Dense, a MultiHeadAttention) a
+ * `to_feature_map` comes first (x.transpose(1, 2)); and a layer that acts on the last axis of the signal (a Dense, a
+ * LayerNormalization, a MultiHeadAttention…) gets a `to_sequence` first, back to [steps, channels]. Per-channel and
+ * elementwise layers and a Flatten (same values, same count) read the signal as it is held.
  */
 export function convertLayer(ctx: KerasContext, layer: KerasLayer): (object | PendingPadding)[] | undefined {
   const before = ctx.layout1d ?? 'input';
   const name = layer.className;
-  if (ONE_D.has(name) && before === 'other') {
-    return unsupported(ctx, layer, `a ${name} after a layer the engine keeps as a sequence [tokens, features] or as features (an Embedding, a Dense, a MultiHeadAttention…) is not supported yet by Init Inspector: it reads a 1-D signal (steps, channels) as [channels, 1, steps] and has no transpose between the two; a ${name} on the model's input or after another 1-D convolution or pooling is supported`);
+  if (!ctx.pastPreprocessing && PREPROCESSING.has(name)) {
+    const axis = ctx.r.prop(layer.config, 'axis');
+    const axes = axis?.type === 'number' ? [Number(axis.value)] : axis?.type === 'array' ? (axis.children ?? []).map((n) => Number(n.value)) : axis?.type === 'null' ? null : [-1];
+    (ctx.preprocessing ??= []).push(name === 'Normalization' ? { name: layer.name, axes } : { name: layer.name });
+    return [];
   }
-  if (before === 'signal' && !ONE_D.has(name) && !SIGNAL_KEEPS.has(name) && name !== 'Flatten') {
-    return unsupported(ctx, layer, `a ${name} on the (steps, channels) output of a Conv1D or a 1-D pooling is not supported yet by Init Inspector: it holds that signal as [channels, 1, steps]; a Flatten or a GlobalAveragePooling1D before it is supported`);
-  }
+  ctx.pastPreprocessing = true;
+  const turn = ONE_D.has(name) && before === 'other' ? 'to_feature_map'
+    : before === 'signal' && !ONE_D.has(name) && !SIGNAL_KEEPS.has(name) && name !== 'Flatten' ? 'to_sequence' : null;
   const out = convertOne(ctx, layer);
   if (!out) return out;
   if (ONE_D.has(name) && before === 'input') ctx.signalInput = true;
   ctx.layout1d = ONE_D.has(name) && !name.startsWith('Global') ? 'signal' : SIGNAL_KEEPS.has(name) ? before : 'other';
-  return out;
+  if (!turn) return out;
+  const label = turn === 'to_feature_map' ? 'steps × channels → channels × steps' : 'channels × steps → steps × channels';
+  return [ctx.doc.layer({ type: turn, name: `${layer.name} (${label})` }, origin(layer)), ...out];
 }
 
 /**
@@ -406,22 +426,26 @@ function convertOne(ctx: KerasContext, layer: KerasLayer): (object | PendingPadd
         origin(layer, { init: table.pointer, vocab: childPointer(c, 'input_dim'), units: childPointer(c, 'output_dim') }))];
     }
     case 'Reshape': {
-      // Keras' target shape per sample, channels_last: (h, w, c) is the engine's [c, h, w] (the values' order differs, as
-      // for Flatten; their statistics do not).
+      // Keras' target shape per sample, channels_last: (h, w, c) is the engine's [c, h, w].
       const target = r.prop(layer.config, 'target_shape');
       const dims = target?.type === 'array' ? (target.children ?? []).map((n) => n.value) : [];
       if (dims.length < 1 || dims.length > 3 || !dims.every((d) => Number.isInteger(d) && (d as number) >= 1)) {
         return unsupported(ctx, layer, `a Reshape to ${JSON.stringify(dims)} is not supported yet by Init Inspector (a fixed shape of 1 to 3 dimensions is)`);
       }
       const d = dims as number[];
-      return [doc.layer({ type: 'reshape', name: layer.name, shape: d.length === 3 ? [d[2], d[0], d[1]] : d }, origin(layer, { shape: childPointer(c, 'target_shape') }))];
+      // Read and written in Keras' (H, W, C) order: Reshape((H·W, C)) of a map makes each position a token.
+      return [doc.layer({ type: 'reshape', name: layer.name, shape: d.length === 3 ? [d[2], d[0], d[1]] : d, order: 'channels_last' }, origin(layer, { shape: childPointer(c, 'target_shape') }))];
     }
     case 'Lambda':
       return unsupported(ctx, layer, 'a Lambda layer runs Python code, which Init Inspector never executes: its layers cannot be analyzed');
+    case 'Normalization':
+      // (x − mean)/√variance with the statistics adapt() found, kept in the weights: standardized data stays so.
+      ctx.notes.add(`the Normalization layer ${layer.name} is read as the identity: it standardizes with the statistics adapt() found (kept in the weights), so a standardized signal passes unchanged`);
+      return [];
+    case 'Multiply':
+      return unsupported(ctx, layer, 'a Multiply needs two or more inputs from a common ancestor in a Functional model (a squeeze-and-excitation gate)');
     case 'Conv3D':
     case 'Conv2DTranspose':
-    case 'Multiply':
-    case 'Normalization':
     case 'LSTM':
     case 'GRU':
       return unsupported(ctx, layer, `the Keras layer ${layer.className} is not supported yet by Init Inspector`);

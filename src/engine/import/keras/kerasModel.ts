@@ -238,6 +238,17 @@ function functional(ctx: KerasContext, config: Node, configPointer: string): Con
   let input: KerasInput | null = null;
   const inputName = inputs[0];
 
+  /**
+   * Converts the branches of a merge, each from the 1-D layout its fork left (`KerasContext.layout1d`); after the
+   * merge the layout is the last branch's (branches that end in different layouts fail at the merge's plan).
+   */
+  const fromFork = <T>(branches: (() => T)[]): T[] => {
+    const atFork = ctx.layout1d;
+    return branches.map((convert) => {
+      ctx.layout1d = atFork;
+      return convert();
+    });
+  };
   /** The layers after `stop` (exclusive; null: from the model's input) up to `name` (inclusive). */
   const chain = (name: string, stop: string | null): (object | PendingPadding)[] | undefined => {
     if (name === stop) return [];
@@ -274,22 +285,25 @@ function functional(ctx: KerasContext, config: Node, configPointer: string): Con
         r.report(axisNode, at, `Concatenate on axis ${axisNode.value} at ${at} is not supported yet by Init Inspector (the channels or features axis, -1, is)`);
         return undefined;
       }
+    }
+    if (layer.className === 'Concatenate' || layer.className === 'Multiply') {
+      // Branches from the inputs' nearest common ancestor (Multiply: x ⊙ F(x), a squeeze-and-excitation gate).
       const common = node.inputs.map(ancestorsOf).reduce((a, b) => new Set([...a].filter((x) => b.has(x))));
       if (common.size === 0) {
-        r.report(layer.entry, layer.pointer, `the inputs of the Concatenate '${layer.name}' at ${layer.pointer} have no common ancestor`);
+        r.report(layer.entry, layer.pointer, `the inputs of the ${layer.className} '${layer.name}' at ${layer.pointer} have no common ancestor`);
         return undefined;
       }
       const fork = [...common].reduce((best, x) => (nodes.get(x)!.index > nodes.get(best)!.index ? x : best));
-      const branches = node.inputs.map((i) => chain(i, fork));
       const before = chain(fork, stop);
+      const branches = fromFork(node.inputs.map((i) => () => chain(i, fork)));
       if (!before || branches.some((b) => !b)) return undefined;
-      return [...before, ctx.doc.layer({ type: 'concatenate', name: layer.name, branches }, { pointer: layer.pointer })];
+      return [...before, ctx.doc.layer({ type: layer.className.toLowerCase(), name: layer.name, branches }, { pointer: layer.pointer })];
     }
     if (layer.className !== 'Add' || node.inputs.length !== 2) {
       const at = childPointer(layer.pointer, 'class_name');
       r.report(r.prop(layer.entry, 'class_name') ?? layer.entry, at, layer.className === 'Add'
         ? `the Add '${layer.name}' at ${at} sums ${node.inputs.length} tensors: Init Inspector reads an Add of two (a residual block)`
-        : `the layer ${layer.className} '${layer.name}' at ${at} merges ${node.inputs.length} tensors: not supported yet by Init Inspector (an Add of a shortcut and a branch, and a Concatenate, are)`);
+        : `the layer ${layer.className} '${layer.name}' at ${at} merges ${node.inputs.length} tensors: not supported yet by Init Inspector (an Add of a shortcut and a branch, a Concatenate and a Multiply are)`);
       return undefined;
     }
     const [a, b] = node.inputs;
@@ -299,9 +313,8 @@ function functional(ctx: KerasContext, config: Node, configPointer: string): Con
       return undefined;
     }
     const fork = common.reduce((best, x) => (nodes.get(x)!.index > nodes.get(best)!.index ? x : best));
-    const pathA = chain(a, fork);
-    const pathB = chain(b, fork);
     const before = chain(fork, stop);
+    const [pathA, pathB] = fromFork([() => chain(a, fork), () => chain(b, fork)]);
     if (!pathA || !pathB || !before) return undefined;
     const [shortPath, branch] = pathA.length <= pathB.length ? [pathA, pathB] : [pathB, pathA];
     const shortcut = projection(ctx, shortPath, layer);
