@@ -15,6 +15,10 @@ layernorm on [T, F] sequences) follow PyTorch's and Hugging Face's published def
 checks their backward passes by central differences, and crosscheck_torch_numpy.py runs the same networks through
 real PyTorch with the same weights (make_torch_fixtures.py's interpreter).
 
+The ops Keras models need: multiply (branches multiplied, a per-channel or per-feature factor broadcast by NumPy's
+rules, its gradient summed over the broadcast axes: squeeze-and-excitation), reshape with order channels_last (Keras'
+(H, W, C) order), to_sequence (x.flatten(2).transpose(1, 2)) and to_feature_map (x.transpose(1, 2)[:, :, None]).
+
     python3 test/golden/make_golden.py
 """
 import json
@@ -707,6 +711,19 @@ def plan(layers, ctx, shape):
         elif t == 'reshape':
             assert int(np.prod(layer['shape'])) == int(np.prod(shape)), 'a reshape keeps the size'
             shape = list(layer['shape'])
+        elif t == 'to_sequence':
+            shape = [shape[1] * shape[2], shape[0]]
+        elif t == 'to_feature_map':
+            shape = [shape[1], 1, shape[0]]
+        elif t == 'multiply':
+            node['branches'], outs = [], []
+            for br in layer['branches']:
+                inner, out = plan(br, ctx, shape) if br else ([], shape)
+                node['branches'].append(inner)
+                outs.append(out)
+            full = max(outs, key=lambda o: int(np.prod(o)))
+            node['factor_shapes'] = [broadcast_shape(o, full) for o in outs]
+            shape = full
         elif t == 'global_avg_pool':
             shape = [shape[0]]
         elif t in ('maxpool2d', 'avgpool2d'):
@@ -727,6 +744,33 @@ def plan(layers, ctx, shape):
         node['out_shape'] = shape
         nodes.append(node)
     return nodes, shape
+
+
+def broadcast_shape(out, full):
+    """The shape (batch first) a multiply's factor of shape `out` takes to broadcast against `full` by NumPy's rules:
+    the same shape, one value per channel of a [C, H, W] map ([C, 1, 1] or [C]), or per feature of a [T, F] sequence."""
+    if list(out) == list(full):
+        return [-1] + list(full)
+    if len(full) == 3:
+        assert int(np.prod(out)) == full[0], 'a per-channel factor'
+        return [-1, full[0], 1, 1]
+    assert int(np.prod(out)) == full[-1], 'a per-feature factor'
+    return [-1, 1, full[-1]]
+
+
+def channels_last(x, shape):
+    """A batch of [C, H, W] maps (rows of a [B, C·H·W] array) in (H, W, C) order; other shapes as they are."""
+    if len(shape) != 3:
+        return x
+    return x.reshape([x.shape[0]] + list(shape)).transpose(0, 2, 3, 1).reshape(x.shape[0], -1)
+
+
+def channels_first(x, shape):
+    """The inverse of channels_last: (H, W, C) rows back to the engine's [C, H, W] order."""
+    if len(shape) != 3:
+        return x
+    c, h, w = shape
+    return x.reshape(x.shape[0], h, w, c).transpose(0, 3, 1, 2).reshape(x.shape[0], -1)
 
 
 def weight_of(node, ctx):
@@ -789,8 +833,23 @@ def forward_node(node, x, ctx):
     elif t == 'activation':
         pre = x
         out = phi(act, x, slope).astype(F32)
-    elif t in ('flatten', 'reshape'):
+    elif t == 'flatten' or (t == 'reshape' and layer.get('order', 'channels_first') == 'channels_first'):
         pre = out = x
+    elif t == 'reshape':
+        # Keras' Reshape: the values read and written in (H, W, C) order.
+        pre = out = channels_first(channels_last(x, node['in_shape']), node['out_shape'])
+    elif t == 'to_sequence':
+        c = node['in_shape'][0]
+        pre = out = x.reshape(B, c, -1).transpose(0, 2, 1).reshape(B, -1)
+    elif t == 'to_feature_map':
+        T, F = node['in_shape']
+        pre = out = x.reshape(B, T, F).transpose(0, 2, 1).reshape(B, -1)
+    elif t == 'multiply':
+        node['factors'] = [(forward(br, x, ctx) if br else x).astype(np.float64).reshape(fs) for br, fs in zip(node['branches'], node['factor_shapes'])]
+        prod = np.ones([B] + node['out_shape'])
+        for f in node['factors']:
+            prod = prod * f
+        pre = out = prod.astype(F32).reshape(B, -1)
     elif t == 'dropout':
         rng = Rng(ctx.seed, stream_dropout(node['index']))
         keep = 1 - layer['rate']
@@ -858,7 +917,7 @@ def forward_node(node, x, ctx):
         pre = (sc + branch).astype(F32)
         out = phi(act, pre, slope).astype(F32)
     node['pre'], node['out'] = pre, out
-    linear = ('flatten', 'reshape', 'dropout', 'batchnorm', 'layernorm', 'maxpool2d', 'avgpool2d', 'global_avg_pool', 'parallel_residual') + SEQUENCE_OPS
+    linear = ('flatten', 'reshape', 'to_sequence', 'to_feature_map', 'multiply', 'dropout', 'batchnorm', 'layernorm', 'maxpool2d', 'avgpool2d', 'global_avg_pool', 'parallel_residual') + SEQUENCE_OPS
     units = node['out_shape'][-1] if t == 'dense' and len(node['in_shape']) == 2 else None
     st = out_stats(pre, out, act if t not in linear else 'linear', B, units)
     st.update(extra)
@@ -986,8 +1045,29 @@ def backward_node(node, dy, ctx):
         return dx
     if t == 'activation':
         return (dy * dphi(act, x, slope)).astype(F32)
-    if t in ('flatten', 'reshape'):
+    if t == 'flatten' or (t == 'reshape' and layer.get('order', 'channels_first') == 'channels_first'):
         return dy
+    if t == 'reshape':
+        return channels_first(channels_last(dy, node['out_shape']), node['in_shape']).astype(F32)
+    if t == 'to_sequence':
+        c = node['in_shape'][0]
+        return dy.reshape(B, -1, c).transpose(0, 2, 1).reshape(B, -1)
+    if t == 'to_feature_map':
+        T, F = node['in_shape']
+        return dy.reshape(B, F, T).transpose(0, 2, 1).reshape(B, -1)
+    if t == 'multiply':
+        d = dy.astype(np.float64).reshape([B] + node['out_shape'])
+        dx = np.zeros((B, int(np.prod(node['in_shape']))))
+        for k, (br, f) in enumerate(zip(node['branches'], node['factors'])):
+            g = d.copy()
+            for j, other in enumerate(node['factors']):
+                if j != k:
+                    g = g * other
+            # Summed over the axes the factor was broadcast along.
+            axes = tuple(a for a in range(1, g.ndim) if f.shape[a] == 1 and g.shape[a] > 1)
+            g = g.sum(axis=axes, keepdims=True).astype(F32).reshape(B, -1)
+            dx = dx + (backward(br, g, ctx) if br else g).astype(np.float64)
+        return dx.astype(F32)
     if t == 'dropout':
         return np.where(node['mask'], dy / F32(1 - layer['rate']), 0).astype(F32)
     if t in ('batchnorm', 'layernorm'):
