@@ -87,7 +87,8 @@ export const multiply: LayerOp<MultiplySpec, MultiplyNode> = {
     for (const [k, shape] of shapes.entries()) {
       const broadcast = broadcastOf(shape, full);
       if (!broadcast) {
-        return ctx.fail(`branch ${k} of the multiply at ${spec.path} gives ${describeShape(shape)}, which cannot multiply ${describeShape(full)} (the same shape, or one value per channel: [${full[0]}, 1, 1] or [${full[0]}] for a map, [${full[full.length - 1]}] for a sequence)`);
+        const allowed = full.length === 3 ? `, or one value per channel: [${full[0]}, 1, 1] or [${full[0]}]` : full.length === 2 ? `, or one value per feature: [${full[1]}] or [1, ${full[1]}]` : '';
+        return ctx.fail(`branch ${k} of the multiply at ${spec.path} gives ${describeShape(shape)}, which cannot multiply ${describeShape(full)} (the same shape${allowed})`);
       }
       broadcasts.push(broadcast);
     }
