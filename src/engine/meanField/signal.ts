@@ -95,11 +95,14 @@ export interface Signal {
    */
   channelAverageVariance?: number;
   /**
-   * Set by a pooling whose windows are clipped at the edges (padding "same"), kept by elementwise ops and
-   * normalizations: the law is a mixture over positions (edge windows pool fewer inputs), which a later window
-   * pooling, grouping neighbouring positions rather than random ones, reads only approximately.
+   * Set by a window pooling whose outputs depend on their neighbours', kept by elementwise ops and normalizations:
+   * `edges` where windows clipped at the edges (padding "same") leave a mixture over positions (edge windows pool
+   * fewer inputs) whose neighbours come from alike windows; `correlated` where neighbours share inputs (overlapping
+   * windows, or any window pooling of a correlated signal). A later window pooling groups neighbouring elements, not
+   * independent ones, and a global average sums correlated ones: their predictions for independent elements are then
+   * bounded by the fully correlated case (`poolMeanField.ts`).
    */
-  edgeMixture?: boolean;
+  dependentNeighbours?: 'edges' | 'correlated';
   /**
    * Set by a pooling with overlapping windows (or a max pooling with windows clipped at the edges): the ratio of its
    * backward factor when the gradient coming back is the same at every position of a channel (global average pooling

@@ -45,7 +45,7 @@ export const activationLayer: LayerOp<ActivationLayerSpec, ActivationNode> = {
     ctx.record(node, { preActivationStd: Math.sqrt(variance(s)), activationMean: out.signal.mean, activationStd: Math.sqrt(variance(out.signal)), chi: null,
       saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !out.exact }, out.derivativeSecond);
     // Elementwise: neighbouring elements stay as correlated as their pre-activations were.
-    return { ...out.signal, lagCorrelationVariance: s.lagCorrelationVariance, ...(s.edgeMixture ? { edgeMixture: true } : {}) };
+    return { ...out.signal, lagCorrelationVariance: s.lagCorrelationVariance, ...(s.dependentNeighbours ? { dependentNeighbours: s.dependentNeighbours } : {}) };
   },
 
   forward(node, x, run) {

@@ -50,7 +50,7 @@ export const dropout: LayerOp<DropoutSpec, DropoutNode> = {
     const inLaw = lawOf(s);
     const law = inLaw ? dropoutLaw(inLaw, node.rate) : undefined;
     const out: Signal = { mean: s.mean, second: s.second / keep, gaussian: s.gaussian && node.rate === 0, sharedVariance: s.sharedVariance, ...(s.cross !== undefined ? { cross: s.cross } : {}),
-      ...(law ? { law } : {}), ...(s.edgeMixture ? { edgeMixture: true } : {}) };
+      ...(law ? { law } : {}), ...(s.dependentNeighbours ? { dependentNeighbours: s.dependentNeighbours } : {}) };
     ctx.record(node, passThrough(out, false), 1 / keep);
     return out;
   },

@@ -86,7 +86,7 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
   // are divided by about the same std (the token's), so their correlation stays: layernorm's centred, rmsnorm's not.
   const cross = s.cross === undefined || g.kind === 'batchnorm' ? undefined
     : g.kind === 'layernorm' ? (s.cross - s.mean * s.mean) / (v + g.eps) : gainSecond * s.cross / (s.second + g.eps);
-  return { ...out, lagCorrelationVariance: s.lagCorrelationVariance, ...(cross !== undefined ? { cross } : {}), ...(s.edgeMixture ? { edgeMixture: true } : {}) };
+  return { ...out, lagCorrelationVariance: s.lagCorrelationVariance, ...(cross !== undefined ? { cross } : {}), ...(s.dependentNeighbours ? { dependentNeighbours: s.dependentNeighbours } : {}) };
 }
 
 /**
