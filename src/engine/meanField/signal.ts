@@ -2,6 +2,7 @@ import { type Activation, canDie } from '../math/activation';
 import { activationMoments } from '../math/activationMoments';
 import { activationKernel } from '../math/activationKernel';
 import { normalCdf } from '../math/gaussian';
+import { lawMarginal, type Marginal } from './marginal';
 import { activationLaw, deadProbability, derivativeSecondMoment, type ElementLaw, gaussianLaw, isMonotone, lawMoments, sharedVarianceAfter, unitOffsetRule } from './elementLaw';
 
 /** The mean-field prediction for one layer. */
@@ -75,6 +76,11 @@ export interface Signal {
   /** The elements' law where it is known exactly (see `elementLaw.ts`); Gaussian signals have it implicitly. */
   law?: ElementLaw;
   /**
+   * Where no `law` is known, the marginal law of one element as a mixture (`marginal.ts`): a product of independent
+   * branches, a sum of a law and an independent Gaussian. What a normalization reads of its groups.
+   */
+  marginal?: Marginal;
+  /**
    * The variance over units of the correlation between the own parts of two elements of one unit at spatial lag
    * (dy, dx): a conv's filter, drawn once, correlates neighbouring outputs by Σ W_k·W_{k+δ}/Σ W², zero on average but
    * not for one filter (`convLagCorrelationVariance`). Elementwise ops and per-unit normalizations keep it; a max
@@ -134,6 +140,12 @@ export function lawOf(s: Signal): ElementLaw | undefined {
   const v = variance(s);
   const shared = Math.min(v, s.sharedVariance);
   return gaussianLaw(s.mean, shared, v - shared);
+}
+
+/** The marginal of a signal's elements: from its law (or the Gaussian one), else its own, else undefined. */
+export function marginalOf(s: Signal): Marginal | undefined {
+  const law = lawOf(s);
+  return law ? lawMarginal(law) : s.marginal;
 }
 
 /** The prediction of a layer that passes its input's moments on (reshapes, dropout, pooling). */
