@@ -9,7 +9,7 @@ import { type Marginal, marginalMoments } from './marginal';
 const GL_NODES = [-0.8611363115940526, -0.3399810435848563, 0.3399810435848563, 0.8611363115940526];
 const GL_WEIGHTS = [0.3478548451374538, 0.6521451548625461, 0.6521451548625461, 0.3478548451374538];
 /** Points of the trapezoid rule in ln t: the integrands are smooth bumps a few units of ln t wide. */
-const T_POINTS = 120;
+const T_POINTS = 80;
 
 /**
  * E[(Q + eps)^−k] for k = 1…4, Q the biased variance (`centred`, layernorm) or the mean square (rmsnorm) of a group
@@ -27,8 +27,7 @@ export function inverseGroupMoments(m: Marginal, n: number, eps: number, centred
   // The variance does not depend on a shift: put a point mass at 0 (then groups all at it, whose integrand in z is a
   // narrow peak at √(2t)·shift, sit at z = 0), else the mean.
   const shift = !centred ? 0 : m.bottom > 0 ? m.means[0] : mean;
-  const means = m.means.map((v) => v - shift);
-  const { stds, weights } = m;
+  const mix = mixture(m.means.map((v) => v - shift), m.stds, m.weights);
   const spread = Math.max(0, second - 2 * shift * mean + shift * shift);
   const scale = Math.max(spread, eps, 1e-300);
   const lo = Math.log(1e-3 / scale);
@@ -37,7 +36,12 @@ export function inverseGroupMoments(m: Marginal, n: number, eps: number, centred
   const sums: [number, number, number, number] = [0, 0, 0, 0];
   for (let i = 0; i < T_POINTS; i++) {
     const t = Math.exp(lo + i * step);
-    const laplace = centred ? varianceLaplace(means, stds, weights, n, t, spread) : Math.exp(n * logMean(means, stds, weights, t / n, 0));
+    let laplace: number;
+    if (centred) laplace = varianceLaplace(mix, n, t, spread);
+    else {
+      prepare(mix, t / n);
+      laplace = Math.exp(n * logMean(mix, 0));
+    }
     // dt = t·du; the trapezoid's end points count half.
     const w = (i === 0 || i === T_POINTS - 1 ? 0.5 : 1) * step * Math.exp(-t * eps) * laplace;
     let power = t;
@@ -50,31 +54,59 @@ export function inverseGroupMoments(m: Marginal, n: number, eps: number, centred
   return [sums[0], sums[1], sums[2] / 2, sums[3] / 6];
 }
 
+/** The mixture's components and the work arrays of `logMean`, for one value of a = t/n at a time. */
+interface Mixture {
+  means: Float64Array;
+  stds: Float64Array;
+  weights: Float64Array;
+  /** Per component, for the current a: 1/(1 + 2a·s²), −a·m²/(1 + 2a·s²) − ½·ln(1 + 2a·s²), s²/(2(1 + 2a·s²)), m/(1 + 2a·s²). */
+  inverse: Float64Array;
+  constant: Float64Array;
+  quadratic: Float64Array;
+  linear: Float64Array;
+  exponents: Float64Array;
+}
+
+function mixture(means: Float64Array, stds: Float64Array, weights: Float64Array): Mixture {
+  const n = means.length;
+  return { means, stds, weights, inverse: new Float64Array(n), constant: new Float64Array(n), quadratic: new Float64Array(n), linear: new Float64Array(n), exponents: new Float64Array(n) };
+}
+
+/** Sets the per-component constants of `logMean` for a. */
+function prepare(mix: Mixture, a: number): void {
+  for (let j = 0; j < mix.means.length; j++) {
+    const m = mix.means[j], s2 = mix.stds[j] * mix.stds[j];
+    const d = 1 + 2 * a * s2;
+    mix.inverse[j] = 1 / d;
+    mix.constant[j] = -a * m * m / d - 0.5 * Math.log(d);
+    mix.quadratic[j] = s2 / (2 * d);
+    mix.linear[j] = m / d;
+  }
+}
+
 /**
- * ln E[exp(−a·x² + b·x)] over the mixture, stably: a bump N(m, s²) gives
+ * ln E[exp(−a·x² + b·x)] over the mixture (a set by `prepare`), stably: a bump N(m, s²) gives
  * exp((s²b²/2 + b·m − a·m²)/(1 + 2a·s²))/√(1 + 2a·s²).
  */
-function logMean(means: Float64Array, stds: Float64Array, weights: Float64Array, a: number, b: number): number {
-  const exponents = new Float64Array(means.length);
+function logMean(mix: Mixture, b: number): number {
+  const { exponents } = mix;
   let top = -Infinity;
-  for (let j = 0; j < means.length; j++) {
-    const m = means[j], s2 = stds[j] * stds[j];
-    const d = 1 + 2 * a * s2;
-    exponents[j] = (s2 * b * b / 2 + b * m - a * m * m) / d - 0.5 * Math.log(d);
-    top = Math.max(top, exponents[j]);
+  for (let j = 0; j < exponents.length; j++) {
+    exponents[j] = mix.constant[j] + b * (mix.linear[j] + b * mix.quadratic[j]);
+    if (exponents[j] > top) top = exponents[j];
   }
   let sum = 0;
-  for (let j = 0; j < means.length; j++) sum += weights[j] * Math.exp(exponents[j] - top);
+  for (let j = 0; j < exponents.length; j++) sum += mix.weights[j] * Math.exp(exponents[j] - top);
   return top + Math.log(sum);
 }
 
 /** L(t) = E_z[M(t, z)ⁿ] for the centred variance (see `inverseGroupMoments`). */
-function varianceLaplace(means: Float64Array, stds: Float64Array, weights: Float64Array, n: number, t: number, spread: number): number {
+function varianceLaplace(mix: Mixture, n: number, t: number, spread: number): number {
   const reach = 12 * Math.sqrt(1 + (2 * t * spread) / n);
   const breaks = [0];
   for (let b = 0.5; b < reach; b *= 2) breaks.push(b);
   breaks.push(reach);
-  const a = t / n;
+  prepare(mix, t / n);
   const slope = Math.sqrt(2 * t) / n;
   let sum = 0;
   for (let p = 0; p + 1 < breaks.length; p++) {
@@ -84,7 +116,7 @@ function varianceLaplace(means: Float64Array, stds: Float64Array, weights: Float
       const z = mid + half * GL_NODES[q];
       const logWeight = Math.log(half * GL_WEIGHTS[q]) - z * z / 2 - 0.5 * Math.log(2 * Math.PI);
       // Both signs of z: the atoms need not be symmetric.
-      sum += Math.exp(logWeight + n * logMean(means, stds, weights, a, slope * z)) + Math.exp(logWeight + n * logMean(means, stds, weights, a, -slope * z));
+      sum += Math.exp(logWeight + n * logMean(mix, slope * z)) + Math.exp(logWeight + n * logMean(mix, -slope * z));
     }
   }
   return sum;
