@@ -161,7 +161,12 @@ function walkMeanField(plan: Plan, input: { mean: number; std: number; distribut
       // an overlapping pooling's): for an op with its own backward walk (a residual block), the derivative after its sum.
       const f = factors[node.index];
       const rescaleBackward = op.predictBackward ? (r: number): void => { f.postDerivative *= r; } : (r: number): void => { f.backwardFactor *= r; };
-      out = { ...out, producer, rescaleBackward };
+      const ratio = out.uniformGradientRatio;
+      const uniformGradient = ratio === undefined ? out.uniformGradient : (direct: boolean): void => {
+        rescaleBackward(ratio);
+        if (!direct) factorBounds[node.index] = compoundBounds(factorBounds[node.index], Math.sqrt(Math.max(ratio, 1 / ratio)) - 1);
+      };
+      out = { ...out, producer, rescaleBackward, uniformGradient };
     }
     // Units share a common part after a non-zero weight mean or a constant init; zero-mean random weights mix it away.
     const correlatedUnits = weight ? weight.init.mean !== 0 || weight.init.std === 0 : s.correlatedUnits;

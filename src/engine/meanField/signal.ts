@@ -110,15 +110,26 @@ export interface Signal {
    */
   dependentNeighbours?: 'edges' | 'correlated';
   /**
-   * Set by a pooling with overlapping windows (or a max pooling with windows clipped at the edges): the ratio of its
-   * backward factor when the gradient coming back is the same at every position of a channel (global average pooling
-   * sends dy/(H·W) everywhere: gradients landing on a shared input add coherently) to its factor for independent
-   * gradients. Such a consumer applies it.
+   * Set by a pooling with overlapping windows (or a max pooling with windows clipped at the edges), or a multiply with
+   * a broadcast branch: the ratio of its backward factor when the gradient coming back is the same at every position of
+   * a channel (global average pooling sends dy/(H·W) everywhere: gradients landing on a shared input, or summed into
+   * one gate value, add coherently) to its factor for independent gradients. Such a consumer applies it
+   * (`uniformGradient`).
    */
   uniformGradientRatio?: number;
   /**
+   * Set by the walker where the producing op gives `uniformGradientRatio`: a consumer whose gradient is the same at
+   * every position of a channel (a global average right after it) calls it with `direct` true, and the producer's
+   * factor is rescaled by its ratio. Elementwise ops pass it on with `direct` false: φ′ between keeps the gradients'
+   * signs, not their equality, so the factor lies between the independent and the uniform case, and its bound widens
+   * by the distance, √ratio − 1.
+   */
+  uniformGradient?(direct: boolean): void;
+  /**
    * For a sequence: E[x_t·x_t′], the cross-moment of one unit in two different tokens of a sample (undefined: the
-   * tokens are independent, mean²). What attention averages over (Noci et al., 2022: tokens align with depth).
+   * tokens are independent, mean²). What attention averages over (Noci et al., 2022: tokens align with depth). For a
+   * map, where it is set (a gate that scales a channel's positions alike, a sequence turned into a map): two
+   * positions of one unit, which a conv carries on and a global average reads.
    */
   cross?: number;
 }
@@ -140,6 +151,12 @@ export function lawOf(s: Signal): ElementLaw | undefined {
   const v = variance(s);
   const shared = Math.min(v, s.sharedVariance);
   return gaussianLaw(s.mean, shared, v - shared);
+}
+
+/** For an elementwise op's output: the input's `uniformGradient`, passed on as not direct (see `Signal.uniformGradient`). */
+export function passUniformGradient(s: Signal): Pick<Signal, 'uniformGradient'> {
+  const upstream = s.uniformGradient;
+  return upstream ? { uniformGradient: () => upstream(false) } : {};
 }
 
 /** The marginal of a signal's elements: from its law (or the Gaussian one), else its own, else undefined. */

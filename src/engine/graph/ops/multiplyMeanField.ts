@@ -8,8 +8,11 @@ import type { Broadcast, MultiplyNode } from './multiply';
 // The mean field of `multiply`: a product of branches that all read the same input, so not independent of each other,
 // predicted as if they were and bounded by how far their dependence can move the product's moments.
 
-/** Per node, what the backward needs from the forward: E[F_k²] of each branch's output. */
-const branchSeconds = new WeakMap<MultiplyNode, number[]>();
+/**
+ * Per node, what the backward needs from the forward: E[F_k²] of each branch's output, and each branch's ratio of
+ * its factor for a gradient uniform over the positions to its factor for independent ones (`uniformRatios`).
+ */
+const branchMoments = new WeakMap<MultiplyNode, { seconds: number[]; uniform: number[] }>();
 
 /** How many positions of the product one value of a branch covers (1 element by element; the map's or the sequence's positions broadcast). */
 export function coveredPositions(node: MultiplyNode, broadcast: Broadcast): number {
@@ -42,7 +45,8 @@ export function predictMultiply(node: MultiplyNode, s: Signal, ctx: PredictConte
     unitSquare *= out.mean * out.mean + Math.min(variance(out), out.sharedVariance);
     cross *= node.broadcasts[k] === 'full' ? out.cross ?? out.mean * out.mean + out.sharedVariance : out.second;
   }
-  branchSeconds.set(node, outs.map((o) => o.second));
+  const uniform = uniformRatios(node, outs);
+  branchMoments.set(node, { seconds: outs.map((o) => o.second), uniform });
   const std = Math.sqrt(Math.max(0, second - mean * mean));
   const marginals = outs.map(marginalOf);
   const marginal = marginals.every((m) => m !== undefined) ? (marginals as Marginal[]).reduce((a, b) => productMarginal(a, b)) : undefined;
@@ -59,7 +63,11 @@ export function predictMultiply(node: MultiplyNode, s: Signal, ctx: PredictConte
   ctx.record(node, { preActivationStd: std, activationMean: mean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0,
     approximate: !(own === 0), approximateBy: compoundBounds(inBound, own), gradientApproximateBy: gradientOwn }, 1);
   const broadcast = node.broadcasts.some((b) => b !== 'full');
+  // A global average after it sends the same gradient to every position: the walker tells `predictMultiplyBackward`
+  // by rescaling the node's post-derivative by this ratio, which marks it.
+  const largest = Math.max(...uniform);
   return { mean, second, gaussian: false, sharedVariance: Math.max(0, unitSquare - mean * mean), cross, ...(marginal ? { marginal } : {}),
+    ...(largest > 1 ? { uniformGradientRatio: largest } : {}),
     // One gate value scales all of a channel's positions in a sample: they are not independent.
     ...(broadcast || s.dependentNeighbours ? { dependentNeighbours: 'correlated' as const } : {}) };
 }
@@ -67,18 +75,41 @@ export function predictMultiply(node: MultiplyNode, s: Signal, ctx: PredictConte
 /**
  * Backward of `predictMultiply`: dF_k = dy ⊙ Π_{j≠k} F_j, summed over the positions a broadcast branch covers, so
  * Var(dF_k) = Var(dy)·Π_{j≠k} E[F_j²]·(positions covered), the gradient independent of the branches' values (the
- * recursion's gradient independence); the branches' input gradients add.
+ * recursion's gradient independence); the branches' input gradients add. A gradient the same at every position (a
+ * global average after it) sums coherently into a broadcast branch: its factor times `uniformRatios`.
  */
 export function predictMultiplyBackward(node: MultiplyNode, g: number, ctx: PredictContext): number {
-  const seconds = branchSeconds.get(node) ?? node.branches.map(() => 1);
+  const { seconds, uniform } = branchMoments.get(node) ?? { seconds: node.branches.map(() => 1), uniform: node.branches.map(() => 1) };
+  const uniformIncoming = ctx.factors(node).postDerivative !== 1;
   let total = 0;
   node.branches.forEach((branch, k) => {
     let others = 1;
     seconds.forEach((e, j) => { if (j !== k) others *= e; });
-    const own = g * others * coveredPositions(node, node.broadcasts[k]);
+    const own = g * others * coveredPositions(node, node.broadcasts[k]) * (uniformIncoming ? uniform[k] : 1);
     total += branch.length === 0 ? own : ctx.backwardNodes(branch, own);
   });
   return total;
+}
+
+/**
+ * Per branch, the ratio of its backward factor for a gradient d the same at the P positions one of its values
+ * covers to the factor for independent ones: dF_k = d·Σ_p Π_{j≠k} F_j,p, so
+ * E[dF_k²]/(Var d·P·E[Π²]) = 1 + (P − 1)·E[Π_p·Π_q]/E[Π²], with E[Π_p·Π_q] = Π_{j≠k} (E[F_j²] for a broadcast
+ * branch, the cross-moment of two positions, m_j² + σ²_j,shared where it carries none, else); 1 for a branch read
+ * element by element.
+ */
+function uniformRatios(node: MultiplyNode, outs: Signal[]): number[] {
+  return outs.map((_, k) => {
+    const p = coveredPositions(node, node.broadcasts[k]);
+    if (p === 1) return 1;
+    let cross = 1, second = 1;
+    outs.forEach((o, j) => {
+      if (j === k) return;
+      second *= o.second;
+      cross *= node.broadcasts[j] === 'full' ? o.cross ?? o.mean * o.mean + Math.min(variance(o), o.sharedVariance) : o.second;
+    });
+    return second > 0 ? 1 + ((p - 1) * cross) / second : 1;
+  });
 }
 
 /** The bound of the product's moments from its two branches' dependence (see `predictMultiply`); NaN where not known. */

@@ -13,7 +13,8 @@ import { isClipped, windowCounts, windowPairCounts, windowShapes } from './poolW
  *
  * - Average of k elements (avgpool k = kh·kw, global k = H·W): the channel's mean is kept, so
  *   Var(y) = σ²_shared + E_s Var(x | s)/k (independent e), or the `channelAverageVariance` an overlapping max
- *   pooling before a global average provides. A Gaussian law stays Gaussian with its own part divided by k.
+ *   pooling before a global average provides; a global average of positions with a cross-moment E[x_p·x_q]
+ *   (`Signal.cross`) adds (k − 1)/k·(E[x_p·x_q] − m² − σ²_shared). A Gaussian law stays Gaussian with its own part divided by k.
  * - Max of k elements: for a monotone law, max_j value(s, e_j) = value(s, max_j e_j) with the max of k normals
  *   (Gaussian order statistics, `maxOfNormalsRule`): exact moments; a conv's per-filter neighbour correlations
  *   add a per-unit offset (`maxPoolCorrelationOffsetVariance`). Otherwise (gelu, silu, an unknown law) the
@@ -40,7 +41,7 @@ import { isClipped, windowCounts, windowPairCounts, windowShapes } from './poolW
  */
 export function predictPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: PredictContext): Signal {
   // A global average of a mixture over positions is exact (it averages them all); correlated positions are not.
-  const dependentInput = kind === 'global_avg_pool' ? s.channelAverageVariance === undefined && s.dependentNeighbours === 'correlated' : dependent(s);
+  const dependentInput = kind === 'global_avg_pool' ? s.channelAverageVariance === undefined && s.cross === undefined && s.dependentNeighbours === 'correlated' : dependent(s);
   if (dependentInput) {
     ctx.dependentWindows();
     if (ctx.windows === 'correlated') return predictCorrelatedPool(kind, node, s, ctx);
@@ -132,7 +133,9 @@ function predictFullPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: Predict
   // Average pooling: the channel's mean is kept, its own part averages down. The correlation an overlapping pooling
   // leaves is known for a global average right after it (`channelAverageVariance`).
   const known = kind === 'global_avg_pool' && s.channelAverageVariance !== undefined;
-  const own = known ? s.channelAverageVariance! : (v - shared) / k;
+  // Positions with a cross-moment (`Signal.cross`): E_s Var(mean | s) = (Var − σ²_shared)/k + (k − 1)/k·(Cov − σ²_shared).
+  const positionCovariance = kind === 'global_avg_pool' && !known && s.cross !== undefined ? Math.max(0, s.cross - s.mean * s.mean - shared) : 0;
+  const own = known ? s.channelAverageVariance! : (v - shared) / k + ((k - 1) / k) * positionCovariance;
   const outVariance = shared + own;
   const law = lawOf(s);
   const out: Signal = { mean: s.mean, second: outVariance + s.mean * s.mean, gaussian: s.gaussian, sharedVariance: shared,
@@ -149,7 +152,7 @@ function predictFullPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: Predict
     out.uniformGradientRatio = coverSquares / covered;
   }
   if (kind !== 'global_avg_pool') out.dependentNeighbours = dependenceAfter(s, overlapping, false);
-  if (kind === 'global_avg_pool' && s.uniformGradientRatio !== undefined) s.rescaleBackward?.(s.uniformGradientRatio);
+  if (kind === 'global_avg_pool') s.uniformGradient?.(true);
   ctx.record(node, { ...passThrough(out, false), approximateBy: inBound, gradientApproximateBy: 0 }, windows / (inputs * k));
   return out;
 }
