@@ -126,6 +126,12 @@ export interface Signal {
    */
   uniformGradient?(direct: boolean): void;
   /**
+   * Set by an op that multiplies the gradient into some of its inputs by the values of others (a multiply): a
+   * consumer whose gradient is not independent of these values (a normalization: its nearly constant groups, all or
+   * nearly at a relu's zero, pass large gradients where the values are small) gives E[dy²·x²]/(E[dy²]·E[x²]).
+   */
+  valueWeightedGradient?(ratio: number): void;
+  /**
    * For a sequence: E[x_t·x_t′], the cross-moment of one unit in two different tokens of a sample (undefined: the
    * tokens are independent, mean²). What attention averages over (Noci et al., 2022: tokens align with depth). For a
    * map, where it is set (a gate that scales a channel's positions alike, a sequence turned into a map): two

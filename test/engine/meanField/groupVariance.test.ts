@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { normalPdf } from '../../../src/engine/math/gaussian';
 import { activationLaw, gaussianLaw } from '../../../src/engine/meanField/elementLaw';
-import { inverseGroupMoments } from '../../../src/engine/meanField/groupVariance';
+import { inverseGroupMoments, weightedInverseGroupMoments } from '../../../src/engine/meanField/groupVariance';
 import { gaussianMarginal, lawMarginal } from '../../../src/engine/meanField/marginal';
 import { Rng } from '../../../src/engine/random/rng';
 import { assertClose } from '../../repo';
@@ -26,6 +26,14 @@ suite('inverse moments of a normalization group\'s spread, by the Laplace transf
     // A Gaussian law with unit offsets: the groups' elements are independent draws of the same marginal.
     const [i1] = inverseGroupMoments(lawMarginal(gaussianLaw(0, 0.4, 0.6)), 16, 1e-12, true);
     assertClose(i1, 16 / 13, 2e-3);
+  });
+
+  test('weighted by one element\'s square: E[x₁²/R] = 1 (Σ x_i²/R = N), and for Gaussian groups E[x₁²/Q] = 1 + E[x̄²]·E[1/Q] (x̄ independent of Q)', () => {
+    const [r1] = weightedInverseGroupMoments(gaussianMarginal(0.3, 0.8), 8, 1e-12, false);
+    assertClose(r1, 1, 2e-3);
+    const [n, mu, sigma2] = [8, 0.5, 1];
+    const [q1] = weightedInverseGroupMoments(gaussianMarginal(mu, sigma2), n, 1e-12, true);
+    assertClose(q1, 1 + (mu * mu + sigma2 / n) * n / ((n - 3) * sigma2), 2e-3);
   });
 
   test('relu groups of 8: groups all at zero give 1/eps, those with one non-zero element most of the rest (exact by groups, against a seeded simulation)', () => {

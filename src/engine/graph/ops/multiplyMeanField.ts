@@ -12,7 +12,10 @@ import type { Broadcast, MultiplyNode } from './multiply';
  * Per node, what the backward needs from the forward: E[F_k²] of each branch's output, and each branch's ratio of
  * its factor for a gradient uniform over the positions to its factor for independent ones (`uniformRatios`).
  */
-const branchMoments = new WeakMap<MultiplyNode, { seconds: number[]; uniform: number[] }>();
+const branchMoments = new WeakMap<MultiplyNode, { seconds: number[]; uniform: number[]; vanishing: boolean[] }>();
+
+/** Per node, how the gradient coming back weighs the product's values (`Signal.valueWeightedGradient`). */
+const valueWeights = new WeakMap<MultiplyNode, number>();
 
 /** How many positions of the product one value of a branch covers (1 element by element; the map's or the sequence's positions broadcast). */
 export function coveredPositions(node: MultiplyNode, broadcast: Broadcast): number {
@@ -45,13 +48,19 @@ export function predictMultiply(node: MultiplyNode, s: Signal, ctx: PredictConte
     unitSquare *= out.mean * out.mean + Math.min(variance(out), out.sharedVariance);
     cross *= node.broadcasts[k] === 'full' ? out.cross ?? out.mean * out.mean + out.sharedVariance : out.second;
   }
-  const uniform = uniformRatios(node, outs);
-  branchMoments.set(node, { seconds: outs.map((o) => o.second), uniform });
-  const std = Math.sqrt(Math.max(0, second - mean * mean));
   const marginals = outs.map(marginalOf);
+  const uniform = uniformRatios(node, outs);
+  // Branch k's gradient is multiplied by the other factors: it vanishes where one of them sits at a point mass at 0,
+  // where a normalization after it sends its largest gradients.
+  const zeros = marginals.map((m) => m !== undefined && m.bottom > 0 && m.means[0] === 0);
+  const vanishing = outs.map((_, k) => zeros.some((z, j) => z && j !== k));
+  branchMoments.set(node, { seconds: outs.map((o) => o.second), uniform, vanishing });
+  valueWeights.delete(node);
+  const std = Math.sqrt(Math.max(0, second - mean * mean));
   const marginal = marginals.every((m) => m !== undefined) ? (marginals as Marginal[]).reduce((a, b) => productMarginal(a, b)) : undefined;
   const own = dependenceBound(node, outs, marginals);
-  const inBound = Math.max(...outs.map((o) => o.approximateBy ?? 0));
+  // Each factor's own bound carries into the product: compounded.
+  const inBound = outs.reduce((b, o) => compoundBounds(b, o.approximateBy ?? 0), 0);
   // Var E[F_j²] enters the gradient of every other branch: in std, √2 times each path's forward bound (a mean and a
   // std each off by β·σ move √(m² + σ²) by at most √2·β of it).
   let gradientOwn = 0;
@@ -68,6 +77,7 @@ export function predictMultiply(node: MultiplyNode, s: Signal, ctx: PredictConte
   const largest = Math.max(...uniform);
   return { mean, second, gaussian: false, sharedVariance: Math.max(0, unitSquare - mean * mean), cross, ...(marginal ? { marginal } : {}),
     ...(largest > 1 ? { uniformGradientRatio: largest } : {}),
+    ...(zeros.some((z) => z) ? { valueWeightedGradient: (ratio: number): void => { valueWeights.set(node, ratio); } } : {}),
     // One gate value scales all of a channel's positions in a sample: they are not independent.
     ...(broadcast || s.dependentNeighbours ? { dependentNeighbours: 'correlated' as const } : {}) };
 }
@@ -76,16 +86,20 @@ export function predictMultiply(node: MultiplyNode, s: Signal, ctx: PredictConte
  * Backward of `predictMultiply`: dF_k = dy ⊙ Π_{j≠k} F_j, summed over the positions a broadcast branch covers, so
  * Var(dF_k) = Var(dy)·Π_{j≠k} E[F_j²]·(positions covered), the gradient independent of the branches' values (the
  * recursion's gradient independence); the branches' input gradients add. A gradient the same at every position (a
- * global average after it) sums coherently into a broadcast branch: its factor times `uniformRatios`.
+ * global average after it) sums coherently into a broadcast branch: its factor times `uniformRatios`. A gradient
+ * that is not independent of the product's values (a layernorm after it passes large gradients to its groups all or
+ * nearly at zero) reaches a branch multiplied by the factor whose zeros those are (a relu branch) weighted as
+ * E[dy²·y²]/(E[dy²]·E[y²]) (`Signal.valueWeightedGradient`), the other factors taken as independent of dy.
  */
 export function predictMultiplyBackward(node: MultiplyNode, g: number, ctx: PredictContext): number {
-  const { seconds, uniform } = branchMoments.get(node) ?? { seconds: node.branches.map(() => 1), uniform: node.branches.map(() => 1) };
+  const { seconds, uniform, vanishing } = branchMoments.get(node) ?? { seconds: node.branches.map(() => 1), uniform: node.branches.map(() => 1), vanishing: node.branches.map(() => false) };
   const uniformIncoming = ctx.factors(node).postDerivative !== 1;
+  const weight = valueWeights.get(node) ?? 1;
   let total = 0;
   node.branches.forEach((branch, k) => {
     let others = 1;
     seconds.forEach((e, j) => { if (j !== k) others *= e; });
-    const own = g * others * coveredPositions(node, node.broadcasts[k]) * (uniformIncoming ? uniform[k] : 1);
+    const own = g * others * coveredPositions(node, node.broadcasts[k]) * (uniformIncoming ? uniform[k] : 1) * (vanishing[k] ? weight : 1);
     total += branch.length === 0 ? own : ctx.backwardNodes(branch, own);
   });
   return total;

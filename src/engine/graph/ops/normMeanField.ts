@@ -1,7 +1,7 @@
 import { affineLaw, bottomMass, type ElementLaw, gaussianLaw, lawMoments, normalizePerUnit, sharedRule, unitSpread } from '../../meanField/elementLaw';
 import { compoundBounds } from '../../meanField/approximation';
 import { scatterBound } from '../../meanField/finiteSize';
-import { inverseGroupMoments } from '../../meanField/groupVariance';
+import { inverseGroupMoments, weightedInverseGroupMoments } from '../../meanField/groupVariance';
 import { lawMarginal, type Marginal, marginalMoments } from '../../meanField/marginal';
 import { lawOf, type Signal, variance } from '../../meanField/signal';
 import { type PlanNode, sizeOf } from '../plan';
@@ -75,10 +75,13 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
   const constant = known ? constantGroupProbability(known, g.kind, n) : marginal ? marginal.bottom ** n : 0;
   const constantFactor = (g.kind === 'rmsnorm' ? 1 : (n - 1) / n) / g.eps;
   if (constant > 0) factor = (1 - constant) * factor + constant * constantFactor;
-  // How far the factor may be off where the groups' law is not Gaussian (`groupFactorBound`).
+  // How far the factor may be off where the groups' law is not Gaussian (`groupFactorBound`), and how the gradient
+  // weighs the values, for an op below that multiplies by them (`valueWeightedGradient`).
   const groups = (ctx.batch * sizeOf(node.inShape)) / n;
-  const groupBound = g.kind === 'batchnorm' || s.gaussian || known?.gaussian ? 0
-    : groupFactorBound(known ? lawMarginal(known) : marginal, s, g, factor, groups);
+  const nonGaussian = g.kind !== 'batchnorm' && !s.gaussian && !known?.gaussian;
+  const groupMarginal = nonGaussian || (g.kind !== 'batchnorm' && s.valueWeightedGradient) ? (known ? lawMarginal(known) : marginal) : undefined;
+  const groupBound = nonGaussian ? groupFactorBound(groupMarginal, s, g, factor, groups) : 0;
+  if (groupMarginal && s.valueWeightedGradient) s.valueWeightedGradient(valueWeight(groupMarginal, g, factor));
   const x = scaleMoments(lawMoments(normalized), 1 - constant);
   const gainSecond = g.gain.mean ** 2 + g.gain.std ** 2;
   const out: Signal = g.kind === 'rmsnorm'
@@ -137,6 +140,21 @@ function groupFactorBound(marginal: Marginal | undefined, s: Signal, g: Normaliz
   const range = low > 0 ? Math.sqrt(Math.max(high / factor, factor / low)) - 1 : NaN;
   const relativeVariance = exactMean > 0 ? Math.max(0, exactSecond - exactMean * exactMean) / (exactMean * exactMean * groups) : 0;
   return compoundBounds(range, scatterBound(relativeVariance));
+}
+
+/**
+ * E[dy_in²·x²]/(E[dy_in²]·E[x²]) at a layernorm's or rmsnorm's input, for dy at its output independent of x: a group of
+ * spread Q passes f(Q) (see `groupFactorBound`) to each of its elements, so E[f(Q)·x₁²]/(F·E[x²]), with
+ * E[x₁²·(Q + eps)^−k] from the groups' marginal (`weightedInverseGroupMoments`) and F the predicted factor. Well below
+ * 1 where nearly constant groups, whose values are small, carry much of F.
+ */
+function valueWeight(marginal: Marginal, g: NormalizationGeometry, factor: number): number {
+  const n = g.groupSize;
+  const centred = g.kind === 'layernorm';
+  const rank = centred ? (n - 2) / n : (n - 1) / n;
+  const [j1, j2] = weightedInverseGroupMoments(marginal, n, g.eps, centred);
+  const second = marginalMoments(marginal).second;
+  return factor > 0 && second > 0 ? (rank * j1 + (g.eps / n) * j2) / (factor * second) : 1;
 }
 
 /**

@@ -14,7 +14,8 @@ import { isClipped, windowCounts, windowPairCounts, windowShapes } from './poolW
  * - Average of k elements (avgpool k = kh·kw, global k = H·W): the channel's mean is kept, so
  *   Var(y) = σ²_shared + E_s Var(x | s)/k (independent e), or the `channelAverageVariance` an overlapping max
  *   pooling before a global average provides; a global average of positions with a cross-moment E[x_p·x_q]
- *   (`Signal.cross`) adds (k − 1)/k·(E[x_p·x_q] − m² − σ²_shared). A Gaussian law stays Gaussian with its own part divided by k.
+ *   (`Signal.cross`) adds (k − 1)/k·(E[x_p·x_q] − m² − σ²_shared). A Gaussian law stays Gaussian with its own part
+ *   divided by k.
  * - Max of k elements: for a monotone law, max_j value(s, e_j) = value(s, max_j e_j) with the max of k normals
  *   (Gaussian order statistics, `maxOfNormalsRule`): exact moments; a conv's per-filter neighbour correlations
  *   add a per-unit offset (`maxPoolCorrelationOffsetVariance`). Otherwise (gelu, silu, an unknown law) the

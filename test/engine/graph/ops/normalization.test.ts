@@ -87,7 +87,7 @@ suite('normalizations of groups whose law is not Gaussian: bounds on the gradien
       { type: 'multiply', branches: [[], [{ type: 'global_avg_pool' }, { type: 'dense', units: 4, activation: 'relu', init: 'he_normal' },
         { type: 'dense', units: 8, activation: 'sigmoid', init: 'xavier_uniform' }]] },
       { type: 'reshape', shape: [36, 8], order: 'channels_last' }, { type: 'layernorm' }, { type: 'dense', units: 8, init: 'xavier_normal' }] });
-    const reports = [0, 1, 2, 3, 4].map((seed) => analyze(text, { mode: 'both', seed }));
+    const reports = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((seed) => analyze(text, { mode: 'both', seed }));
     const p = reports[0].layers.map((l) => l.predicted!);
     // Layers: conv 0, the gate 1–3, multiply 4, reshape 5, layernorm 6. A group all at zero passes (7/8)/eps of Var(dy).
     const factor = (p[5].gradientStd / p[6].gradientStd) ** 2;
@@ -96,6 +96,9 @@ suite('normalizations of groups whose law is not Gaussian: bounds on the gradien
     assert.ok(Number.isFinite(bound) && p[5].approximate, String(bound));
     const sampled = median(reports.map((r) => r.layers[5].gradient!.std));
     assert.ok(Math.max(p[5].gradientStd / sampled, sampled / p[5].gradientStd) - 1 <= bound, `${p[5].gradientStd} ${sampled} ${bound}`);
+    // The gate's gradient sums dy·x over its channel: the large gradients of groups at or near zero meet x ≈ 0 there.
+    // Taken independent of x it would be 2.6 times the sampled one; weighted by E[f(Q)·x²], within a third of it.
+    assertClose(p[3].gradientStd, median(reports.map((r) => r.layers[3].gradient!.std)), 0.35);
   });
 
   test('layernorm of a law it cannot know (a relu branch beside a linear one): gradient bound between Jensen\'s and f(0) = (N − 1)/(N·eps), not 0', () => {
