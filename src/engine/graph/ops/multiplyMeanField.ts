@@ -46,7 +46,7 @@ export function predictMultiply(node: MultiplyNode, s: Signal, ctx: PredictConte
     mean *= out.mean;
     second *= out.second;
     unitSquare *= out.mean * out.mean + Math.min(variance(out), out.sharedVariance);
-    cross *= node.broadcasts[k] === 'full' ? out.cross ?? out.mean * out.mean + out.sharedVariance : out.second;
+    cross *= node.broadcasts[k] === 'full' ? positionCross(out) : out.second;
   }
   const marginals = outs.map(marginalOf);
   const uniform = uniformRatios(node, outs);
@@ -61,8 +61,8 @@ export function predictMultiply(node: MultiplyNode, s: Signal, ctx: PredictConte
   const own = dependenceBound(node, outs, marginals);
   // Each factor's own bound carries into the product: compounded.
   const inBound = outs.reduce((b, o) => compoundBounds(b, o.approximateBy ?? 0), 0);
-  // Var E[F_j²] enters the gradient of every other branch: in std, √2 times each path's forward bound (a mean and a
-  // std each off by β·σ move √(m² + σ²) by at most √2·β of it).
+  // E[F_j²] enters the gradient of every other branch: in std, √2 times that path's forward bound (a mean and a std
+  // each off by β·σ move √(m² + σ²) by at most √2·β of it).
   let gradientOwn = 0;
   outs.forEach((_, k) => {
     let b = 0;
@@ -120,10 +120,15 @@ function uniformRatios(node: MultiplyNode, outs: Signal[]): number[] {
     outs.forEach((o, j) => {
       if (j === k) return;
       second *= o.second;
-      cross *= node.broadcasts[j] === 'full' ? o.cross ?? o.mean * o.mean + Math.min(variance(o), o.sharedVariance) : o.second;
+      cross *= node.broadcasts[j] === 'full' ? positionCross(o) : o.second;
     });
     return second > 0 ? 1 + ((p - 1) * cross) / second : 1;
   });
+}
+
+/** E[x_p·x_q] of two positions of one unit in a sample: the signal's cross-moment, else m² plus the unit's shared variance. */
+function positionCross(s: Signal): number {
+  return s.cross ?? s.mean * s.mean + Math.min(variance(s), s.sharedVariance);
 }
 
 /** The bound of the product's moments from its two branches' dependence (see `predictMultiply`); NaN where not known. */
