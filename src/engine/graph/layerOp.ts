@@ -180,6 +180,15 @@ export interface PredictContext {
   setGradientVariance(node: PlanNode, g: number): void;
   /** The factors `record` stored for a node. */
   factors(node: PlanNode): { backwardFactor: number; postDerivative: number };
+  /**
+   * How a window pooling of dependent elements (`Signal.dependentNeighbours`) pools: `independent` windows (the rules
+   * for independent elements), or fully `correlated` ones, each window's max or average the element itself. The walker
+   * predicts the second only when the first met such a pooling (`dependentWindows`), and bounds every layer by the
+   * distance between the two (`predictMeanField`).
+   */
+  readonly windows: 'independent' | 'correlated';
+  /** Tells the walker that a window pooling of dependent elements was predicted. */
+  dependentWindows(): void;
 }
 
 /** The tensors of a tape entry that a backward pass may read (see `NodeOp.backwardReads`). */

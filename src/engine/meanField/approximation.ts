@@ -65,3 +65,18 @@ export function sampleSumVariance(node: WeightNode, input: Signal): number | und
   for (const c of cover) sum += filters * c * w + (filters * c) ** 2 * m * m;
   return own * g.channels * sum;
 }
+
+/**
+ * The bound that covers every sampled value between two predictions of the same tensor, relative to the first, as
+ * `approximateBy` reads: the mean anywhere between the two means, relative to the smaller std,
+ * |m₁ − m₂|/min(σ₁, σ₂), and the std anywhere between the two stds, max(σ₁/σ₂, σ₂/σ₁) − 1; the larger. Used where the
+ * truth lies between a prediction and a limiting case (a pooling of correlated elements between independent and fully
+ * correlated windows). 0 for equal predictions; Infinity when one std is 0 and they differ.
+ */
+export function momentsBound(predicted: { mean: number; std: number }, other: { mean: number; std: number }): number {
+  const low = Math.min(predicted.std, other.std);
+  const high = Math.max(predicted.std, other.std);
+  const meanGap = Math.abs(predicted.mean - other.mean);
+  if (!(low > 0)) return high === 0 && meanGap === 0 ? 0 : Infinity;
+  return Math.max(meanGap / low, high / low - 1);
+}

@@ -3,7 +3,7 @@ import { type Plan, type PlanNode, sizeOf } from '../graph/plan';
 import { nodeOp } from '../graph/registry';
 import { isWeightNode } from '../graph/ops/weightLayer';
 import { insideTapFraction } from '../graph/ops/conv2d';
-import { compoundBounds, EXACT_WITHIN, sampleSumVariance, weightLayerBound } from './approximation';
+import { compoundBounds, EXACT_WITHIN, momentsBound, sampleSumVariance, weightLayerBound } from './approximation';
 import { backwardScatter, forwardScatter, type ScatterNode, scatterBound, unitsAndPositions } from './finiteSize';
 import type { PredictedLayer, Signal } from './signal';
 
@@ -25,12 +25,47 @@ interface GradientError {
  * How far a sampled run may be from it, per layer: the recursion's own approximations compound — forward, an op's
  * bound given its input's (default: the input's; an op that marks itself approximate without one makes it unknown),
  * backward, (1 + bound at a layer's output)·(1 + bound of its factor) − 1 (`compoundBounds`), a residual block's the
- * larger of its two paths' — and the finite-size scatter of one run adds (`finiteSize.ts`, 3σ). A layer whose
- * bound for its output or its gradient passes 10% is approximate. Returns one entry per layer, indexed by execution
- * order. O(layers).
+ * larger of its two paths' — and the finite-size scatter of one run adds (`finiteSize.ts`, 3σ). Where window
+ * poolings meet dependent elements, the recursion runs twice, with independent and with fully correlated windows,
+ * and each layer's bounds widen by the distance between the two (`widenByScenario`). A layer whose bound for its
+ * output or its gradient passes 10% is approximate. Returns one entry per layer, indexed by execution order.
+ * O(layers).
  */
 export function predictMeanField(plan: Plan, input: { mean: number; std: number; distribution: 'normal' | 'uniform' }): PredictedLayer[] {
+  const { predicted, dependentWindows } = walkMeanField(plan, input, 'independent');
+  if (dependentWindows) widenByScenario(predicted, walkMeanField(plan, input, 'correlated').predicted);
+  for (const p of predicted) {
+    // Approximate: a sampled run may be off by more than 10% (or by an unknown amount) in its output or its gradient.
+    p.approximate = !(p.approximateBy! <= EXACT_WITHIN) || !(p.gradientApproximateBy! <= EXACT_WITHIN);
+    // Unknown bounds (NaN) read as null in the report's JSON.
+    if (Number.isNaN(p.approximateBy)) p.approximateBy = null;
+    if (Number.isNaN(p.gradientApproximateBy)) p.gradientApproximateBy = null;
+  }
+  return predicted;
+}
+
+/**
+ * Widens every layer's bounds by the distance between its predictions in two scenarios of the window poolings of
+ * dependent elements, independent and fully correlated windows (`PredictContext.windows`): positively dependent
+ * elements give a max or an average between the two (`poolMeanField.ts`), and so, taken monotone, every layer after
+ * them and every gradient through them. Forward `momentsBound` of the two predictions; the gradient
+ * max(g₁/g₂, g₂/g₁) − 1; each compounded with the layer's own bound.
+ */
+function widenByScenario(predicted: PredictedLayer[], correlated: PredictedLayer[]): void {
+  predicted.forEach((p, i) => {
+    const q = correlated[i];
+    const forward = momentsBound({ mean: p.activationMean, std: p.activationStd }, { mean: q.activationMean, std: q.activationStd });
+    const low = Math.min(p.gradientStd, q.gradientStd), high = Math.max(p.gradientStd, q.gradientStd);
+    const gradient = high === low ? 0 : low > 0 ? high / low - 1 : NaN;
+    p.approximateBy = compoundBounds(p.approximateBy!, Number.isFinite(forward) ? forward : NaN);
+    p.gradientApproximateBy = compoundBounds(p.gradientApproximateBy!, gradient);
+  });
+}
+
+/** One walk of the recursion, forward then backward, with window poolings of dependent elements as `windows` says; its bounds as numbers (NaN: unknown). */
+function walkMeanField(plan: Plan, input: { mean: number; std: number; distribution: 'normal' | 'uniform' }, windows: PredictContext['windows']): { predicted: PredictedLayer[]; dependentWindows: boolean } {
   const count = plan.ordered.length;
+  let dependentWindows = false;
   const predicted: PredictedLayer[] = new Array(count);
   const factors: { backwardFactor: number; postDerivative: number }[] = new Array(count);
   const factorBounds = new Float64Array(count);
@@ -90,6 +125,8 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
       p.gradientApproximateBy = compoundBounds(handed.bound, scatterBound(handed.scatter));
     },
     factors: (node) => factors[node.index],
+    windows,
+    dependentWindows() { dependentWindows = true; },
   };
   /** Predicts one node from its input signal, with the walker's bookkeeping: bounds, scatter, the backward handles. */
   function predictOne(node: PlanNode, s: Signal): Signal {
@@ -124,7 +161,12 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
       // an overlapping pooling's): for an op with its own backward walk (a residual block), the derivative after its sum.
       const f = factors[node.index];
       const rescaleBackward = op.predictBackward ? (r: number): void => { f.postDerivative *= r; } : (r: number): void => { f.backwardFactor *= r; };
-      out = { ...out, producer, rescaleBackward };
+      const ratio = out.uniformGradientRatio;
+      const uniformGradient = ratio === undefined ? out.uniformGradient : (direct: boolean): void => {
+        rescaleBackward(ratio);
+        if (!direct) factorBounds[node.index] = compoundBounds(factorBounds[node.index], Math.sqrt(Math.max(ratio, 1 / ratio)) - 1);
+      };
+      out = { ...out, producer, rescaleBackward, uniformGradient };
     }
     // Units share a common part after a non-zero weight mean or a constant init; zero-mean random weights mix it away.
     const correlatedUnits = weight ? weight.init.mean !== 0 || weight.init.std === 0 : s.correlatedUnits;
@@ -140,14 +182,7 @@ export function predictMeanField(plan: Plan, input: { mean: number; std: number;
   const { units, positions } = unitsAndPositions(last.outShape);
   handed = { bound: 0, scatter: 2 / (plan.batchSize * units * positions) };
   ctx.backwardNodes(plan.nodes, 1);
-  for (const p of predicted) {
-    // Approximate: a sampled run may be off by more than 10% (or by an unknown amount) in its output or its gradient.
-    p.approximate = !(p.approximateBy! <= EXACT_WITHIN) || !(p.gradientApproximateBy! <= EXACT_WITHIN);
-    // Unknown bounds (NaN) read as null in the report's JSON.
-    if (Number.isNaN(p.approximateBy)) p.approximateBy = null;
-    if (Number.isNaN(p.gradientApproximateBy)) p.gradientApproximateBy = null;
-  }
-  return predicted;
+  return { predicted, dependentWindows };
 }
 
 /**

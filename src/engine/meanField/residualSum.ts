@@ -2,7 +2,8 @@ import { type Activation, activate, canDie, derivative } from '../math/activatio
 import { activationMoments } from '../math/activationMoments';
 import { standardNormalRule } from '../math/gaussHermite';
 import { type ElementLaw, ownRule, sharedRule } from './elementLaw';
-import { applyActivation, lawOf, nonlinearity, type Signal, variance } from './signal';
+import { type Marginal, sumMarginal } from './marginal';
+import { applyActivation, lawOf, marginalOf, nonlinearity, type Signal, variance } from './signal';
 
 /** What `residualOutput` returns: as `applyActivation`, and whether the moments are exact. */
 export interface ResidualOutput {
@@ -26,7 +27,8 @@ const GAUSSIAN_OWN_NODES = 24;
  * - one side of known law L(s, e), the other Gaussian μ + σ_s·s′ + σ_e·e′: the moments of φ(L + G) by quadrature
  *   over s, e (L's rules) and s′ (Gauss–Hermite), with e′ integrated in closed form for the relu family
  *   (`activationMoments` of N(L + μ + σ_s·s′, σ_e²)) or by Gauss–Hermite; E[φ′²] likewise. Exact moments; the
- *   output carries no law (a sum of two laws is not one law of one own variable);
+ *   output carries no law (a sum of two laws is not one law of one own variable), but without a nonlinearity the
+ *   marginal of the sum (`pathsMarginal`);
  * - otherwise the Gaussian of the sum's moments, `exact` false.
  */
 export function residualOutput(act: Activation, shortcut: Signal, branch: Signal, batch: number): ResidualOutput {
@@ -39,7 +41,9 @@ export function residualOutput(act: Activation, shortcut: Signal, branch: Signal
   const gaussian = shortcut.gaussian && branch.gaussian;
   const standIn = nonlinearity(act, mean, sumVariance, shared, batch);
   if (gaussian || act.name === 'linear') {
-    return { ...standIn, signal: act.name === 'linear' ? { ...standIn.signal, gaussian } : standIn.signal, exact: true };
+    // A sum without a nonlinearity: the marginal of the sum of the two sides' (`sumMarginal`), where both are known.
+    const marginal = gaussian ? undefined : pathsMarginal([shortcut, branch]);
+    return { ...standIn, signal: act.name === 'linear' ? { ...standIn.signal, gaussian, ...(marginal ? { marginal } : {}) } : standIn.signal, exact: true };
   }
   const [lawSide, gaussianSide] = branch.gaussian ? [shortcut, branch] : shortcut.gaussian ? [branch, shortcut] : [undefined, undefined];
   const law = lawSide ? lawOf(lawSide) : undefined;
@@ -95,6 +99,20 @@ function sumMoments(act: Activation, law: ElementLaw, mu: number, sharedStd: num
     }
   }
   return { mean, second, sharedVariance: Math.max(0, meanSquare - mean * mean), derivativeSecond: slope };
+}
+
+/**
+ * The marginal of a sum of independent paths (a residual block's shortcut and branch, a parallel block's paths): the
+ * sum of their marginals (`sumMarginal`); undefined when one is not known.
+ */
+export function pathsMarginal(paths: Signal[]): Marginal | undefined {
+  let sum: Marginal | undefined;
+  for (const p of paths) {
+    const m = marginalOf(p);
+    if (!m) return undefined;
+    sum = sum ? sumMarginal(sum, m) : m;
+  }
+  return sum;
 }
 
 /**

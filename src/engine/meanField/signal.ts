@@ -2,6 +2,7 @@ import { type Activation, canDie } from '../math/activation';
 import { activationMoments } from '../math/activationMoments';
 import { activationKernel } from '../math/activationKernel';
 import { normalCdf } from '../math/gaussian';
+import { lawMarginal, type Marginal } from './marginal';
 import { activationLaw, deadProbability, derivativeSecondMoment, type ElementLaw, gaussianLaw, isMonotone, lawMoments, sharedVarianceAfter, unitOffsetRule } from './elementLaw';
 
 /** The mean-field prediction for one layer. */
@@ -75,6 +76,11 @@ export interface Signal {
   /** The elements' law where it is known exactly (see `elementLaw.ts`); Gaussian signals have it implicitly. */
   law?: ElementLaw;
   /**
+   * Where no `law` is known, the marginal law of one element as a mixture (`marginal.ts`): a product of independent
+   * branches, a sum of a law and an independent Gaussian. What a normalization reads of its groups.
+   */
+  marginal?: Marginal;
+  /**
    * The variance over units of the correlation between the own parts of two elements of one unit at spatial lag
    * (dy, dx): a conv's filter, drawn once, correlates neighbouring outputs by Σ W_k·W_{k+δ}/Σ W², zero on average but
    * not for one filter (`convLagCorrelationVariance`). Elementwise ops and per-unit normalizations keep it; a max
@@ -95,21 +101,41 @@ export interface Signal {
    */
   channelAverageVariance?: number;
   /**
-   * Set by a pooling whose windows are clipped at the edges (padding "same"), kept by elementwise ops and
-   * normalizations: the law is a mixture over positions (edge windows pool fewer inputs), which a later window
-   * pooling, grouping neighbouring positions rather than random ones, reads only approximately.
+   * Set by a window pooling whose outputs depend on their neighbours', kept by elementwise ops and normalizations:
+   * `edges` where windows clipped at the edges (padding "same") leave a mixture over positions (edge windows pool
+   * fewer inputs) whose neighbours come from alike windows; `correlated` where neighbours share inputs (overlapping
+   * windows, or any window pooling of a correlated signal). A later window pooling groups neighbouring elements, not
+   * independent ones, and a global average sums correlated ones: their predictions for independent elements are then
+   * bounded by the fully correlated case (`poolMeanField.ts`).
    */
-  edgeMixture?: boolean;
+  dependentNeighbours?: 'edges' | 'correlated';
   /**
-   * Set by a pooling with overlapping windows (or a max pooling with windows clipped at the edges): the ratio of its
-   * backward factor when the gradient coming back is the same at every position of a channel (global average pooling
-   * sends dy/(H·W) everywhere: gradients landing on a shared input add coherently) to its factor for independent
-   * gradients. Such a consumer applies it.
+   * Set by a pooling with overlapping windows (or a max pooling with windows clipped at the edges), or a multiply with
+   * a broadcast branch: the ratio of its backward factor when the gradient coming back is the same at every position of
+   * a channel (global average pooling sends dy/(H·W) everywhere: gradients landing on a shared input, or summed into
+   * one gate value, add coherently) to its factor for independent gradients. Such a consumer applies it
+   * (`uniformGradient`).
    */
   uniformGradientRatio?: number;
   /**
+   * Set by the walker where the producing op gives `uniformGradientRatio`: a consumer whose gradient is the same at
+   * every position of a channel (a global average right after it) calls it with `direct` true, and the producer's
+   * factor is rescaled by its ratio. Elementwise ops pass it on with `direct` false: φ′ between keeps the gradients'
+   * signs, not their equality, so the factor lies between the independent and the uniform case, and its bound widens
+   * by the distance, √ratio − 1.
+   */
+  uniformGradient?(direct: boolean): void;
+  /**
+   * Set by an op that multiplies the gradient into some of its inputs by the values of others (a multiply): a
+   * consumer whose gradient is not independent of these values (a normalization: its nearly constant groups, all or
+   * nearly at a relu's zero, pass large gradients where the values are small) gives E[dy²·x²]/(E[dy²]·E[x²]).
+   */
+  valueWeightedGradient?(ratio: number): void;
+  /**
    * For a sequence: E[x_t·x_t′], the cross-moment of one unit in two different tokens of a sample (undefined: the
-   * tokens are independent, mean²). What attention averages over (Noci et al., 2022: tokens align with depth).
+   * tokens are independent, mean²). What attention averages over (Noci et al., 2022: tokens align with depth). For a
+   * map, where it is set (a gate that scales a channel's positions alike, a sequence turned into a map): two
+   * positions of one unit, which a conv carries on and a global average reads.
    */
   cross?: number;
 }
@@ -131,6 +157,18 @@ export function lawOf(s: Signal): ElementLaw | undefined {
   const v = variance(s);
   const shared = Math.min(v, s.sharedVariance);
   return gaussianLaw(s.mean, shared, v - shared);
+}
+
+/** For an elementwise op's output: the input's `uniformGradient`, passed on as not direct (see `Signal.uniformGradient`). */
+export function passUniformGradient(s: Signal): Pick<Signal, 'uniformGradient'> {
+  const upstream = s.uniformGradient;
+  return upstream ? { uniformGradient: () => upstream(false) } : {};
+}
+
+/** The marginal of a signal's elements: from its law (or the Gaussian one), else its own, else undefined. */
+export function marginalOf(s: Signal): Marginal | undefined {
+  const law = lawOf(s);
+  return law ? lawMarginal(law) : s.marginal;
 }
 
 /** The prediction of a layer that passes its input's moments on (reshapes, dropout, pooling). */

@@ -1,13 +1,20 @@
 import * as assert from 'node:assert/strict';
 import { analyze } from '../../../src/engine';
-import { compoundBounds } from '../../../src/engine/meanField/approximation';
+import { compoundBounds, momentsBound } from '../../../src/engine/meanField/approximation';
 import { formatApproximate } from '../../../src/engine/report/formatNumber';
-import { readRepoFile } from '../../repo';
+import { assertClose, readRepoFile } from '../../repo';
 
 suite('how far a prediction may be off: approximateBy, compounded downstream', () => {
   test('bounds compound as (1 + a)·(1 + b) − 1, and unknown stays unknown', () => {
     assert.equal(compoundBounds(0.1, 0.2), (1.1 * 1.2) - 1);
     assert.ok(Number.isNaN(compoundBounds(NaN, 0.1)));
+  });
+
+  test('momentsBound covers every value between two predictions: the means apart over the smaller std, the stds\' ratio', () => {
+    assert.equal(momentsBound({ mean: 1, std: 2 }, { mean: 1, std: 2 }), 0);
+    assertClose(momentsBound({ mean: 0, std: 1 }, { mean: 0.3, std: 2 }), 1, 1e-12);
+    assertClose(momentsBound({ mean: 0, std: 1 }, { mean: 0.9, std: 0.5 }), 1.8, 1e-12);
+    assert.equal(momentsBound({ mean: 0, std: 0 }, { mean: 0, std: 1 }), Infinity);
   });
 
   test('the 4096-wide lecture networks are exact to a few percent: no layer approximate, every bound below 10%', () => {

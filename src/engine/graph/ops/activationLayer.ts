@@ -1,7 +1,7 @@
 import { readActivation } from '../../format/layerFields';
 import type { ActivationRef, LayerSpec } from '../../format/networkSpec';
 import { ACTIVATION_NAMES, type Activation } from '../../math/activation';
-import { applyActivation, crossMoment, variance } from '../../meanField/signal';
+import { applyActivation, crossMoment, passUniformGradient, variance } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { type PlanNode, rowsPerSample, single } from '../plan';
 
@@ -40,12 +40,13 @@ export const activationLayer: LayerOp<ActivationLayerSpec, ActivationNode> = {
   plan: (spec, inShape, ctx) => single(ctx.push({ op: 'activation', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, activation: spec.activation })),
 
   predict(node, s, ctx) {
-    const preCovariance = node.inShape.length === 2 ? crossMoment(s) - s.mean * s.mean : undefined;
+    const preCovariance = node.inShape.length === 2 || s.cross !== undefined ? crossMoment(s) - s.mean * s.mean : undefined;
     const out = applyActivation(node.activation, s, ctx.batch * rowsPerSample(node.inShape), preCovariance);
     ctx.record(node, { preActivationStd: Math.sqrt(variance(s)), activationMean: out.signal.mean, activationStd: Math.sqrt(variance(out.signal)), chi: null,
       saturatedFraction: out.saturated, deadFraction: out.dead, approximate: !out.exact }, out.derivativeSecond);
     // Elementwise: neighbouring elements stay as correlated as their pre-activations were.
-    return { ...out.signal, lagCorrelationVariance: s.lagCorrelationVariance, ...(s.edgeMixture ? { edgeMixture: true } : {}) };
+    return { ...out.signal, lagCorrelationVariance: s.lagCorrelationVariance, ...(s.dependentNeighbours ? { dependentNeighbours: s.dependentNeighbours } : {}),
+      ...passUniformGradient(s) };
   },
 
   forward(node, x, run) {

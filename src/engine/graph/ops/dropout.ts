@@ -1,7 +1,7 @@
 import type { LayerSpec } from '../../format/networkSpec';
 import { LINEAR } from '../../math/activation';
 import { dropoutLaw } from '../../meanField/elementLaw';
-import { lawOf, passThrough, type Signal } from '../../meanField/signal';
+import { lawOf, passThrough, passUniformGradient, type Signal } from '../../meanField/signal';
 import { Rng, Stream } from '../../random/rng';
 import type { LayerOp } from '../layerOp';
 import { type PlanNode, single } from '../plan';
@@ -50,7 +50,7 @@ export const dropout: LayerOp<DropoutSpec, DropoutNode> = {
     const inLaw = lawOf(s);
     const law = inLaw ? dropoutLaw(inLaw, node.rate) : undefined;
     const out: Signal = { mean: s.mean, second: s.second / keep, gaussian: s.gaussian && node.rate === 0, sharedVariance: s.sharedVariance, ...(s.cross !== undefined ? { cross: s.cross } : {}),
-      ...(law ? { law } : {}), ...(s.edgeMixture ? { edgeMixture: true } : {}) };
+      ...(law ? { law } : {}), ...(s.dependentNeighbours ? { dependentNeighbours: s.dependentNeighbours } : {}), ...passUniformGradient(s) };
     ctx.record(node, passThrough(out, false), 1 / keep);
     return out;
   },

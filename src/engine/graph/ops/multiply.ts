@@ -1,9 +1,9 @@
 import type { LayerSpec } from '../../format/networkSpec';
 import { LINEAR } from '../../math/activation';
-import type { Signal } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single, sizeOf } from '../plan';
 import { readBranches } from './branches';
+import { predictMultiply, predictMultiplyBackward } from './multiplyMeanField';
 
 export interface MultiplySpec extends LayerSpec {
   type: 'multiply';
@@ -41,17 +41,13 @@ function sourceIndex(broadcast: Broadcast, full: readonly number[], i: number): 
   return broadcast === 'channel' ? Math.floor(i / (full[1] * full[2])) : i % full[1];
 }
 
-/** Per node, what the mean field's backward needs from its forward: E[y_k²] of each branch's output. */
-const branchSeconds = new WeakMap<MultiplyNode, number[]>();
-
 /**
  * `multiply`: y = F₁(x) ⊙ F₂(x) ⊙ …, each branch a list of layers reading the same input (an empty branch the input
  * itself), a per-channel branch output ([C, 1, 1] or [C] against [C, H, W]; [F] against [T, F]) broadcast over the
  * positions (Keras' Multiply; the squeeze-and-excitation gate of Hu et al., 2018, x ⊙ σ(W₂·relu(W₁·avg(x))), as in
  * EfficientNet and MobileNetV3). Backward: dF_k = dy ⊙ Π_{j≠k} F_j(x), summed over the positions a broadcast output
- * covers; the branches' input gradients add. Mean field, for branches independent of each other: E[y] = Π E[F_k],
- * E[y²] = Π E[F_k²], and Var(dF_k) = Var(dy)·Π_{j≠k} E[F_j²]·(positions covered). The branches all read x, so they are
- * not independent (a gate reads its channel's average): the prediction is marked approximate, its bound unknown.
+ * covers; the branches' input gradients add. Mean field: `predictMultiply`, for independent branches, bounded by how
+ * far their dependence (they all read x; a gate reads its channel's average) can move the product.
  */
 export const multiply: LayerOp<MultiplySpec, MultiplyNode> = {
   type: 'multiply',
@@ -95,35 +91,8 @@ export const multiply: LayerOp<MultiplySpec, MultiplyNode> = {
     return single(ctx.push({ op: 'multiply', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: [...full], branches, broadcasts } satisfies MultiplyNode));
   },
 
-  predict(node, s, ctx) {
-    let mean = 1, second = 1;
-    const seconds: number[] = [];
-    for (const branch of node.branches) {
-      const out: Signal = branch.length === 0 ? s : ctx.predictNodes(branch, s);
-      mean *= out.mean;
-      second *= out.second;
-      seconds.push(out.second);
-    }
-    branchSeconds.set(node, seconds);
-    const std = Math.sqrt(Math.max(0, second - mean * mean));
-    ctx.record(node, { preActivationStd: std, activationMean: mean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0,
-      approximate: true }, 1);
-    return { mean, second, gaussian: false, sharedVariance: 0 };
-  },
-
-  predictBackward(node, g, ctx) {
-    const seconds = branchSeconds.get(node) ?? node.branches.map(() => 1);
-    const positions = sizeOf(node.outShape);
-    let total = 0;
-    node.branches.forEach((branch, k) => {
-      let others = 1;
-      seconds.forEach((e, j) => { if (j !== k) others *= e; });
-      const covered = node.broadcasts[k] === 'full' ? 1 : node.broadcasts[k] === 'channel' ? positions / node.outShape[0] : node.outShape[0];
-      const own = g * others * covered;
-      total += branch.length === 0 ? own : ctx.backwardNodes(branch, own);
-    });
-    return total;
-  },
+  predict: predictMultiply,
+  predictBackward: predictMultiplyBackward,
 
   forward(node, x, run) {
     const full = node.outShape;

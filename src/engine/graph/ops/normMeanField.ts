@@ -1,6 +1,10 @@
 import { affineLaw, bottomMass, type ElementLaw, gaussianLaw, lawMoments, normalizePerUnit, sharedRule, unitSpread } from '../../meanField/elementLaw';
+import { compoundBounds } from '../../meanField/approximation';
+import { scatterBound } from '../../meanField/finiteSize';
+import { inverseGroupMoments, weightedInverseGroupMoments } from '../../meanField/groupVariance';
+import { lawMarginal, type Marginal, marginalMoments } from '../../meanField/marginal';
 import { lawOf, type Signal, variance } from '../../meanField/signal';
-import type { PlanNode } from '../plan';
+import { type PlanNode, sizeOf } from '../plan';
 import type { PredictContext } from '../layerOp';
 
 /** What the mean field of a normalization needs to know about it. */
@@ -43,6 +47,8 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
   const known = lawOf(s);
   const law: ElementLaw = known ?? gaussianLaw(s.mean, shared, v - shared);
   const inBound = s.approximateBy ?? 0;
+  // Without a law, the marginal a product or a sum of branches left, where there is one.
+  const marginal = known ? undefined : s.marginal;
   let normalized: ElementLaw;
   let factor: number;
   let exact = true;
@@ -58,7 +64,7 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
     exact = known !== undefined || s.gaussian || shared === 0;
   } else {
     const center = g.kind === 'layernorm';
-    const m = lawMoments(law);
+    const m = marginal ? marginalMoments(marginal) : lawMoments(law);
     const scale = center ? 1 / Math.sqrt(v + g.eps) : 1 / Math.sqrt(s.second + g.eps);
     normalized = affineLaw(law, scale, center ? -s.mean * scale : 0);
     const kurtosis = center ? (v > 0 ? m.centralFourth / (v * v) : 3) : (s.second > 0 ? m.fourth / (s.second * s.second) : 3);
@@ -66,8 +72,16 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
   }
   // A group whose elements are all equal (every one at a relu's or dropout's zero) normalizes to x̂ = 0, and its
   // gradient is dy's centred part times 1/√eps.
-  const constant = known ? constantGroupProbability(known, g.kind, n) : 0;
-  if (constant > 0) factor = (1 - constant) * factor + constant * (g.kind === 'rmsnorm' ? 1 : (n - 1) / n) / g.eps;
+  const constant = known ? constantGroupProbability(known, g.kind, n) : marginal ? marginal.bottom ** n : 0;
+  const constantFactor = (g.kind === 'rmsnorm' ? 1 : (n - 1) / n) / g.eps;
+  if (constant > 0) factor = (1 - constant) * factor + constant * constantFactor;
+  // How far the factor may be off where the groups' law is not Gaussian (`groupFactorBound`), and how the gradient
+  // weighs the values, for an op below that multiplies by them (`valueWeightedGradient`).
+  const groups = (ctx.batch * sizeOf(node.inShape)) / n;
+  const nonGaussian = g.kind !== 'batchnorm' && !s.gaussian && !known?.gaussian;
+  const groupMarginal = nonGaussian || (g.kind !== 'batchnorm' && s.valueWeightedGradient) ? (known ? lawMarginal(known) : marginal) : undefined;
+  const groupBound = nonGaussian ? groupFactorBound(groupMarginal, s, g, factor, groups) : 0;
+  if (groupMarginal && s.valueWeightedGradient) s.valueWeightedGradient(valueWeight(groupMarginal, g, factor));
   const x = scaleMoments(lawMoments(normalized), 1 - constant);
   const gainSecond = g.gain.mean ** 2 + g.gain.std ** 2;
   const out: Signal = g.kind === 'rmsnorm'
@@ -80,13 +94,67 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
   const forwardBound = g.kind === 'rmsnorm' && out.mean !== 0 ? (1 + inBound) * (1 + own) - 1 : own;
   ctx.record(node, {
     preActivationStd: Math.sqrt(Math.max(0, x.second - x.mean * x.mean)), activationMean: out.mean, activationStd: outStd,
-    chi: null, saturatedFraction: 0, deadFraction: 0, approximate: !exact, approximateBy: forwardBound, gradientApproximateBy: (1 + inBound) * (1 + own) - 1,
+    chi: null, saturatedFraction: 0, deadFraction: 0, approximate: !exact, approximateBy: forwardBound,
+    gradientApproximateBy: compoundBounds(inBound, compoundBounds(own, groupBound)),
   }, (g.kind === 'rmsnorm' ? gainSecond : 1) * factor);
   // Normalizing per unit or per sample rescales own parts alike: their correlations stay. Two tokens of a sequence
   // are divided by about the same std (the token's), so their correlation stays: layernorm's centred, rmsnorm's not.
   const cross = s.cross === undefined || g.kind === 'batchnorm' ? undefined
     : g.kind === 'layernorm' ? (s.cross - s.mean * s.mean) / (v + g.eps) : gainSecond * s.cross / (s.second + g.eps);
-  return { ...out, lagCorrelationVariance: s.lagCorrelationVariance, ...(cross !== undefined ? { cross } : {}), ...(s.edgeMixture ? { edgeMixture: true } : {}) };
+  return { ...out, lagCorrelationVariance: s.lagCorrelationVariance, ...(cross !== undefined ? { cross } : {}), ...(s.dependentNeighbours ? { dependentNeighbours: s.dependentNeighbours } : {}) };
+}
+
+/**
+ * The bound of a layernorm's or rmsnorm's backward factor F = Var(dx)/Var(dy) (before rmsnorm's gain) on groups of N
+ * elements whose law is not Gaussian, in std, under the gradient independence the whole recursion takes (dy
+ * independent of x). A group of spread Q (the biased variance; rmsnorm's mean square) passes
+ * f(Q) = (N − 2)/(N·(Q + eps)) + eps/(N·(Q + eps)²) (rmsnorm: N − 1 for N − 2), exactly: the projection of dy off the
+ * group mean and x̂ keeps (N − 1 − |x̂|²/N)/N of E|dy|², |x̂|² = N·Q/(Q + eps). So F = E[f(Q)]: with the groups'
+ * marginal known, from the inverse moments of Q (`inverseGroupMoments`, groups of independent elements), F_exact and
+ * Var f(Q); F_exact without its constant groups (probability p₀ = P(x = min x)ᴺ, f = f(0)), F₀, what a layer below
+ * sees that multiplies the gradient by values vanishing on them (a relu's zeros: its gradient there is not
+ * independent of x). The predicted F (Gaussian groups of the law's kurtosis, constant groups mixed in) is bounded by
+ * the range of F_exact and F₀, √(max(high/F, F/low)) − 1, compounded with the scatter of the mean of f over the
+ * run's M groups, Var f/(M·F_exact²) (`scatterBound`, 3σ: nearly constant groups are rare and large). Without a
+ * marginal, only f(Q) ≤ f(0) and Jensen's E[1/(Q + eps)] ≥ 1/(E[Q] + eps), E[Q] ≤ Var x (rmsnorm: E[x²]), bound it:
+ * between (N − 2)/(N·(Var x + eps)) and f(0).
+ */
+function groupFactorBound(marginal: Marginal | undefined, s: Signal, g: NormalizationGeometry, factor: number, groups: number): number {
+  const n = g.groupSize;
+  const centred = g.kind === 'layernorm';
+  const rank = centred ? (n - 2) / n : (n - 1) / n;
+  const atZero = (centred ? (n - 1) / n : 1) / g.eps;
+  if (!(factor > 0)) return 0;
+  if (!marginal) {
+    const low = rank / ((centred ? variance(s) : s.second) + g.eps);
+    return Math.sqrt(Math.max(atZero / factor, factor / low)) - 1;
+  }
+  const [i1, i2, i3, i4] = inverseGroupMoments(marginal, n, g.eps, centred);
+  const e = g.eps / n;
+  const exactMean = rank * i1 + e * i2;
+  const exactSecond = rank * rank * i2 + 2 * rank * e * i3 + e * e * i4;
+  const p0 = marginal.bottom ** n;
+  const withoutConstant = p0 < 1 ? Math.max(0, exactMean - p0 * atZero) / (1 - p0) : exactMean;
+  const low = Math.min(factor, exactMean, withoutConstant);
+  const high = Math.max(factor, exactMean);
+  const range = low > 0 ? Math.sqrt(Math.max(high / factor, factor / low)) - 1 : NaN;
+  const relativeVariance = exactMean > 0 ? Math.max(0, exactSecond - exactMean * exactMean) / (exactMean * exactMean * groups) : 0;
+  return compoundBounds(range, scatterBound(relativeVariance));
+}
+
+/**
+ * E[dy_in²·x²]/(E[dy_in²]·E[x²]) at a layernorm's or rmsnorm's input, for dy at its output independent of x: a group of
+ * spread Q passes f(Q) (see `groupFactorBound`) to each of its elements, so E[f(Q)·x₁²]/(F·E[x²]), with
+ * E[x₁²·(Q + eps)^−k] from the groups' marginal (`weightedInverseGroupMoments`) and F the predicted factor. Well below
+ * 1 where nearly constant groups, whose values are small, carry much of F.
+ */
+function valueWeight(marginal: Marginal, g: NormalizationGeometry, factor: number): number {
+  const n = g.groupSize;
+  const centred = g.kind === 'layernorm';
+  const rank = centred ? (n - 2) / n : (n - 1) / n;
+  const [j1, j2] = weightedInverseGroupMoments(marginal, n, g.eps, centred);
+  const second = marginalMoments(marginal).second;
+  return factor > 0 && second > 0 ? (rank * j1 + (g.eps / n) * j2) / (factor * second) : 1;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { LayerSpec } from '../../format/networkSpec';
 import { LINEAR } from '../../math/activation';
 import { crossMoment, type Signal, variance } from '../../meanField/signal';
-import { sumBound } from '../../meanField/residualSum';
+import { pathsMarginal, sumBound } from '../../meanField/residualSum';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single, sizeOf } from '../plan';
 import { readBranches } from './branches';
@@ -75,7 +75,8 @@ export const parallelResidual: LayerOp<ParallelResidualSpec, ParallelResidualNod
     const std = Math.sqrt(v);
     ctx.record(node, { preActivationStd: std, activationMean: mean, activationStd: std, chi: null, saturatedFraction: 0, deadFraction: 0, approximate: false,
       approximateBy: sumBound(paths) }, 1);
-    return { mean, second: v + mean * mean, gaussian: false, sharedVariance: shared, cross };
+    const marginal = pathsMarginal(paths);
+    return { mean, second: v + mean * mean, gaussian: false, sharedVariance: shared, cross, ...(marginal ? { marginal } : {}) };
   },
 
   predictBackward(node, g, ctx) {

@@ -1,4 +1,5 @@
 import { derivativeSecondMoment, gaussianLaw, isMonotone, lawMoments, maxLaw } from '../../meanField/elementLaw';
+import { compoundBounds } from '../../meanField/approximation';
 import { passThrough, type Signal, lawOf, variance } from '../../meanField/signal';
 import { clippedMaxPairSums, clippedMaxPoolCorrelationOffsetVariance, maxPoolChannelAverageVariance, maxPoolCorrelationOffsetVariance, sameArgmaxPairs, windowPairs } from '../../meanField/windowMax';
 import { windowMaxMixtureLaw, windowMeanMixtureLaw } from '../../meanField/windowMixture';
@@ -12,7 +13,9 @@ import { isClipped, windowCounts, windowPairCounts, windowShapes } from './poolW
  *
  * - Average of k elements (avgpool k = kh·kw, global k = H·W): the channel's mean is kept, so
  *   Var(y) = σ²_shared + E_s Var(x | s)/k (independent e), or the `channelAverageVariance` an overlapping max
- *   pooling before a global average provides. A Gaussian law stays Gaussian with its own part divided by k.
+ *   pooling before a global average provides; a global average of positions with a cross-moment E[x_p·x_q]
+ *   (`Signal.cross`) adds (k − 1)/k·(E[x_p·x_q] − m² − σ²_shared). A Gaussian law stays Gaussian with its own part
+ *   divided by k.
  * - Max of k elements: for a monotone law, max_j value(s, e_j) = value(s, max_j e_j) with the max of k normals
  *   (Gaussian order statistics, `maxOfNormalsRule`): exact moments; a conv's per-filter neighbour correlations
  *   add a per-unit offset (`maxPoolCorrelationOffsetVariance`). Otherwise (gelu, silu, an unknown law) the
@@ -24,22 +27,60 @@ import { isClipped, windowCounts, windowPairCounts, windowShapes } from './poolW
  *   same over a channel's positions (a global average after it), gradients sharing an input add coherently:
  *   max pooling E[Σ_p m_p²]/n_inputs with P(two windows sharing j of k have the same argmax) = j/(2k − j)
  *   (`sameArgmaxPairs`), average pooling Σ_p cover_p²/(k²·n_inputs).
- * - Windows clipped at the edges (padding "same"): `predictClippedPool`. A window pooling of what such a pooling
- *   left (through elementwise ops and normalizations, `Signal.edgeMixture`) reads a mixture over positions as if
- *   positions were drawn at random, where its windows group the edge's together: approximate, by an unknown amount
- *   (up to 15% in std on 5×5 to 15×15 maps pooled twice).
+ * - Windows clipped at the edges (padding "same"): `predictClippedPool`.
+ * - An input whose neighbouring elements are dependent (`Signal.dependentNeighbours`: what an overlapping or clipped
+ *   pooling left, through elementwise ops and normalizations): the windows group neighbours that share inputs, or
+ *   that come from the same edge windows, where the rules above take independent elements. For positively dependent
+ *   elements the truth lies between those rules and fully correlated windows, whose max or average is the element
+ *   itself (for the max of Gaussians by Slepian's inequality, 1962: more correlation, a stochastically smaller max;
+ *   for the average Var(mean of k) ≤ Var(x), Jensen). The walker predicts both scenarios (`PredictContext.windows`)
+ *   and bounds every layer by their distance. With independent windows, the law of an average of dependent elements,
+ *   between the input's (fully correlated) and the Gaussian of a long average of independent ones (the central
+ *   limit), is taken as that Gaussian; the channel-average variance of the output is not known then (a global average
+ *   of correlated positions is such a pooling too). With correlated windows the input passes through, and a max
+ *   pooling leaves φ′ before it as it is (the max is any element).
  */
 export function predictPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: PredictContext): Signal {
+  // A global average of a mixture over positions is exact (it averages them all); correlated positions are not.
+  const dependentInput = kind === 'global_avg_pool' ? s.channelAverageVariance === undefined && s.cross === undefined && s.dependentNeighbours === 'correlated' : dependent(s);
+  if (dependentInput) {
+    ctx.dependentWindows();
+    if (ctx.windows === 'correlated') return predictCorrelatedPool(kind, node, s, ctx);
+  }
   if (kind === 'global_avg_pool') return predictFullPool(kind, node, s, ctx);
-  const at = s.edgeMixture ? unknownBound(ctx, kind) : ctx;
-  return isClipped(node) ? predictClippedPool(kind, node, s, at) : predictFullPool(kind, node, s, at);
+  return isClipped(node) ? predictClippedPool(kind, node, s, ctx) : predictFullPool(kind, node, s, ctx);
 }
 
-/** The context, recording the prediction as approximate by an unknown amount (the gradient too, for a max pooling's φ′ at the maxima). */
-function unknownBound(ctx: PredictContext, kind: PoolKind): PredictContext {
-  const record: PredictContext['record'] = (node, p, backwardFactor, postDerivative) =>
-    ctx.record(node, { ...p, approximate: true, approximateBy: NaN, gradientApproximateBy: kind === 'maxpool2d' ? NaN : p.gradientApproximateBy }, backwardFactor, postDerivative);
-  return Object.assign(Object.create(ctx) as PredictContext, { record });
+/** Whether a signal's neighbouring elements are dependent: flagged, or correlated as a channel-average variance says. */
+function dependent(s: Signal): boolean {
+  return s.dependentNeighbours !== undefined || s.channelAverageVariance !== undefined;
+}
+
+/** What a window pooling leaves: `correlated` where its windows overlap or its input is correlated, else `edges` where they are clipped or its input has edges. */
+function dependenceAfter(s: Signal, overlapping: boolean, clipped: boolean): Signal['dependentNeighbours'] {
+  if (overlapping || s.dependentNeighbours === 'correlated' || s.channelAverageVariance !== undefined) return 'correlated';
+  return clipped || s.dependentNeighbours === 'edges' ? 'edges' : undefined;
+}
+
+/**
+ * A pooling of fully correlated windows: each window's max or average is its element, so the input's moments and law
+ * pass through; backward as for independent gradients (one input per max window, dy/n_p to each of an average
+ * window's inputs).
+ */
+function predictCorrelatedPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: PredictContext): Signal {
+  const inputs = node.inShape[1] * node.inShape[2];
+  let factor: number;
+  if (kind === 'global_avg_pool') factor = 1 / (inputs * inputs);
+  else {
+    const windows = node.outShape[1] * node.outShape[2];
+    let inverseCount = 0;
+    for (const [n, count] of windowCounts(node)) inverseCount += count / n;
+    factor = kind === 'maxpool2d' ? windows / inputs : inverseCount / inputs;
+  }
+  const out: Signal = { mean: s.mean, second: s.second, gaussian: s.gaussian, sharedVariance: s.sharedVariance, law: s.law,
+    lagCorrelationVariance: s.lagCorrelationVariance, dependentNeighbours: 'correlated' };
+  ctx.record(node, { ...passThrough(out, false), approximateBy: s.approximateBy ?? 0, gradientApproximateBy: 0 }, factor);
+  return out;
 }
 
 /** `predictPool` for windows that hold all of their k inputs (no padding, or "same" that pads nothing). */
@@ -58,6 +99,8 @@ function predictFullPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: Predict
   const shared = Math.min(v, s.sharedVariance);
   const inBound = s.approximateBy ?? 0;
 
+  const inDependent = kind !== 'global_avg_pool' && dependent(s);
+
   if (kind === 'maxpool2d') {
     const law = lawOf(s) ?? gaussianLaw(s.mean, shared, v - shared);
     const known = lawOf(s) !== undefined;
@@ -73,39 +116,45 @@ function predictFullPool(kind: PoolKind, node: PoolNode, s: Signal, ctx: Predict
     }
     // Without the input's law the Gaussian of its moments stands in: off by at most as much as the max moves them.
     const own = known && maxed ? 0 : relativeChange(s, out);
-    const bound = (1 + inBound) * (1 + own) - 1;
     if (pairs && maxed) {
-      out.channelAverageVariance = maxPoolChannelAverageVariance(law, k, pairs);
+      // For independent inputs only: dependent ones share maxima more often than j/(2k − j) says.
+      if (!inDependent) out.channelAverageVariance = maxPoolChannelAverageVariance(law, k, pairs);
       out.uniformGradientRatio = sameArgmaxPairs(k, pairs) / windows;
     }
+    out.dependentNeighbours = dependenceAfter(s, overlapping, false);
     if (s.producer && s.rescaleBackward && isMonotone(s.producer.activation)) {
       const atMax = maxLaw(s.producer.pre, k);
       const plain = derivativeSecondMoment(s.producer.pre, s.producer.activation);
       if (atMax && plain > 0) s.rescaleBackward(derivativeSecondMoment(atMax, s.producer.activation) / plain);
     }
-    ctx.record(node, { ...passThrough(out, own > 0), approximateBy: bound, gradientApproximateBy: own }, windows / inputs);
+    ctx.record(node, { ...passThrough(out, own > 0), approximateBy: compoundBounds(inBound, own), gradientApproximateBy: own }, windows / inputs);
     return out;
   }
 
-  // Average pooling: the channel's mean is kept, its own part averages down. The correlation an overlapping max
-  // pooling leaves is known for a global average only; a window average of it is bounded by the fully correlated case.
-  const correlated = s.channelAverageVariance !== undefined;
-  const own = correlated && kind === 'global_avg_pool' ? s.channelAverageVariance! : (v - shared) / k;
+  // Average pooling: the channel's mean is kept, its own part averages down. The correlation an overlapping pooling
+  // leaves is known for a global average right after it (`channelAverageVariance`).
+  const known = kind === 'global_avg_pool' && s.channelAverageVariance !== undefined;
+  // Positions with a cross-moment (`Signal.cross`): E_s Var(mean | s) = (Var − σ²_shared)/k + (k − 1)/k·(Cov − σ²_shared).
+  const positionCovariance = kind === 'global_avg_pool' && !known && s.cross !== undefined ? Math.max(0, s.cross - s.mean * s.mean - shared) : 0;
+  const own = known ? s.channelAverageVariance! : (v - shared) / k + ((k - 1) / k) * positionCovariance;
   const outVariance = shared + own;
-  const ownBound = correlated && kind !== 'global_avg_pool' && outVariance > 0 ? Math.sqrt(v / outVariance) - 1 : 0;
   const law = lawOf(s);
   const out: Signal = { mean: s.mean, second: outVariance + s.mean * s.mean, gaussian: s.gaussian, sharedVariance: shared,
     law: law?.gaussian ? gaussianLaw(law.gaussian.mean, law.gaussian.sharedStd ** 2, law.gaussian.individualStd ** 2 / k) : undefined };
+  const globalDependent = kind === 'global_avg_pool' && !known && s.dependentNeighbours === 'correlated';
+  // The law of an average of dependent elements: the Gaussian stands in (see `predictPool`).
+  if ((inDependent || globalDependent) && !out.law) out.law = gaussianLaw(out.mean, shared, outVariance - shared);
   if (pairs) {
     // Overlapping average windows share inputs: Σ_i cover_i² = Σ over ordered window pairs of their overlap.
     const covered = windows * k;
     let coverSquares = covered;
     for (const [j, count] of pairs.overlaps) coverSquares += count * j;
-    out.channelAverageVariance = ((v - shared) * coverSquares) / (k * k * windows * windows);
+    if (!inDependent) out.channelAverageVariance = ((v - shared) * coverSquares) / (k * k * windows * windows);
     out.uniformGradientRatio = coverSquares / covered;
   }
-  if (kind === 'global_avg_pool' && s.uniformGradientRatio !== undefined) s.rescaleBackward?.(s.uniformGradientRatio);
-  ctx.record(node, { ...passThrough(out, ownBound > 0), approximateBy: (1 + inBound) * (1 + ownBound) - 1, gradientApproximateBy: 0 }, windows / (inputs * k));
+  if (kind !== 'global_avg_pool') out.dependentNeighbours = dependenceAfter(s, overlapping, false);
+  if (kind === 'global_avg_pool') s.uniformGradient?.(true);
+  ctx.record(node, { ...passThrough(out, false), approximateBy: inBound, gradientApproximateBy: 0 }, windows / (inputs * k));
   return out;
 }
 
@@ -136,13 +185,16 @@ function predictClippedPool(kind: 'maxpool2d' | 'avgpool2d', node: PoolNode, s: 
   const shared = Math.min(v, s.sharedVariance);
   const inBound = s.approximateBy ?? 0;
 
+  const overlapping = node.stride[0] < node.size[0] || node.stride[1] < node.size[1];
+  const inDependent = dependent(s);
+
   if (kind === 'maxpool2d') {
     const known = lawOf(s);
     const law = known ?? gaussianLaw(s.mean, shared, v - shared);
     const maxed = windowMaxMixtureLaw(law, counts);
     const out: Signal = maxed
-      ? { ...lawMoments(maxed), gaussian: false, law: maxed, edgeMixture: true }
-      : { mean: s.mean, second: s.second, gaussian: false, sharedVariance: shared, edgeMixture: true };
+      ? { ...lawMoments(maxed), gaussian: false, law: maxed }
+      : { mean: s.mean, second: s.second, gaussian: false, sharedVariance: shared };
     if (maxed && s.lagCorrelationVariance) {
       const offset = clippedMaxPoolCorrelationOffsetVariance(law, windowShapes(node), s.lagCorrelationVariance);
       out.sharedVariance += offset;
@@ -151,9 +203,10 @@ function predictClippedPool(kind: 'maxpool2d' | 'avgpool2d', node: PoolNode, s: 
     const own = known && maxed ? 0 : relativeChange(s, out);
     if (maxed) {
       const sums = clippedMaxPairSums(law, windowPairCounts(node), windows);
-      out.channelAverageVariance = sums.channelAverageVariance;
+      if (!inDependent) out.channelAverageVariance = sums.channelAverageVariance;
       out.uniformGradientRatio = sums.sameArgmaxPairs / windows;
     }
+    out.dependentNeighbours = dependenceAfter(s, overlapping, true);
     if (s.producer && s.rescaleBackward && isMonotone(s.producer.activation)) {
       const plain = derivativeSecondMoment(s.producer.pre, s.producer.activation);
       let atMax = 0;
@@ -163,27 +216,28 @@ function predictClippedPool(kind: 'maxpool2d' | 'avgpool2d', node: PoolNode, s: 
       }
       if (plain > 0 && atMax >= 0) s.rescaleBackward(atMax / plain);
     }
-    ctx.record(node, { ...passThrough(out, own > 0), approximateBy: (1 + inBound) * (1 + own) - 1, gradientApproximateBy: own }, windows / inputs);
+    ctx.record(node, { ...passThrough(out, own > 0), approximateBy: compoundBounds(inBound, own), gradientApproximateBy: own }, windows / inputs);
     return out;
   }
 
-  // Average: as for full windows, the correlation an overlapping max pooling leaves bounds the result.
+  // Average: as for full windows.
   let inverseCount = 0;
   for (const [n, count] of counts) inverseCount += count / n;
   const own = (v - shared) * inverseCount / windows;
   const outVariance = shared + own;
-  const ownBound = s.channelAverageVariance !== undefined && outVariance > 0 ? Math.sqrt(v / outVariance) - 1 : 0;
   const law = lawOf(s)?.gaussian;
   const mixed = law ? windowMeanMixtureLaw(law, counts) : undefined;
-  const out: Signal = { mean: s.mean, second: outVariance + s.mean * s.mean, gaussian: s.gaussian && counts.size === 1, sharedVariance: shared, law: mixed, edgeMixture: true };
-  if (node.stride[0] < node.size[0] || node.stride[1] < node.size[1]) {
+  const out: Signal = { mean: s.mean, second: outVariance + s.mean * s.mean, gaussian: s.gaussian && counts.size === 1, sharedVariance: shared, law: mixed };
+  if (inDependent && !out.law) out.law = gaussianLaw(out.mean, shared, outVariance - shared);
+  if (overlapping) {
     // Overlapping windows share inputs (without overlap these give what a global average computes anyway).
     let coverSquares = 0;
     for (const { k1, k2, j, count } of windowPairCounts(node)) coverSquares += count * j / (k1 * k2);
-    out.channelAverageVariance = (v - shared) * coverSquares / (windows * windows);
+    if (!inDependent) out.channelAverageVariance = (v - shared) * coverSquares / (windows * windows);
     out.uniformGradientRatio = coverSquares / inverseCount;
   }
-  ctx.record(node, { ...passThrough(out, ownBound > 0), approximateBy: (1 + inBound) * (1 + ownBound) - 1, gradientApproximateBy: 0 }, inverseCount / inputs);
+  out.dependentNeighbours = dependenceAfter(s, overlapping, true);
+  ctx.record(node, { ...passThrough(out, false), approximateBy: inBound, gradientApproximateBy: 0 }, inverseCount / inputs);
   return out;
 }
 

@@ -31,8 +31,8 @@ export const toFeatureMap: LayerOp<ToFeatureMapSpec, ToFeatureMapNode> = {
 
   predict(node, s, ctx) {
     ctx.record(node, passThrough(s, false), 1);
+    // The map's positions are the tokens: their cross-moment stays (a conv or a global average reads it).
     const out: Signal = { ...s };
-    delete out.cross;
     const tokens = node.inShape[0];
     const shared = Math.min(variance(s), s.sharedVariance);
     const covariance = crossMoment(s) - s.mean * s.mean;

@@ -128,9 +128,10 @@ export function predictWeightLayer(node: WeightNode, s: Signal, ctx: PredictCont
   const preVariance = fanIn * (wVar * s.second + wMean * wMean * inVar) + bVar;
   // Randomness shared by the batch for one unit: its weights times the input's per-unit batch means, and its bias.
   const shared = Math.min(preVariance, fanIn * wVar * (s.mean * s.mean + s.sharedVariance) + bVar);
-  // A sequence: the covariance of one unit in two tokens, from the tokens' cross-moment (the same weights see both).
+  // A sequence (or a map whose positions carry a cross-moment): the covariance of one unit in two tokens or positions,
+  // from their cross-moment (the same weights see both).
   const cross = crossMoment(s);
-  const preCovariance = node.outShape.length === 2 ? fanIn * (wVar * cross + wMean * wMean * (cross - s.mean * s.mean)) + bVar : undefined;
+  const preCovariance = node.outShape.length === 2 || s.cross !== undefined ? fanIn * (wVar * cross + wMean * wMean * (cross - s.mean * s.mean)) + bVar : undefined;
   const out = nonlinearity(node.activation, preMean, preVariance, shared, ctx.batch * rowsPerSample(node.outShape), preCovariance);
   const fanOut = (node.fanOut * inside) / stride;
   ctx.record(node, {

@@ -79,3 +79,37 @@ suite('normalizations of sparse inputs', () => {
     assertClose(predicted[1].gradientStd / predicted[2].gradientStd, sampledRatio, 0.3);
   });
 });
+
+suite('normalizations of groups whose law is not Gaussian: bounds on the gradient through 1/σ̂', () => {
+  test('layernorm over tokens of 8 relu·gate features: its all-zero tokens (2⁻⁸ of them) in the prediction, a finite bound that covers seeded runs', () => {
+    const text = JSON.stringify({ input: { shape: [8, 6, 6] }, batch_size: 16, layers: [
+      { type: 'conv2d', filters: 8, kernel_size: 3, padding: 'same', activation: 'relu', init: 'he_normal' },
+      { type: 'multiply', branches: [[], [{ type: 'global_avg_pool' }, { type: 'dense', units: 4, activation: 'relu', init: 'he_normal' },
+        { type: 'dense', units: 8, activation: 'sigmoid', init: 'xavier_uniform' }]] },
+      { type: 'reshape', shape: [36, 8], order: 'channels_last' }, { type: 'layernorm' }, { type: 'dense', units: 8, init: 'xavier_normal' }] });
+    const reports = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((seed) => analyze(text, { mode: 'both', seed }));
+    const p = reports[0].layers.map((l) => l.predicted!);
+    // Layers: conv 0, the gate 1–3, multiply 4, reshape 5, layernorm 6. A group all at zero passes (7/8)/eps of Var(dy).
+    const factor = (p[5].gradientStd / p[6].gradientStd) ** 2;
+    assert.ok(factor > 2 ** -8 * (7 / 8) / 1e-5, String(factor));
+    const bound = p[5].gradientApproximateBy!;
+    assert.ok(Number.isFinite(bound) && p[5].approximate, String(bound));
+    const sampled = median(reports.map((r) => r.layers[5].gradient!.std));
+    assert.ok(Math.max(p[5].gradientStd / sampled, sampled / p[5].gradientStd) - 1 <= bound, `${p[5].gradientStd} ${sampled} ${bound}`);
+    // The gate's gradient sums dy·x over its channel: the large gradients of groups at or near zero meet x ≈ 0 there.
+    // Taken independent of x it would be 2.6 times the sampled one; weighted by E[f(Q)·x²], within a third of it.
+    assertClose(p[3].gradientStd, median(reports.map((r) => r.layers[3].gradient!.std)), 0.35);
+  });
+
+  test('layernorm of a law it cannot know (a relu branch beside a linear one): gradient bound between Jensen\'s and f(0) = (N − 1)/(N·eps), not 0', () => {
+    const text = JSON.stringify({ input: { shape: [16] }, batch_size: 32, layers: [
+      { type: 'concatenate', branches: [[{ type: 'dense', units: 8, activation: 'relu', init: 'he_normal' }], [{ type: 'dense', units: 8, init: 'xavier_normal' }]] },
+      { type: 'layernorm' }, { type: 'dense', units: 4, init: 'xavier_normal' }] });
+    const p = analyze(text, { mode: 'analytic' }).layers.map((l) => l.predicted!);
+    // Layers: the two branches 0, 1, concatenate 2, layernorm 3.
+    const factor = (p[2].gradientStd / p[3].gradientStd) ** 2;
+    const atZero = (15 / 16) / 1e-5;
+    assert.ok(p[2].gradientApproximateBy! >= Math.sqrt(atZero / factor) - 1, String(p[2].gradientApproximateBy));
+    assert.ok(Number.isFinite(p[2].gradientApproximateBy!));
+  });
+});

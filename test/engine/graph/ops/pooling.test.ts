@@ -3,6 +3,7 @@ import { analyze } from '../../../../src/engine';
 import { parseNetwork } from '../../../../src/engine/format/parseNetwork';
 import { buildPlan } from '../../../../src/engine/graph/plan';
 import { poolBackward, poolForward, type PoolNode } from '../../../../src/engine/graph/ops/pooling';
+import { momentsBound } from '../../../../src/engine/meanField/approximation';
 import { assertClose } from '../../../repo';
 
 /** A network's layers, predicted and sampled, with the sampled values the median over `seeds` seeds. */
@@ -165,13 +166,18 @@ suite('pooling with padding "same" that pads: TensorFlow\'s windows, clipped to 
     assertClose(sampled[0].grad / sampled[1].grad, predicted[0].grad / predicted[1].grad, 0.01);
   });
 
-  test('a pooling of what a clipped pooling left (through a relu) is marked approximate: it reads a mixture over positions as random ones', () => {
+  test('a pooling of what a clipped pooling left (through a relu) is bounded by fully correlated windows, and the sampled run lies within', () => {
     const net = (padding: string): object => ({ input: { shape: [16, 9, 9] }, batch_size: 8, layers: [
       { type: 'maxpool2d', size: 2, padding }, { type: 'activation', activation: 'relu' }, { type: 'maxpool2d', size: 2, padding }] });
-    const clipped = analyze(JSON.stringify(net('same')), { mode: 'analytic' });
-    // The first pooling's output is exact; the second's is approximate by an unknown amount (null).
-    assert.ok(clipped.layers[0].predicted!.approximateBy! < 0.1, String(clipped.layers[0].predicted!.approximateBy));
-    assert.deepEqual([clipped.layers[2].predicted!.approximate, clipped.layers[2].predicted!.approximateBy], [true, null]);
+    const clipped = analyze(JSON.stringify(net('same')), { mode: 'analytic' }).layers.map((l) => l.predicted!);
+    // The first pooling's output is exact; the second groups neighbours from alike edge windows, where it takes
+    // independent ones: between its own prediction and windows of equal elements, whose max is the relu's output.
+    assert.ok(clipped[0].approximateBy! < 0.1, String(clipped[0].approximateBy));
+    const between = momentsBound({ mean: clipped[2].activationMean, std: clipped[2].activationStd }, { mean: clipped[1].activationMean, std: clipped[1].activationStd });
+    assert.ok(clipped[2].approximate && clipped[2].approximateBy! >= between && Number.isFinite(clipped[2].approximateBy), String(clipped[2].approximateBy));
+    const { predicted, sampled } = run(net('same'));
+    assert.ok(Math.abs(predicted[2].std - sampled[2].std) <= clipped[2].approximateBy! * sampled[2].std);
+    assert.ok(Math.abs(predicted[2].mean - sampled[2].mean) <= clipped[2].approximateBy! * sampled[2].std);
     assert.equal(analyze(JSON.stringify(net('valid')), { mode: 'analytic' }).layers[2].predicted!.approximate, false);
   });
 });
