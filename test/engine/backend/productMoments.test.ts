@@ -22,8 +22,8 @@ function normals(key: number, length: number, mean: number, std: number): Float3
 }
 
 suite('productMoments: the moments of dW = dpreᵀ·x without forming it', () => {
-  test('a small batch (the Gram matrices) and a large one (formed by gemmMoments) both give the float64 moments of the product', () => {
-    for (const [m, n, k] of [[96, 80, 4], [40, 24, 30]]) {
+  test('a small batch (float64 Grams), a larger one (the Grams\' upper triangles by GEMM, in two row blocks) and a large one (formed by gemmMoments) all give the float64 moments of the product', () => {
+    for (const [m, n, k] of [[96, 80, 4], [600, 500, 100], [40, 24, 30]]) {
       const a = normals(1, k * m, 0.3, 1.5);
       const b = normals(2, k * n, -0.2, 0.7);
       const got = productMoments(referenceBackend, m, n, k, a, b);
