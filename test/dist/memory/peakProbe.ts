@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     process.stdin.setEncoding('utf8').on('data', (chunk) => { data += chunk; }).on('end', () => resolve(data));
   });
   const { parseNetwork } = await import('../../../src/engine/format/parseNetwork');
-  const { buildPlan } = await import('../../../src/engine/graph/plan');
+  const { buildPlan } = await import('../../../src/engine/graph/buildPlan');
   const { estimateCost } = await import('../../../src/engine/sampled/cost');
   const { runSampled } = await import('../../../src/engine/sampled/runSampled');
   const { loadComputeBackend } = await import('../../../src/kernels/loadComputeBackend');

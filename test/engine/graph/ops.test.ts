@@ -5,7 +5,8 @@ import { referenceBackend } from '../../../src/engine/backend/reference/referenc
 import { parseNetwork } from '../../../src/engine/format/parseNetwork';
 import type { SampledContext, SampledLayer, TapeEntry } from '../../../src/engine/graph/layerOp';
 import type { WeightNode } from '../../../src/engine/graph/ops/weightLayer';
-import { buildPlan, type Plan, type PlanNode, sizeOf } from '../../../src/engine/graph/plan';
+import { buildPlan } from '../../../src/engine/graph/buildPlan';
+import { type Plan, type PlanNode, sizeOf } from '../../../src/engine/graph/plan';
 import { LAYER_TYPE_ALIASES, LAYER_TYPES, nodeOp, specOp } from '../../../src/engine/graph/registry';
 import { sampleInit } from '../../../src/engine/init/sampleInit';
 import { streamKey } from '../../../src/engine/random/fill';

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { analyze, parseNetwork } from '../../../src/engine';
 import type { LayerSpec, NetworkSpec } from '../../../src/engine/format/networkSpec';
 import { MAX_LAYER_NESTING } from '../../../src/engine/format/parseNetwork';
-import { buildPlan, MAX_EXPANDED_LAYERS } from '../../../src/engine/graph/plan';
+import { buildPlan } from '../../../src/engine/graph/buildPlan';
+import { MAX_EXPANDED_LAYERS } from '../../../src/engine/graph/plan';
 
 const DENSE = { type: 'dense', units: 4 };
 

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { referenceBackend } from '../../../src/engine/backend/reference/referenceBackend';
 import { momentsStd } from '../../../src/engine/backend/tensorMoments';
 import { parseNetwork } from '../../../src/engine/format/parseNetwork';
-import { buildPlan } from '../../../src/engine/graph/plan';
+import { buildPlan } from '../../../src/engine/graph/buildPlan';
 import { sampleInit } from '../../../src/engine/init/sampleInit';
 import { resolveInit } from '../../../src/engine/init/resolveInit';
 import type { InitScheme } from '../../../src/engine/init/initSpec';

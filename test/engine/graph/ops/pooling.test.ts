@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { analyze } from '../../../../src/engine';
 import { parseNetwork } from '../../../../src/engine/format/parseNetwork';
-import { buildPlan } from '../../../../src/engine/graph/plan';
+import { buildPlan } from '../../../../src/engine/graph/buildPlan';
 import { poolBackward, poolForward, type PoolNode } from '../../../../src/engine/graph/ops/pooling';
 import { momentsBound } from '../../../../src/engine/meanField/approximation';
 import { assertClose } from '../../../repo';
