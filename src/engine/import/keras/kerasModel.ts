@@ -238,19 +238,29 @@ function functional(ctx: KerasContext, config: Node, configPointer: string): Con
   let input: KerasInput | null = null;
   const inputName = inputs[0];
 
+  /** A chain of converted layers, or undefined after a report. */
+  type Converted = (object | PendingPadding)[] | undefined;
+  /** The inputs' nearest common ancestor (the latest in the file's order), or null when they have none. */
+  const nearestFork = (names: string[]): string | null => {
+    const common = names.map(ancestorsOf).reduce((a, b) => new Set([...a].filter((x) => b.has(x))));
+    return common.size === 0 ? null : [...common].reduce((best, x) => (nodes.get(x)!.index > nodes.get(best)!.index ? x : best));
+  };
   /**
-   * Converts the branches of a merge, each from the 1-D layout its fork left (`KerasContext.layout1d`); after the
-   * merge the layout is the last branch's (branches that end in different layouts fail at the merge's plan).
+   * A merge's layers: those up to its fork (after `stop`), then each input's branch from the fork, each converted from
+   * the 1-D layout the fork left (`KerasContext.layout1d`); after the merge the layout is the last branch's (branches
+   * that end in different layouts fail at the merge's plan).
    */
-  const fromFork = <T>(branches: (() => T)[]): T[] => {
+  const fromFork = (fork: string, names: string[], stop: string | null): { before: Converted; branches: Converted[] } => {
+    const before = chain(fork, stop);
     const atFork = ctx.layout1d;
-    return branches.map((convert) => {
+    const branches = names.map((name) => {
       ctx.layout1d = atFork;
-      return convert();
+      return chain(name, fork);
     });
+    return { before, branches };
   };
   /** The layers after `stop` (exclusive; null: from the model's input) up to `name` (inclusive). */
-  const chain = (name: string, stop: string | null): (object | PendingPadding)[] | undefined => {
+  const chain = (name: string, stop: string | null): Converted => {
     if (name === stop) return [];
     const node = nodes.get(name)!;
     const { layer } = node;
@@ -288,14 +298,12 @@ function functional(ctx: KerasContext, config: Node, configPointer: string): Con
     }
     if (layer.className === 'Concatenate' || layer.className === 'Multiply') {
       // Branches from the inputs' nearest common ancestor (Multiply: x ⊙ F(x), a squeeze-and-excitation gate).
-      const common = node.inputs.map(ancestorsOf).reduce((a, b) => new Set([...a].filter((x) => b.has(x))));
-      if (common.size === 0) {
+      const fork = nearestFork(node.inputs);
+      if (fork === null) {
         r.report(layer.entry, layer.pointer, `the inputs of the ${layer.className} '${layer.name}' at ${layer.pointer} have no common ancestor`);
         return undefined;
       }
-      const fork = [...common].reduce((best, x) => (nodes.get(x)!.index > nodes.get(best)!.index ? x : best));
-      const before = chain(fork, stop);
-      const branches = fromFork(node.inputs.map((i) => () => chain(i, fork)));
+      const { before, branches } = fromFork(fork, node.inputs, stop);
       if (!before || branches.some((b) => !b)) return undefined;
       return [...before, ctx.doc.layer({ type: layer.className.toLowerCase(), name: layer.name, branches }, { pointer: layer.pointer })];
     }
@@ -306,15 +314,12 @@ function functional(ctx: KerasContext, config: Node, configPointer: string): Con
         : `the layer ${layer.className} '${layer.name}' at ${at} merges ${node.inputs.length} tensors: not supported yet by Init Inspector (an Add of a shortcut and a branch, a Concatenate and a Multiply are)`);
       return undefined;
     }
-    const [a, b] = node.inputs;
-    const common = [...ancestorsOf(a)].filter((x) => ancestorsOf(b).has(x));
-    if (common.length === 0) {
+    const fork = nearestFork(node.inputs);
+    if (fork === null) {
       r.report(layer.entry, layer.pointer, `the two inputs of the Add '${layer.name}' at ${layer.pointer} have no common ancestor`);
       return undefined;
     }
-    const fork = common.reduce((best, x) => (nodes.get(x)!.index > nodes.get(best)!.index ? x : best));
-    const before = chain(fork, stop);
-    const [pathA, pathB] = fromFork([() => chain(a, fork), () => chain(b, fork)]);
+    const { before, branches: [pathA, pathB] } = fromFork(fork, node.inputs, stop);
     if (!pathA || !pathB || !before) return undefined;
     const [shortPath, branch] = pathA.length <= pathB.length ? [pathA, pathB] : [pathB, pathA];
     const shortcut = projection(ctx, shortPath, layer);
