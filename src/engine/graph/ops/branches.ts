@@ -1,6 +1,6 @@
 import type { LayerSpec } from '../../format/networkSpec';
 import { childPointer } from '../../format/problem';
-import type { LayerParseContext } from '../layerOp';
+import type { LayerParseContext, PlanContext, PlannedLayers } from '../layerOp';
 
 /** Branches as a spec keeps them: every branch's layers in one list, and each branch's length. */
 export interface BranchLayers {
@@ -37,4 +37,22 @@ export function readBranches(ctx: LayerParseContext, what: string, options: { mi
     branchSizes.push(branch.length);
   });
   return ok ? { layers, branchSizes } : undefined;
+}
+
+/**
+ * Plans the branches of `spec` on the same input, in order (an empty branch is the input itself), each checked by
+ * `accept` as soon as it is planned, beside the branches before it (`accept` calls `ctx.fail` and returns false to
+ * refuse it). Null after a failure.
+ */
+export function planBranches(spec: BranchLayers, inShape: number[], ctx: PlanContext,
+  accept: (branch: PlannedLayers, k: number, earlier: readonly PlannedLayers[]) => boolean = () => true): PlannedLayers[] | null {
+  const planned: PlannedLayers[] = [];
+  let start = 0;
+  for (const [k, size] of spec.branchSizes.entries()) {
+    const branch = size === 0 ? { nodes: [], outShape: inShape } : ctx.planLayers(spec.layers.slice(start, start + size), inShape);
+    if (!branch || !accept(branch, k, planned)) return null;
+    planned.push(branch);
+    start += size;
+  }
+  return planned;
 }

@@ -3,7 +3,7 @@ import { LINEAR } from '../../math/activation';
 import { crossMoment } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single, sizeOf } from '../plan';
-import { readBranches } from './branches';
+import { planBranches, readBranches } from './branches';
 
 export interface ConcatenateSpec extends LayerSpec {
   type: 'concatenate';
@@ -55,25 +55,18 @@ export const concatenate: LayerOp<ConcatenateSpec, ConcatenateNode> = {
   },
 
   plan(spec, inShape, ctx) {
-    const branches: PlanNode[][] = [];
-    const widths: number[] = [];
-    let first: number[] | null = null;
-    let start = 0;
-    for (const size of spec.branchSizes) {
-      const planned = size === 0 ? { nodes: [], outShape: inShape } : ctx.planLayers(spec.layers.slice(start, start + size), inShape);
-      if (!planned) return null;
-      const { axis } = layout(planned.outShape);
-      const others = (s: readonly number[]): string => describeShape(s.filter((_, i) => i !== layout(s).axis));
-      if (first && (first.length !== planned.outShape.length || others(first) !== others(planned.outShape))) {
-        return ctx.fail(`branch ${branches.length} of the concatenate at ${spec.path} gives ${describeShape(planned.outShape)}, which cannot join ${describeShape(first)} along ${first.length === 3 ? 'the channels' : 'the features'}`);
-      }
-      first ??= planned.outShape;
-      branches.push(planned.nodes);
-      widths.push(planned.outShape[axis]);
-      start += size;
-    }
-    const outShape = [...first!];
-    outShape[layout(first!).axis] = widths.reduce((a, b) => a + b, 0);
+    const others = (s: readonly number[]): string => describeShape(s.filter((_, i) => i !== layout(s).axis));
+    const planned = planBranches(spec, inShape, ctx, ({ outShape }, k, earlier) => {
+      const first = earlier[0]?.outShape;
+      if (!first || (first.length === outShape.length && others(first) === others(outShape))) return true;
+      ctx.fail(`branch ${k} of the concatenate at ${spec.path} gives ${describeShape(outShape)}, which cannot join ${describeShape(first)} along ${first.length === 3 ? 'the channels' : 'the features'}`);
+      return false;
+    });
+    if (!planned) return null;
+    const branches = planned.map((p) => p.nodes);
+    const widths = planned.map((p) => p.outShape[layout(p.outShape).axis]);
+    const outShape = [...planned[0].outShape];
+    outShape[layout(outShape).axis] = widths.reduce((a, b) => a + b, 0);
     return single(ctx.push({ op: 'concatenate', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape, branches, widths } satisfies ConcatenateNode));
   },
 

@@ -2,7 +2,7 @@ import type { LayerSpec } from '../../format/networkSpec';
 import { LINEAR } from '../../math/activation';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single, sizeOf } from '../plan';
-import { readBranches } from './branches';
+import { planBranches, readBranches } from './branches';
 import { predictMultiply, predictMultiplyBackward } from './multiplyMeanField';
 
 export interface MultiplySpec extends LayerSpec {
@@ -68,16 +68,10 @@ export const multiply: LayerOp<MultiplySpec, MultiplyNode> = {
   },
 
   plan(spec, inShape, ctx) {
-    const branches: PlanNode[][] = [];
-    const shapes: number[][] = [];
-    let start = 0;
-    for (const size of spec.branchSizes) {
-      const planned = size === 0 ? { nodes: [], outShape: inShape } : ctx.planLayers(spec.layers.slice(start, start + size), inShape);
-      if (!planned) return null;
-      branches.push(planned.nodes);
-      shapes.push(planned.outShape);
-      start += size;
-    }
+    const planned = planBranches(spec, inShape, ctx);
+    if (!planned) return null;
+    const branches = planned.map((p) => p.nodes);
+    const shapes = planned.map((p) => p.outShape);
     const full = shapes.reduce((a, b) => (sizeOf(b) > sizeOf(a) ? b : a));
     const broadcasts: Broadcast[] = [];
     for (const [k, shape] of shapes.entries()) {

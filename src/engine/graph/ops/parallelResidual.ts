@@ -4,7 +4,7 @@ import { crossMoment, type Signal, variance } from '../../meanField/signal';
 import { pathsMarginal, sumBound } from '../../meanField/residualSum';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single, sizeOf } from '../plan';
-import { readBranches } from './branches';
+import { planBranches, readBranches } from './branches';
 
 export interface ParallelResidualSpec extends LayerSpec {
   type: 'parallel_residual';
@@ -43,17 +43,13 @@ export const parallelResidual: LayerOp<ParallelResidualSpec, ParallelResidualNod
   },
 
   plan(spec, inShape, ctx) {
-    const branches: PlanNode[][] = [];
-    let start = 0;
-    for (const size of spec.branchSizes) {
-      const planned = ctx.planLayers(spec.layers.slice(start, start + size), inShape);
-      if (!planned) return null;
-      if (describeShape(planned.outShape) !== describeShape(inShape)) {
-        return ctx.fail(`branch ${branches.length} of the parallel residual at ${spec.path} maps ${describeShape(inShape)} to ${describeShape(planned.outShape)}; every branch must keep the shape`);
-      }
-      branches.push(planned.nodes);
-      start += size;
-    }
+    const planned = planBranches(spec, inShape, ctx, ({ outShape }, k) => {
+      if (describeShape(outShape) === describeShape(inShape)) return true;
+      ctx.fail(`branch ${k} of the parallel residual at ${spec.path} maps ${describeShape(inShape)} to ${describeShape(outShape)}; every branch must keep the shape`);
+      return false;
+    });
+    if (!planned) return null;
+    const branches = planned.map((p) => p.nodes);
     return single(ctx.push({ op: 'parallel_residual', index: ctx.take(), path: spec.path, name: ctx.label, inShape, outShape: inShape, branches } satisfies ParallelResidualNode));
   },
 
