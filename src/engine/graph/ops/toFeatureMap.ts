@@ -3,6 +3,7 @@ import { LINEAR } from '../../math/activation';
 import { crossMoment, passThrough, type Signal, variance } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single } from '../plan';
+import { transposeSamples } from './shapeView';
 
 export interface ToFeatureMapSpec extends LayerSpec { type: 'to_feature_map' }
 export interface ToFeatureMapNode extends PlanNode { op: 'to_feature_map' }
@@ -45,10 +46,7 @@ export const toFeatureMap: LayerOp<ToFeatureMapSpec, ToFeatureMapNode> = {
   forward(node, x, run) {
     const [tokens, features] = node.inShape;
     const out = run.tensor(x.length);
-    for (let b = 0; b < run.batch; b++) {
-      const base = b * tokens * features;
-      for (let t = 0; t < tokens; t++) for (let f = 0; f < features; f++) out[base + f * tokens + t] = x[base + t * features + f];
-    }
+    transposeSamples(x, out, run.batch, tokens, features);
     run.record(node, { x, pre: out, out }, LINEAR);
     return out;
   },
@@ -56,10 +54,7 @@ export const toFeatureMap: LayerOp<ToFeatureMapSpec, ToFeatureMapNode> = {
   backward(node, dy, _tape, run) {
     const [tokens, features] = node.inShape;
     const dx = new Float32Array(dy.length);
-    for (let b = 0; b < run.batch; b++) {
-      const base = b * tokens * features;
-      for (let t = 0; t < tokens; t++) for (let f = 0; f < features; f++) dx[base + t * features + f] = dy[base + f * tokens + t];
-    }
+    transposeSamples(dy, dx, run.batch, features, tokens);
     return dx;
   },
 

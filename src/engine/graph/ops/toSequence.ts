@@ -3,6 +3,7 @@ import { LINEAR } from '../../math/activation';
 import { passThrough } from '../../meanField/signal';
 import type { LayerOp } from '../layerOp';
 import { describeShape, type PlanNode, single } from '../plan';
+import { transposeSamples } from './shapeView';
 
 export interface ToSequenceSpec extends LayerSpec { type: 'to_sequence' }
 export interface ToSequenceNode extends PlanNode { op: 'to_sequence' }
@@ -34,10 +35,7 @@ export const toSequence: LayerOp<ToSequenceSpec, ToSequenceNode> = {
   forward(node, x, run) {
     const [c, positions] = [node.inShape[0], node.outShape[0]];
     const out = run.tensor(x.length);
-    for (let b = 0; b < run.batch; b++) {
-      const base = b * c * positions;
-      for (let ch = 0; ch < c; ch++) for (let p = 0; p < positions; p++) out[base + p * c + ch] = x[base + ch * positions + p];
-    }
+    transposeSamples(x, out, run.batch, c, positions);
     run.record(node, { x, pre: out, out }, LINEAR);
     return out;
   },
@@ -45,10 +43,7 @@ export const toSequence: LayerOp<ToSequenceSpec, ToSequenceNode> = {
   backward(node, dy, _tape, run) {
     const [c, positions] = [node.inShape[0], node.outShape[0]];
     const dx = new Float32Array(dy.length);
-    for (let b = 0; b < run.batch; b++) {
-      const base = b * c * positions;
-      for (let ch = 0; ch < c; ch++) for (let p = 0; p < positions; p++) dx[base + ch * positions + p] = dy[base + p * c + ch];
-    }
+    transposeSamples(dy, dx, run.batch, positions, c);
     return dx;
   },
 
