@@ -19,31 +19,30 @@ export type ProductMoments = Pick<TensorMoments, 'count' | 'mean' | 'm2'>;
  */
 export function productMoments(backend: ComputeBackend, m: number, n: number, k: number, a: Float32Array, b: Float32Array): ProductMoments {
   const count = m * n;
-  if (k * (m + n) <= count / 8) {
+  // Float64 loops for few rows; else the backend's GEMM, whose float32 Grams keep fewer digits through a cancellation.
+  const loops = k * (m + n) <= count / 8;
+  if (loops || (k * (m + n) <= count && count >= GRAM_MIN_COUNT)) {
     const sumA = rowSums(a, k, m);
     const sumB = rowSums(b, k, n);
     let sum = 0;
     for (let r = 0; r < k; r++) sum += sumA[r] * sumB[r];
-    const ga = gram(a, k, m);
-    const gb = gram(b, k, n);
-    // Both Grams are symmetric: the off-diagonal pairs count twice.
-    let squares = 0;
-    for (let r = 0; r < k; r++) {
-      squares += ga[r * k + r] * gb[r * k + r];
-      for (let s = r + 1; s < k; s++) squares += 2 * ga[r * k + s] * gb[r * k + s];
-    }
+    const squares = loops ? gramProduct(a, b, k, m, n) : blockedGramProduct(backend, a, b, k, m, n);
     const m2 = squares - (sum * sum) / count;
-    if (m2 >= 1e-9 * squares) return { count, mean: sum / count, m2 };
-  } else if (k * (m + n) <= count && count >= GRAM_MIN_COUNT) {
-    const sumA = rowSums(a, k, m);
-    const sumB = rowSums(b, k, n);
-    let sum = 0;
-    for (let r = 0; r < k; r++) sum += sumA[r] * sumB[r];
-    const squares = blockedGramProduct(backend, a, b, k, m, n);
-    const m2 = squares - (sum * sum) / count;
-    if (m2 >= 1e-3 * squares) return { count, mean: sum / count, m2 };
+    if (m2 >= (loops ? 1e-9 : 1e-3) * squares) return { count, mean: sum / count, m2 };
   }
   return backend.gemmMoments(m, n, k, a, b, true);
+}
+
+/** Σ_{r,s} (A·Aᵀ)_rs·(B·Bᵀ)_rs for A k×m and B k×n, the Grams in float64 loops (symmetric: pairs r < s twice). */
+function gramProduct(a: Float32Array, b: Float32Array, k: number, m: number, n: number): number {
+  const ga = gram(a, k, m);
+  const gb = gram(b, k, n);
+  let squares = 0;
+  for (let r = 0; r < k; r++) {
+    squares += ga[r * k + r] * gb[r * k + r];
+    for (let s = r + 1; s < k; s++) squares += 2 * ga[r * k + s] * gb[r * k + s];
+  }
+  return squares;
 }
 
 /** Rows of a Gram block: 64 rows by up to k columns, two such blocks in the backend's memory at a time. */
