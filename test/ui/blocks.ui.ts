@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import type { FrameLocator, Page } from 'playwright-core';
-import { analyzeFromExplorer, type UiTest } from './uiTest';
+import { analyzeFromExplorer, chartSeries, type UiTest } from './uiTest';
 
 /** The panel's numbers for the last draw (data-* of #app and the output-std chart). */
 async function drawn(frame: FrameLocator): Promise<{ view: string; rows: number; points: number; labels: string[]; drawMs: number; paintMs: number; parts: string }> {
@@ -48,9 +48,9 @@ export const tests: UiTest[] = [
       assert.equal(blocks.points, 35);
       assert.deepEqual(blocks.labels.slice(1, 33), Array.from({ length: 32 }, (_, i) => `layers.${i}`));
       assert.equal(await frame.locator('#layers tr.block-row').count(), 32);
-      const series = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      const series = await chartSeries(frame);
       assert.ok(series.sampled.every((v: number | null) => v !== null && v > 0), 'every block has its sampled stream std');
-      assert.equal(JSON.parse(await frame.locator('#chart-attention').getAttribute('data-series') ?? '{}').entropy.length, 32);
+      assert.equal((await chartSeries(frame, 'attention')).entropy.length, 32);
       assert.match(await frame.locator('#block-summary').innerText(), /32 blocks of 6 layers \(residual\(rmsnorm, attention\) \+ residual\(rmsnorm, gated_mlp\)\)/);
 
       const colours = await frame.locator('body').evaluate(() => ['--vscode-charts-orange', '--vscode-charts-blue', '--vscode-charts-green']

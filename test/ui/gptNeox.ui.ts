@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { analyzeFromExplorer, type UiTest, wideScreenshot } from './uiTest';
+import { analyzeFromExplorer, chartSeries, type UiTest, wideScreenshot } from './uiTest';
 
 export const tests: UiTest[] = [
   {
@@ -8,7 +8,7 @@ export const tests: UiTest[] = [
     name: 'right-clicking a GPT-NeoX YAML config offers Analyze Network; its panel shows the findings, a finding selects its YAML key, and the editor title offers Analyze Network',
     async run({ page, screenshot }) {
       const frame = await analyzeFromExplorer(page, 'pythia-normal-init.yml');
-      const series = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      const series = await chartSeries(frame);
       // The block view: word_embeddings, one point per block (6 blocks of 6 layers: input_layernorm, attention,
       // post_attention_layernorm, dense_h_to_4h, dense_4h_to_h, the parallel residual), the final norm, final_linear.
       assert.equal(series.predicted.length, 1 + 6 + 2);

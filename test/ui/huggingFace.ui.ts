@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { analyzeFromExplorer, type UiTest, wideScreenshot } from './uiTest';
+import { analyzeFromExplorer, chartSeries, type UiTest, wideScreenshot } from './uiTest';
 
 export const tests: UiTest[] = [
   {
@@ -7,7 +7,7 @@ export const tests: UiTest[] = [
     name: 'right-clicking a Hugging Face config.json offers Analyze Network; its panel shows the findings, and a finding selects its config key',
     async run({ page, screenshot }) {
       const frame = await analyzeFromExplorer(page, 'config.json');
-      const series = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      const series = await chartSeries(frame);
       // wte, wpe, 2 blocks of 7 layers (ln_1, attn, its residual, ln_2, c_fc, c_proj, its residual), ln_f, lm_head.
       assert.equal(series.predicted.length, 18);
       assert.ok(series.sampled.every((v: number) => Number.isFinite(v)), 'the sampled run drew every layer');

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { analyzeFromExplorer, type UiTest, wideScreenshot } from './uiTest';
+import { analyzeFromExplorer, chartSeries, type UiTest, wideScreenshot } from './uiTest';
 
 export const tests: UiTest[] = [
   {
@@ -7,7 +7,7 @@ export const tests: UiTest[] = [
     name: 'right-clicking a Keras model JSON offers Analyze Network; its panel shows its layers, and the finding selects the kernel_initializer; a squeeze-and-excitation model is drawn too',
     async run({ page, screenshot }) {
       const frame = await analyzeFromExplorer(page, 'keras-cnn.json');
-      const series = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      const series = await chartSeries(frame);
       // Conv2D (its ZeroPadding2D folded in), BatchNormalization, ReLU, MaxPooling2D, Conv2D, LeakyReLU,
       // AveragePooling2D, Flatten, Dropout, Dense.
       assert.equal(series.predicted.length, 10);
@@ -23,7 +23,7 @@ export const tests: UiTest[] = [
       // squeeze-and-excitation Multiply and a Reshape of its map into 64 tokens; its leading Rescaling and
       // Normalization are left out. Its 11 layers are drawn, sampled and predicted.
       const se = await analyzeFromExplorer(page, 'keras-se.json');
-      const seSeries = JSON.parse(await se.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      const seSeries = await chartSeries(se);
       assert.equal(seSeries.predicted.length, 11);
       assert.equal(seSeries.sampled.length, 11);
       assert.ok(seSeries.sampled.every((v: number) => Number.isFinite(v)), 'the sampled run drew every layer');

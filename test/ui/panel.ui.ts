@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
-import { analyzeFromExplorer, runCommand, type UiTest, wideScreenshot } from './uiTest';
+import { analyzeFromExplorer, chartSeries, runCommand, type UiTest, wideScreenshot } from './uiTest';
 
 async function setWhatIf(page: Page, frame: FrameLocator, multiplier: string): Promise<void> {
   const field = frame.locator('#whatif-multiplier input');
@@ -15,11 +15,11 @@ export const tests: UiTest[] = [
     name: 'a what-if changes the plotted values without touching the file; Apply to file writes it as an undoable edit',
     async run({ page, screenshot }) {
       const frame = await analyzeFromExplorer(page, 'edit-me.net.json');
-      const before = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      const before = await chartSeries(frame);
       const runBefore = await frame.locator('#app').getAttribute('data-run-id');
       await setWhatIf(page, frame, '0.2');
       await frame.locator(`#app[data-state="ready"]:not([data-run-id="${runBefore}"])`).waitFor({ timeout: 30000 });
-      const after = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      const after = await chartSeries(frame);
       assert.ok(after.sampled[5] < before.sampled[5] / 10, `last layer std ${before.sampled[5]} → ${after.sampled[5]}`);
       assert.equal(JSON.parse(await frame.locator('#app').getAttribute('data-whatif') ?? '{}').multiplier, 0.2);
       assert.match(await frame.locator('#findings').getAttribute('data-codes') ?? '', /vanishing-activations/);
@@ -44,7 +44,7 @@ export const tests: UiTest[] = [
     async run({ page, screenshot }) {
       for (const file of ['tanh-0.01-randn.net.json', 'tanh-0.05-randn.net.json', 'kaiming-relu.net.json']) {
         const frame = await analyzeFromExplorer(page, file);
-        const series = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+        const series = await chartSeries(frame);
         assert.equal(series.sampled.length, 6);
         assert.equal(series.predicted.length, 6);
         assert.equal(await frame.locator('#histograms canvas[data-ready="true"]').count(), 6);
@@ -68,7 +68,7 @@ export const tests: UiTest[] = [
           const loops: number[] = [], predictions: number[] = [], engines: number[] = [], transfers: number[] = [], draws: number[] = [];
           const chartsBefore = await frame.locator('#app').getAttribute('data-charts');
           for (const scale of ['2', '0.5', '3', '0.25', '2']) {
-            const before = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+            const before = await chartSeries(frame);
             const runBefore = await frame.locator('#app').getAttribute('data-run-id');
             await setWhatIf(page, frame, scale);
             await frame.locator(`#app[data-state="ready"]:not([data-run-id="${runBefore}"])`).waitFor({ timeout: 60000 });
@@ -77,7 +77,7 @@ export const tests: UiTest[] = [
             // The prediction for this run was drawn before its sampled run finished, beside the previous run's samples.
             assert.equal(await app.getAttribute('data-prediction-run-id'), runId, 'the prediction of this run was drawn first');
             const atPrediction = JSON.parse(await app.getAttribute('data-prediction-series') ?? '{}');
-            const after = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+            const after = await chartSeries(frame);
             assert.deepEqual(atPrediction.sampled, before.sampled, 'the samples shown with the prediction are the previous run\'s');
             assert.deepEqual(atPrediction.predicted, after.predicted, 'the prediction drawn first is the one the run reports');
             assert.notDeepEqual(after.sampled, before.sampled);

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { openPanelFromExplorer, type UiTest } from './uiTest';
+import { chartSeries, openPanelFromExplorer, type UiTest } from './uiTest';
 
 export const tests: UiTest[] = [
   {
@@ -12,7 +12,7 @@ export const tests: UiTest[] = [
       assert.match(await banner.innerText(), /sampled run refused: it would need 17\.\d\d GFLOP per forward pass \(budget 8\.00\)/);
       const run = frame.locator('#run-past-budget');
       assert.match(await run.innerText(), /Run anyway \(17 GFLOP, 0\.\d\d GiB\)/);
-      let series = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      let series = await chartSeries(frame);
       assert.ok((series.sampled ?? []).every((v: number | null) => v === null), 'no sampled statistics before Run anyway');
       await screenshot('past-budget-refused');
       await run.click();
@@ -20,7 +20,7 @@ export const tests: UiTest[] = [
       await banner.waitFor({ state: 'hidden', timeout: 120000 });
       await frame.locator('#app[data-state="ready"]').waitFor({ timeout: 120000 });
       await frame.locator('#chart-std[data-ready="true"]').waitFor({ timeout: 10000 });
-      series = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      series = await chartSeries(frame);
       assert.equal(series.sampled.length, 2);
       assert.ok(series.sampled.every((v: number | null) => typeof v === 'number' && v > 0.3 && v < 1), JSON.stringify(series.sampled));
       await screenshot('past-budget-run');

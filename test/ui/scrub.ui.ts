@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import { openPanelFromExplorer, panelFrame, type UiTest } from './uiTest';
+import { chartSeries, openPanelFromExplorer, panelFrame, type UiTest } from './uiTest';
 
 /** A counter the panel keeps on #app (predictions drawn, sampled runs started, runs whose report was drawn). */
 async function counter(frame: FrameLocator, name: 'predictions-drawn' | 'runs-started' | 'runs-drawn'): Promise<number> {
@@ -40,7 +40,7 @@ export const tests: UiTest[] = [
       await page.waitForTimeout(1000);
       const slider = frame.getByRole('slider', { name: /Scale/ });
       const [predictions0, runs0, drawn0] = [await counter(frame, 'predictions-drawn'), await counter(frame, 'runs-started'), await counter(frame, 'runs-drawn')];
-      const sampledBefore = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}').sampled;
+      const sampledBefore = (await chartSeries(frame)).sampled;
 
       // Grab the thumb at ×1 and drag it right in small moves, one every frame or so, without resting.
       const track = await sliderTrack(slider);
@@ -53,7 +53,7 @@ export const tests: UiTest[] = [
       await screenshot('scrub-mid-drag-status');
       await frame.locator('#charts').evaluate((charts) => charts.scrollIntoView());
       await screenshot('scrub-mid-drag-charts');
-      const midDrag = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      const midDrag = await chartSeries(frame);
       assert.deepEqual(midDrag.sampled, sampledBefore, 'mid-drag, the samples drawn are the previous run\'s');
       assert.ok(midDrag.predicted[5] > 0.0461 * 3, `the prediction moved with the slider: last layer ${midDrag.predicted[5]}`);
       const predictionsMid = await counter(frame, 'predictions-drawn') - predictions0;

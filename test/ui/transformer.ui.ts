@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { openPanelFromExplorer, type UiTest } from './uiTest';
+import { chartSeries, openPanelFromExplorer, type UiTest } from './uiTest';
 
 export const tests: UiTest[] = [
   {
@@ -10,7 +10,7 @@ export const tests: UiTest[] = [
       await frame.locator('#chart-std[data-ready="true"]').waitFor({ timeout: 10000 });
       // 12 blocks: one point each, between wte, wpe and ln_f, lm_head; all 88 layers on demand.
       await frame.locator('#app[data-view="blocks"]').waitFor({ timeout: 10000 });
-      const series = JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}');
+      const series = await chartSeries(frame);
       assert.equal(series.sampled.length, 16);
       assert.match(await frame.locator('#layers tr.block-row').first().innerText(), /block 0.*warning/s, 'the residual-stream finding marks block 0');
       await page.keyboard.press('Control+B');
@@ -19,7 +19,7 @@ export const tests: UiTest[] = [
       await page.keyboard.press('Control+B');
       await frame.locator('#view-toggle').click();
       await frame.locator('#app[data-view="layers"]').waitFor({ timeout: 10000 });
-      assert.equal(JSON.parse(await frame.locator('#chart-std').getAttribute('data-series') ?? '{}').sampled.length, 88);
+      assert.equal((await chartSeries(frame)).sampled.length, 88);
       assert.match(await frame.locator('#findings').getAttribute('data-codes') ?? '', /residual-stream-growth/);
       const table = await frame.locator('#layers').innerText();
       assert.match(table, /logit std 0\.3\d* · entropy 0\.9\d*/);

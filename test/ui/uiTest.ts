@@ -93,3 +93,8 @@ export async function wideScreenshot(page: Page, screenshot: (name: string) => P
   await page.keyboard.press('Control+B');
   await page.waitForTimeout(300);
 }
+
+/** The values a panel chart draws (its `data-series` attribute): by series, one number per point. */
+export async function chartSeries(frame: FrameLocator, chart: 'std' | 'attention' = 'std'): Promise<Record<string, number[]>> {
+  return JSON.parse(await frame.locator(`#chart-${chart}`).getAttribute('data-series') ?? '{}') as Record<string, number[]>;
+}
