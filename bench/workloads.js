@@ -2,10 +2,12 @@
 // The benchmarks (bench/workloadSpecs.js), each side by side with NumPy float32 (w1 to w3) and PyTorch float32 (w1,
 // w4), both on 2 OpenBLAS threads, on this machine in one invocation, printing medians and ratios (engine ÷ NumPy,
 // engine ÷ PyTorch; below 1 the engine is faster):
-//   whole process  wall time from spawning the process to its exit: `node bench/engineOnce.js <id>` (Node start,
-//                  engine and kernel load, worker threads, the run) against `python3 bench/workloads_numpy.py --once
-//                  <id>` (Python start, NumPy import, the run) and `/usr/bin/python3 bench/workloads_torch.py --once
-//                  <id>` (Python start, torch import, the run); the three interleaved run by run;
+//   whole process  wall time from spawning the process to its exit: the CLI as a user runs it, `node dist/cli.js
+//                  analyze <workload file> --mode sampled --json` (Node start, engine and kernel load, worker threads,
+//                  the run, the report written; `node bench/engineOnce.js <id>` for the forward-only workloads, which
+//                  the CLI cannot stop half-way) against `python3 bench/workloads_numpy.py --once <id>` (Python start,
+//                  NumPy import, the run) and `/usr/bin/python3 bench/workloads_torch.py --once <id>` (Python start,
+//                  torch import, the run); the three interleaved run by run;
 //   in process     the run alone, median over --runs repeated runs in one warm process (NumPy and PyTorch likewise).
 // Also the peak resident memory of the engine's W1 and W4 processes.
 //   npm run build && npm run compile-tests && node bench/workloads.js [--runs N] [--reference] [--no-torch] [w1 w4 …]
@@ -43,13 +45,30 @@ const hasTorch = !argv.includes('--no-torch') && fs.existsSync(TORCH_PYTHON)
   && spawnSync(TORCH_PYTHON, ['-c', 'import torch'], { env }).status === 0;
 if (!hasTorch && !argv.includes('--no-torch')) console.log('(PyTorch not found: /usr/bin/python3 cannot import torch; its columns stay empty)\n');
 
-/** Wall time of one process, from spawn to exit, and its stdout. */
+/** Wall time of one process, from spawn to exit, its stdout and stderr. */
 function timeProcess(command, args) {
   const t = performance.now();
-  const result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 1 << 20 });
+  const result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 256 << 20 });
   const ms = performance.now() - t;
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
-  return { ms, stdout: result.stdout };
+  return { ms, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The engine's process for workload w: the CLI on the workload's file (bench/peakRss.js reports its peak memory). */
+const workloadDir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'init-inspector-bench-'));
+process.on('exit', () => fs.rmSync(workloadDir, { recursive: true, force: true }));
+function engineProcess(w) {
+  if (w.onProgress) {
+    const e = timeProcess(process.execPath, [path.join(__dirname, 'engineOnce.js'), w.id]);
+    return { ms: e.ms, peakRssMiB: JSON.parse(e.stdout).peakRssMiB };
+  }
+  const file = path.join(workloadDir, `${w.id}.json`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, w.text);
+  const e = timeProcess(process.execPath, ['--require', path.join(__dirname, 'peakRss.js'), path.join(ROOT, 'dist', 'cli.js'), 'analyze', file,
+    '--mode', 'sampled', '--json', '--max-gflop', String(BUDGET.flops / 1e9), '--max-memory-mib', String(3 * 1024)]);
+  const { sampledRefused } = JSON.parse(e.stdout);
+  if (sampledRefused) throw new Error(`the CLI refused ${w.id}'s sampled run: ${sampledRefused}`);
+  return { ms: e.ms, peakRssMiB: JSON.parse(e.stderr.trim().split('\n').pop()).peakRssMiB };
 }
 
 const cell = (ms) => (ms === undefined ? '—' : `${ms.toFixed(0)} ms`);
@@ -62,9 +81,9 @@ const peaks = {};
 for (const w of workloads) {
   const engine = [], numpy = [], torch = [];
   for (let i = 0; i < runs; i++) {
-    const e = timeProcess(process.execPath, [path.join(__dirname, 'engineOnce.js'), w.id]);
+    const e = engineProcess(w);
     engine.push(e.ms);
-    peaks[w.id] = Math.max(peaks[w.id] ?? 0, JSON.parse(e.stdout).peakRssMiB);
+    peaks[w.id] = Math.max(peaks[w.id] ?? 0, e.peakRssMiB);
     if (NUMPY_IDS.includes(w.id)) numpy.push(timeProcess('python3', [NUMPY, '--once', w.id]).ms);
     if (hasTorch && TORCH_IDS.includes(w.id)) torch.push(timeProcess(TORCH_PYTHON, [TORCH, '--once', w.id]).ms);
   }
