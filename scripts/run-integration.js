@@ -58,16 +58,20 @@ async function extensionHostSuite(sandbox, tools, server, suite = 'integration')
 }
 
 /** Phase 2 and 4: user-level tests in the workbench page. Returns the number of failures. */
-async function uiTests(sandbox, tools, server, tests, { extensionPath, prefix, emptyWindow = false }) {
+async function uiTests(sandbox, tools, server, tests, { extensionPath, prefix, emptyWindow = false, reset = false }) {
   const browser = await sandbox.launchBrowser(tools);
   const page = browser.pages()[0] || await browser.newPage();
   page.on('pageerror', (e) => { if (!NOISE.test(e.message)) console.error('[pageerror]', e.message); });
   await page.goto(server.url({ extensionPath, emptyWindow }));
   const screenshot = await screenshotter(page, prefix);
   let failures = 0;
-  for (const t of tests) {
+  // Every test but the first (which gets a fresh workbench) starts from the same state, so that a test that fails
+  // half-way cannot make the next ones fail too.
+  const { resetWorkbench } = require(path.join(ROOT, 'out', 'test', 'ui', 'uiTest.js'));
+  for (const [i, t] of tests.entries()) {
     const start = Date.now();
     try {
+      if (i > 0 && reset) await resetWorkbench(page).catch((err) => console.log(`      (resetting the workbench before this test failed: ${String(err.message).split('\n')[0]})`));
       // Generous: the longest test takes about 65 s on a quiet 2-core machine, and times here drift up to 2×.
       await Promise.race([t.run({ page, screenshot }), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 240 s')), 240000))]);
       console.log(`  ✔ ${t.name} (${Date.now() - start} ms)`);
@@ -123,7 +127,7 @@ async function main() {
         log(`extension-host suite ${code === 0 ? 'passed' : 'FAILED'}`);
       }
       log('user-level tests (Playwright in the workbench)');
-      failed += await uiTests(sandbox, tools, server, loadUiTests(), { extensionPath: ROOT, prefix: 'ui-' });
+      failed += await uiTests(sandbox, tools, server, loadUiTests(), { extensionPath: ROOT, prefix: 'ui-', reset: true });
       if (!argv.includes('--only-ui')) {
         // Workspace trust on, and the folder never trusted: VS Code's restricted mode, without its startup prompt.
         const restricted = await sandbox.startCodeServer(tools, { workspace, label: 'restricted', trust: true,
