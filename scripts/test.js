@@ -55,7 +55,7 @@ function startSetup() {
     fs.closeSync(fd);
     return { code, ms: Date.now() - t0 };
   });
-  return { log, done, print() { process.stdout.write(fs.readFileSync(log, 'utf8').replace(/^/gm, '  ')); } };
+  return { log, done, print() { process.stdout.write(fs.readFileSync(log, 'utf8').replace(/^(?=.)/gm, '  ')); } };
 }
 
 let stopping = false;
