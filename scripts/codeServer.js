@@ -20,6 +20,18 @@ function ensureTools() {
   return { node: vars.CODE_SERVER_NODE, entry: vars.CODE_SERVER_ENTRY, chromium: process.env.CHROMIUM || '/usr/bin/chromium' };
 }
 
+/** Runs a command to its end without blocking this process; resolves to { status, stdout, stderr }. */
+function run(command, args, options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', (err) => resolve({ status: -1, stdout, stderr: stderr + err.message }));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -81,9 +93,9 @@ class Sandbox {
     process.once('exit', () => this.cleanupSync());
   }
 
-  /** Copies `from` into the sandbox as a workspace folder; returns its path. */
-  workspace(from, extraFiles = {}) {
-    const ws = path.join(this.dir, 'workspace');
+  /** Copies `from` into the sandbox as a workspace folder (`name`, under the sandbox); returns its path. */
+  workspace(from, extraFiles = {}, name = 'workspace') {
+    const ws = path.join(this.dir, name);
     fs.cpSync(from, ws, { recursive: true });
     for (const [name, text] of Object.entries(extraFiles)) fs.writeFileSync(path.join(ws, name), text);
     return ws;
@@ -130,11 +142,13 @@ class Sandbox {
     };
   }
 
-  /** Installs a .vsix into an extensions folder with code-server's own --install-extension. */
-  installExtension(tools, vsix, extensionsDir) {
+  /**
+   * Installs a .vsix into an extensions folder with code-server's own --install-extension; resolves to its output.
+   * Asynchronous, so that tests running beside it in this process keep going.
+   */
+  async installExtension(tools, vsix, extensionsDir) {
     fs.mkdirSync(extensionsDir, { recursive: true });
-    const r = spawnSync(tools.node, [tools.entry, '--extensions-dir', extensionsDir, '--user-data-dir', path.join(this.dir, 'install-user-data'), '--install-extension', vsix],
-      { env: this.env, encoding: 'utf8' });
+    const r = await run(tools.node, [tools.entry, '--extensions-dir', extensionsDir, '--user-data-dir', path.join(this.dir, 'install-user-data'), '--install-extension', vsix], { env: this.env });
     if (r.status !== 0) throw new Error(`code-server --install-extension failed (${r.status}): ${r.stderr || r.stdout}`);
     return r.stdout.trim();
   }
@@ -179,4 +193,4 @@ class Sandbox {
   }
 }
 
-module.exports = { ROOT, ensureTools, Sandbox };
+module.exports = { ROOT, ensureTools, Sandbox, run };

@@ -88,6 +88,14 @@ function count(name: 'predictionsDrawn' | 'runsStarted' | 'runsDrawn'): void {
   app.dataset[name] = String(Number(app.dataset[name] ?? '0') + 1);
 }
 
+/** When the latest sampled runs started (their `analysisStarted` arrived, performance.now() in ms), for tests. */
+const runStarts: { runId: number; at: number }[] = [];
+function noteRunStart(runId: number): void {
+  runStarts.push({ runId, at: Math.round(performance.now() * 10) / 10 });
+  if (runStarts.length > 200) runStarts.shift();
+  app.dataset.runStarts = JSON.stringify(runStarts);
+}
+
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const m = validateHostToWebview(event.data);
   if (!m) {
@@ -106,6 +114,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       view.runRequestedAt = view.requestedAt ?? performance.now();
       view.requestedAt = undefined;
       count('runsStarted');
+      noteRunStart(m.runId);
       clearTimeout(view.progressTimer);
       // Only runs longer than half a second show progress (and a Cancel button).
       view.progressTimer = setTimeout(() => showProgress(0), 500);
@@ -135,6 +144,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       if (m.runId < view.latestRun) return; // a stale run's result is never shown
       const arrived = performance.now();
       view.computedRun = m.runId;
+      // Whose sampled statistics are drawn from now on (for tests): this run's, computed for this what-if.
+      app.dataset.reportRunId = String(m.runId);
+      app.dataset.reportWhatif = m.whatIf ? JSON.stringify(m.whatIf) : '';
       hideProgress();
       Object.assign(view, { report: m.report, reportWhatIf: m.whatIf, weightLayers: m.weightLayers, offersPastBudget: m.offersPastBudget });
       // A result for an older what-if than the controls hold (the slider moved while it was on its way) is the

@@ -10,6 +10,42 @@ export const REST_MS = 300;
 
 const valueText = (scale: number): string => `scale times ${scale}`;
 
+/** How many of the slider's latest inputs and commits its trace keeps. */
+const TRACE_LENGTH = 200;
+
+/** A sampled run the slider asked for: when (performance.now(), ms), for which scale, and why. */
+export interface ScrubCommit {
+  at: number;
+  scale: number;
+  by: 'rest' | 'release';
+}
+
+/**
+ * What the slider saw, written on it for tests (the rest rule checked from the page's own clock, not from the test's):
+ * data-rest-ms, data-input-times (when each of its latest inputs was handled, performance.now() in ms) and
+ * data-commits (its latest commits, as ScrubCommit). Keeps the last TRACE_LENGTH of each.
+ */
+function scrubTrace(input: HTMLElement): { input(): void; commit(scale: number, by: ScrubCommit['by']): void } {
+  const inputs: number[] = [];
+  const commits: ScrubCommit[] = [];
+  const now = (): number => Math.round(performance.now() * 10) / 10;
+  const keep = <T>(list: T[], item: T): void => {
+    list.push(item);
+    if (list.length > TRACE_LENGTH) list.shift();
+  };
+  input.dataset.restMs = String(REST_MS);
+  return {
+    input() {
+      keep(inputs, now());
+      input.dataset.inputTimes = JSON.stringify(inputs);
+    },
+    commit(scale, by) {
+      keep(commits, { at: now(), scale, by });
+      input.dataset.commits = JSON.stringify(commits);
+    },
+  };
+}
+
 /** What the slider asks of the panel: a prediction for a scale (while it moves), a sampled run (when it rests). */
 export interface ScrubHandlers {
   preview(scale: number): void;
@@ -23,16 +59,19 @@ export function scaleSlider(id: string, scale: number, handlers: ScrubHandlers):
   let rest: ReturnType<typeof setTimeout> | undefined;
   /** Whether the slider moved since its last commit (a release without a move starts nothing). */
   let moved = false;
+  const trace = scrubTrace(input);
   const current = (): number => scaleAt(Number(input.value));
-  const commit = (): void => {
+  const commit = (by: ScrubCommit['by']): void => {
     clearTimeout(rest);
     if (frame) cancelAnimationFrame(frame);
     frame = 0;
     if (!moved) return;
     moved = false;
+    trace.commit(current(), by);
     handlers.commit(current());
   };
   onInput(input, () => {
+    trace.input();
     moved = true;
     setValueText(input, valueText(current()));
     // One prediction per animation frame at most, for where the slider is when the frame comes.
@@ -41,9 +80,9 @@ export function scaleSlider(id: string, scale: number, handlers: ScrubHandlers):
       handlers.preview(current());
     });
     clearTimeout(rest);
-    rest = setTimeout(commit, REST_MS);
+    rest = setTimeout(() => commit('rest'), REST_MS);
   });
-  onRelease(input, commit);
+  onRelease(input, () => commit('release'));
   return h('div', { class: 'labeled slider-field' }, h('label', { for: id }, 'Drag the scale'), input);
 }
 

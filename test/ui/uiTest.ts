@@ -59,6 +59,42 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.waitForTimeout(200);
 }
 
+/**
+ * Runs a command from the command palette by its title without first clicking in the workbench (which may be in any
+ * state): the focus leaves whatever had it (a webview, an editor, a menu), then F1, and the command's own row is clicked.
+ */
+async function paletteCommand(page: Page, title: string): Promise<void> {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  await page.keyboard.type(title);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click({ timeout: 10000 });
+  await page.waitForTimeout(200);
+}
+
+/**
+ * Brings the workbench to the state every user-level test starts from, whatever the test before it left (a failed
+ * test stops half-way): no menu or dialog open, no unsaved edit (reverted), the dark theme, no editor or bottom panel
+ * open (so no analysis panel, and no what-if), the side bar shown with the Explorer.
+ */
+export async function resetWorkbench(page: Page): Promise<void> {
+  await page.mouse.up().catch(() => {}); // a test that failed mid-drag left the button down
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Escape');
+  const dialog = page.locator('.monaco-dialog-box');
+  if (await dialog.isVisible()) await dialog.getByRole('button', { name: /Don't Save|Cancel|OK/ }).first().click();
+  for (let i = 0; i < 10 && await page.locator('.tab.dirty').count() > 0; i++) {
+    await page.locator('.tab.dirty').first().click();
+    await paletteCommand(page, 'File: Revert File');
+  }
+  if (!await page.locator('.monaco-workbench.vs-dark').isVisible()) await paletteCommand(page, 'Preferences: Toggle between Light/Dark Themes');
+  if (!await page.locator('.explorer-folders-view').isVisible()) await paletteCommand(page, 'View: Show Explorer');
+  if (await page.locator('.tab').count() > 0) await paletteCommand(page, 'View: Close All Editors');
+  if (await page.locator('.part.panel').isVisible()) await paletteCommand(page, 'View: Close Panel');
+  await page.locator('.explorer-folders-view').waitFor({ timeout: 30000 });
+  await page.locator('.monaco-workbench.vs-dark').waitFor({ timeout: 10000 });
+  await page.locator('.tab').first().waitFor({ state: 'detached', timeout: 10000 });
+}
+
 /** The analysis panel's document: the webview's outer iframe hosts an inner iframe with our HTML. */
 export function panelFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');

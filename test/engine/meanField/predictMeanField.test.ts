@@ -58,13 +58,6 @@ suite('mean-field prediction', () => {
     assertClose(report.layers[999].predicted!.activationStd, 1 / Math.sqrt(2 * 1000), 0.1);
   });
 
-  for (const file of ['tanh-0.01-randn.net.json', 'kaiming-relu.net.json']) {
-    test(`the sampled engine agrees with the prediction within 3%: ${file}, seed 0`, () => {
-      const report = analyze(readRepoFile('examples', file), { mode: 'both' });
-      for (const l of report.layers) {
-        assertClose(l.activation!.std, l.predicted!.activationStd, 0.03, 0, `layer ${l.index} activation std`);
-        assertClose(l.gradient!.std, l.predicted!.gradientStd, 0.03, 0, `layer ${l.index} gradient std`);
-      }
-    });
-  }
+  // The sampled engine against the prediction on the lecture's 4096-wide networks (within 3%, one seed) runs with the
+  // WebAssembly backend in test/dist/meanFieldVsSampled.test.ts (about 35 s on the reference backend, 2 s there).
 });
