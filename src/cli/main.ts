@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import { analyze, type ComputeBackend, DEFAULT_BUDGET, isValidBatchSize, isValidSeed, isZip, kerasZipText, MAX_BUDGET, type Mode, type Report, RUN_BOUNDS, sourceLocator } from '../engine';
 import { loadComputeBackend } from '../kernels/loadComputeBackend';
-import { startCliKernels, kernelsDir } from './cliKernels';
-import type { StartedKernels } from '../kernels/startKernels';
 import { formatReport } from '../engine/report/formatReport';
 
 /** Longest sequence `--tokens` accepts (a model's own positions cap it further). */
@@ -86,11 +86,8 @@ function parseArgs(argv: string[]): CliOptions | 'help' {
   return options;
 }
 
-/**
- * Runs the CLI; returns the exit code (ESLint's: 0 clean, 1 error findings, 2 invalid input or usage). `kernels` is
- * what the entry point (cli.ts) already started; without it a sampled run starts the kernels here.
- */
-export function main(argv: string[], out: (s: string) => void, err: (s: string) => void, kernels?: StartedKernels | string): number {
+/** Runs the CLI; returns the exit code (ESLint's: 0 clean, 1 error findings, 2 invalid input or usage). */
+export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
   let options: CliOptions | 'help';
   try {
     options = parseArgs(argv);
@@ -109,7 +106,11 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
   // out/src/cli/ (the tests) the kernels are in ../../../dist.
   let backend: ComputeBackend | undefined;
   if (options.mode !== 'analytic') {
-    const loaded = loadComputeBackend(kernelsDir(), undefined, kernels ?? startCliKernels());
+    const distDir = [__dirname, path.join(__dirname, '..', '..', '..', 'dist')].find((d) => fs.existsSync(path.join(d, 'kernels.wasm'))) ?? __dirname;
+    // The kernels from their first call on V8's optimizing tier (see ENGINE_EXEC_ARGV): a process-wide flag, and this
+    // process is the CLI's own.
+    v8.setFlagsFromString('--no-wasm-dynamic-tiering');
+    const loaded = loadComputeBackend(distDir);
     if (loaded.note) err(`init-inspector: ${loaded.note}`);
     backend = loaded.backend;
   }
@@ -156,3 +157,6 @@ function readNetworkFile(file: string, err: (s: string) => void): string | null 
   }
 }
 
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n'));
+}

@@ -1,6 +1,5 @@
 import type { ComputeBackend } from './backend/computeBackend';
-import { type Budget, DEFAULT_BUDGET } from './sampled/budget';
-import { budgetRefusal, estimateCost } from './sampled/cost';
+import { type Budget, budgetRefusal, DEFAULT_BUDGET, estimateCost } from './sampled/cost';
 import { diagnose } from './findings/diagnose';
 import { predictMeanField, type PredictedLayer } from './meanField/predictMeanField';
 import type { NetworkSpec } from './format/networkSpec';

@@ -3,7 +3,7 @@
 /**
  * The engine process's JavaScript heap, in MiB: `--max-old-space-size` for its main thread and the engine worker's
  * `resourceLimits.maxOldGenerationSizeMb`. Tensors are not on this heap (they live in the WebAssembly memory, capped
- * by `KERNEL_MEMORY_LIMIT_BYTES` (startKernels.ts), or in typed arrays counted by the cost estimate); the heap holds the plan and the
+ * by `KERNEL_MEMORY_LIMIT_BYTES`, or in typed arrays counted by the cost estimate); the heap holds the plan and the
  * report, some 2 KiB per layer, so 100,000 layers fit many times over.
  */
 export const ENGINE_HEAP_MIB = 2048;

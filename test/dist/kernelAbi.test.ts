@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import {
   CONV_GEOMETRY_FIELDS, HISTOGRAM_SLOT, KERNEL_MEMORY, KERNEL_NAMES, KERNELS, kernelImports, LAYOUT, MAX_PARTS, MOMENTS_SLOT, resultSlot, scratchSlot,
 } from '../../src/engine/backend/wasm/kernelAbi';
-import { createKernelMemory } from '../../src/engine/backend/wasm/kernelModule';
+import { createKernelMemory } from '../../src/engine/backend/wasm/wasmBackend';
 import { readRepoBytes, ROOT } from '../repo';
 
 /** A function signature read from the binary: its parameter and result types, by WAT name. */

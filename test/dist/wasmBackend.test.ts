@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { analyze, createWasmBackend, wasmSimdSupported } from '../../src/engine';
-import { createKernelMemory } from '../../src/engine/backend/wasm/kernelModule';
+import { createKernelMemory } from '../../src/engine/backend/wasm/wasmBackend';
 import { loadComputeBackend } from '../../src/kernels/loadComputeBackend';
 import { referenceBackend } from '../../src/engine/backend/reference/referenceBackend';
 import { Rng } from '../../src/engine/random/rng';
