@@ -4,7 +4,7 @@ import type { ResolvedInit } from '../../init/resolveInit';
 import { sampleInit } from '../../init/sampleInit';
 import { LINEAR } from '../../math/activation';
 import { Stream } from '../../random/rng';
-import type { LayerOp, SampledContext, TapeEntry } from '../layerOp';
+import type { LayerOp, SampledContext, TapeEntry, TapeField } from '../layerOp';
 import { type PlanNode, single, sizeOf } from '../plan';
 import { predictNormalization } from './normMeanField';
 
@@ -77,6 +77,12 @@ export function normalizationForward(node: NormNode, x: Float32Array, run: Sampl
   return out;
 }
 
+/**
+ * What a normalization's backward pass reads: x̂ (its tape's `pre`), with 1/σ and the gain it saved; never its input,
+ * so the tensor before it (a residual stream) is let go of after the forward pass unless another layer reads it.
+ */
+export const NORMALIZATION_READS: readonly TapeField[] = ['pre'];
+
 /** Backward on the backend's kernel: dx = (1/σ)·(g·dy − mean(g·dy) − x̂·mean(g·dy·x̂)), no mean term for rmsnorm. */
 export function normalizationBackward(node: NormNode, dy: Float32Array, tape: TapeEntry, run: SampledContext): Float32Array {
   const saved = tape.saved as NormSaved;
@@ -108,6 +114,7 @@ export function normalizationOp(kind: 'batchnorm' | 'layernorm', description: st
     predict: (node, s, ctx) => predictNormalization(node, s, ctx, { kind, groupSize: normalizationGroupSize(kind, ctx.batch, node.inShape), eps: node.eps, gain: { mean: 1, std: 0 } }),
     forward: normalizationForward,
     backward: (node, dy, tape, run) => normalizationBackward(node, dy, tape, run),
+    backwardReads: () => NORMALIZATION_READS,
     // The affine γ and β (torch.nn.BatchNorm2d(C): 2·C; nn.LayerNorm over what it normalizes: the last axis of a
     // sequence, else the whole sample); running statistics are buffers, not parameters.
     parameters: (node) => 2 * (kind === 'batchnorm' ? node.inShape[0] : node.inShape.length === 2 ? node.inShape[1] : sizeOf(node.inShape)),

@@ -4,7 +4,7 @@ import type { InitSpec } from '../../init/initSpec';
 import { resolveInit } from '../../init/resolveInit';
 import type { LayerOp } from '../layerOp';
 import { single, sizeOf } from '../plan';
-import { normalizationBackward, normalizationForward, normalizationGroupSize, type NormNode, type NormSpec } from './normalization';
+import { NORMALIZATION_READS, normalizationBackward, normalizationForward, normalizationGroupSize, type NormNode, type NormSpec } from './normalization';
 import { predictNormalization } from './normMeanField';
 
 export interface RmsNormSpec extends NormSpec {
@@ -77,6 +77,7 @@ export const rmsnorm: LayerOp<RmsNormSpec, NormNode> = {
   }),
   forward: normalizationForward,
   backward: (node, dy, tape, run) => normalizationBackward(node, dy, tape, run),
+  backwardReads: () => NORMALIZATION_READS,
   // The gain's output beside x̂ (kept for the backward pass), and the gain itself.
   cost(node, tally, batch) {
     tally.keptFloats += batch * sizeOf(node.inShape);
