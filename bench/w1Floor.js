@@ -3,20 +3,28 @@
 // engine's whole W1 process (bench/workloads.js). Six 4096 × 4096 N(0, 0.01²) weights drawn by the engine's fill in
 // 1 Mi-float blocks (as the engine streams them), x·Wᵀ for a batch of 16 through tanh, then the backward pass's five
 // weights drawn again and dy·W: 184 M normals and 11 GEMMs of 16 × 4096 × 4096 on the same kernels and threads. No
-// statistics, no report, no plan: whatever the engine adds is above this.
-//   npm run build && npm run compile-tests && node bench/w1Floor.js [--runs N]
+// statistics, no report, no plan: whatever the engine adds is above this. The process loads only the backend's modules
+// and the kernel thread (not the engine's index, whose load `--with-engine` adds first).
+//   npm run build && npm run compile-tests && node bench/w1Floor.js [--runs N] [--with-engine]
 // Prints the process's own times: until the kernels are loaded, and the work (first run, and warm runs with --runs).
 'use strict';
 const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
+const fs = require('node:fs');
 require('node:v8').setFlagsFromString('--no-wasm-dynamic-tiering');
-const { loadComputeBackend } = require(path.join(ROOT, 'out', 'src', 'kernels', 'loadComputeBackend.js'));
-const { streamKey } = require(path.join(ROOT, 'out', 'src', 'engine', 'random', 'fill.js'));
-
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1]) || 1;
+if (argv.includes('--with-engine')) require(path.join(ROOT, 'out', 'src', 'engine', 'index.js'));
+const { createWasmBackend } = require(path.join(ROOT, 'out', 'src', 'engine', 'backend', 'wasm', 'wasmBackend.js'));
+const { KernelThreadPool } = require(path.join(ROOT, 'out', 'src', 'kernels', 'kernelThreadPool.js'));
+const { streamKey } = require(path.join(ROOT, 'out', 'src', 'engine', 'random', 'fill.js'));
+
 const loadedAt = performance.now();
-const { backend } = loadComputeBackend(path.join(ROOT, 'dist'));
+// As loadComputeBackend does it: the module compiled once, a shared memory, one kernel thread beside this one.
+const DIST = path.join(ROOT, 'dist');
+const module_ = new WebAssembly.Module(fs.readFileSync(path.join(DIST, 'kernels.wasm')));
+const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+const backend = createWasmBackend(module_, { memory, threads: new KernelThreadPool(module_, memory, 1, DIST) });
 const B = 16, W = 4096, DEPTH = 6, ROWS = 256;
 const tanh = { name: 'tanh' };
 

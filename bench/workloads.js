@@ -78,12 +78,15 @@ console.log(`Whole processes, median of ${runs} (engine: WebAssembly backend, ${
 console.log('| workload | NumPy f32, 2 threads | PyTorch f32, 2 threads | engine | engine ÷ NumPy (target) | engine ÷ PyTorch (target) |');
 console.log('|---|---|---|---|---|---|');
 const peaks = {};
+const floors = [];
 for (const w of workloads) {
-  const engine = [], numpy = [], torch = [];
+  const engine = [], numpy = [], torch = [], floor = [];
   for (let i = 0; i < runs; i++) {
     const e = engineProcess(w);
     engine.push(e.ms);
     peaks[w.id] = Math.max(peaks[w.id] ?? 0, e.peakRssMiB);
+    // W1's floor (bench/w1Floor.js): its kernel work alone in a process that loads nothing else, interleaved too.
+    if (w.id === 'w1') floor.push(timeProcess(process.execPath, [path.join(__dirname, 'w1Floor.js')]).ms);
     if (NUMPY_IDS.includes(w.id)) numpy.push(timeProcess('python3', [NUMPY, '--once', w.id]).ms);
     if (hasTorch && TORCH_IDS.includes(w.id)) torch.push(timeProcess(TORCH_PYTHON, [TORCH, '--once', w.id]).ms);
   }
@@ -91,7 +94,9 @@ for (const w of workloads) {
   const n = numpy.length > 0 ? median(numpy) : undefined;
   const t = torch.length > 0 ? median(torch) : undefined;
   console.log(`| ${w.label} | ${cell(n)} | ${cell(t)} | ${cell(e)} | ${ratioCell(e, n, w.target)} | ${ratioCell(e, t, w.torchTarget)} |`);
+  if (floor.length > 0) floors.push(`W1's floor (bench/w1Floor.js: the fills, GEMMs and tanh alone, no engine): ${cell(median(floor))}, ${ratio(median(floor), n)} of NumPy, ${t === undefined ? '—' : ratio(median(floor), t)} of PyTorch.`);
 }
+for (const line of floors) console.log(`\n${line}`);
 
 const inProcess = (python, script, ids) => (ids.length === 0 ? {} : JSON.parse(spawnSync(python, [script, '--runs', String(runs), ...ids], { env, encoding: 'utf8' }).stdout));
 const numpyIn = inProcess('python3', NUMPY, workloads.map((w) => w.id).filter((id) => NUMPY_IDS.includes(id)));
