@@ -19,6 +19,29 @@ export function compoundBounds(a: number, b: number): number {
 }
 
 /**
+ * The bound of a gradient variance an op sums from parts (a residual block's branch and shortcut, a parallel block's
+ * branches, a concatenation's): the parts its nested walks returned, each with its bound, and the rest of `total`,
+ * which passed the op directly, with `direct`. Each part's true variance lies within (1 + b)² of its prediction either
+ * way (a bound is relative in std), so the sum's ratio to its prediction lies between the variance-weighted means of
+ * (1 + b)⁻² and of (1 + b)²: the bound is the larger side's square root, minus 1. A part that carries little of the
+ * gradient adds little of its error (a residual branch beside its shortcut), where the largest bound of the parts
+ * would count it whole. Undefined when the parts add up to more than `total` (an op whose result is not their sum).
+ */
+export function summedVarianceBound(total: number, direct: number, parts: readonly { variance: number; bound: number }[]): number | undefined {
+  let walked = 0;
+  for (const p of parts) walked += p.variance;
+  if (!(total > 0) || walked > total * (1 + 1e-9)) return undefined;
+  const all = [...parts, { variance: Math.max(0, total - walked), bound: direct }];
+  let up = 0, down = 0;
+  for (const { variance: v, bound: b } of all) {
+    if (v === 0) continue;
+    up += v * (1 + b) ** 2;
+    down += v / (1 + b) ** 2;
+  }
+  return Math.max(Math.sqrt(up / total), Math.sqrt(total / down)) - 1;
+}
+
+/**
  * The bound of a dense or conv layer's own prediction (`predictWeightLayer`, which marks a layer with a non-zero
  * weight mean or a stride approximate). A stride changes neither the forward moments (each output is a full sum of
  * fanIn·inside taps) nor the average backward factor (fanOut·inside/stride counts every (output, tap) pair once): 0.

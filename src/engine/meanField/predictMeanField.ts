@@ -3,7 +3,7 @@ import { type Plan, type PlanNode, sizeOf } from '../graph/plan';
 import { nodeOp } from '../graph/registry';
 import { isWeightNode } from '../graph/ops/weightLayer';
 import { insideTapFraction } from '../graph/ops/conv2d';
-import { compoundBounds, EXACT_WITHIN, momentsBound, sampleSumVariance, weightLayerBound } from './approximation';
+import { compoundBounds, EXACT_WITHIN, momentsBound, sampleSumVariance, summedVarianceBound, weightLayerBound } from './approximation';
 import { backwardScatter, forwardScatter, type ScatterNode, scatterBound, unitsAndPositions } from './finiteSize';
 import type { PredictedLayer, Signal } from './signal';
 
@@ -74,6 +74,8 @@ function walkMeanField(plan: Plan, input: { mean: number; std: number; distribut
   // The gradient error an op's predictBackward is handed, and the largest one the nested walks it calls returned.
   let handed: GradientError = { bound: 0, scatter: 0 };
   let nested: GradientError = { bound: 0, scatter: 0 };
+  // The gradient variances the nested walks of the op being walked returned, with their bounds (summedVarianceBound).
+  let walks: { variance: number; bound: number }[] | undefined;
   const ctx: PredictContext = {
     batch: plan.batchSize,
     record(node, p, backwardFactor, postDerivative = 1) {
@@ -105,11 +107,15 @@ function walkMeanField(plan: Plan, input: { mean: number; std: number; distribut
         };
         if (op.predictBackward) {
           handed = through;
-          const outer = nested;
+          const outer = nested, outerWalks = walks;
           nested = { bound: 0, scatter: 0 };
+          walks = [];
           grad = op.predictBackward(node, grad, ctx);
-          error = { bound: Math.max(through.bound, nested.bound), scatter: Math.max(through.scatter, nested.scatter) };
+          // The parts weighed by the gradient each carries; the largest bound where they are not a sum.
+          const summed = summedVarianceBound(grad, through.bound, walks);
+          error = { bound: summed ?? Math.max(through.bound, nested.bound), scatter: Math.max(through.scatter, nested.scatter) };
           nested = outer;
+          walks = outerWalks;
         } else {
           grad *= factors[node.index].backwardFactor;
           error = through;
@@ -117,6 +123,7 @@ function walkMeanField(plan: Plan, input: { mean: number; std: number; distribut
       }
       handed = saved;
       nested = { bound: Math.max(nested.bound, error.bound), scatter: Math.max(nested.scatter, error.scatter) };
+      walks?.push({ variance: grad, bound: error.bound });
       return grad;
     },
     setGradientVariance(node, g) {
