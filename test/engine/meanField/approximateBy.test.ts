@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { analyze } from '../../../src/engine';
-import { compoundBounds, momentsBound } from '../../../src/engine/meanField/approximation';
+import { compoundBounds, momentsBound, summedVarianceBound } from '../../../src/engine/meanField/approximation';
 import { formatApproximate } from '../../../src/engine/report/formatNumber';
 import { assertClose, readRepoFile } from '../../repo';
 
@@ -8,6 +8,31 @@ suite('how far a prediction may be off: approximateBy, compounded downstream', (
   test('bounds compound as (1 + a)·(1 + b) − 1, and unknown stays unknown', () => {
     assert.equal(compoundBounds(0.1, 0.2), (1.1 * 1.2) - 1);
     assert.ok(Number.isNaN(compoundBounds(NaN, 0.1)));
+  });
+
+  test('a summed gradient weighs each part\'s bound by its variance: the extreme ratios of the sum, by their closed forms', () => {
+    // Parts with one bound b: the sum is off by b too.
+    assertClose(summedVarianceBound(3, 0.2, [{ variance: 1, bound: 0.2 }, { variance: 1, bound: 0.2 }])!, 0.2, 1e-12);
+    // A branch carrying 1% of the gradient, off by up to 100%, beside a direct part known exactly: the sum's true
+    // variance is at most 0.99 + 0.01·2² of its prediction, at least 0.99 + 0.01/2².
+    const up = Math.sqrt(0.99 + 0.04) - 1, down = 1 / Math.sqrt(0.99 + 0.0025) - 1;
+    assertClose(summedVarianceBound(1, 0, [{ variance: 0.01, bound: 1 }])!, Math.max(up, down), 1e-12);
+    assert.ok(up > down && up < 0.015);
+    // A part with no gradient adds nothing; one part alone keeps its bound; unknown stays unknown.
+    assertClose(summedVarianceBound(2, 0.1, [{ variance: 0, bound: 50 }])!, 0.1, 1e-12);
+    assertClose(summedVarianceBound(2, 0.9, [{ variance: 2, bound: 0.3 }])!, 0.3, 1e-12);
+    assert.ok(Number.isNaN(summedVarianceBound(2, 0.1, [{ variance: 1, bound: NaN }])!));
+    // Not a sum of its parts (they add up to more than the total), or nothing to weigh: no answer.
+    assert.equal(summedVarianceBound(1, 0.1, [{ variance: 1.5, bound: 0.1 }]), undefined);
+    assert.equal(summedVarianceBound(0, 0.1, []), undefined);
+  });
+
+  test('through twelve residual blocks a branch\'s bound counts by its share: GPT-2 small\'s gradient bounds stay below 200%', () => {
+    // Counted whole, the attention branches' 25% compounded to 8,916% at the embeddings; weighed, the largest is 168%.
+    // That the bounds still cover the sampled gradients (off by 29% at most) is test/dist/meanFieldVsSampled.test.ts.
+    const report = analyze(readRepoFile('examples', 'gpt2-small.net.json'), { mode: 'analytic' });
+    const largest = Math.max(...report.layers.map((l) => l.predicted!.gradientApproximateBy!));
+    assert.ok(largest > 0.25 && largest < 2, `largest gradient bound ${largest}`);
   });
 
   test('momentsBound covers every value between two predictions: the means apart over the smaller std, the stds\' ratio', () => {
