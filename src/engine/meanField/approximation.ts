@@ -25,12 +25,13 @@ export function compoundBounds(a: number, b: number): number {
  * way (a bound is relative in std), so the sum's ratio to its prediction lies between the variance-weighted means of
  * (1 + b)⁻² and of (1 + b)²: the bound is the larger side's square root, minus 1. A part that carries little of the
  * gradient adds little of its error (a residual branch beside its shortcut), where the largest bound of the parts
- * would count it whole. Undefined when the parts add up to more than `total` (an op whose result is not their sum).
+ * would count it whole. Undefined when the parts add up to more than `total` (an op whose result is not their sum),
+ * or `total` is not a positive finite number (an overflowing gradient has no shares to weigh).
  */
 export function summedVarianceBound(total: number, direct: number, parts: readonly { variance: number; bound: number }[]): number | undefined {
   let walked = 0;
   for (const p of parts) walked += p.variance;
-  if (!(total > 0) || walked > total * (1 + 1e-9)) return undefined;
+  if (!(total > 0) || !Number.isFinite(total) || walked > total * (1 + 1e-9)) return undefined;
   const all = [...parts, { variance: Math.max(0, total - walked), bound: direct }];
   let up = 0, down = 0;
   for (const { variance: v, bound: b } of all) {

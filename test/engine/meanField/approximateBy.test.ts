@@ -25,6 +25,7 @@ suite('how far a prediction may be off: approximateBy, compounded downstream', (
     // Not a sum of its parts (they add up to more than the total), or nothing to weigh: no answer.
     assert.equal(summedVarianceBound(1, 0.1, [{ variance: 1.5, bound: 0.1 }]), undefined);
     assert.equal(summedVarianceBound(0, 0.1, []), undefined);
+    assert.equal(summedVarianceBound(Infinity, 0.1, [{ variance: Infinity, bound: 0.1 }]), undefined);
   });
 
   test('through twelve residual blocks a branch\'s bound counts by its share: GPT-2 small\'s gradient bounds stay below 200%', () => {
