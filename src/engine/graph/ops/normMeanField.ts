@@ -2,7 +2,7 @@ import { affineLaw, bottomMass, type ElementLaw, gaussianLaw, lawMoments, normal
 import { compoundBounds } from '../../meanField/approximation';
 import { scatterBound } from '../../meanField/finiteSize';
 import { inverseGroupMoments, weightedInverseGroupMoments } from '../../meanField/groupVariance';
-import { lawMarginal, type Marginal, marginalMoments } from '../../meanField/marginal';
+import { affineMarginal, lawMarginal, type Marginal, marginalMoments } from '../../meanField/marginal';
 import { lawOf, type Signal, variance } from '../../meanField/signal';
 import { type PlanNode, sizeOf } from '../plan';
 import type { PredictContext } from '../layerOp';
@@ -27,7 +27,8 @@ export interface NormalizationGeometry {
  * - batchnorm: x̂ = (x − E[x|s])/√(Var(x|s) + eps) per unit (`normalizePerUnit`): mean 0, no shared variance,
  *   E[x̂²] = E_s[Var(x|s)/(Var(x|s) + eps)].
  * - layernorm: x̂ = (x − m)/√(v + eps) with the group's mean and variance, which for groups of many independent
- *   elements are the signal's own: the law maps affinely, units keep their differences (scaled).
+ *   elements are the signal's own: the law maps affinely (without a law, the marginal a sum or a product left, so
+ *   that the next normalization's gradient bound keeps it), units keep their differences (scaled).
  * - rmsnorm: y = g·x/√(E[x²] + eps); a random gain g (independent of x) multiplies E[y²] by E[g²], E[y] by E[g].
  * The pre-activation std reported is that of x̂ (what the sampled run records before the gain).
  *
@@ -52,6 +53,8 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
   let normalized: ElementLaw;
   let factor: number;
   let exact = true;
+  // Where the input carries a marginal and no law: the output's, by the same affine map as the law's (below).
+  let normalizedMarginal: Marginal | undefined;
   if (g.kind === 'batchnorm') {
     normalized = normalizePerUnit(law, g.eps);
     const rule = sharedRule(law);
@@ -67,6 +70,7 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
     const m = marginal ? marginalMoments(marginal) : lawMoments(law);
     const scale = center ? 1 / Math.sqrt(v + g.eps) : 1 / Math.sqrt(s.second + g.eps);
     normalized = affineLaw(law, scale, center ? -s.mean * scale : 0);
+    if (marginal && (center || g.gain.std === 0)) normalizedMarginal = affineMarginal(marginal, center ? scale : scale * g.gain.mean, center ? -s.mean * scale : 0);
     const kurtosis = center ? (v > 0 ? m.centralFourth / (v * v) : 3) : (s.second > 0 ? m.fourth / (s.second * s.second) : 3);
     factor = center ? projectionFactor(n, 2, kurtosis) / (v + g.eps) : projectionFactor(n, 1, kurtosis - 1) / (s.second + g.eps);
   }
@@ -86,8 +90,10 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
   const gainSecond = g.gain.mean ** 2 + g.gain.std ** 2;
   const out: Signal = g.kind === 'rmsnorm'
     ? { mean: g.gain.mean * x.mean, second: gainSecond * x.second, gaussian: s.gaussian && g.gain.std === 0, sharedVariance: Math.max(0, gainSecond * (x.mean ** 2 + x.sharedVariance) - (g.gain.mean * x.mean) ** 2),
-      law: known && g.gain.std === 0 && constant < 1e-9 ? affineLaw(normalized, g.gain.mean, 0) : undefined }
-    : { mean: x.mean, second: x.second, gaussian: s.gaussian, sharedVariance: g.kind === 'batchnorm' ? 0 : x.sharedVariance, law: known && constant < 1e-9 ? normalized : undefined };
+      law: known && g.gain.std === 0 && constant < 1e-9 ? affineLaw(normalized, g.gain.mean, 0) : undefined,
+      ...(normalizedMarginal && constant < 1e-9 ? { marginal: normalizedMarginal } : {}) }
+    : { mean: x.mean, second: x.second, gaussian: s.gaussian, sharedVariance: g.kind === 'batchnorm' ? 0 : x.sharedVariance, law: known && constant < 1e-9 ? normalized : undefined,
+      ...(normalizedMarginal && constant < 1e-9 ? { marginal: normalizedMarginal } : {}) };
   const outStd = Math.sqrt(variance(out));
   // The output is normalized whatever the input's scale: only rmsnorm's mean carries the input's error on to it.
   const own = exact ? 0 : NaN;
