@@ -36,6 +36,23 @@ suite('how far a prediction may be off: approximateBy, compounded downstream', (
     assert.ok(largest > 0.25 && largest < 2, `largest gradient bound ${largest}`);
   });
 
+  test('a post-LN stack: the layernorm passes its input\'s marginal on, so the next one\'s gradient bound is not the constant-group worst case', () => {
+    // relu outputs + a Gaussian branch: a sum with a marginal and no law; layernorm; then a residual around a dense
+    // whose shortcut is that layernorm's output, and a second layernorm with eps 1e-12. Without the marginal after the
+    // first layernorm, the second could only assume constant groups: its factor bound √(Var/eps) − 1, about 10⁶.
+    const spec = JSON.stringify({ input: { shape: [16, 256] }, batch_size: 4, layers: [
+      { type: 'dense', units: 256, activation: 'relu', init: 'kaiming_normal' },
+      { type: 'residual', layers: [{ type: 'dense', units: 256, init: 'xavier_normal' }] },
+      { type: 'layernorm', eps: 1e-12 },
+      { type: 'residual', layers: [{ type: 'dense', units: 256, init: 'xavier_normal' }] },
+      { type: 'layernorm', eps: 1e-12 },
+      { type: 'dense', units: 10, init: 'xavier_normal' },
+    ] });
+    const report = analyze(spec, { mode: 'analytic' });
+    assert.deepEqual(report.problems, []);
+    for (const l of report.layers) assert.ok(l.predicted!.gradientApproximateBy! < 1, `layer ${l.index} (${l.type}): gradient bound ${l.predicted!.gradientApproximateBy}`);
+  });
+
   test('momentsBound covers every value between two predictions: the means apart over the smaller std, the stds\' ratio', () => {
     assert.equal(momentsBound({ mean: 1, std: 2 }, { mean: 1, std: 2 }), 0);
     assertClose(momentsBound({ mean: 0, std: 1 }, { mean: 0.3, std: 2 }), 1, 1e-12);
