@@ -20,11 +20,12 @@ const { KernelThreadPool } = require(path.join(ROOT, 'out', 'src', 'kernels', 'k
 const { streamKey } = require(path.join(ROOT, 'out', 'src', 'engine', 'random', 'fill.js'));
 
 const loadedAt = performance.now();
-// As loadComputeBackend does it: the module compiled once, a shared memory, one kernel thread beside this one.
+// As loadComputeBackend does it: the module compiled once, a shared memory, a kernel thread for every other core.
 const DIST = path.join(ROOT, 'dist');
 const module_ = new WebAssembly.Module(fs.readFileSync(path.join(DIST, 'kernels.wasm')));
 const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
-const backend = createWasmBackend(module_, { memory, threads: new KernelThreadPool(module_, memory, 1, DIST) });
+const extra = require('node:os').availableParallelism() - 1;
+const backend = createWasmBackend(module_, { memory, threads: extra > 0 ? new KernelThreadPool(module_, memory, extra, DIST) : undefined });
 const B = 16, W = 4096, DEPTH = 6, ROWS = 256;
 const tanh = { name: 'tanh' };
 
