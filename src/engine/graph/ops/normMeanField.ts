@@ -88,12 +88,13 @@ export function predictNormalization(node: PlanNode, s: Signal, ctx: PredictCont
   if (groupMarginal && s.valueWeightedGradient) s.valueWeightedGradient(valueWeight(groupMarginal, g, factor));
   const x = scaleMoments(lawMoments(normalized), 1 - constant);
   const gainSecond = g.gain.mean ** 2 + g.gain.std ** 2;
+  // The marginal goes on as the law does: not where constant groups (x̂ = 0) are mixed in.
+  const carried = normalizedMarginal && constant < 1e-9 ? { marginal: normalizedMarginal } : {};
   const out: Signal = g.kind === 'rmsnorm'
     ? { mean: g.gain.mean * x.mean, second: gainSecond * x.second, gaussian: s.gaussian && g.gain.std === 0, sharedVariance: Math.max(0, gainSecond * (x.mean ** 2 + x.sharedVariance) - (g.gain.mean * x.mean) ** 2),
-      law: known && g.gain.std === 0 && constant < 1e-9 ? affineLaw(normalized, g.gain.mean, 0) : undefined,
-      ...(normalizedMarginal && constant < 1e-9 ? { marginal: normalizedMarginal } : {}) }
+      law: known && g.gain.std === 0 && constant < 1e-9 ? affineLaw(normalized, g.gain.mean, 0) : undefined, ...carried }
     : { mean: x.mean, second: x.second, gaussian: s.gaussian, sharedVariance: g.kind === 'batchnorm' ? 0 : x.sharedVariance, law: known && constant < 1e-9 ? normalized : undefined,
-      ...(normalizedMarginal && constant < 1e-9 ? { marginal: normalizedMarginal } : {}) };
+      ...carried };
   const outStd = Math.sqrt(variance(out));
   // The output is normalized whatever the input's scale: only rmsnorm's mean carries the input's error on to it.
   const own = exact ? 0 : NaN;
