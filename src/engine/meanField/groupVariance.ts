@@ -115,7 +115,7 @@ function logMean(mix: Mixture, b: number): number {
     if (exponents[j] > top) top = exponents[j];
   }
   let sum = 0, square = 0;
-  const weighted = mix.shift === mix.shift;
+  const weighted = !Number.isNaN(mix.shift);
   for (let j = 0; j < exponents.length; j++) {
     const w = mix.weights[j] * Math.exp(exponents[j] - top);
     sum += w;
@@ -132,7 +132,7 @@ function logMean(mix: Mixture, b: number): number {
 
 /** L(t) = E_z[M(t, z)ⁿ] for the centred variance (see `inverseGroupMoments`), or E_z[M₂·Mⁿ⁻¹] weighted. */
 function varianceLaplace(mix: Mixture, n: number, t: number, spread: number): number {
-  const weighted = mix.shift === mix.shift;
+  const weighted = !Number.isNaN(mix.shift);
   const reach = 12 * Math.sqrt(1 + (2 * t * spread) / n);
   const breaks = [0];
   for (let b = 0.5; b < reach; b *= 2) breaks.push(b);
