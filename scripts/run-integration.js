@@ -135,10 +135,9 @@ async function besideUiTests(sandbox, tools, workspace, { print, note }) {
         async run({ page, screenshot }) {
           await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
           await page.waitForTimeout(3000);
-          await page.keyboard.press('F1');
-          await page.keyboard.type('Init Inspector: Open Demo Walkthrough');
-          // Click the command's own row: under load the list may still show another match when Enter would land.
-          await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Demo Walkthrough' }).first().click({ timeout: 30000 });
+          // The window may still be loading the installed extension: pickCommand opens the palette again until it lists it.
+          const { pickCommand } = require(path.join(ROOT, 'out', 'test', 'ui', 'uiTest.js'));
+          await pickCommand(page, 'Init Inspector: Open Demo Walkthrough', 60000);
           await page.getByText('7. Residual networks').first().click({ timeout: 60000 });
           await page.getByRole('button', { name: 'Open the example and its analysis' }).first().click();
           const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');

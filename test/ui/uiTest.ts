@@ -60,16 +60,36 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 /**
+ * Opens the command palette (F1), types `title` and clicks the command's own row (under load the list may still show
+ * another match when Enter would land). A command an extension contributes may not be listed yet while the window is
+ * still loading, and the open palette does not list it later: the palette is closed and opened again, every 10 s, until
+ * `timeout` ms have passed.
+ */
+export async function pickCommand(page: Page, title: string, timeout = 30000): Promise<void> {
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  const end = Date.now() + timeout;
+  for (;;) {
+    await page.keyboard.press('F1');
+    await page.keyboard.type(title);
+    try {
+      await row.click({ timeout: Math.max(1000, Math.min(10000, end - Date.now())) });
+      break;
+    } catch (err) {
+      if (Date.now() >= end) throw err;
+      await page.keyboard.press('Escape');
+    }
+  }
+  await page.waitForTimeout(200);
+}
+
+/**
  * Runs a command from the command palette by its title without first clicking in the workbench (which may be in any
- * state): the focus leaves whatever had it (a webview, an editor, a menu), then F1, and the command's own row is clicked.
+ * state): the focus leaves whatever had it (a webview, an editor, a menu), then the palette (`pickCommand`).
  */
 async function paletteCommand(page: Page, title: string): Promise<void> {
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  await page.keyboard.type(title);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click({ timeout: 10000 });
-  await page.waitForTimeout(200);
+  await pickCommand(page, title);
 }
 
 /**
